@@ -1,0 +1,64 @@
+//! The acekeys dashboard: the Leptos application shared by the server
+//! (server-side rendering, feature `ssr`) and the browser (hydration, feature
+//! `hydrate`).
+//!
+//! Pages live in their own modules; `#[server]` functions stay thin — each
+//! one calls a single authority method and maps its error.
+
+pub mod home;
+pub mod server_info;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    StaticSegment,
+};
+
+/// The HTML document around the app, rendered once per request on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The root component: metadata, stylesheet and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/acekeys.css"/>
+        <Title text="acekeys"/>
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=StaticSegment("") view=home::HomePage/>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <main class="mx-auto max-w-3xl p-8">
+            <h1 class="text-2xl font-semibold">"Page not found"</h1>
+            <p class="mt-2 text-slate-600">
+                "There is nothing at this address. "
+                <a class="text-indigo-700 underline" href="/">"Go to the start page."</a>
+            </p>
+        </main>
+    }
+}
