@@ -1,0 +1,144 @@
+//! Group-committed, durable recording of tool-call events.
+//!
+//! Callers hand events to one flusher task through a bounded queue and wait.
+//! The flusher takes everything queued (up to `max_batch` events), places the
+//! events in their chains, writes them in ONE store transaction (one fsync on
+//! SQLite), and only then answers every caller of the batch. While a batch
+//! commits the next one accumulates, so throughput grows with concurrency
+//! while each caller still waits for its own durable write.
+//!
+//! Fail closed: if the batch cannot be written, every caller in it gets an
+//! error, and the chain heads are not advanced (no sequence gap). If the
+//! acknowledgement does not arrive within `ack_timeout` the caller gets an
+//! error too, although the event may still land later.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::chain::ChainState;
+use super::model::NewEvent;
+use crate::ids::EventId;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct RecorderConfig {
+    pub max_batch: usize,
+    pub queue: usize,
+    pub ack_timeout: Duration,
+}
+
+impl Default for RecorderConfig {
+    fn default() -> Self {
+        Self { max_batch: 8192, queue: 65_536, ack_timeout: Duration::from_secs(10) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecorderError {
+    #[error("audit event could not be recorded: {0}")]
+    Store(StoreError),
+    #[error("audit recorder is shut down")]
+    Closed,
+    #[error("audit event not acknowledged in time")]
+    Timeout,
+}
+
+struct Job {
+    events: Vec<(EventId, NewEvent)>,
+    reply: oneshot::Sender<Result<(), RecorderError>>,
+}
+
+/// Handle to the flusher; cheap to clone.
+#[derive(Clone)]
+pub struct Recorder {
+    tx: mpsc::Sender<Job>,
+    writer: Arc<str>,
+    ack_timeout: Duration,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder").field("writer", &self.writer).finish()
+    }
+}
+
+impl Recorder {
+    /// Starts the flusher on the current Tokio runtime.
+    pub fn start(store: Arc<dyn Store>, writer: String, cfg: RecorderConfig) -> Self {
+        let (tx, rx) = mpsc::channel(cfg.queue.max(1));
+        let writer: Arc<str> = writer.into();
+        tokio::spawn(flusher(store, ChainState::new(writer.to_string()), rx, cfg.max_batch.max(1)));
+        Self { tx, writer, ack_timeout: cfg.ack_timeout }
+    }
+
+    pub fn writer_id(&self) -> &str {
+        &self.writer
+    }
+
+    /// Records one event; returns once it is durable.
+    pub async fn record(&self, event: NewEvent) -> Result<EventId, RecorderError> {
+        let id = EventId::generate();
+        self.submit(vec![(id.clone(), event)]).await?;
+        Ok(id)
+    }
+
+    /// Records several events atomically (all or none).
+    pub async fn record_batch(&self, events: Vec<NewEvent>) -> Result<Vec<EventId>, RecorderError> {
+        let with_ids: Vec<(EventId, NewEvent)> = events.into_iter().map(|e| (EventId::generate(), e)).collect();
+        let ids = with_ids.iter().map(|(id, _)| id.clone()).collect();
+        self.submit(with_ids).await?;
+        Ok(ids)
+    }
+
+    async fn submit(&self, events: Vec<(EventId, NewEvent)>) -> Result<(), RecorderError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Job { events, reply }).await.map_err(|_| RecorderError::Closed)?;
+        match tokio::time::timeout(self.ack_timeout, rx).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(_)) => Err(RecorderError::Closed),
+            Err(_) => Err(RecorderError::Timeout),
+        }
+    }
+}
+
+async fn flusher(store: Arc<dyn Store>, mut state: ChainState, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut jobs: Vec<Job> = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut n = first.events.len();
+        jobs.push(first);
+        while n < max_batch {
+            match rx.try_recv() {
+                Ok(j) => {
+                    n += j.events.len();
+                    jobs.push(j);
+                }
+                Err(_) => break,
+            }
+        }
+        let mut scratch = state.clone();
+        let mut events = Vec::with_capacity(n);
+        let mut replies = Vec::with_capacity(jobs.len());
+        for job in jobs.drain(..) {
+            for (id, body) in job.events {
+                events.push(scratch.place(id, body));
+            }
+            replies.push(job.reply);
+        }
+        let result = store.append_audit(&events).await;
+        let answer = match result {
+            Ok(()) => {
+                state = scratch;
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, events = events.len(), "audit batch not recorded; callers refused");
+                Err(RecorderError::Store(e))
+            }
+        };
+        for r in replies {
+            let _ = r.send(answer.clone());
+        }
+    }
+}

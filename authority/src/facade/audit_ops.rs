@@ -1,0 +1,290 @@
+//! Tool-call recording, audit queries, verification, retention,
+//! introspection and dashboard sign-in events.
+
+use serde::{Deserialize, Serialize};
+
+use super::Authority;
+use crate::audit::chain::ChainVerifier;
+use crate::audit::{
+    AuditCursor, AuditEvent, AuditPage, AuditQuery, Decision, EventKind, NewEvent, PruneStats, RecorderError,
+    TimelineBucket, TimelineQuery, VerifyReport,
+};
+use crate::error::AuthorityError;
+use crate::ids::{EventId, KeyId, OrgId};
+use crate::keys::Env;
+use crate::policy::rules::{audit_read, audit_write, keys_introspect, require};
+use crate::policy::KeyContext;
+use crate::scopes::{Scope, ScopeSet};
+use crate::time::Timestamp;
+use crate::validator::Outcome;
+
+const MAX_PAGE: u32 = 1000;
+const DEFAULT_PAGE: u32 = 100;
+const MAX_BUCKETS: i64 = 1000;
+const MAX_INGEST: usize = 1000;
+const CHAIN_PAGE: u32 = 5000;
+
+/// One tool call's decision, as a tool server (or the guard) reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCall {
+    /// The key's org; `None` for keys that could not be attributed.
+    #[serde(default)]
+    pub org: Option<OrgId>,
+    #[serde(default)]
+    pub key_id: Option<KeyId>,
+    #[serde(default)]
+    pub agent: Option<String>,
+    pub tool: String,
+    #[serde(default)]
+    pub required_scope: Option<String>,
+    pub decision: Decision,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub server: Option<String>,
+    #[serde(default)]
+    pub request_id: Option<String>,
+    #[serde(default)]
+    pub client_ip: Option<String>,
+    #[serde(default)]
+    pub latency_us: Option<u64>,
+    /// Default: when the authority receives it.
+    #[serde(default)]
+    pub ts: Option<Timestamp>,
+}
+
+impl ToolCall {
+    /// The event for a validation outcome: allowed iff valid, with the
+    /// outcome code as the reason when denied.
+    pub fn from_outcome(outcome: &Outcome, tool: &str, required: &Scope) -> Self {
+        let (org, key_id, agent) = match outcome {
+            Outcome::Valid(c) | Outcome::InsufficientScope { context: c, .. } => {
+                (Some(c.org.clone()), Some(c.key_id.clone()), c.agent.clone())
+            }
+            Outcome::Expired { key_id, org } | Outcome::Revoked { key_id, org } => {
+                (Some(org.clone()), Some(key_id.clone()), None)
+            }
+            _ => (None, None, None),
+        };
+        let allowed = outcome.is_valid();
+        Self {
+            org,
+            key_id,
+            agent,
+            tool: tool.to_owned(),
+            required_scope: Some(required.to_string()),
+            decision: if allowed { Decision::Allowed } else { Decision::Denied },
+            reason: (!allowed).then(|| outcome.code().to_owned()),
+            server: None,
+            request_id: None,
+            client_ip: None,
+            latency_us: None,
+            ts: None,
+        }
+    }
+
+    fn into_event(self, now: Timestamp) -> NewEvent {
+        let trim = |s: Option<String>, n: usize| s.map(|v| v.chars().take(n).collect::<String>());
+        NewEvent {
+            ts: self.ts.unwrap_or(now),
+            org: self.org.unwrap_or_else(OrgId::unattributed),
+            actor_key_id: self.key_id,
+            agent: trim(self.agent, 100),
+            kind: EventKind::ToolCall,
+            action: self.tool.chars().take(200).collect(),
+            required_scope: trim(self.required_scope, 200),
+            decision: self.decision,
+            reason: trim(self.reason, 500),
+            subject: None,
+            server: trim(self.server, 200),
+            request_id: trim(self.request_id, 200),
+            client_ip: trim(self.client_ip, 64),
+            latency_us: self.latency_us,
+        }
+    }
+}
+
+/// RFC 7662-style answer. Inactive answers carry nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<KeyId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<OrgId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<Env>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<ScopeSet>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+}
+
+fn recorder_err(e: RecorderError) -> AuthorityError {
+    AuthorityError::Unavailable { cause: e.to_string() }
+}
+
+impl Authority {
+    /// Records one tool call durably (the in-process guard calls this after
+    /// `validate`). An error means the call must be refused.
+    pub async fn record_tool_call(&self, call: ToolCall) -> Result<EventId, AuthorityError> {
+        self.inner.recorder.record(call.into_event(self.now())).await.map_err(recorder_err)
+    }
+
+    /// `POST /audit/events`: a remote tool server's batch, recorded into the
+    /// caller's org whatever the events claim.
+    pub async fn ingest_audit(&self, p: &KeyContext, calls: Vec<ToolCall>) -> Result<Vec<EventId>, AuthorityError> {
+        require(p, &audit_write())?;
+        if calls.len() > MAX_INGEST {
+            return Err(AuthorityError::invalid("events", format!("at most {MAX_INGEST} per batch")));
+        }
+        let now = self.now();
+        let events = calls
+            .into_iter()
+            .map(|mut c| {
+                c.org = Some(p.org.clone());
+                c.into_event(now)
+            })
+            .collect();
+        self.inner.recorder.record_batch(events).await.map_err(recorder_err)
+    }
+
+    /// `GET /audit`: newest first, cursor-paginated.
+    pub async fn audit_query(&self, p: &KeyContext, q: AuditQuery) -> Result<AuditPage, AuthorityError> {
+        require(p, &audit_read())?;
+        let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(AuthorityError::invalid("limit", format!("1-{MAX_PAGE}")));
+        }
+        let cursor = match &q.cursor {
+            Some(c) => Some(AuditCursor::decode(c).ok_or_else(|| AuthorityError::invalid("cursor", "not a cursor"))?),
+            None => None,
+        };
+        let mut events = self.inner.store.query_audit(&p.org, &q.filter, cursor.as_ref(), limit + 1).await?;
+        let more = events.len() > limit as usize;
+        events.truncate(limit as usize);
+        let next_cursor = if more { events.last().map(|e| AuditCursor::after(e).encode()) } else { None };
+        Ok(AuditPage { events, next_cursor })
+    }
+
+    /// `GET /audit/{id}`: one event of the caller's org.
+    pub async fn audit_event(&self, p: &KeyContext, id: &str) -> Result<AuditEvent, AuthorityError> {
+        require(p, &audit_read())?;
+        let id = EventId::parse(id).ok_or(AuthorityError::NotFound)?;
+        self.inner.store.get_audit_event(&p.org, &id).await?.ok_or(AuthorityError::NotFound)
+    }
+
+    /// Allowed/denied counts per bucket; range defaults to the last 24 h,
+    /// bucket width to range/100 (at least 1 s), at most 1000 buckets.
+    pub async fn audit_timeline(&self, p: &KeyContext, q: TimelineQuery) -> Result<Vec<TimelineBucket>, AuthorityError> {
+        require(p, &audit_read())?;
+        let mut filter = q.filter;
+        let until = filter.until.unwrap_or_else(|| self.now().plus_secs(1));
+        let since = filter.since.unwrap_or(until.plus_days(-1));
+        if since >= until {
+            return Err(AuthorityError::invalid("since", "must be before `until`"));
+        }
+        let range = until.as_millis() - since.as_millis();
+        let bucket_ms = match q.bucket_secs {
+            Some(0) => return Err(AuthorityError::invalid("bucket_secs", "must be positive")),
+            Some(s) => i64::try_from(s).unwrap_or(i64::MAX / 1000).saturating_mul(1000),
+            None => (range / 100).max(1000),
+        };
+        if range / bucket_ms > MAX_BUCKETS {
+            return Err(AuthorityError::invalid("bucket_secs", format!("at most {MAX_BUCKETS} buckets")));
+        }
+        filter.since = Some(since);
+        filter.until = Some(until);
+        Ok(self.inner.store.audit_timeline(&p.org, &filter, bucket_ms).await?)
+    }
+
+    /// Verifies every chain of the caller's org.
+    pub async fn verify_audit(&self, p: &KeyContext) -> Result<VerifyReport, AuthorityError> {
+        require(p, &audit_read())?;
+        self.verify_chains(Some(&p.org)).await
+    }
+
+    /// Operator: verifies every chain of every org.
+    pub async fn verify_all_audit(&self) -> Result<VerifyReport, AuthorityError> {
+        self.verify_chains(None).await
+    }
+
+    async fn verify_chains(&self, org: Option<&OrgId>) -> Result<VerifyReport, AuthorityError> {
+        let store = &self.inner.store;
+        let mut reports = Vec::new();
+        for info in store.audit_chains(org).await? {
+            let mut v = ChainVerifier::new(info.org.clone(), info.writer.clone(), info.checkpoint.as_ref());
+            let mut after = info.checkpoint.as_ref().map_or(0, |c| c.seq);
+            loop {
+                let page = store.audit_chain_events(&info.org, &info.writer, after, CHAIN_PAGE).await?;
+                for e in &page {
+                    v.feed(e);
+                }
+                match page.last() {
+                    Some(last) if page.len() == CHAIN_PAGE as usize => after = last.chain.seq,
+                    _ => break,
+                }
+            }
+            reports.push(v.finish());
+        }
+        Ok(VerifyReport::from_chains(reports))
+    }
+
+    /// Operator: retention. Deletes, per chain, the prefix older than
+    /// `before` and records checkpoints so the rest still verifies.
+    pub async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, AuthorityError> {
+        Ok(self.inner.store.prune_audit(before).await?)
+    }
+
+    /// `POST /introspect`: a tool server (with `svc:keys:introspect`) asks
+    /// about a key of its own org. Keys of other orgs are inactive.
+    pub async fn introspect(&self, p: &KeyContext, raw_key: &str) -> Result<Introspection, AuthorityError> {
+        require(p, &keys_introspect())?;
+        match self.validate(raw_key, None).await {
+            Outcome::Valid(c) if c.org == p.org => Ok(Introspection {
+                active: true,
+                key_id: Some(c.key_id.clone()),
+                org: Some(c.org.clone()),
+                env: Some(c.env),
+                agent: c.agent.clone(),
+                scopes: Some(c.scopes.clone()),
+                expires_at: c.expires_at,
+            }),
+            Outcome::Unavailable => Err(AuthorityError::Unavailable { cause: "key lookup failed".into() }),
+            _ => Ok(Introspection {
+                active: false,
+                key_id: None,
+                org: None,
+                env: None,
+                agent: None,
+                scopes: None,
+                expires_at: None,
+            }),
+        }
+    }
+
+    /// Dashboard sign-in with an admin key: validates it (`admin:org`) and
+    /// records a `sign_in` event. Sessions themselves are the server's.
+    pub async fn sign_in(&self, raw_key: &str, client_ip: Option<String>) -> Result<KeyContext, AuthorityError> {
+        let ctx = self.authorize(raw_key, &Scope::AdminOrg).await?;
+        self.session_event(&ctx, "sign_in", client_ip).await?;
+        Ok((*ctx).clone())
+    }
+
+    pub async fn sign_out(&self, p: &KeyContext, client_ip: Option<String>) -> Result<(), AuthorityError> {
+        self.session_event(p, "sign_out", client_ip).await
+    }
+
+    async fn session_event(&self, p: &KeyContext, action: &str, ip: Option<String>) -> Result<(), AuthorityError> {
+        let mut body = self.admin_event(Some(p), &p.org, action, self.now());
+        body.client_ip = ip.map(|s| s.chars().take(64).collect());
+        let store = &self.inner.store;
+        self.with_admin_event(body, move |ev| async move {
+            store.append_audit(std::slice::from_ref(&ev)).await.map(|()| ((), true))
+        })
+        .await?;
+        Ok(())
+    }
+}

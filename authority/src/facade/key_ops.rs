@@ -1,0 +1,194 @@
+//! Mint, revoke, rotate, bulk revoke, list and get.
+
+use super::Authority;
+use crate::error::AuthorityError;
+use crate::ids::KeyId;
+use crate::keys::{self, Generated};
+use crate::policy::rules::{self, keys_admin, keys_read, keys_write, require};
+use crate::policy::{
+    BulkRevokeRequest, BulkRevokeResult, KeyContext, KeyListFilter, KeyView, MintRequest, MintedKey, RotateRequest,
+    RotatedKey,
+};
+use crate::scopes::Scope;
+use crate::store::{KeyRecord, RevokeResult, Revocation};
+use crate::time::Timestamp;
+
+fn expiry_text(e: Option<Timestamp>) -> String {
+    e.map_or_else(|| "never".to_owned(), |t| t.to_string())
+}
+
+impl Authority {
+    /// `POST /keys/mint`.
+    pub async fn mint(&self, p: &KeyContext, req: MintRequest) -> Result<MintedKey, AuthorityError> {
+        let now = self.now();
+        let org = self.inner.store.get_org(&p.org).await?.ok_or(AuthorityError::NotFound)?;
+        let plan = {
+            let catalog = self.inner.catalog.read();
+            rules::plan_mint(p, &org, &req, &catalog, now)?
+        };
+        let Generated { raw, hint } = keys::generate(plan.env);
+        let hash = self.inner.validator.pepper().hash(raw.expose_secret());
+        let rec = KeyRecord {
+            id: KeyId::generate(),
+            org: p.org.clone(),
+            name: plan.name,
+            env: plan.env,
+            agent: plan.agent,
+            scopes: plan.scopes,
+            hash,
+            hint,
+            created_by: Some(p.key_id.clone()),
+            created_at: now,
+            expires_at: plan.expires_at,
+            revoked_at: None,
+            revoked_by: None,
+            revoke_reason: None,
+            last_used_at: None,
+            rotated_from: None,
+            rotated_to: None,
+        };
+        let mut body = self.admin_event(Some(p), &p.org, "mint", now);
+        body.subject = Some(rec.id.to_string());
+        body.reason = Some(format!(
+            "env {}; scopes {}; expires {}",
+            rec.env,
+            rec.scopes.to_storage(),
+            expiry_text(rec.expires_at)
+        ));
+        let store = &self.inner.store;
+        let r = &rec;
+        self.with_admin_event(body, move |ev| async move { store.insert_key(r, &ev).await.map(|()| ((), true)) })
+            .await?;
+        self.inner.validator.forget_negative(&rec.hash);
+        Ok(MintedKey { key: raw, view: KeyView::from_record(&rec, now) })
+    }
+
+    /// `POST /keys/{id}/revoke`. Idempotent.
+    pub async fn revoke(&self, p: &KeyContext, key_id: &str, reason: Option<String>) -> Result<KeyView, AuthorityError> {
+        require(p, &keys_write())?;
+        let id = KeyId::parse(key_id).ok_or(AuthorityError::NotFound)?;
+        let reason = rules::check_reason(reason)?;
+        let now = self.now();
+        let rev = Revocation { at: now, by: p.key_id.to_string(), reason: reason.clone() };
+        let mut body = self.admin_event(Some(p), &p.org, "revoke", now);
+        body.subject = Some(id.to_string());
+        body.reason = reason;
+        let (store, org, idr, revr) = (&self.inner.store, &p.org, &id, &rev);
+        let result = self
+            .with_admin_event(body, move |ev| async move {
+                let r = store.revoke_key(org, idr, revr, &ev).await?;
+                let wrote = matches!(r, RevokeResult::Revoked(_));
+                Ok((r, wrote))
+            })
+            .await?;
+        match result {
+            RevokeResult::Revoked(k) => {
+                self.publish_revocation(&k);
+                Ok(KeyView::from_record(&k, now))
+            }
+            RevokeResult::AlreadyRevoked(k) => Ok(KeyView::from_record(&k, now)),
+            RevokeResult::NotFound => Err(AuthorityError::NotFound),
+        }
+    }
+
+    /// `POST /keys/{id}/rotate`.
+    pub async fn rotate(&self, p: &KeyContext, key_id: &str, req: RotateRequest) -> Result<RotatedKey, AuthorityError> {
+        require(p, &keys_write())?;
+        let id = KeyId::parse(key_id).ok_or(AuthorityError::NotFound)?;
+        let now = self.now();
+        let old = self.inner.store.get_key(&p.org, &id).await?.ok_or(AuthorityError::NotFound)?;
+        let org = self.inner.store.get_org(&p.org).await?.ok_or(AuthorityError::NotFound)?;
+        let (expires_at, revoke_at) = rules::plan_rotation(p, &org, &old, req.grace_secs, now)?;
+        let Generated { raw, hint } = keys::generate(old.env);
+        let succ = KeyRecord {
+            id: KeyId::generate(),
+            org: old.org.clone(),
+            name: old.name.clone(),
+            env: old.env,
+            agent: old.agent.clone(),
+            scopes: old.scopes.clone(),
+            hash: self.inner.validator.pepper().hash(raw.expose_secret()),
+            hint,
+            created_by: Some(p.key_id.clone()),
+            created_at: now,
+            expires_at,
+            revoked_at: None,
+            revoked_by: None,
+            revoke_reason: None,
+            last_used_at: None,
+            rotated_from: Some(old.id.clone()),
+            rotated_to: None,
+        };
+        let rev = Revocation { at: revoke_at, by: p.key_id.to_string(), reason: Some("rotated".into()) };
+        let mut body = self.admin_event(Some(p), &p.org, "rotate", now);
+        body.subject = Some(old.id.to_string());
+        body.reason = Some(format!("successor {}; old key stops at {revoke_at}", succ.id));
+        let (store, org_id, idr, sr, revr) = (&self.inner.store, &p.org, &id, &succ, &rev);
+        let old_now = self
+            .with_admin_event(body, move |ev| async move {
+                store.rotate_key(org_id, idr, sr, revr, &ev).await.map(|k| (k, true))
+            })
+            .await?;
+        self.publish_revocation(&old_now);
+        self.inner.validator.forget_negative(&succ.hash);
+        Ok(RotatedKey {
+            successor: MintedKey { key: raw, view: KeyView::from_record(&succ, now) },
+            previous: KeyView::from_record(&old_now, now),
+        })
+    }
+
+    /// `POST /keys/revoke`: every key of one agent, or of the whole org.
+    pub async fn bulk_revoke(&self, p: &KeyContext, req: BulkRevokeRequest) -> Result<BulkRevokeResult, AuthorityError> {
+        require(p, &keys_admin())?;
+        if let Some(a) = &req.agent {
+            if !matches!(Scope::parse(&format!("agent:{a}")), Ok(Scope::Agent(_))) {
+                return Err(AuthorityError::invalid("agent", "agent names are lowercase [a-z0-9_-]+"));
+            }
+        }
+        let reason = rules::check_reason(req.reason)?;
+        let now = self.now();
+        let rev = Revocation { at: now, by: p.key_id.to_string(), reason: reason.clone() };
+        let mut body = self.admin_event(Some(p), &p.org, "bulk_revoke", now);
+        body.subject = Some(req.agent.as_ref().map_or_else(|| format!("org:{}", p.org), |a| format!("agent:{a}")));
+        body.reason = reason;
+        let except = (!req.include_caller).then(|| p.key_id.clone());
+        let (store, org, agent, exc, revr) = (&self.inner.store, &p.org, req.agent.as_deref(), except.as_ref(), &rev);
+        let revoked = self
+            .with_admin_event(body, move |ev| async move {
+                let v = store.bulk_revoke(org, agent, exc, revr, &ev).await?;
+                let wrote = !v.is_empty();
+                Ok((v, wrote))
+            })
+            .await?;
+        for k in &revoked {
+            self.publish_revocation(k);
+        }
+        Ok(BulkRevokeResult { revoked: revoked.len() as u64, key_ids: revoked.into_iter().map(|k| k.id).collect() })
+    }
+
+    /// `GET /keys`.
+    pub async fn list_keys(&self, p: &KeyContext, filter: KeyListFilter) -> Result<Vec<KeyView>, AuthorityError> {
+        require(p, &keys_read())?;
+        let now = self.now();
+        let keys = self.inner.store.list_keys(&p.org).await?;
+        Ok(keys
+            .iter()
+            .filter(|k| k.org == p.org)
+            .map(|k| KeyView::from_record(k, now))
+            .filter(|v| filter.status.is_none_or(|s| v.status == s))
+            .filter(|v| filter.env.is_none_or(|e| v.env == e))
+            .filter(|v| filter.agent.as_ref().is_none_or(|a| v.agent.as_ref() == Some(a)))
+            .collect())
+    }
+
+    /// `GET /keys/{id}`. Another org's key is `NotFound`.
+    pub async fn get_key(&self, p: &KeyContext, key_id: &str) -> Result<KeyView, AuthorityError> {
+        require(p, &keys_read())?;
+        let id = KeyId::parse(key_id).ok_or(AuthorityError::NotFound)?;
+        let k = self.inner.store.get_key(&p.org, &id).await?.ok_or(AuthorityError::NotFound)?;
+        if k.org != p.org {
+            return Err(AuthorityError::NotFound);
+        }
+        Ok(KeyView::from_record(&k, self.now()))
+    }
+}

@@ -1,0 +1,291 @@
+//! The [`Authority`] facade: one method per API handler.
+//!
+//! Rules:
+//! - Every method that acts for a caller takes the caller's validated
+//!   [`KeyContext`] (the principal) and checks its permissions here.
+//!   Methods without a principal (`bootstrap`, `recover_admin`,
+//!   `prune_audit`, `verify_all_audit`) are operator operations for the CLI
+//!   and server start-up, never for request handlers.
+//! - State changes carry their admin audit event into the store call (same
+//!   transaction). Admin events form their own chain per process (writer id
+//!   `<instance>-a`), tool calls another (`<instance>-t`); a process-wide
+//!   async mutex orders admin writes so their chain has no gaps.
+//! - After a revocation commits, the local cache is evicted before the call
+//!   returns, and a [`RevocationEvent`] is broadcast to subscribers.
+//! - Must be created inside a Tokio runtime: it starts the audit flusher and
+//!   the `last_used_at` flusher, which stop when the last clone is dropped.
+
+mod audit_ops;
+mod bootstrap;
+mod key_ops;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::RwLock;
+use tokio::sync::{broadcast, watch};
+
+pub use audit_ops::{Introspection, ToolCall};
+pub use bootstrap::BootstrapRequest;
+
+use crate::audit::chain::ChainState;
+use crate::audit::{AuditEvent, Decision, EventKind, NewEvent, Recorder, RecorderConfig};
+use crate::error::AuthorityError;
+use crate::ids::EventId;
+use crate::keys::{base62, Env, Pepper};
+use crate::policy::KeyContext;
+use crate::scopes::{Scope, ScopeCatalog, ServiceInfo};
+use crate::store::{KeyRecord, Store, StoreError};
+use crate::time::{Clock, SystemClock, Timestamp};
+use crate::validator::{Origin, Outcome, RevocationEvent, Validator, ValidatorConfig};
+
+/// Facade configuration; `Default` suits production.
+#[derive(Clone)]
+pub struct AuthorityConfig {
+    pub clock: Arc<dyn Clock>,
+    pub validator: ValidatorConfig,
+    pub recorder: RecorderConfig,
+    /// How often `last_used_at` marks are written.
+    pub usage_flush_interval: Duration,
+    /// Recorded as `server` on admin events.
+    pub server_name: Option<String>,
+}
+
+impl Default for AuthorityConfig {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            validator: ValidatorConfig::default(),
+            recorder: RecorderConfig::default(),
+            usage_flush_interval: Duration::from_secs(5),
+            server_name: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for AuthorityConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorityConfig")
+            .field("validator", &self.validator)
+            .field("recorder", &self.recorder)
+            .field("usage_flush_interval", &self.usage_flush_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The key authority. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Authority {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    catalog: RwLock<ScopeCatalog>,
+    validator: Validator,
+    recorder: Recorder,
+    admin_chain: tokio::sync::Mutex<ChainState>,
+    revocations: broadcast::Sender<RevocationEvent>,
+    instance: String,
+    server_name: Option<String>,
+    _stop: watch::Sender<()>,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authority")
+            .field("backend", &self.inner.store.backend())
+            .field("env", &self.inner.validator.env())
+            .field("instance", &self.inner.instance)
+            .finish()
+    }
+}
+
+impl Authority {
+    /// # Panics
+    /// Outside a Tokio runtime.
+    pub fn new(store: Arc<dyn Store>, pepper: Pepper, env: Env, config: AuthorityConfig) -> Self {
+        let instance = format!("w{}", base62::random_string(10));
+        let validator = Validator::new(store.clone(), pepper, env, config.clock.clone(), &config.validator);
+        let recorder = Recorder::start(store.clone(), format!("{instance}-t"), config.recorder.clone());
+        let (stop_tx, stop_rx) = watch::channel(());
+        tokio::spawn(usage_flusher(
+            store.clone(),
+            validator.usage.clone(),
+            config.usage_flush_interval.max(Duration::from_millis(10)),
+            stop_rx,
+        ));
+        let (revocations, _) = broadcast::channel(4096);
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                clock: config.clock,
+                catalog: RwLock::new(ScopeCatalog::builtin()),
+                validator,
+                recorder,
+                admin_chain: tokio::sync::Mutex::new(ChainState::new(format!("{instance}-a"))),
+                revocations,
+                instance,
+                server_name: config.server_name,
+                _stop: stop_tx,
+            }),
+        }
+    }
+
+    pub fn env(&self) -> Env {
+        self.inner.validator.env()
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    /// This process's writer-id prefix in audit chains.
+    pub fn instance_id(&self) -> &str {
+        &self.inner.instance
+    }
+
+    /// Checks `raw_key` and, if given, one required scope.
+    pub async fn validate(&self, raw_key: &str, required: Option<&Scope>) -> Outcome {
+        self.inner.validator.validate(raw_key, required).await
+    }
+
+    /// [`validate`](Self::validate) with a required scope.
+    pub async fn authenticate(&self, raw_key: &str, required: &Scope) -> Outcome {
+        self.validate(raw_key, Some(required)).await
+    }
+
+    /// For request handlers: the principal, or the error to answer with
+    /// (401 for bad keys, 403 naming the missing scope, 503 when unavailable).
+    pub async fn authorize(&self, raw_key: &str, required: &Scope) -> Result<Arc<KeyContext>, AuthorityError> {
+        outcome_to_result(self.authenticate(raw_key, required).await)
+    }
+
+    /// The scope catalog for the scope picker and `GET /scopes`.
+    pub fn scope_catalog(&self) -> Vec<ServiceInfo> {
+        self.inner.catalog.read().services()
+    }
+
+    /// Tool servers register the scopes their tools require.
+    pub fn register_scope(&self, service: &str, action: &str, description: &str) -> Result<(), AuthorityError> {
+        Ok(self.inner.catalog.write().register(service, action, description)?)
+    }
+
+    /// Revocations accepted by (or fed into) this process.
+    pub fn subscribe_revocations(&self) -> broadcast::Receiver<RevocationEvent> {
+        self.inner.revocations.subscribe()
+    }
+
+    /// Feeds a revocation learned from another node (SSE, Firestore
+    /// listener): evicts it here and re-broadcasts it as `Origin::Remote`.
+    pub fn apply_remote_revocation(&self, mut ev: RevocationEvent) {
+        match crate::keys::KeyHash::from_hex(&ev.key_hash) {
+            Some(h) => self.inner.validator.evict(&h),
+            None => self.inner.validator.evict_all(),
+        }
+        ev.origin = Origin::Remote;
+        let _ = self.inner.revocations.send(ev);
+    }
+
+    /// Drops every cached validation (e.g. after a lagged revocation stream).
+    pub fn invalidate_cache(&self) {
+        self.inner.validator.evict_all();
+    }
+
+    /// Writes pending `last_used_at` marks now (also done periodically).
+    pub async fn flush_usage(&self) -> Result<(), AuthorityError> {
+        let batch = self.inner.validator.usage.drain();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.inner.store.touch_keys(&batch).await {
+            self.inner.validator.usage.restore(batch);
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    fn publish_revocation(&self, k: &KeyRecord) {
+        self.inner.validator.evict(&k.hash);
+        if let Some(at) = k.revoked_at {
+            let _ = self.inner.revocations.send(RevocationEvent {
+                key_id: k.id.clone(),
+                org: k.org.clone(),
+                key_hash: k.hash.to_hex(),
+                revoked_at: at,
+                origin: Origin::Local,
+            });
+        }
+    }
+
+    fn admin_event(&self, p: Option<&KeyContext>, org: &crate::ids::OrgId, action: &str, now: Timestamp) -> NewEvent {
+        let mut e = NewEvent::new(now, org.clone(), EventKind::Admin, action, Decision::Allowed);
+        if let Some(p) = p {
+            e.actor_key_id = Some(p.key_id.clone());
+            e.agent = p.agent.clone();
+        }
+        e.server = self.inner.server_name.clone();
+        e
+    }
+
+    /// Runs a store change with its admin event; the chain head advances
+    /// only if the store reports it wrote the event.
+    async fn with_admin_event<T, F, Fut>(&self, body: NewEvent, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(AuditEvent) -> Fut,
+        Fut: Future<Output = Result<(T, bool), StoreError>>,
+    {
+        let mut chain = self.inner.admin_chain.lock().await;
+        let mut scratch = chain.clone();
+        let event = scratch.place(EventId::generate(), body);
+        let (out, wrote) = f(event).await?;
+        if wrote {
+            *chain = scratch;
+        }
+        Ok(out)
+    }
+}
+
+pub(crate) fn outcome_to_result(o: Outcome) -> Result<Arc<KeyContext>, AuthorityError> {
+    match o {
+        Outcome::Valid(c) => Ok(c),
+        Outcome::InsufficientScope { missing, .. } => Err(AuthorityError::Forbidden {
+            message: format!("this key lacks the scope `{missing}`"),
+            missing: Some(missing.to_string()),
+        }),
+        Outcome::Unavailable => Err(AuthorityError::Unavailable { cause: "key lookup failed".into() }),
+        other => Err(AuthorityError::Unauthenticated { code: other.code(), message: other.message() }),
+    }
+}
+
+async fn usage_flusher(
+    store: Arc<dyn Store>,
+    usage: Arc<crate::validator::UsageTracker>,
+    every: Duration,
+    mut stop: watch::Receiver<()>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let stopping = tokio::select! {
+            _ = tick.tick() => false,
+            _ = stop.changed() => true,
+        };
+        let batch = usage.drain();
+        if !batch.is_empty() {
+            if let Err(e) = store.touch_keys(&batch).await {
+                tracing::warn!(error = %e, "last_used_at flush failed; will retry");
+                usage.restore(batch);
+            }
+        }
+        if stopping {
+            break;
+        }
+    }
+}

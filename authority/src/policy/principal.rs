@@ -1,0 +1,44 @@
+//! The validated identity behind every call: a key's context.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{KeyId, OrgId};
+use crate::keys::Env;
+use crate::scopes::{Scope, ScopeSet};
+use crate::store::KeyRecord;
+use crate::time::Timestamp;
+
+/// What a valid key is allowed to be: the "principal" of facade calls.
+///
+/// Obtain it from [`Authority::authenticate`](crate::Authority::authenticate);
+/// constructing one by hand (tests, tools) is possible but bypasses validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyContext {
+    pub key_id: KeyId,
+    pub org: OrgId,
+    pub name: String,
+    pub env: Env,
+    pub agent: Option<String>,
+    pub scopes: ScopeSet,
+    pub expires_at: Option<Timestamp>,
+    pub created_by: Option<KeyId>,
+}
+
+impl KeyContext {
+    pub fn allows(&self, wanted: &Scope) -> bool {
+        self.scopes.allows(self.org.as_str(), wanted)
+    }
+
+    pub fn from_record(k: &KeyRecord) -> Self {
+        Self {
+            key_id: k.id.clone(),
+            org: k.org.clone(),
+            name: k.name.clone(),
+            env: k.env,
+            agent: k.agent.clone(),
+            scopes: k.scopes.clone(),
+            expires_at: k.expires_at,
+            created_by: k.created_by.clone(),
+        }
+    }
+}

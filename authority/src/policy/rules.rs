@@ -1,0 +1,208 @@
+//! The policy checks as pure functions of (principal, records, request, now),
+//! so every rule is unit-testable without a store.
+
+use super::{ExpiryChoice, KeyContext, MintRequest};
+use crate::error::AuthorityError;
+use crate::keys::Env;
+use crate::scopes::{Scope, ScopeCatalog, ScopeSet};
+use crate::store::{KeyRecord, KeyStatus, OrgRecord};
+use crate::time::Timestamp;
+
+pub(crate) const DEFAULT_DAYS: u32 = 90;
+pub(crate) const MAX_DAYS: u32 = 366;
+pub(crate) const DEFAULT_GRACE_SECS: u64 = 3600;
+pub(crate) const MAX_GRACE_SECS: u64 = 30 * 86_400;
+const MAX_SCOPES: usize = 32;
+const MAX_NAME: usize = 100;
+const MAX_REASON: usize = 500;
+
+pub(crate) fn require(p: &KeyContext, scope: &Scope) -> Result<(), AuthorityError> {
+    if p.allows(scope) {
+        Ok(())
+    } else {
+        Err(AuthorityError::Forbidden {
+            message: format!("this key lacks the scope `{scope}`"),
+            missing: Some(scope.to_string()),
+        })
+    }
+}
+
+pub(crate) fn keys_read() -> Scope {
+    Scope::service("keys", "read")
+}
+pub(crate) fn keys_write() -> Scope {
+    Scope::service("keys", "write")
+}
+pub(crate) fn keys_admin() -> Scope {
+    Scope::service("keys", "admin")
+}
+pub(crate) fn keys_introspect() -> Scope {
+    Scope::service("keys", "introspect")
+}
+pub(crate) fn audit_read() -> Scope {
+    Scope::service("audit", "read")
+}
+pub(crate) fn audit_write() -> Scope {
+    Scope::service("audit", "write")
+}
+
+pub(crate) fn check_name(name: &str) -> Result<String, AuthorityError> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > MAX_NAME || n.chars().any(char::is_control) {
+        return Err(AuthorityError::invalid("name", format!("1-{MAX_NAME} printable characters")));
+    }
+    Ok(n.to_owned())
+}
+
+pub(crate) fn check_reason(reason: Option<String>) -> Result<Option<String>, AuthorityError> {
+    match reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()) {
+        Some(r) if r.chars().count() > MAX_REASON || r.chars().any(char::is_control) => {
+            Err(AuthorityError::invalid("reason", format!("at most {MAX_REASON} printable characters")))
+        }
+        r => Ok(r),
+    }
+}
+
+/// What a mint request resolves to once every rule passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MintPlan {
+    pub name: String,
+    pub scopes: ScopeSet,
+    pub agent: Option<String>,
+    pub env: Env,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Parses scopes (short forms, catalog) and applies the structural rules.
+pub(crate) fn parse_scopes(p: &KeyContext, input: &[String], catalog: &ScopeCatalog) -> Result<ScopeSet, AuthorityError> {
+    if input.is_empty() || input.len() > MAX_SCOPES {
+        return Err(AuthorityError::invalid("scopes", format!("1-{MAX_SCOPES} scopes")));
+    }
+    let set: ScopeSet = input.iter().map(|s| catalog.check(s)).collect::<Result<_, _>>()?;
+    for s in set.iter() {
+        if let Scope::Org(o) = s {
+            if o != p.org.as_str() {
+                return Err(AuthorityError::invalid("scopes", "`org:` must name the key's own org"));
+            }
+        }
+    }
+    if set.iter().filter(|s| matches!(s, Scope::Agent(_))).count() > 1 {
+        return Err(AuthorityError::invalid("scopes", "at most one `agent:` scope"));
+    }
+    Ok(set)
+}
+
+/// No escalation: `wanted` ⊆ the principal's effective scopes, and an
+/// agent-bound principal keeps its binding.
+pub(crate) fn check_subset(p: &KeyContext, wanted: &ScopeSet) -> Result<(), AuthorityError> {
+    let missing = p.scopes.missing(p.org.as_str(), wanted);
+    if let Some(first) = missing.first() {
+        let all: Vec<String> = missing.iter().map(|s| format!("`{s}`")).collect();
+        return Err(AuthorityError::Forbidden {
+            message: format!("cannot grant scopes the calling key does not hold: {}", all.join(", ")),
+            missing: Some(first.to_string()),
+        });
+    }
+    if let Some(a) = &p.agent {
+        if wanted.agent() != Some(a.as_str()) {
+            return Err(AuthorityError::forbidden(format!(
+                "a key bound to `agent:{a}` can only create keys bound to the same agent"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_not_after_principal(p: &KeyContext, exp: Option<Timestamp>) -> Result<(), AuthorityError> {
+    match (p.expires_at, exp) {
+        (Some(pe), None) => Err(AuthorityError::forbidden(format!(
+            "a key that expires cannot create a key that never expires (latest allowed expiry: {pe})"
+        ))),
+        (Some(pe), Some(e)) if e > pe => Err(AuthorityError::forbidden(format!(
+            "expiry must not be later than the calling key's ({pe})"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn resolve_expiry(
+    p: &KeyContext,
+    org: &OrgRecord,
+    choice: ExpiryChoice,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, AuthorityError> {
+    let exp = match choice {
+        ExpiryChoice::Default => Some(now.plus_days(i64::from(DEFAULT_DAYS))),
+        ExpiryChoice::Days(d) if (1..=MAX_DAYS).contains(&d) => Some(now.plus_days(i64::from(d))),
+        ExpiryChoice::Days(_) => {
+            return Err(AuthorityError::invalid("expires_days", format!("must be 1-{MAX_DAYS}")));
+        }
+        ExpiryChoice::Never if !org.allow_never_expiry => {
+            return Err(AuthorityError::invalid("expires_days", "this org does not allow keys without expiry"));
+        }
+        ExpiryChoice::Never => None,
+    };
+    check_not_after_principal(p, exp)?;
+    Ok(exp)
+}
+
+pub(crate) fn plan_mint(
+    p: &KeyContext,
+    org: &OrgRecord,
+    req: &MintRequest,
+    catalog: &ScopeCatalog,
+    now: Timestamp,
+) -> Result<MintPlan, AuthorityError> {
+    if req.org_id.as_deref().is_some_and(|o| o != p.org.as_str()) {
+        return Err(AuthorityError::forbidden("keys can only be minted in the calling key's own org"));
+    }
+    require(p, &keys_write())?;
+    let name = check_name(&req.name)?;
+    let scopes = parse_scopes(p, &req.scopes, catalog)?;
+    check_subset(p, &scopes)?;
+    let expires_at = resolve_expiry(p, org, req.expires_days, now)?;
+    Ok(MintPlan {
+        name,
+        agent: scopes.agent().map(str::to_owned),
+        scopes,
+        env: req.env.unwrap_or(p.env),
+        expires_at,
+    })
+}
+
+/// Rotation: the successor's expiry and when the old key stops working.
+pub(crate) fn plan_rotation(
+    p: &KeyContext,
+    org: &OrgRecord,
+    old: &KeyRecord,
+    grace_secs: Option<u64>,
+    now: Timestamp,
+) -> Result<(Option<Timestamp>, Timestamp), AuthorityError> {
+    require(p, &keys_write())?;
+    if old.status(now) != KeyStatus::Active {
+        return Err(AuthorityError::Conflict("only active keys can be rotated".into()));
+    }
+    if old.rotated_to.is_some() {
+        return Err(AuthorityError::Conflict("key was already rotated".into()));
+    }
+    check_subset(p, &old.scopes)?;
+    let grace = grace_secs.unwrap_or(DEFAULT_GRACE_SECS);
+    if grace > MAX_GRACE_SECS {
+        return Err(AuthorityError::invalid("grace_secs", format!("at most {MAX_GRACE_SECS}")));
+    }
+    let expiry = match old.expires_at {
+        Some(e) => {
+            let lifetime = e.as_millis().saturating_sub(old.created_at.as_millis()).max(0);
+            let mut exp = Timestamp::from_millis(now.as_millis().saturating_add(lifetime));
+            if let Some(pe) = p.expires_at {
+                exp = exp.min(pe);
+            }
+            Some(exp)
+        }
+        None if p.expires_at.is_none() && org.allow_never_expiry => None,
+        None => Some(p.expires_at.unwrap_or(now.plus_days(i64::from(DEFAULT_DAYS)))),
+    };
+    check_not_after_principal(p, expiry)?;
+    let grace_secs = i64::try_from(grace).unwrap_or(i64::MAX);
+    Ok((expiry, now.plus_secs(grace_secs)))
+}

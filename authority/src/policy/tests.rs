@@ -1,0 +1,227 @@
+use super::rules::*;
+use super::*;
+use crate::error::AuthorityError;
+use crate::ids::{KeyId, OrgId};
+use crate::keys::{Env, KeyHash, KeyHint};
+use crate::scopes::{Scope, ScopeCatalog, ScopeSet};
+use crate::store::{KeyRecord, OrgRecord};
+use crate::time::Timestamp;
+
+const NOW: Timestamp = Timestamp::from_millis(1_700_000_000_000);
+
+fn set(v: &[&str]) -> ScopeSet {
+    v.iter().map(|s| Scope::parse(s).unwrap()).collect()
+}
+
+fn principal(scopes: &[&str], exp_days: Option<i64>) -> KeyContext {
+    let scopes = set(scopes);
+    KeyContext {
+        key_id: KeyId::from_stored("key_p".into()),
+        org: OrgId::parse("acme").unwrap(),
+        name: "p".into(),
+        env: Env::Live,
+        agent: scopes.agent().map(str::to_owned),
+        scopes,
+        expires_at: exp_days.map(|d| NOW.plus_days(d)),
+        created_by: None,
+    }
+}
+
+fn org(allow_never: bool) -> OrgRecord {
+    OrgRecord {
+        id: OrgId::parse("acme").unwrap(),
+        name: "Acme".into(),
+        created_at: NOW,
+        allow_never_expiry: allow_never,
+    }
+}
+
+fn req(scopes: &[&str], exp: ExpiryChoice) -> MintRequest {
+    MintRequest {
+        org_id: Some("acme".into()),
+        name: "devops-agent-key".into(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        expires_days: exp,
+        env: None,
+    }
+}
+
+fn mint(p: &KeyContext, r: &MintRequest) -> Result<rules::MintPlan, AuthorityError> {
+    plan_mint(p, &org(true), r, &ScopeCatalog::builtin(), NOW)
+}
+
+fn record(scopes: &[&str], exp_days: Option<i64>) -> KeyRecord {
+    let scopes = set(scopes);
+    KeyRecord {
+        id: KeyId::from_stored("key_old".into()),
+        org: OrgId::parse("acme").unwrap(),
+        name: "old".into(),
+        env: Env::Live,
+        agent: scopes.agent().map(str::to_owned),
+        scopes,
+        hash: KeyHash::from_bytes([0; 32]),
+        hint: KeyHint::from_stored("h".into()),
+        created_by: None,
+        created_at: NOW.plus_days(-10),
+        expires_at: exp_days.map(|d| NOW.plus_days(-10 + d)),
+        revoked_at: None,
+        revoked_by: None,
+        revoke_reason: None,
+        last_used_at: None,
+        rotated_from: None,
+        rotated_to: None,
+    }
+}
+
+#[test]
+fn announcement_mint_works_for_an_admin() {
+    let p = principal(&["admin:org", "org:acme"], None);
+    let plan = mint(&p, &req(&["org:acme", "agent:devops", "svc:mcp:write"], ExpiryChoice::Days(90))).unwrap();
+    assert_eq!(plan.scopes.to_strings(), ["org:acme", "agent:devops", "svc:mcp:write"]);
+    assert_eq!(plan.agent.as_deref(), Some("devops"));
+    assert_eq!(plan.expires_at, Some(NOW.plus_days(90)));
+    assert_eq!(plan.env, Env::Live);
+}
+
+#[test]
+fn short_forms_are_canonicalised_and_default_expiry_is_90_days() {
+    let p = principal(&["admin:org"], None);
+    let plan = mint(&p, &req(&["read:wiki"], ExpiryChoice::Default)).unwrap();
+    assert_eq!(plan.scopes.to_strings(), ["svc:wiki:read"]);
+    assert_eq!(plan.expires_at, Some(NOW.plus_days(90)));
+}
+
+#[test]
+fn other_org_is_refused() {
+    let p = principal(&["admin:org"], None);
+    let mut r = req(&["read:wiki"], ExpiryChoice::Default);
+    r.org_id = Some("evil".into());
+    assert!(matches!(mint(&p, &r), Err(AuthorityError::Forbidden { .. })));
+    let r = req(&["org:evil", "read:wiki"], ExpiryChoice::Default);
+    assert!(matches!(mint(&p, &r), Err(AuthorityError::InvalidField { field: "scopes", .. })));
+}
+
+#[test]
+fn escalation_by_mint_is_refused() {
+    let p = principal(&["svc:keys:write", "svc:wiki:read"], None);
+    assert!(mint(&p, &req(&["svc:wiki:read"], ExpiryChoice::Default)).is_ok());
+    for wanted in ["svc:wiki:write", "admin:org", "svc:keys:admin", "svc:keys:introspect", "agent:x"] {
+        match mint(&p, &req(&[wanted], ExpiryChoice::Default)) {
+            Err(AuthorityError::Forbidden { missing: Some(m), .. }) => {
+                assert_eq!(m, Scope::parse(wanted).unwrap().to_string())
+            }
+            other => panic!("{wanted}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn minting_needs_keys_write() {
+    let p = principal(&["svc:wiki:admin"], None);
+    match mint(&p, &req(&["svc:wiki:read"], ExpiryChoice::Default)) {
+        Err(AuthorityError::Forbidden { missing: Some(m), .. }) => assert_eq!(m, "svc:keys:write"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn agent_bound_minter_keeps_binding() {
+    let p = principal(&["agent:a", "svc:keys:write", "svc:wiki:read"], None);
+    assert!(mint(&p, &req(&["agent:a", "svc:wiki:read"], ExpiryChoice::Default)).is_ok());
+    assert!(mint(&p, &req(&["svc:wiki:read"], ExpiryChoice::Default)).is_err());
+    assert!(mint(&p, &req(&["agent:b", "svc:wiki:read"], ExpiryChoice::Default)).is_err());
+    assert!(mint(&p, &req(&["agent:a", "agent:b"], ExpiryChoice::Default)).is_err());
+}
+
+#[test]
+fn expiry_rules() {
+    let admin = principal(&["admin:org"], None);
+    assert!(mint(&admin, &req(&["read:wiki"], ExpiryChoice::Days(0))).is_err());
+    assert!(mint(&admin, &req(&["read:wiki"], ExpiryChoice::Days(367))).is_err());
+    assert!(mint(&admin, &req(&["read:wiki"], ExpiryChoice::Days(366))).is_ok());
+    assert_eq!(mint(&admin, &req(&["read:wiki"], ExpiryChoice::Never)).unwrap().expires_at, None);
+    let r = req(&["read:wiki"], ExpiryChoice::Never);
+    assert!(plan_mint(&admin, &org(false), &r, &ScopeCatalog::builtin(), NOW).is_err());
+
+    let short = principal(&["admin:org"], Some(30));
+    assert!(mint(&short, &req(&["read:wiki"], ExpiryChoice::Days(30))).is_ok());
+    assert!(mint(&short, &req(&["read:wiki"], ExpiryChoice::Days(31))).is_err());
+    assert!(mint(&short, &req(&["read:wiki"], ExpiryChoice::Default)).is_err());
+    assert!(mint(&short, &req(&["read:wiki"], ExpiryChoice::Never)).is_err());
+}
+
+#[test]
+fn unknown_scope_names_it_with_suggestions() {
+    let p = principal(&["admin:org"], None);
+    let e = mint(&p, &req(&["svc:mpc:write"], ExpiryChoice::Default)).unwrap_err();
+    assert_eq!(e.code(), "unknown_scope");
+    assert!(e.to_string().contains("svc:mpc:write") && e.to_string().contains("svc:mcp:write"), "{e}");
+}
+
+#[test]
+fn json_mint_request_matches_the_announcement() {
+    let body = r#"{"orgId": "acme", "name": "devops-agent-key",
+        "scopes": ["org:acme", "agent:devops", "svc:mcp:write"], "expires_days": 90}"#;
+    let r: MintRequest = serde_json::from_str(body).unwrap();
+    assert_eq!(r.expires_days, ExpiryChoice::Days(90));
+    assert_eq!(r.org_id.as_deref(), Some("acme"));
+    let r: MintRequest = serde_json::from_str(r#"{"name":"x","scopes":[],"expires_days":null}"#).unwrap();
+    assert_eq!(r.expires_days, ExpiryChoice::Never);
+    let r: MintRequest = serde_json::from_str(r#"{"name":"x","scopes":[]}"#).unwrap();
+    assert_eq!(r.expires_days, ExpiryChoice::Default);
+}
+
+#[test]
+fn rotation_keeps_lifetime_and_never_widens() {
+    let p = principal(&["admin:org"], None);
+    let old = record(&["svc:wiki:read"], Some(30));
+    let (exp, revoke_at) = plan_rotation(&p, &org(true), &old, None, NOW).unwrap();
+    assert_eq!(exp, Some(NOW.plus_days(30)));
+    assert_eq!(revoke_at, NOW.plus_secs(3600));
+    let (_, now_revoke) = plan_rotation(&p, &org(true), &old, Some(0), NOW).unwrap();
+    assert_eq!(now_revoke, NOW);
+    assert!(plan_rotation(&p, &org(true), &old, Some(MAX_GRACE_SECS + 1), NOW).is_err());
+
+    // Capped at the principal's expiry.
+    let short = principal(&["admin:org"], Some(5));
+    assert_eq!(plan_rotation(&short, &org(true), &old, None, NOW).unwrap().0, Some(NOW.plus_days(5)));
+
+    // A never-expiring key rotated by an expiring principal gains an expiry.
+    let never = record(&["svc:wiki:read"], None);
+    assert_eq!(plan_rotation(&short, &org(true), &never, None, NOW).unwrap().0, Some(NOW.plus_days(5)));
+    assert_eq!(plan_rotation(&p, &org(true), &never, None, NOW).unwrap().0, None);
+    assert!(plan_rotation(&p, &org(false), &never, None, NOW).unwrap().0.is_some());
+}
+
+#[test]
+fn escalation_by_rotate_is_refused() {
+    let p = principal(&["svc:keys:write", "svc:wiki:read"], None);
+    let admin_key = record(&["admin:org"], Some(30));
+    assert!(matches!(
+        plan_rotation(&p, &org(true), &admin_key, None, NOW),
+        Err(AuthorityError::Forbidden { .. })
+    ));
+}
+
+#[test]
+fn inactive_or_rotated_keys_cannot_rotate() {
+    let p = principal(&["admin:org"], None);
+    let mut k = record(&["svc:wiki:read"], Some(5));
+    assert!(matches!(plan_rotation(&p, &org(true), &k, None, NOW), Err(AuthorityError::Conflict(_))));
+    k.expires_at = None;
+    k.revoked_at = Some(NOW);
+    assert!(matches!(plan_rotation(&p, &org(true), &k, None, NOW), Err(AuthorityError::Conflict(_))));
+    k.revoked_at = None;
+    k.rotated_to = Some(KeyId::from_stored("key_x".into()));
+    assert!(matches!(plan_rotation(&p, &org(true), &k, None, NOW), Err(AuthorityError::Conflict(_))));
+}
+
+#[test]
+fn names_and_reasons() {
+    assert!(check_name("  ok  ").is_ok());
+    assert!(check_name("").is_err());
+    assert!(check_name("a\nb").is_err());
+    assert!(check_name(&"x".repeat(101)).is_err());
+    assert_eq!(check_reason(Some("  ".into())).unwrap(), None);
+    assert!(check_reason(Some("x".repeat(501))).is_err());
+}

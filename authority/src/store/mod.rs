@@ -1,0 +1,168 @@
+//! The storage trait every backend implements, and the embedded SQLite
+//! backend.
+//!
+//! Rules for the trait (so that SQLite and Firestore fit it alike):
+//! - Every method addresses records by org and id, or the key-hash lookup
+//!   (`key_hashes/{hash}` in Firestore terms); nothing needs a join across
+//!   documents.
+//! - Every state change takes its admin [`AuditEvent`] and writes both in one
+//!   transaction: if the event is not written, the change did not happen.
+//! - Nothing global is written per call: `last_used_at` arrives in coalesced
+//!   batches ([`Store::touch_keys`]), audit chains are per (org, writer).
+//! - Errors are [`StoreError`]; `Unavailable` means "could not ask", never
+//!   "the answer is no", and callers fail closed on it.
+//! - Usable as `Arc<dyn Store>` (object safe through `async_trait`).
+//!
+//! [`conformance`] is the behaviour suite every backend must pass.
+
+#[doc(hidden)]
+pub mod conformance;
+mod records;
+pub mod sqlite;
+
+use async_trait::async_trait;
+
+use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
+use crate::ids::{EventId, KeyId, OrgId};
+use crate::keys::KeyHash;
+use crate::time::Timestamp;
+
+pub use records::{KeyRecord, KeyStatus, OrgRecord, Revocation};
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The backend could not be reached or failed; the answer is unknown.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A uniqueness or state precondition failed (duplicate id/hash, org
+    /// exists, key already rotated or no longer active).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
+    /// Stored data could not be decoded.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+/// Result of [`Store::revoke_key`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevokeResult {
+    /// The key was active (or only scheduled for revocation later) and is now
+    /// revoked; the event was written.
+    Revoked(KeyRecord),
+    /// It was already revoked at or before the requested time; nothing and no
+    /// event was written.
+    AlreadyRevoked(KeyRecord),
+    NotFound,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A short name for logs and metrics (`sqlite`, `firestore`).
+    fn backend(&self) -> &'static str;
+
+    /// True when no org exists (first start).
+    async fn is_empty(&self) -> Result<bool, StoreError>;
+
+    async fn get_org(&self, org: &OrgId) -> Result<Option<OrgRecord>, StoreError>;
+
+    /// Creates the org with its first key and the bootstrap event.
+    /// `Conflict` if the org exists.
+    async fn create_org(&self, org: &OrgRecord, key: &KeyRecord, event: &AuditEvent) -> Result<(), StoreError>;
+
+    /// Inserts a key (and its hash lookup) with its event. `Conflict` on a
+    /// duplicate id or hash; `NotFound` if the org does not exist.
+    async fn insert_key(&self, key: &KeyRecord, event: &AuditEvent) -> Result<(), StoreError>;
+
+    /// A key of `org`; a key of another org is `None`, like a missing one.
+    async fn get_key(&self, org: &OrgId, id: &KeyId) -> Result<Option<KeyRecord>, StoreError>;
+
+    /// The validator's lookup.
+    async fn find_key_by_hash(&self, hash: &KeyHash) -> Result<Option<KeyRecord>, StoreError>;
+
+    /// All keys of `org`, newest first.
+    async fn list_keys(&self, org: &OrgId) -> Result<Vec<KeyRecord>, StoreError>;
+
+    /// Sets `revoked_at = rev.at` (and by/reason) unless the key is already
+    /// revoked at or before `rev.at`. The event is written only on change.
+    async fn revoke_key(
+        &self,
+        org: &OrgId,
+        id: &KeyId,
+        rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<RevokeResult, StoreError>;
+
+    /// Inserts `successor`, sets `old.rotated_to`, and schedules the old
+    /// key's revocation at `old_rev.at` (never later than an existing one).
+    /// `NotFound` if `old` is not a key of `org`; `Conflict` if it is
+    /// revoked or already rotated. Returns the updated old record.
+    async fn rotate_key(
+        &self,
+        org: &OrgId,
+        old: &KeyId,
+        successor: &KeyRecord,
+        old_rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<KeyRecord, StoreError>;
+
+    /// Revokes every key of `org` not revoked at or before `rev.at`,
+    /// optionally only those bound to `agent`, never `except`. Returns the
+    /// keys it revoked (with the event written if there was at least one).
+    async fn bulk_revoke(
+        &self,
+        org: &OrgId,
+        agent: Option<&str>,
+        except: Option<&KeyId>,
+        rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<Vec<KeyRecord>, StoreError>;
+
+    /// Raises `last_used_at` to the given instants (never lowers it). Missing
+    /// keys are ignored.
+    async fn touch_keys(&self, updates: &[(OrgId, KeyId, Timestamp)]) -> Result<(), StoreError>;
+
+    /// Appends events durably and atomically (all or none). `Conflict` on a
+    /// duplicate id or (org, writer, seq).
+    async fn append_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError>;
+
+    async fn get_audit_event(&self, org: &OrgId, id: &EventId) -> Result<Option<AuditEvent>, StoreError>;
+
+    /// Events of `org` matching `filter`, newest first (`ts` desc, then `id`
+    /// desc), strictly after `cursor`, at most `limit`.
+    async fn query_audit(
+        &self,
+        org: &OrgId,
+        filter: &AuditFilter,
+        cursor: Option<&AuditCursor>,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// Allowed/denied counts of matching events in buckets of `bucket_ms`
+    /// aligned to the epoch, ascending, empty buckets omitted.
+    async fn audit_timeline(
+        &self,
+        org: &OrgId,
+        filter: &AuditFilter,
+        bucket_ms: i64,
+    ) -> Result<Vec<TimelineBucket>, StoreError>;
+
+    /// Chains with events or a checkpoint, of one org or all.
+    async fn audit_chains(&self, org: Option<&OrgId>) -> Result<Vec<ChainInfo>, StoreError>;
+
+    /// Events of one chain with `seq > after_seq`, ascending, at most `limit`.
+    async fn audit_chain_events(
+        &self,
+        org: &OrgId,
+        writer: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// Retention: for each chain, deletes the longest prefix whose events are
+    /// all older than `before` and records a checkpoint (seq and hash of the
+    /// last deleted event) in the same transaction.
+    async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, StoreError>;
+}

@@ -1,0 +1,258 @@
+//! Org and key statements.
+
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+
+use super::audit::insert_event;
+use super::map_err;
+use crate::audit::AuditEvent;
+use crate::ids::{KeyId, OrgId};
+use crate::keys::{Env, KeyHash, KeyHint};
+use crate::scopes::ScopeSet;
+use crate::store::{KeyRecord, OrgRecord, RevokeResult, Revocation, StoreError};
+use crate::time::Timestamp;
+
+const KEY_COLS: &str = "id, org, name, env, agent, scopes, hash, hint, created_by, created_at, \
+    expires_at, revoked_at, revoked_by, revoke_reason, last_used_at, rotated_from, rotated_to";
+
+fn ts(v: Option<i64>) -> Option<Timestamp> {
+    v.map(Timestamp::from_millis)
+}
+
+fn key_from_row(r: &Row<'_>) -> rusqlite::Result<Result<KeyRecord, StoreError>> {
+    let env: String = r.get(3)?;
+    let hash: Vec<u8> = r.get(6)?;
+    let Some(env) = Env::parse(&env) else {
+        return Ok(Err(StoreError::Corrupt(format!("key env `{env}`"))));
+    };
+    let Ok(hash) = <[u8; 32]>::try_from(hash.as_slice()) else {
+        return Ok(Err(StoreError::Corrupt("key hash length".into())));
+    };
+    Ok(Ok(KeyRecord {
+        id: KeyId::from_stored(r.get(0)?),
+        org: OrgId::from_stored(r.get(1)?),
+        name: r.get(2)?,
+        env,
+        agent: r.get(4)?,
+        scopes: ScopeSet::from_storage(&r.get::<_, String>(5)?),
+        hash: KeyHash::from_bytes(hash),
+        hint: KeyHint::from_stored(r.get(7)?),
+        created_by: r.get::<_, Option<String>>(8)?.map(KeyId::from_stored),
+        created_at: Timestamp::from_millis(r.get(9)?),
+        expires_at: ts(r.get(10)?),
+        revoked_at: ts(r.get(11)?),
+        revoked_by: r.get(12)?,
+        revoke_reason: r.get(13)?,
+        last_used_at: ts(r.get(14)?),
+        rotated_from: r.get::<_, Option<String>>(15)?.map(KeyId::from_stored),
+        rotated_to: r.get::<_, Option<String>>(16)?.map(KeyId::from_stored),
+    }))
+}
+
+fn one_key(c: &Connection, where_: &str, p: impl rusqlite::Params) -> Result<Option<KeyRecord>, StoreError> {
+    let mut st = c.prepare_cached(&format!("SELECT {KEY_COLS} FROM keys WHERE {where_}")).map_err(map_err)?;
+    st.query_row(p, key_from_row).optional().map_err(map_err)?.transpose()
+}
+
+pub(super) fn get_org(c: &Connection, org: &OrgId) -> Result<Option<OrgRecord>, StoreError> {
+    c.query_row(
+        "SELECT id, name, created_at, allow_never_expiry FROM orgs WHERE id = ?1",
+        [org.as_str()],
+        |r| {
+            Ok(OrgRecord {
+                id: OrgId::from_stored(r.get(0)?),
+                name: r.get(1)?,
+                created_at: Timestamp::from_millis(r.get(2)?),
+                allow_never_expiry: r.get(3)?,
+            })
+        },
+    )
+    .optional()
+    .map_err(map_err)
+}
+
+pub(super) fn get_key(c: &Connection, org: &OrgId, id: &KeyId) -> Result<Option<KeyRecord>, StoreError> {
+    one_key(c, "id = ?1 AND org = ?2", params![id.as_str(), org.as_str()])
+}
+
+pub(super) fn find_by_hash(c: &Connection, hash: &KeyHash) -> Result<Option<KeyRecord>, StoreError> {
+    one_key(c, "hash = ?1", params![&hash.as_bytes()[..]])
+}
+
+pub(super) fn list_keys(c: &Connection, org: &OrgId) -> Result<Vec<KeyRecord>, StoreError> {
+    let mut st = c
+        .prepare_cached(&format!("SELECT {KEY_COLS} FROM keys WHERE org = ?1 ORDER BY created_at DESC, id DESC"))
+        .map_err(map_err)?;
+    let rows = st.query_map([org.as_str()], key_from_row).map_err(map_err)?;
+    rows.map(|r| r.map_err(map_err)?).collect()
+}
+
+fn insert_key(tx: &Transaction<'_>, k: &KeyRecord) -> Result<(), StoreError> {
+    tx.prepare_cached(&format!(
+        "INSERT INTO keys ({KEY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+    ))
+    .map_err(map_err)?
+    .execute(params![
+        k.id.as_str(),
+        k.org.as_str(),
+        k.name,
+        k.env.as_str(),
+        k.agent,
+        k.scopes.to_storage(),
+        &k.hash.as_bytes()[..],
+        k.hint.as_str(),
+        k.created_by.as_ref().map(KeyId::as_str),
+        k.created_at.as_millis(),
+        k.expires_at.map(Timestamp::as_millis),
+        k.revoked_at.map(Timestamp::as_millis),
+        k.revoked_by,
+        k.revoke_reason,
+        k.last_used_at.map(Timestamp::as_millis),
+        k.rotated_from.as_ref().map(KeyId::as_str),
+        k.rotated_to.as_ref().map(KeyId::as_str),
+    ])
+    .map_err(map_err)?;
+    Ok(())
+}
+
+fn org_exists(tx: &Transaction<'_>, org: &OrgId) -> Result<bool, StoreError> {
+    tx.query_row("SELECT 1 FROM orgs WHERE id = ?1", [org.as_str()], |_| Ok(()))
+        .optional()
+        .map_err(map_err)
+        .map(|o| o.is_some())
+}
+
+pub(super) fn create_org(
+    c: &mut Connection,
+    org: &OrgRecord,
+    key: &KeyRecord,
+    event: &AuditEvent,
+) -> Result<(), StoreError> {
+    let tx = c.transaction().map_err(map_err)?;
+    if org_exists(&tx, &org.id)? {
+        return Err(StoreError::Conflict(format!("org {} exists", org.id)));
+    }
+    tx.execute(
+        "INSERT INTO orgs (id, name, created_at, allow_never_expiry) VALUES (?1, ?2, ?3, ?4)",
+        params![org.id.as_str(), org.name, org.created_at.as_millis(), org.allow_never_expiry],
+    )
+    .map_err(map_err)?;
+    insert_key(&tx, key)?;
+    insert_event(&tx, event)?;
+    tx.commit().map_err(map_err)
+}
+
+pub(super) fn insert_key_tx(c: &mut Connection, key: &KeyRecord, event: &AuditEvent) -> Result<(), StoreError> {
+    let tx = c.transaction().map_err(map_err)?;
+    if !org_exists(&tx, &key.org)? {
+        return Err(StoreError::NotFound);
+    }
+    insert_key(&tx, key)?;
+    insert_event(&tx, event)?;
+    tx.commit().map_err(map_err)
+}
+
+fn set_revoked(tx: &Transaction<'_>, id: &KeyId, rev: &Revocation) -> Result<(), StoreError> {
+    tx.prepare_cached("UPDATE keys SET revoked_at = ?2, revoked_by = ?3, revoke_reason = ?4 WHERE id = ?1")
+        .map_err(map_err)?
+        .execute(params![id.as_str(), rev.at.as_millis(), rev.by, rev.reason])
+        .map_err(map_err)?;
+    Ok(())
+}
+
+fn apply(k: &mut KeyRecord, rev: &Revocation) {
+    k.revoked_at = Some(rev.at);
+    k.revoked_by = Some(rev.by.clone());
+    k.revoke_reason = rev.reason.clone();
+}
+
+pub(super) fn revoke_key(
+    c: &mut Connection,
+    org: &OrgId,
+    id: &KeyId,
+    rev: &Revocation,
+    event: &AuditEvent,
+) -> Result<RevokeResult, StoreError> {
+    let tx = c.transaction().map_err(map_err)?;
+    let Some(mut k) = get_key(&tx, org, id)? else {
+        return Ok(RevokeResult::NotFound);
+    };
+    if k.revoked_at.is_some_and(|r| r <= rev.at) {
+        return Ok(RevokeResult::AlreadyRevoked(k));
+    }
+    set_revoked(&tx, id, rev)?;
+    insert_event(&tx, event)?;
+    tx.commit().map_err(map_err)?;
+    apply(&mut k, rev);
+    Ok(RevokeResult::Revoked(k))
+}
+
+pub(super) fn rotate_key(
+    c: &mut Connection,
+    org: &OrgId,
+    old: &KeyId,
+    succ: &KeyRecord,
+    rev: &Revocation,
+    event: &AuditEvent,
+) -> Result<KeyRecord, StoreError> {
+    let tx = c.transaction().map_err(map_err)?;
+    let mut k = get_key(&tx, org, old)?.ok_or(StoreError::NotFound)?;
+    if k.rotated_to.is_some() {
+        return Err(StoreError::Conflict("key was already rotated".into()));
+    }
+    if k.revoked_at.is_some_and(|r| r <= succ.created_at) {
+        return Err(StoreError::Conflict("key is revoked".into()));
+    }
+    insert_key(&tx, succ)?;
+    tx.execute("UPDATE keys SET rotated_to = ?2 WHERE id = ?1", params![old.as_str(), succ.id.as_str()])
+        .map_err(map_err)?;
+    k.rotated_to = Some(succ.id.clone());
+    if !k.revoked_at.is_some_and(|r| r <= rev.at) {
+        set_revoked(&tx, old, rev)?;
+        apply(&mut k, rev);
+    }
+    insert_event(&tx, event)?;
+    tx.commit().map_err(map_err)?;
+    Ok(k)
+}
+
+pub(super) fn bulk_revoke(
+    c: &mut Connection,
+    org: &OrgId,
+    agent: Option<&str>,
+    except: Option<&KeyId>,
+    rev: &Revocation,
+    event: &AuditEvent,
+) -> Result<Vec<KeyRecord>, StoreError> {
+    let tx = c.transaction().map_err(map_err)?;
+    let mut hit: Vec<KeyRecord> = list_keys(&tx, org)?
+        .into_iter()
+        .filter(|k| agent.is_none_or(|a| k.agent.as_deref() == Some(a)))
+        .filter(|k| except != Some(&k.id))
+        .filter(|k| !k.revoked_at.is_some_and(|r| r <= rev.at))
+        .collect();
+    for k in &mut hit {
+        set_revoked(&tx, &k.id, rev)?;
+        apply(k, rev);
+    }
+    if !hit.is_empty() {
+        insert_event(&tx, event)?;
+    }
+    tx.commit().map_err(map_err)?;
+    Ok(hit)
+}
+
+pub(super) fn touch_keys(c: &mut Connection, updates: &[(OrgId, KeyId, Timestamp)]) -> Result<(), StoreError> {
+    let tx = c.transaction().map_err(map_err)?;
+    {
+        let mut st = tx
+            .prepare_cached(
+                "UPDATE keys SET last_used_at = ?3 WHERE id = ?1 AND org = ?2 \
+                 AND (last_used_at IS NULL OR last_used_at < ?3)",
+            )
+            .map_err(map_err)?;
+        for (org, id, at) in updates {
+            st.execute(params![id.as_str(), org.as_str(), at.as_millis()]).map_err(map_err)?;
+        }
+    }
+    tx.commit().map_err(map_err)
+}

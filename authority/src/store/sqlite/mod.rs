@@ -1,0 +1,274 @@
+//! The embedded SQLite backend.
+//!
+//! Rules:
+//! - One database file, `<data dir>/acekeys.db`, WAL mode, migrations at open.
+//! - `synchronous = FULL`: every commit fsyncs the WAL before it returns, so
+//!   an acknowledged key change or audit event survives kill -9 and power
+//!   loss. Group commit in the audit recorder is what keeps this affordable.
+//! - rusqlite blocks, so every call runs on Tokio's blocking pool. One writer
+//!   connection behind a mutex serialises writes (SQLite allows one writer
+//!   anyway); readers come from a small pool of extra connections, which WAL
+//!   lets run concurrently with the writer.
+
+mod audit;
+mod keys;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use parking_lot::Mutex;
+use rusqlite::{Connection, OpenFlags};
+
+use super::{KeyRecord, OrgRecord, RevokeResult, Revocation, Store, StoreError};
+use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
+use crate::ids::{EventId, KeyId, OrgId};
+use crate::keys::KeyHash;
+use crate::time::Timestamp;
+
+pub const DB_FILE: &str = "acekeys.db";
+const MAX_IDLE_READERS: usize = 8;
+
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.inner.path).finish()
+    }
+}
+
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Maps rusqlite errors: constraint violations are conflicts, the rest means
+/// the store could not answer.
+pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            StoreError::Conflict(e.to_string())
+        }
+        _ => unavailable(e),
+    }
+}
+
+fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `<dir>/acekeys.db` and applies migrations.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(unavailable)?;
+        Self::open_file(&dir.join(DB_FILE))
+    }
+
+    pub fn open_file(path: &Path) -> Result<Self, StoreError> {
+        let mut writer = open_conn(path).map_err(unavailable)?;
+        schema::migrate(&mut writer).map_err(unavailable)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock();
+            f(&mut conn)
+        })
+        .await
+        .map_err(unavailable)?
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner.readers.lock().pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => open_conn(&inner.path).map_err(unavailable)?,
+            };
+            let out = f(&conn);
+            let mut idle = inner.readers.lock();
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(unavailable)?
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        self.read(|c| {
+            let n: i64 = c.query_row("SELECT COUNT(*) FROM orgs", [], |r| r.get(0)).map_err(map_err)?;
+            Ok(n == 0)
+        })
+        .await
+    }
+
+    async fn get_org(&self, org: &OrgId) -> Result<Option<OrgRecord>, StoreError> {
+        let org = org.clone();
+        self.read(move |c| keys::get_org(c, &org)).await
+    }
+
+    async fn create_org(&self, org: &OrgRecord, key: &KeyRecord, event: &AuditEvent) -> Result<(), StoreError> {
+        let (org, key, event) = (org.clone(), key.clone(), event.clone());
+        self.write(move |c| keys::create_org(c, &org, &key, &event)).await
+    }
+
+    async fn insert_key(&self, key: &KeyRecord, event: &AuditEvent) -> Result<(), StoreError> {
+        let (key, event) = (key.clone(), event.clone());
+        self.write(move |c| keys::insert_key_tx(c, &key, &event)).await
+    }
+
+    async fn get_key(&self, org: &OrgId, id: &KeyId) -> Result<Option<KeyRecord>, StoreError> {
+        let (org, id) = (org.clone(), id.clone());
+        self.read(move |c| keys::get_key(c, &org, &id)).await
+    }
+
+    async fn find_key_by_hash(&self, hash: &KeyHash) -> Result<Option<KeyRecord>, StoreError> {
+        let hash = *hash;
+        self.read(move |c| keys::find_by_hash(c, &hash)).await
+    }
+
+    async fn list_keys(&self, org: &OrgId) -> Result<Vec<KeyRecord>, StoreError> {
+        let org = org.clone();
+        self.read(move |c| keys::list_keys(c, &org)).await
+    }
+
+    async fn revoke_key(
+        &self,
+        org: &OrgId,
+        id: &KeyId,
+        rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<RevokeResult, StoreError> {
+        let (org, id, rev, event) = (org.clone(), id.clone(), rev.clone(), event.clone());
+        self.write(move |c| keys::revoke_key(c, &org, &id, &rev, &event)).await
+    }
+
+    async fn rotate_key(
+        &self,
+        org: &OrgId,
+        old: &KeyId,
+        successor: &KeyRecord,
+        old_rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<KeyRecord, StoreError> {
+        let (org, old, succ, rev, event) =
+            (org.clone(), old.clone(), successor.clone(), old_rev.clone(), event.clone());
+        self.write(move |c| keys::rotate_key(c, &org, &old, &succ, &rev, &event)).await
+    }
+
+    async fn bulk_revoke(
+        &self,
+        org: &OrgId,
+        agent: Option<&str>,
+        except: Option<&KeyId>,
+        rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        let (org, agent, except, rev, event) =
+            (org.clone(), agent.map(str::to_owned), except.cloned(), rev.clone(), event.clone());
+        self.write(move |c| keys::bulk_revoke(c, &org, agent.as_deref(), except.as_ref(), &rev, &event))
+            .await
+    }
+
+    async fn touch_keys(&self, updates: &[(OrgId, KeyId, Timestamp)]) -> Result<(), StoreError> {
+        let updates = updates.to_vec();
+        self.write(move |c| keys::touch_keys(c, &updates)).await
+    }
+
+    async fn append_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        let events = events.to_vec();
+        self.write(move |c| audit::append(c, &events)).await
+    }
+
+    async fn get_audit_event(&self, org: &OrgId, id: &EventId) -> Result<Option<AuditEvent>, StoreError> {
+        let (org, id) = (org.clone(), id.clone());
+        self.read(move |c| audit::get(c, &org, &id)).await
+    }
+
+    async fn query_audit(
+        &self,
+        org: &OrgId,
+        filter: &AuditFilter,
+        cursor: Option<&AuditCursor>,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let (org, filter, cursor) = (org.clone(), filter.clone(), cursor.cloned());
+        self.read(move |c| audit::query(c, &org, &filter, cursor.as_ref(), limit)).await
+    }
+
+    async fn audit_timeline(
+        &self,
+        org: &OrgId,
+        filter: &AuditFilter,
+        bucket_ms: i64,
+    ) -> Result<Vec<TimelineBucket>, StoreError> {
+        let (org, filter) = (org.clone(), filter.clone());
+        self.read(move |c| audit::timeline(c, &org, &filter, bucket_ms)).await
+    }
+
+    async fn audit_chains(&self, org: Option<&OrgId>) -> Result<Vec<ChainInfo>, StoreError> {
+        let org = org.cloned();
+        self.read(move |c| audit::chains(c, org.as_ref())).await
+    }
+
+    async fn audit_chain_events(
+        &self,
+        org: &OrgId,
+        writer: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let (org, writer) = (org.clone(), writer.to_owned());
+        self.read(move |c| audit::chain_events(c, &org, &writer, after_seq, limit)).await
+    }
+
+    async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, StoreError> {
+        self.write(move |c| audit::prune(c, before)).await
+    }
+}

@@ -1,0 +1,78 @@
+//! Schema migrations, applied in order at open; `PRAGMA user_version` holds
+//! how many have run. Migrations are append-only: never edit a shipped one.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: orgs, keys, audit events, chain checkpoints.
+    r#"
+    CREATE TABLE orgs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        allow_never_expiry INTEGER NOT NULL
+    );
+    CREATE TABLE keys (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL,
+        name TEXT NOT NULL,
+        env TEXT NOT NULL,
+        agent TEXT,
+        scopes TEXT NOT NULL,
+        hash BLOB NOT NULL UNIQUE,
+        hint TEXT NOT NULL,
+        created_by TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        revoked_at INTEGER,
+        revoked_by TEXT,
+        revoke_reason TEXT,
+        last_used_at INTEGER,
+        rotated_from TEXT,
+        rotated_to TEXT
+    );
+    CREATE INDEX keys_by_org ON keys (org, created_at DESC);
+    CREATE TABLE audit_events (
+        id TEXT NOT NULL UNIQUE,
+        ts INTEGER NOT NULL,
+        org TEXT NOT NULL,
+        actor TEXT,
+        agent TEXT,
+        kind TEXT NOT NULL,
+        action TEXT NOT NULL,
+        scope TEXT,
+        decision TEXT NOT NULL,
+        reason TEXT,
+        subject TEXT,
+        server TEXT,
+        request_id TEXT,
+        client_ip TEXT,
+        latency_us INTEGER,
+        writer TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        prev_hash BLOB NOT NULL,
+        hash BLOB NOT NULL
+    );
+    CREATE INDEX audit_by_org_ts ON audit_events (org, ts DESC, id DESC);
+    CREATE UNIQUE INDEX audit_by_chain ON audit_events (org, writer, seq);
+    CREATE TABLE audit_checkpoints (
+        org TEXT NOT NULL,
+        writer TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        hash BLOB NOT NULL,
+        pruned_at INTEGER NOT NULL,
+        PRIMARY KEY (org, writer)
+    );
+    "#,
+];
+
+pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let done: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in (1_i64..).zip(MIGRATIONS).skip(usize::try_from(done).unwrap_or(0)) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

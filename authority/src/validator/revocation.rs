@@ -1,0 +1,35 @@
+//! The revocation event stream.
+//!
+//! Every revocation accepted by this process is published here after its
+//! transaction committed; transports (the SSE endpoint, a Firestore listener)
+//! subscribe to fan it out, and feed remote revocations back in through
+//! [`Authority::apply_remote_revocation`](crate::Authority::apply_remote_revocation).
+//! A subscriber that lags (the channel holds 4096 events) gets
+//! `RecvError::Lagged` and must treat every cached decision as stale.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{KeyId, OrgId};
+use crate::time::Timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Accepted by this process.
+    Local,
+    /// Learned from another node; transports should not re-send it there.
+    Remote,
+}
+
+/// A key stopped (or will stop, at `revoked_at`, after a rotation grace
+/// period) working. Carries the lookup hash so caches keyed by it can evict
+/// without a store read; the hash reveals nothing without the pepper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationEvent {
+    pub key_id: KeyId,
+    pub org: OrgId,
+    /// Hex HMAC of the key.
+    pub key_hash: String,
+    pub revoked_at: Timestamp,
+    pub origin: Origin,
+}
