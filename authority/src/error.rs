@@ -18,7 +18,10 @@ pub enum AuthorityError {
     /// Authenticated but not allowed (403); `missing` names a scope when one
     /// would have allowed it.
     #[error("{message}")]
-    Forbidden { message: String, missing: Option<String> },
+    Forbidden {
+        message: String,
+        missing: Option<String>,
+    },
     /// No such resource in the caller's org (404).
     #[error("not found")]
     NotFound,
@@ -27,7 +30,10 @@ pub enum AuthorityError {
     Conflict(String),
     /// A request field is invalid (422).
     #[error("invalid `{field}`: {message}")]
-    InvalidField { field: &'static str, message: String },
+    InvalidField {
+        field: &'static str,
+        message: String,
+    },
     /// A scope is malformed or unknown (422); the message names it and close matches.
     #[error(transparent)]
     InvalidScope(#[from] ScopeError),
@@ -44,7 +50,9 @@ impl AuthorityError {
     pub fn code(&self) -> &'static str {
         match self {
             AuthorityError::Unauthenticated { code, .. } => code,
-            AuthorityError::Forbidden { missing: Some(_), .. } => "insufficient_scope",
+            AuthorityError::Forbidden {
+                missing: Some(_), ..
+            } => "insufficient_scope",
             AuthorityError::Forbidden { .. } => "forbidden",
             AuthorityError::NotFound => "not_found",
             AuthorityError::Conflict(_) => "conflict",
@@ -71,17 +79,25 @@ impl AuthorityError {
     /// For logs only; never for responses.
     pub fn internal_cause(&self) -> Option<&str> {
         match self {
-            AuthorityError::Unavailable { cause } | AuthorityError::Internal { cause } => Some(cause),
+            AuthorityError::Unavailable { cause } | AuthorityError::Internal { cause } => {
+                Some(cause)
+            }
             _ => None,
         }
     }
 
     pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        AuthorityError::InvalidField { field, message: message.into() }
+        AuthorityError::InvalidField {
+            field,
+            message: message.into(),
+        }
     }
 
     pub(crate) fn forbidden(message: impl Into<String>) -> Self {
-        AuthorityError::Forbidden { message: message.into(), missing: None }
+        AuthorityError::Forbidden {
+            message: message.into(),
+            missing: None,
+        }
     }
 }
 
@@ -103,7 +119,10 @@ mod tests {
     #[test]
     fn public_message_hides_cause() {
         let e = AuthorityError::from(StoreError::Unavailable("disk I/O error at /var/x".into()));
-        assert_eq!(e.to_string(), "the key authority is temporarily unavailable");
+        assert_eq!(
+            e.to_string(),
+            "the key authority is temporarily unavailable"
+        );
         assert_eq!(e.internal_cause(), Some("disk I/O error at /var/x"));
         assert_eq!(e.http_status(), 503);
     }

@@ -109,8 +109,21 @@ impl KeyId {
 }
 
 impl EventId {
+    /// `evt_` + 8 base62 characters of the current time in milliseconds +
+    /// 12 random ones: ids sort roughly by creation time, so the unique
+    /// index on them is appended to rather than written all over.
     pub(crate) fn generate() -> Self {
-        Self(format!("evt_{}", base62::random_string(20)))
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let mut t = [b'0'; 8];
+        let mut v = ms;
+        for slot in t.iter_mut().rev() {
+            *slot = base62::ALPHABET[(v % 62) as usize];
+            v /= 62;
+        }
+        let t = std::str::from_utf8(&t).unwrap_or("00000000");
+        Self(format!("evt_{t}{}", base62::random_string(12)))
     }
 
     pub fn parse(s: &str) -> Option<Self> {

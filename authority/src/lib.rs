@@ -35,8 +35,8 @@ pub use facade::{Authority, AuthorityConfig, BootstrapRequest, Introspection, To
 pub use ids::{EventId, KeyId, OrgId};
 pub use keys::{Env, Pepper, RawKey};
 pub use policy::{
-    BulkRevokeRequest, BulkRevokeResult, ExpiryChoice, KeyContext, KeyListFilter, KeyView, MintRequest, MintedKey,
-    RotateRequest, RotatedKey,
+    BulkRevokeRequest, BulkRevokeResult, ExpiryChoice, KeyContext, KeyListFilter, KeyView,
+    MintRequest, MintedKey, RotateRequest, RotatedKey,
 };
 pub use scopes::{Scope, ScopeCatalog, ScopeSet};
 pub use store::{SqliteStore, Store, StoreError};

@@ -6,7 +6,9 @@ mod common;
 
 use authority::audit::{AuditFilter, AuditQuery};
 use authority::keys::ParseError;
-use authority::{AuthorityError, BootstrapRequest, Env, MintRequest, Outcome, RotateRequest, Scope, ToolCall};
+use authority::{
+    AuthorityError, BootstrapRequest, Env, MintRequest, Outcome, RotateRequest, Scope, ToolCall,
+};
 use common::harness;
 
 fn req(scopes: &[&str]) -> MintRequest {
@@ -26,10 +28,26 @@ fn scope(s: &str) -> Scope {
 #[tokio::test]
 async fn cross_org_access_by_id_looks_like_a_missing_key() {
     let h = harness(Env::Live);
-    let acme = h.auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
-    let evil = h.auth.bootstrap(BootstrapRequest::new("evil")).await.unwrap();
-    let acme_p = h.auth.authorize(acme.key.expose_secret(), &Scope::AdminOrg).await.unwrap();
-    let evil_p = h.auth.authorize(evil.key.expose_secret(), &Scope::AdminOrg).await.unwrap();
+    let acme = h
+        .auth
+        .bootstrap(BootstrapRequest::new("acme"))
+        .await
+        .unwrap();
+    let evil = h
+        .auth
+        .bootstrap(BootstrapRequest::new("evil"))
+        .await
+        .unwrap();
+    let acme_p = h
+        .auth
+        .authorize(acme.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
+    let evil_p = h
+        .auth
+        .authorize(evil.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
     let victim = h.auth.mint(&acme_p, req(&["svc:wiki:read"])).await.unwrap();
     let id = victim.view.id.as_str();
     let missing = "key_doesNotExist0000000";
@@ -38,67 +56,210 @@ async fn cross_org_access_by_id_looks_like_a_missing_key() {
     let get_missing = h.auth.get_key(&evil_p, missing).await.unwrap_err();
     assert_eq!(get_other, AuthorityError::NotFound);
     assert_eq!(get_other.to_string(), get_missing.to_string());
-    assert_eq!(h.auth.revoke(&evil_p, id, None).await.unwrap_err(), AuthorityError::NotFound);
-    assert_eq!(h.auth.rotate(&evil_p, id, RotateRequest::default()).await.unwrap_err(), AuthorityError::NotFound);
-    assert!(h.auth.list_keys(&evil_p, Default::default()).await.unwrap().iter().all(|k| k.org.as_str() == "evil"));
-    assert!(h.auth.validate(victim.key.expose_secret(), None).await.is_valid(), "victim untouched");
+    assert_eq!(
+        h.auth.revoke(&evil_p, id, None).await.unwrap_err(),
+        AuthorityError::NotFound
+    );
+    assert_eq!(
+        h.auth
+            .rotate(&evil_p, id, RotateRequest::default())
+            .await
+            .unwrap_err(),
+        AuthorityError::NotFound
+    );
+    assert!(h
+        .auth
+        .list_keys(&evil_p, Default::default())
+        .await
+        .unwrap()
+        .iter()
+        .all(|k| k.org.as_str() == "evil"));
+    assert!(
+        h.auth
+            .validate(victim.key.expose_secret(), None)
+            .await
+            .is_valid(),
+        "victim untouched"
+    );
 
     // Minting into another org, or binding another org.
     let mut into_acme = req(&["svc:wiki:read"]);
     into_acme.org_id = Some("acme".into());
-    assert!(matches!(h.auth.mint(&evil_p, into_acme).await, Err(AuthorityError::Forbidden { .. })));
+    assert!(matches!(
+        h.auth.mint(&evil_p, into_acme).await,
+        Err(AuthorityError::Forbidden { .. })
+    ));
     assert!(h.auth.mint(&evil_p, req(&["org:acme"])).await.is_err());
 
     // Audit: evil sees none of acme's events, not even by id.
-    let acme_events = h.auth.audit_query(&acme_p, AuditQuery::default()).await.unwrap().events;
-    let evil_events = h.auth.audit_query(&evil_p, AuditQuery::default()).await.unwrap().events;
+    let acme_events = h
+        .auth
+        .audit_query(&acme_p, AuditQuery::default())
+        .await
+        .unwrap()
+        .events;
+    let evil_events = h
+        .auth
+        .audit_query(&evil_p, AuditQuery::default())
+        .await
+        .unwrap()
+        .events;
     assert!(evil_events.iter().all(|e| e.body.org.as_str() == "evil"));
-    assert_eq!(h.auth.audit_event(&evil_p, acme_events[0].id.as_str()).await.unwrap_err(), AuthorityError::NotFound);
+    assert_eq!(
+        h.auth
+            .audit_event(&evil_p, acme_events[0].id.as_str())
+            .await
+            .unwrap_err(),
+        AuthorityError::NotFound
+    );
     // Bulk revoke of evil's org leaves acme alone.
-    h.auth.bulk_revoke(&evil_p, Default::default()).await.unwrap();
-    assert!(h.auth.validate(victim.key.expose_secret(), None).await.is_valid());
+    h.auth
+        .bulk_revoke(&evil_p, Default::default())
+        .await
+        .unwrap();
+    assert!(h
+        .auth
+        .validate(victim.key.expose_secret(), None)
+        .await
+        .is_valid());
     // Introspection across orgs says inactive.
-    let i = h.auth.introspect(&evil_p, victim.key.expose_secret()).await.unwrap();
+    let i = h
+        .auth
+        .introspect(&evil_p, victim.key.expose_secret())
+        .await
+        .unwrap();
     assert!(!i.active);
 }
 
 #[tokio::test]
 async fn escalation_by_mint_is_refused() {
     let h = harness(Env::Live);
-    let admin = h.auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
-    let p = h.auth.authorize(admin.key.expose_secret(), &Scope::AdminOrg).await.unwrap();
-    let minter = h.auth.mint(&p, req(&["svc:keys:write", "svc:wiki:read"])).await.unwrap();
-    let m = h.auth.authorize(minter.key.expose_secret(), &scope("svc:keys:write")).await.unwrap();
-    for wanted in [&["admin:org"][..], &["svc:wiki:write"], &["svc:keys:admin"], &["svc:mcp:read"], &["agent:x"]] {
+    let admin = h
+        .auth
+        .bootstrap(BootstrapRequest::new("acme"))
+        .await
+        .unwrap();
+    let p = h
+        .auth
+        .authorize(admin.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
+    let minter = h
+        .auth
+        .mint(&p, req(&["svc:keys:write", "svc:wiki:read"]))
+        .await
+        .unwrap();
+    let m = h
+        .auth
+        .authorize(minter.key.expose_secret(), &scope("svc:keys:write"))
+        .await
+        .unwrap();
+    for wanted in [
+        &["admin:org"][..],
+        &["svc:wiki:write"],
+        &["svc:keys:admin"],
+        &["svc:mcp:read"],
+        &["agent:x"],
+    ] {
         let e = h.auth.mint(&m, req(wanted)).await.unwrap_err();
         assert_eq!(e.http_status(), 403, "{wanted:?}: {e}");
     }
     // A minted child can not outlive its parent.
     let short = h
         .auth
-        .mint(&p, MintRequest { expires_days: authority::ExpiryChoice::Days(2), ..req(&["svc:keys:write", "read:wiki"]) })
+        .mint(
+            &p,
+            MintRequest {
+                expires_days: authority::ExpiryChoice::Days(2),
+                ..req(&["svc:keys:write", "read:wiki"])
+            },
+        )
         .await
         .unwrap();
-    let s = h.auth.authorize(short.key.expose_secret(), &scope("svc:keys:write")).await.unwrap();
-    assert!(h.auth.mint(&s, MintRequest { expires_days: authority::ExpiryChoice::Days(3), ..req(&["read:wiki"]) }).await.is_err());
-    assert!(h.auth.mint(&s, MintRequest { expires_days: authority::ExpiryChoice::Never, ..req(&["read:wiki"]) }).await.is_err());
-    assert!(h.auth.mint(&s, MintRequest { expires_days: authority::ExpiryChoice::Days(2), ..req(&["read:wiki"]) }).await.is_ok());
+    let s = h
+        .auth
+        .authorize(short.key.expose_secret(), &scope("svc:keys:write"))
+        .await
+        .unwrap();
+    assert!(h
+        .auth
+        .mint(
+            &s,
+            MintRequest {
+                expires_days: authority::ExpiryChoice::Days(3),
+                ..req(&["read:wiki"])
+            }
+        )
+        .await
+        .is_err());
+    assert!(h
+        .auth
+        .mint(
+            &s,
+            MintRequest {
+                expires_days: authority::ExpiryChoice::Never,
+                ..req(&["read:wiki"])
+            }
+        )
+        .await
+        .is_err());
+    assert!(h
+        .auth
+        .mint(
+            &s,
+            MintRequest {
+                expires_days: authority::ExpiryChoice::Days(2),
+                ..req(&["read:wiki"])
+            }
+        )
+        .await
+        .is_ok());
 }
 
 #[tokio::test]
 async fn escalation_by_rotate_is_refused() {
     let h = harness(Env::Live);
-    let admin = h.auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
-    let p = h.auth.authorize(admin.key.expose_secret(), &Scope::AdminOrg).await.unwrap();
-    let minter = h.auth.mint(&p, req(&["svc:keys:write", "svc:wiki:read"])).await.unwrap();
-    let m = h.auth.authorize(minter.key.expose_secret(), &scope("svc:keys:write")).await.unwrap();
+    let admin = h
+        .auth
+        .bootstrap(BootstrapRequest::new("acme"))
+        .await
+        .unwrap();
+    let p = h
+        .auth
+        .authorize(admin.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
+    let minter = h
+        .auth
+        .mint(&p, req(&["svc:keys:write", "svc:wiki:read"]))
+        .await
+        .unwrap();
+    let m = h
+        .auth
+        .authorize(minter.key.expose_secret(), &scope("svc:keys:write"))
+        .await
+        .unwrap();
     // Rotating the admin key would hand the weaker key a fresh admin secret.
-    let e = h.auth.rotate(&m, p.key_id.as_str(), RotateRequest::default()).await.unwrap_err();
+    let e = h
+        .auth
+        .rotate(&m, p.key_id.as_str(), RotateRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.http_status(), 403);
-    assert!(h.auth.validate(admin.key.expose_secret(), None).await.is_valid(), "admin key untouched");
+    assert!(
+        h.auth
+            .validate(admin.key.expose_secret(), None)
+            .await
+            .is_valid(),
+        "admin key untouched"
+    );
     // Rotation never drops an expiry.
     let k = h.auth.mint(&p, req(&["svc:wiki:read"])).await.unwrap();
-    let r = h.auth.rotate(&p, k.view.id.as_str(), RotateRequest::default()).await.unwrap();
+    let r = h
+        .auth
+        .rotate(&p, k.view.id.as_str(), RotateRequest::default())
+        .await
+        .unwrap();
     assert!(r.successor.view.expires_at.is_some());
     assert_eq!(r.successor.view.scopes, k.view.scopes);
 }
@@ -106,24 +267,47 @@ async fn escalation_by_rotate_is_refused() {
 #[tokio::test]
 async fn revoked_key_fails_on_the_very_next_validation() {
     let h = harness(Env::Live);
-    let admin = h.auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
-    let p = h.auth.authorize(admin.key.expose_secret(), &Scope::AdminOrg).await.unwrap();
+    let admin = h
+        .auth
+        .bootstrap(BootstrapRequest::new("acme"))
+        .await
+        .unwrap();
+    let p = h
+        .auth
+        .authorize(admin.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
     for _ in 0..20 {
         let k = h.auth.mint(&p, req(&["svc:wiki:read"])).await.unwrap();
         let raw = k.key.expose_secret();
         for _ in 0..3 {
-            assert!(h.auth.authenticate(raw, &scope("read:wiki")).await.is_valid());
+            assert!(h
+                .auth
+                .authenticate(raw, &scope("read:wiki"))
+                .await
+                .is_valid());
         }
         h.auth.revoke(&p, k.view.id.as_str(), None).await.unwrap();
-        assert!(matches!(h.auth.authenticate(raw, &scope("read:wiki")).await, Outcome::Revoked { .. }));
+        assert!(matches!(
+            h.auth.authenticate(raw, &scope("read:wiki")).await,
+            Outcome::Revoked { .. }
+        ));
     }
 }
 
 #[tokio::test]
 async fn concurrent_validations_never_resurrect_a_revoked_key() {
     let h = harness(Env::Live);
-    let admin = h.auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
-    let p = h.auth.authorize(admin.key.expose_secret(), &Scope::AdminOrg).await.unwrap();
+    let admin = h
+        .auth
+        .bootstrap(BootstrapRequest::new("acme"))
+        .await
+        .unwrap();
+    let p = h
+        .auth
+        .authorize(admin.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
     for _ in 0..10 {
         let k = h.auth.mint(&p, req(&["svc:wiki:read"])).await.unwrap();
         let raw = k.key.expose_secret().to_owned();
@@ -136,14 +320,21 @@ async fn concurrent_validations_never_resurrect_a_revoked_key() {
         for t in tasks {
             t.await.unwrap();
         }
-        assert!(matches!(h.auth.validate(&raw, None).await, Outcome::Revoked { .. }));
+        assert!(matches!(
+            h.auth.validate(&raw, None).await,
+            Outcome::Revoked { .. }
+        ));
     }
 }
 
 #[tokio::test]
 async fn a_key_differing_in_one_character_is_rejected_before_lookup() {
     let h = harness(Env::Live);
-    let admin = h.auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
+    let admin = h
+        .auth
+        .bootstrap(BootstrapRequest::new("acme"))
+        .await
+        .unwrap();
     let raw = admin.key.expose_secret().to_owned();
     h.flaky.set_down(true); // proves no lookup happens: an outage would say Unavailable
     for pos in 9..raw.len() {
@@ -151,7 +342,11 @@ async fn a_key_differing_in_one_character_is_rejected_before_lookup() {
         b[pos] = if b[pos] == b'a' { b'b' } else { b'a' };
         let changed = String::from_utf8(b).unwrap();
         let o = h.auth.validate(&changed, None).await;
-        assert_eq!(o, Outcome::Malformed(ParseError::BadChecksum), "position {pos}");
+        assert_eq!(
+            o,
+            Outcome::Malformed(ParseError::BadChecksum),
+            "position {pos}"
+        );
     }
     let o = h.auth.validate(&raw[..raw.len() - 1], None).await;
     assert_eq!(o, Outcome::Malformed(ParseError::BadLength));
@@ -160,32 +355,61 @@ async fn a_key_differing_in_one_character_is_rejected_before_lookup() {
 #[tokio::test]
 async fn raw_keys_never_leak_into_errors_events_or_debug() {
     let h = harness(Env::Live);
-    let admin = h.auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
+    let admin = h
+        .auth
+        .bootstrap(BootstrapRequest::new("acme"))
+        .await
+        .unwrap();
     let raw = admin.key.expose_secret().to_owned();
     let secret = &raw[9..];
     let p = h.auth.authorize(&raw, &Scope::AdminOrg).await.unwrap();
     let k = h.auth.mint(&p, req(&["svc:wiki:read"])).await.unwrap();
     let k_secret = k.key.expose_secret()[9..].to_owned();
-    let weak = h.auth.authorize(k.key.expose_secret(), &scope("read:wiki")).await.unwrap();
+    let weak = h
+        .auth
+        .authorize(k.key.expose_secret(), &scope("read:wiki"))
+        .await
+        .unwrap();
     let outcomes = [
         h.auth.validate(&raw, Some(&scope("svc:nope:read"))).await,
         h.auth.validate(&raw[..20], None).await,
-        h.auth.validate(k.key.expose_secret(), Some(&scope("svc:wiki:admin"))).await,
+        h.auth
+            .validate(k.key.expose_secret(), Some(&scope("svc:wiki:admin")))
+            .await,
     ];
     for o in &outcomes {
-        h.auth.record_tool_call(ToolCall::from_outcome(o, "t", &scope("read:wiki"))).await.unwrap();
+        h.auth
+            .record_tool_call(ToolCall::from_outcome(o, "t", &scope("read:wiki")))
+            .await
+            .unwrap();
         let text = format!("{o:?} {} {}", o.message(), o.code());
-        assert!(!text.contains(secret) && !text.contains(&k_secret), "{text}");
+        assert!(
+            !text.contains(secret) && !text.contains(&k_secret),
+            "{text}"
+        );
     }
     let errs = [
         h.auth.mint(&weak, req(&["admin:org"])).await.unwrap_err(),
-        h.auth.authorize(&raw[..30], &Scope::AdminOrg).await.unwrap_err(),
+        h.auth
+            .authorize(&raw[..30], &Scope::AdminOrg)
+            .await
+            .unwrap_err(),
     ];
     for e in &errs {
         let text = format!("{e:?} {e}");
         assert!(!text.contains(secret), "{text}");
     }
-    let all = h.auth.audit_query(&p, AuditQuery { filter: AuditFilter::default(), ..Default::default() }).await.unwrap();
+    let all = h
+        .auth
+        .audit_query(
+            &p,
+            AuditQuery {
+                filter: AuditFilter::default(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let dump = serde_json::to_string(&all).unwrap();
     assert!(!dump.contains(secret) && !dump.contains(&k_secret));
     let dbg = format!("{admin:?} {k:?} {:?}", h.auth);
@@ -202,10 +426,22 @@ async fn raw_keys_never_leak_into_errors_events_or_debug() {
 #[tokio::test]
 async fn insufficient_scope_names_the_missing_scope() {
     let h = harness(Env::Live);
-    let admin = h.auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
-    let p = h.auth.authorize(admin.key.expose_secret(), &Scope::AdminOrg).await.unwrap();
+    let admin = h
+        .auth
+        .bootstrap(BootstrapRequest::new("acme"))
+        .await
+        .unwrap();
+    let p = h
+        .auth
+        .authorize(admin.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
     let k = h.auth.mint(&p, req(&["svc:wiki:read"])).await.unwrap();
-    let e = h.auth.authorize(k.key.expose_secret(), &scope("write:wiki")).await.unwrap_err();
+    let e = h
+        .auth
+        .authorize(k.key.expose_secret(), &scope("write:wiki"))
+        .await
+        .unwrap_err();
     assert_eq!(e.http_status(), 403);
     assert_eq!(e.code(), "insufficient_scope");
     assert!(e.to_string().contains("svc:wiki:write"));

@@ -31,8 +31,12 @@ fn database_is_one_wal_file_in_the_data_dir() {
     let s = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(s.path(), dir.path().join("acekeys.db"));
     let conn = rusqlite::Connection::open(s.path()).unwrap();
-    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert!(version >= 1);
 }

@@ -14,21 +14,33 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authority::audit::{AuditFilter, Decision};
-use authority::{Authority, AuthorityConfig, BootstrapRequest, Env, MintRequest, OrgId, Pepper, Scope, SqliteStore, ToolCall};
+use authority::{
+    Authority, AuthorityConfig, BootstrapRequest, Env, MintRequest, OrgId, Pepper, Scope,
+    SqliteStore, ToolCall,
+};
 
 const DIR_VAR: &str = "ACEKEYS_CRASH_DIR";
 
 #[test]
 fn crash_child() {
-    let Ok(dir) = std::env::var(DIR_VAR) else { return };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let Ok(dir) = std::env::var(DIR_VAR) else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async move {
         let dir = std::path::PathBuf::from(dir);
         let store = Arc::new(SqliteStore::open(&dir).unwrap());
         let pepper = Pepper::load_or_create(&dir).unwrap();
         let auth = Authority::new(store, pepper, Env::Live, AuthorityConfig::default());
         let admin = auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
-        let p = auth.authorize(admin.key.expose_secret(), &Scope::AdminOrg).await.unwrap();
+        let p = auth
+            .authorize(admin.key.expose_secret(), &Scope::AdminOrg)
+            .await
+            .unwrap();
         let out = Arc::new(std::sync::Mutex::new(std::io::stdout()));
         let say = {
             let out = out.clone();
@@ -49,7 +61,11 @@ fn crash_child() {
                         agent: Some(format!("w{w}")),
                         tool: "search".into(),
                         required_scope: Some("svc:wiki:read".into()),
-                        decision: if i % 5 == 0 { Decision::Denied } else { Decision::Allowed },
+                        decision: if i % 5 == 0 {
+                            Decision::Denied
+                        } else {
+                            Decision::Allowed
+                        },
                         reason: None,
                         server: Some("crash-child".into()),
                         request_id: Some(format!("{w}-{i}")),
@@ -57,7 +73,8 @@ fn crash_child() {
                         latency_us: Some(i),
                         ts: None,
                     };
-                    call.reason = (call.decision == Decision::Denied).then(|| "insufficient_scope".into());
+                    call.reason =
+                        (call.decision == Decision::Denied).then(|| "insufficient_scope".into());
                     let id = auth.record_tool_call(call).await.unwrap();
                     say(format!("ACK {id}"));
                 }
@@ -123,7 +140,11 @@ fn acknowledged_events_survive_sigkill() {
             keys.push(id.to_owned());
         }
     }
-    assert!(acked.len() >= 1000, "child acknowledged too few events ({}) to be a load test", acked.len());
+    assert!(
+        acked.len() >= 1000,
+        "child acknowledged too few events ({}) to be a load test",
+        acked.len()
+    );
     assert!(!keys.is_empty(), "child minted no key");
 
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -131,29 +152,60 @@ fn acknowledged_events_survive_sigkill() {
         let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
         let conn = rusqlite::Connection::open(store.path()).unwrap();
         let mut st = conn.prepare("SELECT id FROM audit_events").unwrap();
-        let stored: HashSet<String> = st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        let stored: HashSet<String> = st
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
         let missing: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
-        assert!(missing.is_empty(), "{} acknowledged events lost, e.g. {:?}", missing.len(), missing.first());
+        assert!(
+            missing.is_empty(),
+            "{} acknowledged events lost, e.g. {:?}",
+            missing.len(),
+            missing.first()
+        );
         let mut st = conn.prepare("SELECT id FROM keys").unwrap();
-        let stored_keys: HashSet<String> = st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
-        assert!(keys.iter().all(|k| stored_keys.contains(k)), "an acknowledged key change was lost");
+        let stored_keys: HashSet<String> = st
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            keys.iter().all(|k| stored_keys.contains(k)),
+            "an acknowledged key change was lost"
+        );
 
         let pepper = Pepper::load_or_create(dir.path()).unwrap();
         let auth = Authority::new(store, pepper, Env::Live, AuthorityConfig::default());
         let report = auth.verify_all_audit().await.unwrap();
-        assert!(report.ok, "{:?}", report.chains.iter().filter(|c| !c.ok()).collect::<Vec<_>>());
+        assert!(
+            report.ok,
+            "{:?}",
+            report.chains.iter().filter(|c| !c.ok()).collect::<Vec<_>>()
+        );
         assert!(report.events as usize >= acked.len());
         let mints = auth
             .store()
             .query_audit(
                 &OrgId::parse("acme").unwrap(),
-                &AuditFilter { tool: Some("mint".into()), ..Default::default() },
+                &AuditFilter {
+                    tool: Some("mint".into()),
+                    ..Default::default()
+                },
                 None,
                 1_000_000,
             )
             .await
             .unwrap();
-        assert_eq!(mints.len(), stored_keys.len() - 1, "every stored key change has its event");
-        eprintln!("acknowledged {} events and {} keys before SIGKILL; all present", acked.len(), keys.len());
+        assert_eq!(
+            mints.len(),
+            stored_keys.len() - 1,
+            "every stored key change has its event"
+        );
+        eprintln!(
+            "acknowledged {} events and {} keys before SIGKILL; all present",
+            acked.len(),
+            keys.len()
+        );
     });
 }

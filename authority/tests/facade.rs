@@ -6,8 +6,8 @@ use authority::audit::{AuditFilter, AuditQuery, Decision, EventKind, TimelineQue
 use authority::store::KeyStatus;
 use authority::validator::Origin;
 use authority::{
-    AuthorityError, BootstrapRequest, BulkRevokeRequest, Env, KeyListFilter, MintRequest, Outcome, RotateRequest,
-    Scope, ToolCall,
+    AuthorityError, BootstrapRequest, BulkRevokeRequest, Env, KeyListFilter, MintRequest, Outcome,
+    RotateRequest, Scope, ToolCall,
 };
 use common::{harness, Harness};
 
@@ -26,7 +26,11 @@ fn mint_req(scopes: &[&str]) -> MintRequest {
 }
 
 async fn admin(h: &Harness) -> (String, std::sync::Arc<authority::KeyContext>) {
-    let k = h.auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
+    let k = h
+        .auth
+        .bootstrap(BootstrapRequest::new("acme"))
+        .await
+        .unwrap();
     let raw = k.key.expose_secret().to_owned();
     let ctx = h.auth.authorize(&raw, &Scope::AdminOrg).await.unwrap();
     (raw, ctx)
@@ -36,22 +40,47 @@ async fn admin(h: &Harness) -> (String, std::sync::Arc<authority::KeyContext>) {
 async fn bootstrap_rules() {
     let h = harness(Env::Live);
     assert!(h.auth.is_empty().await.unwrap());
-    let first = h.auth.ensure_default_org().await.unwrap().expect("first start bootstraps");
+    let first = h
+        .auth
+        .ensure_default_org()
+        .await
+        .unwrap()
+        .expect("first start bootstraps");
     assert_eq!(first.view.org.as_str(), "default");
     assert_eq!(first.view.scopes.to_strings(), ["admin:org", "org:default"]);
     assert_eq!(first.view.expires_at, None);
-    assert!(h.auth.ensure_default_org().await.unwrap().is_none(), "second start does nothing");
+    assert!(
+        h.auth.ensure_default_org().await.unwrap().is_none(),
+        "second start does nothing"
+    );
     let again = h.auth.bootstrap(BootstrapRequest::new("default")).await;
     assert!(matches!(again, Err(AuthorityError::Conflict(_))));
-    assert!(h.auth.validate(first.key.expose_secret(), Some(&Scope::AdminOrg)).await.is_valid());
+    assert!(h
+        .auth
+        .validate(first.key.expose_secret(), Some(&Scope::AdminOrg))
+        .await
+        .is_valid());
     let rec = h.auth.recover_admin("default", Some(7)).await.unwrap();
-    assert!(h.auth.validate(rec.key.expose_secret(), Some(&Scope::AdminOrg)).await.is_valid());
-    assert!(matches!(h.auth.recover_admin("nope", None).await, Err(AuthorityError::NotFound)));
-    assert!(h.auth.bootstrap(BootstrapRequest::new("Bad Org")).await.is_err());
+    assert!(h
+        .auth
+        .validate(rec.key.expose_secret(), Some(&Scope::AdminOrg))
+        .await
+        .is_valid());
+    assert!(matches!(
+        h.auth.recover_admin("nope", None).await,
+        Err(AuthorityError::NotFound)
+    ));
+    assert!(h
+        .auth
+        .bootstrap(BootstrapRequest::new("Bad Org"))
+        .await
+        .is_err());
     // The one-time response serializes the key; the view never does.
     let json = serde_json::to_value(&first).unwrap();
     assert_eq!(json["key"].as_str(), Some(first.key.expose_secret()));
-    assert!(!serde_json::to_string(&first.view).unwrap().contains(first.key.expose_secret()));
+    assert!(!serde_json::to_string(&first.view)
+        .unwrap()
+        .contains(first.key.expose_secret()));
 }
 
 #[tokio::test]
@@ -60,9 +89,16 @@ async fn announcement_mint_then_validate() {
     let (_raw, p) = admin(&h).await;
     let body = r#"{"orgId": "acme", "name": "devops-agent-key",
         "scopes": ["org:acme", "agent:devops", "svc:mcp:write"], "expires_days": 90}"#;
-    let minted = h.auth.mint(&p, serde_json::from_str(body).unwrap()).await.unwrap();
+    let minted = h
+        .auth
+        .mint(&p, serde_json::from_str(body).unwrap())
+        .await
+        .unwrap();
     let v = &minted.view;
-    assert_eq!(v.scopes.to_strings(), ["org:acme", "agent:devops", "svc:mcp:write"]);
+    assert_eq!(
+        v.scopes.to_strings(),
+        ["org:acme", "agent:devops", "svc:mcp:write"]
+    );
     assert_eq!(v.expires_at, Some(common::T0.plus_days(90)));
     assert_eq!(v.env, Env::Live);
     assert_eq!(v.created_by.as_ref(), Some(&p.key_id));
@@ -73,7 +109,9 @@ async fn announcement_mint_then_validate() {
         o => panic!("{o:?}"),
     }
     match h.auth.authenticate(raw, &scope("svc:mcp:admin")).await {
-        Outcome::InsufficientScope { missing, .. } => assert_eq!(missing.to_string(), "svc:mcp:admin"),
+        Outcome::InsufficientScope { missing, .. } => {
+            assert_eq!(missing.to_string(), "svc:mcp:admin")
+        }
         o => panic!("{o:?}"),
     }
 }
@@ -82,15 +120,38 @@ async fn announcement_mint_then_validate() {
 async fn list_get_status_and_last_used() {
     let h = harness(Env::Live);
     let (_raw, p) = admin(&h).await;
-    let a = h.auth.mint(&p, mint_req(&["svc:wiki:read", "agent:a"])).await.unwrap();
-    let b = h.auth.mint(&p, MintRequest { expires_days: authority::ExpiryChoice::Days(1), ..mint_req(&["read:kb"]) })
+    let a = h
+        .auth
+        .mint(&p, mint_req(&["svc:wiki:read", "agent:a"]))
         .await
         .unwrap();
-    h.auth.revoke(&p, a.view.id.as_str(), Some("test".into())).await.unwrap();
-    assert!(h.auth.validate(b.key.expose_secret(), None).await.is_valid());
+    let b = h
+        .auth
+        .mint(
+            &p,
+            MintRequest {
+                expires_days: authority::ExpiryChoice::Days(1),
+                ..mint_req(&["read:kb"])
+            },
+        )
+        .await
+        .unwrap();
+    h.auth
+        .revoke(&p, a.view.id.as_str(), Some("test".into()))
+        .await
+        .unwrap();
+    assert!(h
+        .auth
+        .validate(b.key.expose_secret(), None)
+        .await
+        .is_valid());
     h.auth.flush_usage().await.unwrap();
     h.clock.advance_secs(2 * 86_400);
-    let all = h.auth.list_keys(&p, KeyListFilter::default()).await.unwrap();
+    let all = h
+        .auth
+        .list_keys(&p, KeyListFilter::default())
+        .await
+        .unwrap();
     assert_eq!(all.len(), 3);
     let status = |id: &authority::KeyId| all.iter().find(|v| &v.id == id).unwrap().status;
     assert_eq!(status(&a.view.id), KeyStatus::Revoked);
@@ -100,11 +161,27 @@ async fn list_get_status_and_last_used() {
     assert_eq!(got.last_used_at, Some(common::T0));
     let revoked = h.auth.get_key(&p, a.view.id.as_str()).await.unwrap();
     assert_eq!(revoked.revoke_reason.as_deref(), Some("test"));
-    let only = h.auth.list_keys(&p, KeyListFilter { agent: Some("a".into()), ..Default::default() }).await.unwrap();
+    let only = h
+        .auth
+        .list_keys(
+            &p,
+            KeyListFilter {
+                agent: Some("a".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(only.len(), 1);
-    let expired = KeyListFilter { status: Some(KeyStatus::Expired), ..Default::default() };
+    let expired = KeyListFilter {
+        status: Some(KeyStatus::Expired),
+        ..Default::default()
+    };
     assert_eq!(h.auth.list_keys(&p, expired).await.unwrap().len(), 1);
-    assert!(matches!(h.auth.validate(b.key.expose_secret(), None).await, Outcome::Expired { .. }));
+    assert!(matches!(
+        h.auth.validate(b.key.expose_secret(), None).await,
+        Outcome::Expired { .. }
+    ));
 }
 
 #[tokio::test]
@@ -114,14 +191,30 @@ async fn revocation_is_immediate_idempotent_and_streamed() {
     let mut rx = h.auth.subscribe_revocations();
     let k = h.auth.mint(&p, mint_req(&["svc:wiki:read"])).await.unwrap();
     let raw = k.key.expose_secret();
-    assert!(h.auth.authenticate(raw, &scope("svc:wiki:read")).await.is_valid(), "now cached");
+    assert!(
+        h.auth
+            .authenticate(raw, &scope("svc:wiki:read"))
+            .await
+            .is_valid(),
+        "now cached"
+    );
     let v = h.auth.revoke(&p, k.view.id.as_str(), None).await.unwrap();
     assert_eq!(v.status, KeyStatus::Revoked);
-    assert!(matches!(h.auth.authenticate(raw, &scope("svc:wiki:read")).await, Outcome::Revoked { .. }));
+    assert!(matches!(
+        h.auth.authenticate(raw, &scope("svc:wiki:read")).await,
+        Outcome::Revoked { .. }
+    ));
     let ev = rx.try_recv().unwrap();
-    assert_eq!((ev.key_id.clone(), ev.origin), (k.view.id.clone(), Origin::Local));
+    assert_eq!(
+        (ev.key_id.clone(), ev.origin),
+        (k.view.id.clone(), Origin::Local)
+    );
     assert!(!ev.key_hash.is_empty());
-    let again = h.auth.revoke(&p, k.view.id.as_str(), Some("again".into())).await.unwrap();
+    let again = h
+        .auth
+        .revoke(&p, k.view.id.as_str(), Some("again".into()))
+        .await
+        .unwrap();
     assert_eq!(again.revoked_at, v.revoked_at, "idempotent");
     assert!(rx.try_recv().is_err(), "no second event");
 }
@@ -136,14 +229,29 @@ async fn remote_revocation_evicts_the_cache() {
     // Another node revoked it in the shared store and told us.
     let mut rx = h.auth.subscribe_revocations();
     let rec = h.sqlite.get_key(&p.org, &k.view.id).await.unwrap().unwrap();
-    let other_node = authority::store::Revocation { at: common::T0, by: "elsewhere".into(), reason: None };
-    let mut chain_ev = h.auth.store().query_audit(&p.org, &AuditFilter::default(), None, 1).await.unwrap();
+    let other_node = authority::store::Revocation {
+        at: common::T0,
+        by: "elsewhere".into(),
+        reason: None,
+    };
+    let mut chain_ev = h
+        .auth
+        .store()
+        .query_audit(&p.org, &AuditFilter::default(), None, 1)
+        .await
+        .unwrap();
     let mut e = chain_ev.remove(0);
     e.id = authority::EventId::parse("evt_remote1").unwrap();
     e.chain.writer = "remote".into();
     use authority::store::Store;
-    h.sqlite.revoke_key(&p.org, &k.view.id, &other_node, &e).await.unwrap();
-    assert!(h.auth.validate(raw, None).await.is_valid(), "still cached until told");
+    h.sqlite
+        .revoke_key(&p.org, &k.view.id, &other_node, &e)
+        .await
+        .unwrap();
+    assert!(
+        h.auth.validate(raw, None).await.is_valid(),
+        "still cached until told"
+    );
     h.auth.apply_remote_revocation(authority::RevocationEvent {
         key_id: rec.id.clone(),
         org: rec.org.clone(),
@@ -151,7 +259,10 @@ async fn remote_revocation_evicts_the_cache() {
         revoked_at: common::T0,
         origin: Origin::Local,
     });
-    assert!(matches!(h.auth.validate(raw, None).await, Outcome::Revoked { .. }));
+    assert!(matches!(
+        h.auth.validate(raw, None).await,
+        Outcome::Revoked { .. }
+    ));
     assert_eq!(rx.try_recv().unwrap().origin, Origin::Remote);
 }
 
@@ -159,29 +270,80 @@ async fn remote_revocation_evicts_the_cache() {
 async fn rotation_with_and_without_grace() {
     let h = harness(Env::Live);
     let (_raw, p) = admin(&h).await;
-    let k = h.auth.mint(&p, MintRequest { name: "bot".into(), ..mint_req(&["svc:wiki:read", "agent:bot"]) })
+    let k = h
+        .auth
+        .mint(
+            &p,
+            MintRequest {
+                name: "bot".into(),
+                ..mint_req(&["svc:wiki:read", "agent:bot"])
+            },
+        )
         .await
         .unwrap();
     let old_raw = k.key.expose_secret();
     assert!(h.auth.validate(old_raw, None).await.is_valid());
-    let r = h.auth.rotate(&p, k.view.id.as_str(), RotateRequest { grace_secs: Some(600) }).await.unwrap();
+    let r = h
+        .auth
+        .rotate(
+            &p,
+            k.view.id.as_str(),
+            RotateRequest {
+                grace_secs: Some(600),
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(r.successor.view.name, "bot");
     assert_eq!(r.successor.view.scopes, k.view.scopes);
     assert_eq!(r.successor.view.agent.as_deref(), Some("bot"));
     assert_eq!(r.successor.view.rotated_from.as_ref(), Some(&k.view.id));
     assert_eq!(r.previous.revokes_at, Some(common::T0.plus_secs(600)));
     assert_eq!(r.previous.status, KeyStatus::Active);
-    assert!(h.auth.validate(old_raw, None).await.is_valid(), "grace period");
-    assert!(h.auth.validate(r.successor.key.expose_secret(), None).await.is_valid());
+    assert!(
+        h.auth.validate(old_raw, None).await.is_valid(),
+        "grace period"
+    );
+    assert!(h
+        .auth
+        .validate(r.successor.key.expose_secret(), None)
+        .await
+        .is_valid());
     h.clock.advance_secs(601);
-    assert!(matches!(h.auth.validate(old_raw, None).await, Outcome::Revoked { .. }), "grace over");
-    let again = h.auth.rotate(&p, k.view.id.as_str(), RotateRequest::default()).await;
+    assert!(
+        matches!(
+            h.auth.validate(old_raw, None).await,
+            Outcome::Revoked { .. }
+        ),
+        "grace over"
+    );
+    let again = h
+        .auth
+        .rotate(&p, k.view.id.as_str(), RotateRequest::default())
+        .await;
     assert!(matches!(again, Err(AuthorityError::Conflict(_))));
 
     let succ_id = r.successor.view.id.clone();
-    let r2 = h.auth.rotate(&p, succ_id.as_str(), RotateRequest { grace_secs: Some(0) }).await.unwrap();
-    assert!(matches!(h.auth.validate(r.successor.key.expose_secret(), None).await, Outcome::Revoked { .. }));
-    assert!(h.auth.validate(r2.successor.key.expose_secret(), None).await.is_valid());
+    let r2 = h
+        .auth
+        .rotate(
+            &p,
+            succ_id.as_str(),
+            RotateRequest {
+                grace_secs: Some(0),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        h.auth.validate(r.successor.key.expose_secret(), None).await,
+        Outcome::Revoked { .. }
+    ));
+    assert!(h
+        .auth
+        .validate(r2.successor.key.expose_secret(), None)
+        .await
+        .is_valid());
 }
 
 #[tokio::test]
@@ -190,24 +352,77 @@ async fn bulk_revoke_by_agent_and_org() {
     let (_raw, p) = admin(&h).await;
     let mut bots = Vec::new();
     for _ in 0..3 {
-        bots.push(h.auth.mint(&p, mint_req(&["svc:wiki:read", "agent:bot"])).await.unwrap());
+        bots.push(
+            h.auth
+                .mint(&p, mint_req(&["svc:wiki:read", "agent:bot"]))
+                .await
+                .unwrap(),
+        );
     }
-    let human = h.auth.mint(&p, mint_req(&["svc:wiki:read", "agent:human"])).await.unwrap();
+    let human = h
+        .auth
+        .mint(&p, mint_req(&["svc:wiki:read", "agent:human"]))
+        .await
+        .unwrap();
     for b in &bots {
-        assert!(h.auth.validate(b.key.expose_secret(), None).await.is_valid());
+        assert!(h
+            .auth
+            .validate(b.key.expose_secret(), None)
+            .await
+            .is_valid());
     }
-    let r = h.auth.bulk_revoke(&p, BulkRevokeRequest { agent: Some("bot".into()), ..Default::default() }).await.unwrap();
+    let r = h
+        .auth
+        .bulk_revoke(
+            &p,
+            BulkRevokeRequest {
+                agent: Some("bot".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(r.revoked, 3);
     for b in &bots {
-        assert!(matches!(h.auth.validate(b.key.expose_secret(), None).await, Outcome::Revoked { .. }));
+        assert!(matches!(
+            h.auth.validate(b.key.expose_secret(), None).await,
+            Outcome::Revoked { .. }
+        ));
     }
-    assert!(h.auth.validate(human.key.expose_secret(), None).await.is_valid());
-    let r = h.auth.bulk_revoke(&p, BulkRevokeRequest::default()).await.unwrap();
+    assert!(h
+        .auth
+        .validate(human.key.expose_secret(), None)
+        .await
+        .is_valid());
+    let r = h
+        .auth
+        .bulk_revoke(&p, BulkRevokeRequest::default())
+        .await
+        .unwrap();
     assert_eq!(r.revoked, 1, "only the human key: the caller is spared");
     assert!(h.auth.get_key(&p, p.key_id.as_str()).await.is_ok());
-    let bad = h.auth.bulk_revoke(&p, BulkRevokeRequest { agent: Some("Bad Agent".into()), ..Default::default() }).await;
+    let bad = h
+        .auth
+        .bulk_revoke(
+            &p,
+            BulkRevokeRequest {
+                agent: Some("Bad Agent".into()),
+                ..Default::default()
+            },
+        )
+        .await;
     assert!(matches!(bad, Err(AuthorityError::InvalidField { .. })));
-    let r = h.auth.bulk_revoke(&p, BulkRevokeRequest { include_caller: true, ..Default::default() }).await.unwrap();
+    let r = h
+        .auth
+        .bulk_revoke(
+            &p,
+            BulkRevokeRequest {
+                include_caller: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(r.revoked, 1);
 }
 
@@ -219,16 +434,36 @@ async fn store_outage_is_unavailable_never_invalid() {
     h.flaky.set_down(true);
     // A cached key keeps working; an uncached one is Unavailable, not Unknown.
     assert!(h.auth.validate(&raw, None).await.is_valid());
-    assert_eq!(h.auth.validate(k.key.expose_secret(), None).await, Outcome::Unavailable);
-    let e = h.auth.mint(&p, mint_req(&["svc:wiki:read"])).await.unwrap_err();
+    assert_eq!(
+        h.auth.validate(k.key.expose_secret(), None).await,
+        Outcome::Unavailable
+    );
+    let e = h
+        .auth
+        .mint(&p, mint_req(&["svc:wiki:read"]))
+        .await
+        .unwrap_err();
     assert_eq!(e.http_status(), 503);
-    assert!(!e.to_string().contains("simulated"), "internal cause stays internal");
+    assert!(
+        !e.to_string().contains("simulated"),
+        "internal cause stays internal"
+    );
     let call = ToolCall::from_outcome(&Outcome::Valid(p.clone()), "search", &scope("read:wiki"));
-    assert!(h.auth.record_tool_call(call.clone()).await.is_err(), "fail closed");
+    assert!(
+        h.auth.record_tool_call(call.clone()).await.is_err(),
+        "fail closed"
+    );
     h.flaky.set_down(false);
-    assert!(h.auth.validate(k.key.expose_secret(), None).await.is_valid());
+    assert!(h
+        .auth
+        .validate(k.key.expose_secret(), None)
+        .await
+        .is_valid());
     h.auth.record_tool_call(call).await.unwrap();
-    assert!(h.auth.verify_audit(&p).await.unwrap().ok, "a failed batch leaves no gap");
+    assert!(
+        h.auth.verify_audit(&p).await.unwrap().ok,
+        "a failed batch leaves no gap"
+    );
 }
 
 #[tokio::test]
@@ -237,50 +472,108 @@ async fn wrong_env_and_malformed() {
     let live = authority::keys::generate(Env::Live);
     assert_eq!(
         h.auth.validate(live.raw.expose_secret(), None).await,
-        Outcome::WrongEnv { expected: Env::Test, got: Env::Live }
+        Outcome::WrongEnv {
+            expected: Env::Test,
+            got: Env::Live
+        }
     );
-    assert!(matches!(h.auth.validate("Bearer nonsense", None).await, Outcome::Malformed(_)));
-    assert_eq!(h.auth.validate(authority::keys::generate(Env::Test).raw.expose_secret(), None).await, Outcome::Unknown);
+    assert!(matches!(
+        h.auth.validate("Bearer nonsense", None).await,
+        Outcome::Malformed(_)
+    ));
+    assert_eq!(
+        h.auth
+            .validate(
+                authority::keys::generate(Env::Test).raw.expose_secret(),
+                None
+            )
+            .await,
+        Outcome::Unknown
+    );
 }
 
 #[tokio::test]
 async fn audit_trail_of_admin_and_tool_calls() {
     let h = harness(Env::Live);
     let (raw, p) = admin(&h).await;
-    let k = h.auth.mint(&p, mint_req(&["svc:wiki:read", "agent:bot"])).await.unwrap();
-    h.auth.revoke(&p, k.view.id.as_str(), Some("done".into())).await.unwrap();
+    let k = h
+        .auth
+        .mint(&p, mint_req(&["svc:wiki:read", "agent:bot"]))
+        .await
+        .unwrap();
+    h.auth
+        .revoke(&p, k.view.id.as_str(), Some("done".into()))
+        .await
+        .unwrap();
     let k2 = h.auth.mint(&p, mint_req(&["svc:wiki:read"])).await.unwrap();
-    h.auth.rotate(&p, k2.view.id.as_str(), RotateRequest::default()).await.unwrap();
-    h.auth.bulk_revoke(&p, BulkRevokeRequest::default()).await.unwrap();
-    h.auth.sign_in(&raw, Some("127.0.0.1".into())).await.unwrap();
+    h.auth
+        .rotate(&p, k2.view.id.as_str(), RotateRequest::default())
+        .await
+        .unwrap();
+    h.auth
+        .bulk_revoke(&p, BulkRevokeRequest::default())
+        .await
+        .unwrap();
+    h.auth
+        .sign_in(&raw, Some("127.0.0.1".into()))
+        .await
+        .unwrap();
     h.auth.sign_out(&p, None).await.unwrap();
     let tool_key = h.auth.mint(&p, mint_req(&["svc:wiki:read"])).await.unwrap();
     let raw = tool_key.key.expose_secret();
     for i in 0..30 {
         h.clock.advance_secs(1);
-        let required = scope(if i % 3 == 0 { "svc:wiki:admin" } else { "svc:wiki:read" });
+        let required = scope(if i % 3 == 0 {
+            "svc:wiki:admin"
+        } else {
+            "svc:wiki:read"
+        });
         let o = h.auth.authenticate(raw, &required).await;
         let mut call = ToolCall::from_outcome(&o, "edit_page", &required);
         call.latency_us = Some(42);
         h.auth.record_tool_call(call).await.unwrap();
     }
     let admin_only = AuditQuery {
-        filter: AuditFilter { kind: Some(EventKind::Admin), ..Default::default() },
+        filter: AuditFilter {
+            kind: Some(EventKind::Admin),
+            ..Default::default()
+        },
         limit: Some(100),
         ..Default::default()
     };
     let page = h.auth.audit_query(&p, admin_only).await.unwrap();
     let mut actions: Vec<&str> = page.events.iter().map(|e| e.body.action.as_str()).collect();
     actions.sort();
-    assert_eq!(actions, ["bootstrap", "bulk_revoke", "mint", "mint", "mint", "revoke", "rotate", "sign_in", "sign_out"]);
-    assert!(page.events.iter().all(|e| !e.body.reason.as_deref().unwrap_or("").contains("ace_live_")));
+    assert_eq!(
+        actions,
+        [
+            "bootstrap",
+            "bulk_revoke",
+            "mint",
+            "mint",
+            "mint",
+            "revoke",
+            "rotate",
+            "sign_in",
+            "sign_out"
+        ]
+    );
+    assert!(page.events.iter().all(|e| !e
+        .body
+        .reason
+        .as_deref()
+        .unwrap_or("")
+        .contains("ace_live_")));
 
     // Pagination over tool calls, newest first.
     let mut cursor = None;
     let mut n = 0;
     loop {
         let q = AuditQuery {
-            filter: AuditFilter { kind: Some(EventKind::ToolCall), ..Default::default() },
+            filter: AuditFilter {
+                kind: Some(EventKind::ToolCall),
+                ..Default::default()
+            },
             cursor,
             limit: Some(7),
         };
@@ -293,19 +586,45 @@ async fn audit_trail_of_admin_and_tool_calls() {
     }
     assert_eq!(n, 30);
     let denied = AuditQuery {
-        filter: AuditFilter { decision: Some(Decision::Denied), ..Default::default() },
+        filter: AuditFilter {
+            decision: Some(Decision::Denied),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let d = h.auth.audit_query(&p, denied).await.unwrap();
     assert_eq!(d.events.len(), 10);
-    assert!(d.events.iter().all(|e| e.body.reason.as_deref() == Some("insufficient_scope")));
-    let tl = h.auth.audit_timeline(&p, TimelineQuery { bucket_secs: Some(600), ..Default::default() }).await.unwrap();
-    let (allowed, denied): (u64, u64) = tl.iter().fold((0, 0), |(a, d), b| (a + b.allowed, d + b.denied));
-    assert_eq!((allowed, denied), (20 + 9, 10), "9 admin events count as allowed");
+    assert!(d
+        .events
+        .iter()
+        .all(|e| e.body.reason.as_deref() == Some("insufficient_scope")));
+    let tl = h
+        .auth
+        .audit_timeline(
+            &p,
+            TimelineQuery {
+                bucket_secs: Some(600),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (allowed, denied): (u64, u64) = tl
+        .iter()
+        .fold((0, 0), |(a, d), b| (a + b.allowed, d + b.denied));
+    assert_eq!(
+        (allowed, denied),
+        (20 + 9, 10),
+        "9 admin events count as allowed"
+    );
     let report = h.auth.verify_audit(&p).await.unwrap();
     assert!(report.ok, "{report:?}");
     assert_eq!(report.events, 39);
-    let e = h.auth.audit_event(&p, page.events[0].id.as_str()).await.unwrap();
+    let e = h
+        .auth
+        .audit_event(&p, page.events[0].id.as_str())
+        .await
+        .unwrap();
     assert_eq!(e, page.events[0]);
 }
 
@@ -316,20 +635,36 @@ async fn tampering_is_detected_and_pruning_keeps_chains_verifiable() {
     for _ in 0..20 {
         h.clock.advance_secs(10);
         let o = h.auth.authenticate(&raw, &scope("read:wiki")).await;
-        h.auth.record_tool_call(ToolCall::from_outcome(&o, "t", &scope("read:wiki"))).await.unwrap();
+        h.auth
+            .record_tool_call(ToolCall::from_outcome(&o, "t", &scope("read:wiki")))
+            .await
+            .unwrap();
     }
     assert!(h.auth.verify_all_audit().await.unwrap().ok);
     let stats = h.auth.prune_audit(common::T0.plus_secs(100)).await.unwrap();
-    assert_eq!(stats.deleted, 1 + 9, "bootstrap event and the first nine calls");
+    assert_eq!(
+        stats.deleted,
+        1 + 9,
+        "bootstrap event and the first nine calls"
+    );
     assert!(h.auth.verify_audit(&p).await.unwrap().ok);
 
     let conn = rusqlite::Connection::open(h.sqlite.path()).unwrap();
-    conn.execute("UPDATE audit_events SET decision = 'denied' WHERE seq = 15", []).unwrap();
+    conn.execute(
+        "UPDATE audit_events SET decision = 'denied' WHERE seq = 15",
+        [],
+    )
+    .unwrap();
     let r = h.auth.verify_audit(&p).await.unwrap();
     assert!(!r.ok);
-    conn.execute("UPDATE audit_events SET decision = 'allowed' WHERE seq = 15", []).unwrap();
+    conn.execute(
+        "UPDATE audit_events SET decision = 'allowed' WHERE seq = 15",
+        [],
+    )
+    .unwrap();
     assert!(h.auth.verify_audit(&p).await.unwrap().ok);
-    conn.execute("DELETE FROM audit_events WHERE seq = 12", []).unwrap();
+    conn.execute("DELETE FROM audit_events WHERE seq = 12", [])
+        .unwrap();
     assert!(!h.auth.verify_audit(&p).await.unwrap().ok);
 }
 
@@ -337,23 +672,56 @@ async fn tampering_is_detected_and_pruning_keeps_chains_verifiable() {
 async fn introspection_and_ingest() {
     let h = harness(Env::Live);
     let (_raw, p) = admin(&h).await;
-    let svc = h.auth.mint(&p, mint_req(&["svc:keys:introspect", "svc:audit:write"])).await.unwrap();
-    let svc_ctx = h.auth.authorize(svc.key.expose_secret(), &scope("svc:keys:introspect")).await.unwrap();
+    let svc = h
+        .auth
+        .mint(&p, mint_req(&["svc:keys:introspect", "svc:audit:write"]))
+        .await
+        .unwrap();
+    let svc_ctx = h
+        .auth
+        .authorize(svc.key.expose_secret(), &scope("svc:keys:introspect"))
+        .await
+        .unwrap();
     let k = h.auth.mint(&p, mint_req(&["svc:wiki:read"])).await.unwrap();
-    let i = h.auth.introspect(&svc_ctx, k.key.expose_secret()).await.unwrap();
+    let i = h
+        .auth
+        .introspect(&svc_ctx, k.key.expose_secret())
+        .await
+        .unwrap();
     assert!(i.active);
     assert_eq!(i.key_id.as_ref(), Some(&k.view.id));
-    let i = h.auth.introspect(&svc_ctx, "ace_live_garbage").await.unwrap();
-    assert_eq!(serde_json::to_value(&i).unwrap(), serde_json::json!({"active": false}));
-    assert!(h.auth.introspect(&p, k.key.expose_secret()).await.is_ok(), "admin:org implies introspect");
-    let weak = h.auth.authorize(k.key.expose_secret(), &scope("read:wiki")).await.unwrap();
-    assert!(matches!(h.auth.introspect(&weak, "x").await, Err(AuthorityError::Forbidden { .. })));
+    let i = h
+        .auth
+        .introspect(&svc_ctx, "ace_live_garbage")
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&i).unwrap(),
+        serde_json::json!({"active": false})
+    );
+    assert!(
+        h.auth.introspect(&p, k.key.expose_secret()).await.is_ok(),
+        "admin:org implies introspect"
+    );
+    let weak = h
+        .auth
+        .authorize(k.key.expose_secret(), &scope("read:wiki"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        h.auth.introspect(&weak, "x").await,
+        Err(AuthorityError::Forbidden { .. })
+    ));
 
     let mut call = ToolCall::from_outcome(&Outcome::Unknown, "remote_tool", &scope("read:wiki"));
     call.org = Some(authority::OrgId::parse("evil").unwrap());
     let ids = h.auth.ingest_audit(&svc_ctx, vec![call]).await.unwrap();
     let e = h.auth.audit_event(&p, ids[0].as_str()).await.unwrap();
-    assert_eq!(e.body.org.as_str(), "acme", "ingest is pinned to the caller's org");
+    assert_eq!(
+        e.body.org.as_str(),
+        "acme",
+        "ingest is pinned to the caller's org"
+    );
     assert!(h.auth.ingest_audit(&weak, vec![]).await.is_err());
 }
 
@@ -362,8 +730,18 @@ async fn scope_catalog_is_served_and_extensible() {
     let h = harness(Env::Live);
     let (_raw, p) = admin(&h).await;
     assert!(h.auth.scope_catalog().iter().any(|s| s.service == "mcp"));
-    let e = h.auth.mint(&p, mint_req(&["svc:tickets:close"])).await.unwrap_err();
+    let e = h
+        .auth
+        .mint(&p, mint_req(&["svc:tickets:close"]))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "unknown_scope");
-    h.auth.register_scope("tickets", "close", "Close tickets").unwrap();
-    assert!(h.auth.mint(&p, mint_req(&["svc:tickets:close"])).await.is_ok());
+    h.auth
+        .register_scope("tickets", "close", "Close tickets")
+        .unwrap();
+    assert!(h
+        .auth
+        .mint(&p, mint_req(&["svc:tickets:close"]))
+        .await
+        .is_ok());
 }

@@ -42,7 +42,13 @@ fn put_opt(h: &mut Sha256, s: Option<&str>) {
 }
 
 /// The hash of an event at (`writer`, `seq`) following `prev`.
-pub fn event_hash(id: &EventId, e: &NewEvent, writer: &str, seq: u64, prev: &ChainHash) -> ChainHash {
+pub fn event_hash(
+    id: &EventId,
+    e: &NewEvent,
+    writer: &str,
+    seq: u64,
+    prev: &ChainHash,
+) -> ChainHash {
     let mut h = Sha256::new();
     h.update(DOMAIN);
     h.update(prev.0);
@@ -87,20 +93,32 @@ pub(crate) struct ChainState {
 
 impl ChainState {
     pub(crate) fn new(writer: String) -> Self {
-        Self { writer, heads: HashMap::new() }
+        Self {
+            writer,
+            heads: HashMap::new(),
+        }
     }
 
     /// Places `body` after the current head of its org's chain (in `self`,
     /// which the caller treats as scratch until commit).
     pub(crate) fn place(&mut self, id: EventId, body: NewEvent) -> AuditEvent {
-        let (seq, prev) = self.heads.get(&body.org).copied().unwrap_or((0, ChainHash::GENESIS));
+        let (seq, prev) = self
+            .heads
+            .get(&body.org)
+            .copied()
+            .unwrap_or((0, ChainHash::GENESIS));
         let seq = seq + 1;
         let hash = event_hash(&id, &body, &self.writer, seq, &prev);
         self.heads.insert(body.org.clone(), (seq, hash));
         AuditEvent {
             id,
             body,
-            chain: ChainLink { writer: self.writer.clone(), seq, prev_hash: prev, hash },
+            chain: ChainLink {
+                writer: self.writer.clone(),
+                seq,
+                prev_hash: prev,
+                hash,
+            },
         }
     }
 }
@@ -170,7 +188,14 @@ impl ChainVerifier {
     pub fn new(org: OrgId, writer: String, checkpoint: Option<&Checkpoint>) -> Self {
         let (from, prev) = checkpoint.map_or((0, ChainHash::GENESIS), |c| (c.seq, c.hash));
         Self {
-            report: ChainReport { org, writer, from_seq: from, events: 0, last_seq: from, problems: vec![] },
+            report: ChainReport {
+                org,
+                writer,
+                from_seq: from,
+                events: 0,
+                last_seq: from,
+                problems: vec![],
+            },
             expect_seq: from + 1,
             expect_prev: prev,
         }
@@ -178,7 +203,11 @@ impl ChainVerifier {
 
     fn problem(&mut self, seq: u64, kind: ProblemKind, id: Option<&EventId>) {
         if self.report.problems.len() < MAX_PROBLEMS {
-            self.report.problems.push(ChainProblem { seq, kind, event_id: id.cloned() });
+            self.report.problems.push(ChainProblem {
+                seq,
+                kind,
+                event_id: id.cloned(),
+            });
         }
     }
 
@@ -263,7 +292,10 @@ mod tests {
         let mut c = chain(5);
         c.remove(2);
         let k = kinds(&verify(&c, None));
-        assert!(k.contains(&ProblemKind::Missing) && k.contains(&ProblemKind::BrokenLink), "{k:?}");
+        assert!(
+            k.contains(&ProblemKind::Missing) && k.contains(&ProblemKind::BrokenLink),
+            "{k:?}"
+        );
     }
 
     #[test]
@@ -274,7 +306,10 @@ mod tests {
         forged.chain.hash = event_hash(&forged.id, &forged.body, "w1", 3, &forged.chain.prev_hash);
         c.insert(3, forged);
         let k = kinds(&verify(&c, None));
-        assert!(k.contains(&ProblemKind::Duplicate) || k.contains(&ProblemKind::BrokenLink), "{k:?}");
+        assert!(
+            k.contains(&ProblemKind::Duplicate) || k.contains(&ProblemKind::BrokenLink),
+            "{k:?}"
+        );
     }
 
     #[test]
@@ -291,10 +326,17 @@ mod tests {
     #[test]
     fn suffix_verifies_from_checkpoint() {
         let c = chain(6);
-        let cp = Checkpoint { seq: 3, hash: c[2].chain.hash, pruned_at: Timestamp::from_millis(0) };
+        let cp = Checkpoint {
+            seq: 3,
+            hash: c[2].chain.hash,
+            pruned_at: Timestamp::from_millis(0),
+        };
         assert!(verify(&c[3..], Some(&cp)).ok());
         assert!(!verify(&c[3..], None).ok());
-        let wrong = Checkpoint { hash: c[1].chain.hash, ..cp };
+        let wrong = Checkpoint {
+            hash: c[1].chain.hash,
+            ..cp
+        };
         assert!(!verify(&c[3..], Some(&wrong)).ok());
     }
 
@@ -303,11 +345,23 @@ mod tests {
         let mut st = ChainState::new("w".into());
         let a = st.place(
             EventId::generate(),
-            NewEvent::new(Timestamp::from_millis(1), OrgId::parse("a").unwrap(), EventKind::Admin, "x", Decision::Allowed),
+            NewEvent::new(
+                Timestamp::from_millis(1),
+                OrgId::parse("a").unwrap(),
+                EventKind::Admin,
+                "x",
+                Decision::Allowed,
+            ),
         );
         let b = st.place(
             EventId::generate(),
-            NewEvent::new(Timestamp::from_millis(1), OrgId::parse("b").unwrap(), EventKind::Admin, "x", Decision::Allowed),
+            NewEvent::new(
+                Timestamp::from_millis(1),
+                OrgId::parse("b").unwrap(),
+                EventKind::Admin,
+                "x",
+                Decision::Allowed,
+            ),
         );
         assert_eq!((a.chain.seq, b.chain.seq), (1, 1));
     }

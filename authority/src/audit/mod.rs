@@ -25,5 +25,8 @@ mod recorder;
 
 pub use chain::{ChainProblem, ChainReport, ProblemKind, VerifyReport};
 pub use model::{AuditEvent, ChainHash, ChainLink, Checkpoint, Decision, EventKind, NewEvent};
-pub use query::{AuditCursor, AuditFilter, AuditPage, AuditQuery, ChainInfo, PruneStats, TimelineBucket, TimelineQuery};
+pub use query::{
+    AuditCursor, AuditFilter, AuditPage, AuditQuery, ChainInfo, PruneStats, TimelineBucket,
+    TimelineQuery,
+};
 pub use recorder::{Recorder, RecorderConfig, RecorderError};

@@ -133,7 +133,13 @@ pub struct NewEvent {
 
 impl NewEvent {
     /// A minimal event; fill the optional fields with struct update syntax.
-    pub fn new(ts: Timestamp, org: OrgId, kind: EventKind, action: &str, decision: Decision) -> Self {
+    pub fn new(
+        ts: Timestamp,
+        org: OrgId,
+        kind: EventKind,
+        action: &str,
+        decision: Decision,
+    ) -> Self {
         Self {
             ts,
             org,

@@ -37,11 +37,17 @@ impl AuditCursor {
 
     pub fn decode(s: &str) -> Option<Self> {
         let (ts, id) = s.split_once('.')?;
-        Some(Self { ts: Timestamp::from_millis(ts.parse().ok()?), id: EventId::parse(id)? })
+        Some(Self {
+            ts: Timestamp::from_millis(ts.parse().ok()?),
+            id: EventId::parse(id)?,
+        })
     }
 
     pub fn after(e: &AuditEvent) -> Self {
-        Self { ts: e.body.ts, id: e.id.clone() }
+        Self {
+            ts: e.body.ts,
+            id: e.id.clone(),
+        }
     }
 }
 
@@ -98,8 +104,13 @@ impl AuditFilter {
     /// Whether `e` matches; the reference semantics every backend must share.
     pub fn matches(&self, e: &AuditEvent) -> bool {
         let b = &e.body;
-        self.key_id.as_ref().is_none_or(|k| b.actor_key_id.as_ref() == Some(k))
-            && self.agent.as_ref().is_none_or(|a| b.agent.as_ref() == Some(a))
+        self.key_id
+            .as_ref()
+            .is_none_or(|k| b.actor_key_id.as_ref() == Some(k))
+            && self
+                .agent
+                .as_ref()
+                .is_none_or(|a| b.agent.as_ref() == Some(a))
             && self.tool.as_ref().is_none_or(|t| &b.action == t)
             && self.decision.is_none_or(|d| b.decision == d)
             && self.kind.is_none_or(|k| b.kind == k)

@@ -31,7 +31,11 @@ pub struct RecorderConfig {
 
 impl Default for RecorderConfig {
     fn default() -> Self {
-        Self { max_batch: 8192, queue: 65_536, ack_timeout: Duration::from_secs(10) }
+        Self {
+            max_batch: 8192,
+            queue: 65_536,
+            ack_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -60,7 +64,9 @@ pub struct Recorder {
 
 impl std::fmt::Debug for Recorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Recorder").field("writer", &self.writer).finish()
+        f.debug_struct("Recorder")
+            .field("writer", &self.writer)
+            .finish()
     }
 }
 
@@ -69,8 +75,17 @@ impl Recorder {
     pub fn start(store: Arc<dyn Store>, writer: String, cfg: RecorderConfig) -> Self {
         let (tx, rx) = mpsc::channel(cfg.queue.max(1));
         let writer: Arc<str> = writer.into();
-        tokio::spawn(flusher(store, ChainState::new(writer.to_string()), rx, cfg.max_batch.max(1)));
-        Self { tx, writer, ack_timeout: cfg.ack_timeout }
+        tokio::spawn(flusher(
+            store,
+            ChainState::new(writer.to_string()),
+            rx,
+            cfg.max_batch.max(1),
+        ));
+        Self {
+            tx,
+            writer,
+            ack_timeout: cfg.ack_timeout,
+        }
     }
 
     pub fn writer_id(&self) -> &str {
@@ -86,7 +101,10 @@ impl Recorder {
 
     /// Records several events atomically (all or none).
     pub async fn record_batch(&self, events: Vec<NewEvent>) -> Result<Vec<EventId>, RecorderError> {
-        let with_ids: Vec<(EventId, NewEvent)> = events.into_iter().map(|e| (EventId::generate(), e)).collect();
+        let with_ids: Vec<(EventId, NewEvent)> = events
+            .into_iter()
+            .map(|e| (EventId::generate(), e))
+            .collect();
         let ids = with_ids.iter().map(|(id, _)| id.clone()).collect();
         self.submit(with_ids).await?;
         Ok(ids)
@@ -94,7 +112,10 @@ impl Recorder {
 
     async fn submit(&self, events: Vec<(EventId, NewEvent)>) -> Result<(), RecorderError> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Job { events, reply }).await.map_err(|_| RecorderError::Closed)?;
+        self.tx
+            .send(Job { events, reply })
+            .await
+            .map_err(|_| RecorderError::Closed)?;
         match tokio::time::timeout(self.ack_timeout, rx).await {
             Ok(Ok(r)) => r,
             Ok(Err(_)) => Err(RecorderError::Closed),
@@ -103,7 +124,12 @@ impl Recorder {
     }
 }
 
-async fn flusher(store: Arc<dyn Store>, mut state: ChainState, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+async fn flusher(
+    store: Arc<dyn Store>,
+    mut state: ChainState,
+    mut rx: mpsc::Receiver<Job>,
+    max_batch: usize,
+) {
     let mut jobs: Vec<Job> = Vec::new();
     while let Some(first) = rx.recv().await {
         let mut n = first.events.len();

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::Authority;
 use crate::audit::chain::ChainVerifier;
 use crate::audit::{
-    AuditCursor, AuditEvent, AuditPage, AuditQuery, Decision, EventKind, NewEvent, PruneStats, RecorderError,
-    TimelineBucket, TimelineQuery, VerifyReport,
+    AuditCursor, AuditEvent, AuditPage, AuditQuery, Decision, EventKind, NewEvent, PruneStats,
+    RecorderError, TimelineBucket, TimelineQuery, VerifyReport,
 };
 use crate::error::AuthorityError;
 use crate::ids::{EventId, KeyId, OrgId};
@@ -73,7 +73,11 @@ impl ToolCall {
             agent,
             tool: tool.to_owned(),
             required_scope: Some(required.to_string()),
-            decision: if allowed { Decision::Allowed } else { Decision::Denied },
+            decision: if allowed {
+                Decision::Allowed
+            } else {
+                Decision::Denied
+            },
             reason: (!allowed).then(|| outcome.code().to_owned()),
             server: None,
             request_id: None,
@@ -123,22 +127,35 @@ pub struct Introspection {
 }
 
 fn recorder_err(e: RecorderError) -> AuthorityError {
-    AuthorityError::Unavailable { cause: e.to_string() }
+    AuthorityError::Unavailable {
+        cause: e.to_string(),
+    }
 }
 
 impl Authority {
     /// Records one tool call durably (the in-process guard calls this after
     /// `validate`). An error means the call must be refused.
     pub async fn record_tool_call(&self, call: ToolCall) -> Result<EventId, AuthorityError> {
-        self.inner.recorder.record(call.into_event(self.now())).await.map_err(recorder_err)
+        self.inner
+            .recorder
+            .record(call.into_event(self.now()))
+            .await
+            .map_err(recorder_err)
     }
 
     /// `POST /audit/events`: a remote tool server's batch, recorded into the
     /// caller's org whatever the events claim.
-    pub async fn ingest_audit(&self, p: &KeyContext, calls: Vec<ToolCall>) -> Result<Vec<EventId>, AuthorityError> {
+    pub async fn ingest_audit(
+        &self,
+        p: &KeyContext,
+        calls: Vec<ToolCall>,
+    ) -> Result<Vec<EventId>, AuthorityError> {
         require(p, &audit_write())?;
         if calls.len() > MAX_INGEST {
-            return Err(AuthorityError::invalid("events", format!("at most {MAX_INGEST} per batch")));
+            return Err(AuthorityError::invalid(
+                "events",
+                format!("at most {MAX_INGEST} per batch"),
+            ));
         }
         let now = self.now();
         let events = calls
@@ -148,37 +165,71 @@ impl Authority {
                 c.into_event(now)
             })
             .collect();
-        self.inner.recorder.record_batch(events).await.map_err(recorder_err)
+        self.inner
+            .recorder
+            .record_batch(events)
+            .await
+            .map_err(recorder_err)
     }
 
     /// `GET /audit`: newest first, cursor-paginated.
-    pub async fn audit_query(&self, p: &KeyContext, q: AuditQuery) -> Result<AuditPage, AuthorityError> {
+    pub async fn audit_query(
+        &self,
+        p: &KeyContext,
+        q: AuditQuery,
+    ) -> Result<AuditPage, AuthorityError> {
         require(p, &audit_read())?;
         let limit = q.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(AuthorityError::invalid("limit", format!("1-{MAX_PAGE}")));
         }
         let cursor = match &q.cursor {
-            Some(c) => Some(AuditCursor::decode(c).ok_or_else(|| AuthorityError::invalid("cursor", "not a cursor"))?),
+            Some(c) => Some(
+                AuditCursor::decode(c)
+                    .ok_or_else(|| AuthorityError::invalid("cursor", "not a cursor"))?,
+            ),
             None => None,
         };
-        let mut events = self.inner.store.query_audit(&p.org, &q.filter, cursor.as_ref(), limit + 1).await?;
+        let mut events = self
+            .inner
+            .store
+            .query_audit(&p.org, &q.filter, cursor.as_ref(), limit + 1)
+            .await?;
         let more = events.len() > limit as usize;
         events.truncate(limit as usize);
-        let next_cursor = if more { events.last().map(|e| AuditCursor::after(e).encode()) } else { None };
-        Ok(AuditPage { events, next_cursor })
+        let next_cursor = if more {
+            events.last().map(|e| AuditCursor::after(e).encode())
+        } else {
+            None
+        };
+        Ok(AuditPage {
+            events,
+            next_cursor,
+        })
     }
 
     /// `GET /audit/{id}`: one event of the caller's org.
-    pub async fn audit_event(&self, p: &KeyContext, id: &str) -> Result<AuditEvent, AuthorityError> {
+    pub async fn audit_event(
+        &self,
+        p: &KeyContext,
+        id: &str,
+    ) -> Result<AuditEvent, AuthorityError> {
         require(p, &audit_read())?;
         let id = EventId::parse(id).ok_or(AuthorityError::NotFound)?;
-        self.inner.store.get_audit_event(&p.org, &id).await?.ok_or(AuthorityError::NotFound)
+        self.inner
+            .store
+            .get_audit_event(&p.org, &id)
+            .await?
+            .ok_or(AuthorityError::NotFound)
     }
 
     /// Allowed/denied counts per bucket; range defaults to the last 24 h,
     /// bucket width to range/100 (at least 1 s), at most 1000 buckets.
-    pub async fn audit_timeline(&self, p: &KeyContext, q: TimelineQuery) -> Result<Vec<TimelineBucket>, AuthorityError> {
+    pub async fn audit_timeline(
+        &self,
+        p: &KeyContext,
+        q: TimelineQuery,
+    ) -> Result<Vec<TimelineBucket>, AuthorityError> {
         require(p, &audit_read())?;
         let mut filter = q.filter;
         let until = filter.until.unwrap_or_else(|| self.now().plus_secs(1));
@@ -189,15 +240,24 @@ impl Authority {
         let range = until.as_millis() - since.as_millis();
         let bucket_ms = match q.bucket_secs {
             Some(0) => return Err(AuthorityError::invalid("bucket_secs", "must be positive")),
-            Some(s) => i64::try_from(s).unwrap_or(i64::MAX / 1000).saturating_mul(1000),
+            Some(s) => i64::try_from(s)
+                .unwrap_or(i64::MAX / 1000)
+                .saturating_mul(1000),
             None => (range / 100).max(1000),
         };
         if range / bucket_ms > MAX_BUCKETS {
-            return Err(AuthorityError::invalid("bucket_secs", format!("at most {MAX_BUCKETS} buckets")));
+            return Err(AuthorityError::invalid(
+                "bucket_secs",
+                format!("at most {MAX_BUCKETS} buckets"),
+            ));
         }
         filter.since = Some(since);
         filter.until = Some(until);
-        Ok(self.inner.store.audit_timeline(&p.org, &filter, bucket_ms).await?)
+        Ok(self
+            .inner
+            .store
+            .audit_timeline(&p.org, &filter, bucket_ms)
+            .await?)
     }
 
     /// Verifies every chain of the caller's org.
@@ -215,10 +275,16 @@ impl Authority {
         let store = &self.inner.store;
         let mut reports = Vec::new();
         for info in store.audit_chains(org).await? {
-            let mut v = ChainVerifier::new(info.org.clone(), info.writer.clone(), info.checkpoint.as_ref());
+            let mut v = ChainVerifier::new(
+                info.org.clone(),
+                info.writer.clone(),
+                info.checkpoint.as_ref(),
+            );
             let mut after = info.checkpoint.as_ref().map_or(0, |c| c.seq);
             loop {
-                let page = store.audit_chain_events(&info.org, &info.writer, after, CHAIN_PAGE).await?;
+                let page = store
+                    .audit_chain_events(&info.org, &info.writer, after, CHAIN_PAGE)
+                    .await?;
                 for e in &page {
                     v.feed(e);
                 }
@@ -240,7 +306,11 @@ impl Authority {
 
     /// `POST /introspect`: a tool server (with `svc:keys:introspect`) asks
     /// about a key of its own org. Keys of other orgs are inactive.
-    pub async fn introspect(&self, p: &KeyContext, raw_key: &str) -> Result<Introspection, AuthorityError> {
+    pub async fn introspect(
+        &self,
+        p: &KeyContext,
+        raw_key: &str,
+    ) -> Result<Introspection, AuthorityError> {
         require(p, &keys_introspect())?;
         match self.validate(raw_key, None).await {
             Outcome::Valid(c) if c.org == p.org => Ok(Introspection {
@@ -252,7 +322,9 @@ impl Authority {
                 scopes: Some(c.scopes.clone()),
                 expires_at: c.expires_at,
             }),
-            Outcome::Unavailable => Err(AuthorityError::Unavailable { cause: "key lookup failed".into() }),
+            Outcome::Unavailable => Err(AuthorityError::Unavailable {
+                cause: "key lookup failed".into(),
+            }),
             _ => Ok(Introspection {
                 active: false,
                 key_id: None,
@@ -267,22 +339,38 @@ impl Authority {
 
     /// Dashboard sign-in with an admin key: validates it (`admin:org`) and
     /// records a `sign_in` event. Sessions themselves are the server's.
-    pub async fn sign_in(&self, raw_key: &str, client_ip: Option<String>) -> Result<KeyContext, AuthorityError> {
+    pub async fn sign_in(
+        &self,
+        raw_key: &str,
+        client_ip: Option<String>,
+    ) -> Result<KeyContext, AuthorityError> {
         let ctx = self.authorize(raw_key, &Scope::AdminOrg).await?;
         self.session_event(&ctx, "sign_in", client_ip).await?;
         Ok((*ctx).clone())
     }
 
-    pub async fn sign_out(&self, p: &KeyContext, client_ip: Option<String>) -> Result<(), AuthorityError> {
+    pub async fn sign_out(
+        &self,
+        p: &KeyContext,
+        client_ip: Option<String>,
+    ) -> Result<(), AuthorityError> {
         self.session_event(p, "sign_out", client_ip).await
     }
 
-    async fn session_event(&self, p: &KeyContext, action: &str, ip: Option<String>) -> Result<(), AuthorityError> {
+    async fn session_event(
+        &self,
+        p: &KeyContext,
+        action: &str,
+        ip: Option<String>,
+    ) -> Result<(), AuthorityError> {
         let mut body = self.admin_event(Some(p), &p.org, action, self.now());
         body.client_ip = ip.map(|s| s.chars().take(64).collect());
         let store = &self.inner.store;
         self.with_admin_event(body, move |ev| async move {
-            store.append_audit(std::slice::from_ref(&ev)).await.map(|()| ((), true))
+            store
+                .append_audit(std::slice::from_ref(&ev))
+                .await
+                .map(|()| ((), true))
         })
         .await?;
         Ok(())

@@ -50,7 +50,13 @@ fn yes() -> bool {
 
 impl BootstrapRequest {
     pub fn new(org_id: &str) -> Self {
-        Self { org_id: org_id.into(), org_name: None, allow_never_expiry: true, expires_days: None, env: None }
+        Self {
+            org_id: org_id.into(),
+            org_name: None,
+            allow_never_expiry: true,
+            expires_days: None,
+            env: None,
+        }
     }
 }
 
@@ -62,7 +68,8 @@ impl Authority {
 
     /// Creates an org and its first admin key; `Conflict` if the org exists.
     pub async fn bootstrap(&self, req: BootstrapRequest) -> Result<MintedKey, AuthorityError> {
-        let org_id = OrgId::parse(&req.org_id).map_err(|e| AuthorityError::invalid("org_id", e.to_string()))?;
+        let org_id = OrgId::parse(&req.org_id)
+            .map_err(|e| AuthorityError::invalid("org_id", e.to_string()))?;
         let now = self.now();
         let expires_at = self.admin_expiry(req.expires_days, req.allow_never_expiry, now)?;
         let org = OrgRecord {
@@ -74,16 +81,26 @@ impl Authority {
         let (raw, rec) = self.admin_key(&org_id, req.env.unwrap_or(self.env()), expires_at, now);
         let mut body = self.admin_event(None, &org_id, "bootstrap", now);
         body.subject = Some(rec.id.to_string());
-        body.reason = Some(format!("first admin key; expires {}", rec.expires_at.map_or("never".into(), |t| t.to_string())));
+        body.reason = Some(format!(
+            "first admin key; expires {}",
+            rec.expires_at.map_or("never".into(), |t| t.to_string())
+        ));
         let (store, o, r) = (&self.inner.store, &org, &rec);
-        self.with_admin_event(body, move |ev| async move { store.create_org(o, r, &ev).await.map(|()| ((), true)) })
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => AuthorityError::Conflict(format!("org `{org_id}` already exists")),
-                other => other.into(),
-            })?;
+        self.with_admin_event(body, move |ev| async move {
+            store.create_org(o, r, &ev).await.map(|()| ((), true))
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                AuthorityError::Conflict(format!("org `{org_id}` already exists"))
+            }
+            other => other.into(),
+        })?;
         self.inner.validator.forget_negative(&rec.hash);
-        Ok(MintedKey { key: raw, view: KeyView::from_record(&rec, now) })
+        Ok(MintedKey {
+            key: raw,
+            view: KeyView::from_record(&rec, now),
+        })
     }
 
     /// First start: bootstraps org `default` if the store is empty.
@@ -99,33 +116,66 @@ impl Authority {
     }
 
     /// Operator recovery: another admin key for an existing org.
-    pub async fn recover_admin(&self, org_id: &str, expires_days: Option<u32>) -> Result<MintedKey, AuthorityError> {
+    pub async fn recover_admin(
+        &self,
+        org_id: &str,
+        expires_days: Option<u32>,
+    ) -> Result<MintedKey, AuthorityError> {
         let org_id = OrgId::parse(org_id).map_err(|_| AuthorityError::NotFound)?;
-        let org = self.inner.store.get_org(&org_id).await?.ok_or(AuthorityError::NotFound)?;
+        let org = self
+            .inner
+            .store
+            .get_org(&org_id)
+            .await?
+            .ok_or(AuthorityError::NotFound)?;
         let now = self.now();
         let expires_at = self.admin_expiry(expires_days, org.allow_never_expiry, now)?;
         let (raw, rec) = self.admin_key(&org_id, self.env(), expires_at, now);
         let mut body = self.admin_event(None, &org_id, "recover_admin", now);
         body.subject = Some(rec.id.to_string());
         let (store, r) = (&self.inner.store, &rec);
-        self.with_admin_event(body, move |ev| async move { store.insert_key(r, &ev).await.map(|()| ((), true)) })
-            .await?;
+        self.with_admin_event(body, move |ev| async move {
+            store.insert_key(r, &ev).await.map(|()| ((), true))
+        })
+        .await?;
         self.inner.validator.forget_negative(&rec.hash);
-        Ok(MintedKey { key: raw, view: KeyView::from_record(&rec, now) })
+        Ok(MintedKey {
+            key: raw,
+            view: KeyView::from_record(&rec, now),
+        })
     }
 
-    fn admin_expiry(&self, days: Option<u32>, allow_never: bool, now: Timestamp) -> Result<Option<Timestamp>, AuthorityError> {
+    fn admin_expiry(
+        &self,
+        days: Option<u32>,
+        allow_never: bool,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, AuthorityError> {
         match days {
-            None if !allow_never => Err(AuthorityError::invalid("expires_days", "the org does not allow keys without expiry")),
+            None if !allow_never => Err(AuthorityError::invalid(
+                "expires_days",
+                "the org does not allow keys without expiry",
+            )),
             None => Ok(None),
             Some(d) if (1..=MAX_DAYS).contains(&d) => Ok(Some(now.plus_days(i64::from(d)))),
-            Some(_) => Err(AuthorityError::invalid("expires_days", format!("must be 1-{MAX_DAYS}"))),
+            Some(_) => Err(AuthorityError::invalid(
+                "expires_days",
+                format!("must be 1-{MAX_DAYS}"),
+            )),
         }
     }
 
-    fn admin_key(&self, org: &OrgId, env: Env, expires_at: Option<Timestamp>, now: Timestamp) -> (keys::RawKey, KeyRecord) {
+    fn admin_key(
+        &self,
+        org: &OrgId,
+        env: Env,
+        expires_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> (keys::RawKey, KeyRecord) {
         let Generated { raw, hint } = keys::generate(env);
-        let scopes: ScopeSet = [Scope::AdminOrg, Scope::Org(org.to_string())].into_iter().collect();
+        let scopes: ScopeSet = [Scope::AdminOrg, Scope::Org(org.to_string())]
+            .into_iter()
+            .collect();
         let rec = KeyRecord {
             id: KeyId::generate(),
             org: org.clone(),

@@ -6,11 +6,11 @@ use crate::ids::KeyId;
 use crate::keys::{self, Generated};
 use crate::policy::rules::{self, keys_admin, keys_read, keys_write, require};
 use crate::policy::{
-    BulkRevokeRequest, BulkRevokeResult, KeyContext, KeyListFilter, KeyView, MintRequest, MintedKey, RotateRequest,
-    RotatedKey,
+    BulkRevokeRequest, BulkRevokeResult, KeyContext, KeyListFilter, KeyView, MintRequest,
+    MintedKey, RotateRequest, RotatedKey,
 };
 use crate::scopes::Scope;
-use crate::store::{KeyRecord, RevokeResult, Revocation};
+use crate::store::{KeyRecord, Revocation, RevokeResult};
 use crate::time::Timestamp;
 
 fn expiry_text(e: Option<Timestamp>) -> String {
@@ -19,9 +19,18 @@ fn expiry_text(e: Option<Timestamp>) -> String {
 
 impl Authority {
     /// `POST /keys/mint`.
-    pub async fn mint(&self, p: &KeyContext, req: MintRequest) -> Result<MintedKey, AuthorityError> {
+    pub async fn mint(
+        &self,
+        p: &KeyContext,
+        req: MintRequest,
+    ) -> Result<MintedKey, AuthorityError> {
         let now = self.now();
-        let org = self.inner.store.get_org(&p.org).await?.ok_or(AuthorityError::NotFound)?;
+        let org = self
+            .inner
+            .store
+            .get_org(&p.org)
+            .await?
+            .ok_or(AuthorityError::NotFound)?;
         let plan = {
             let catalog = self.inner.catalog.read();
             rules::plan_mint(p, &org, &req, &catalog, now)?
@@ -57,19 +66,33 @@ impl Authority {
         ));
         let store = &self.inner.store;
         let r = &rec;
-        self.with_admin_event(body, move |ev| async move { store.insert_key(r, &ev).await.map(|()| ((), true)) })
-            .await?;
+        self.with_admin_event(body, move |ev| async move {
+            store.insert_key(r, &ev).await.map(|()| ((), true))
+        })
+        .await?;
         self.inner.validator.forget_negative(&rec.hash);
-        Ok(MintedKey { key: raw, view: KeyView::from_record(&rec, now) })
+        Ok(MintedKey {
+            key: raw,
+            view: KeyView::from_record(&rec, now),
+        })
     }
 
     /// `POST /keys/{id}/revoke`. Idempotent.
-    pub async fn revoke(&self, p: &KeyContext, key_id: &str, reason: Option<String>) -> Result<KeyView, AuthorityError> {
+    pub async fn revoke(
+        &self,
+        p: &KeyContext,
+        key_id: &str,
+        reason: Option<String>,
+    ) -> Result<KeyView, AuthorityError> {
         require(p, &keys_write())?;
         let id = KeyId::parse(key_id).ok_or(AuthorityError::NotFound)?;
         let reason = rules::check_reason(reason)?;
         let now = self.now();
-        let rev = Revocation { at: now, by: p.key_id.to_string(), reason: reason.clone() };
+        let rev = Revocation {
+            at: now,
+            by: p.key_id.to_string(),
+            reason: reason.clone(),
+        };
         let mut body = self.admin_event(Some(p), &p.org, "revoke", now);
         body.subject = Some(id.to_string());
         body.reason = reason;
@@ -92,12 +115,27 @@ impl Authority {
     }
 
     /// `POST /keys/{id}/rotate`.
-    pub async fn rotate(&self, p: &KeyContext, key_id: &str, req: RotateRequest) -> Result<RotatedKey, AuthorityError> {
+    pub async fn rotate(
+        &self,
+        p: &KeyContext,
+        key_id: &str,
+        req: RotateRequest,
+    ) -> Result<RotatedKey, AuthorityError> {
         require(p, &keys_write())?;
         let id = KeyId::parse(key_id).ok_or(AuthorityError::NotFound)?;
         let now = self.now();
-        let old = self.inner.store.get_key(&p.org, &id).await?.ok_or(AuthorityError::NotFound)?;
-        let org = self.inner.store.get_org(&p.org).await?.ok_or(AuthorityError::NotFound)?;
+        let old = self
+            .inner
+            .store
+            .get_key(&p.org, &id)
+            .await?
+            .ok_or(AuthorityError::NotFound)?;
+        let org = self
+            .inner
+            .store
+            .get_org(&p.org)
+            .await?
+            .ok_or(AuthorityError::NotFound)?;
         let (expires_at, revoke_at) = rules::plan_rotation(p, &org, &old, req.grace_secs, now)?;
         let Generated { raw, hint } = keys::generate(old.env);
         let succ = KeyRecord {
@@ -119,40 +157,74 @@ impl Authority {
             rotated_from: Some(old.id.clone()),
             rotated_to: None,
         };
-        let rev = Revocation { at: revoke_at, by: p.key_id.to_string(), reason: Some("rotated".into()) };
+        let rev = Revocation {
+            at: revoke_at,
+            by: p.key_id.to_string(),
+            reason: Some("rotated".into()),
+        };
         let mut body = self.admin_event(Some(p), &p.org, "rotate", now);
         body.subject = Some(old.id.to_string());
-        body.reason = Some(format!("successor {}; old key stops at {revoke_at}", succ.id));
+        body.reason = Some(format!(
+            "successor {}; old key stops at {revoke_at}",
+            succ.id
+        ));
         let (store, org_id, idr, sr, revr) = (&self.inner.store, &p.org, &id, &succ, &rev);
         let old_now = self
             .with_admin_event(body, move |ev| async move {
-                store.rotate_key(org_id, idr, sr, revr, &ev).await.map(|k| (k, true))
+                store
+                    .rotate_key(org_id, idr, sr, revr, &ev)
+                    .await
+                    .map(|k| (k, true))
             })
             .await?;
         self.publish_revocation(&old_now);
         self.inner.validator.forget_negative(&succ.hash);
         Ok(RotatedKey {
-            successor: MintedKey { key: raw, view: KeyView::from_record(&succ, now) },
+            successor: MintedKey {
+                key: raw,
+                view: KeyView::from_record(&succ, now),
+            },
             previous: KeyView::from_record(&old_now, now),
         })
     }
 
     /// `POST /keys/revoke`: every key of one agent, or of the whole org.
-    pub async fn bulk_revoke(&self, p: &KeyContext, req: BulkRevokeRequest) -> Result<BulkRevokeResult, AuthorityError> {
+    pub async fn bulk_revoke(
+        &self,
+        p: &KeyContext,
+        req: BulkRevokeRequest,
+    ) -> Result<BulkRevokeResult, AuthorityError> {
         require(p, &keys_admin())?;
         if let Some(a) = &req.agent {
             if !matches!(Scope::parse(&format!("agent:{a}")), Ok(Scope::Agent(_))) {
-                return Err(AuthorityError::invalid("agent", "agent names are lowercase [a-z0-9_-]+"));
+                return Err(AuthorityError::invalid(
+                    "agent",
+                    "agent names are lowercase [a-z0-9_-]+",
+                ));
             }
         }
         let reason = rules::check_reason(req.reason)?;
         let now = self.now();
-        let rev = Revocation { at: now, by: p.key_id.to_string(), reason: reason.clone() };
+        let rev = Revocation {
+            at: now,
+            by: p.key_id.to_string(),
+            reason: reason.clone(),
+        };
         let mut body = self.admin_event(Some(p), &p.org, "bulk_revoke", now);
-        body.subject = Some(req.agent.as_ref().map_or_else(|| format!("org:{}", p.org), |a| format!("agent:{a}")));
+        body.subject = Some(
+            req.agent
+                .as_ref()
+                .map_or_else(|| format!("org:{}", p.org), |a| format!("agent:{a}")),
+        );
         body.reason = reason;
         let except = (!req.include_caller).then(|| p.key_id.clone());
-        let (store, org, agent, exc, revr) = (&self.inner.store, &p.org, req.agent.as_deref(), except.as_ref(), &rev);
+        let (store, org, agent, exc, revr) = (
+            &self.inner.store,
+            &p.org,
+            req.agent.as_deref(),
+            except.as_ref(),
+            &rev,
+        );
         let revoked = self
             .with_admin_event(body, move |ev| async move {
                 let v = store.bulk_revoke(org, agent, exc, revr, &ev).await?;
@@ -163,11 +235,18 @@ impl Authority {
         for k in &revoked {
             self.publish_revocation(k);
         }
-        Ok(BulkRevokeResult { revoked: revoked.len() as u64, key_ids: revoked.into_iter().map(|k| k.id).collect() })
+        Ok(BulkRevokeResult {
+            revoked: revoked.len() as u64,
+            key_ids: revoked.into_iter().map(|k| k.id).collect(),
+        })
     }
 
     /// `GET /keys`.
-    pub async fn list_keys(&self, p: &KeyContext, filter: KeyListFilter) -> Result<Vec<KeyView>, AuthorityError> {
+    pub async fn list_keys(
+        &self,
+        p: &KeyContext,
+        filter: KeyListFilter,
+    ) -> Result<Vec<KeyView>, AuthorityError> {
         require(p, &keys_read())?;
         let now = self.now();
         let keys = self.inner.store.list_keys(&p.org).await?;
@@ -177,7 +256,12 @@ impl Authority {
             .map(|k| KeyView::from_record(k, now))
             .filter(|v| filter.status.is_none_or(|s| v.status == s))
             .filter(|v| filter.env.is_none_or(|e| v.env == e))
-            .filter(|v| filter.agent.as_ref().is_none_or(|a| v.agent.as_ref() == Some(a)))
+            .filter(|v| {
+                filter
+                    .agent
+                    .as_ref()
+                    .is_none_or(|a| v.agent.as_ref() == Some(a))
+            })
             .collect())
     }
 
@@ -185,7 +269,12 @@ impl Authority {
     pub async fn get_key(&self, p: &KeyContext, key_id: &str) -> Result<KeyView, AuthorityError> {
         require(p, &keys_read())?;
         let id = KeyId::parse(key_id).ok_or(AuthorityError::NotFound)?;
-        let k = self.inner.store.get_key(&p.org, &id).await?.ok_or(AuthorityError::NotFound)?;
+        let k = self
+            .inner
+            .store
+            .get_key(&p.org, &id)
+            .await?
+            .ok_or(AuthorityError::NotFound)?;
         if k.org != p.org {
             return Err(AuthorityError::NotFound);
         }

@@ -108,8 +108,18 @@ impl Authority {
     /// Outside a Tokio runtime.
     pub fn new(store: Arc<dyn Store>, pepper: Pepper, env: Env, config: AuthorityConfig) -> Self {
         let instance = format!("w{}", base62::random_string(10));
-        let validator = Validator::new(store.clone(), pepper, env, config.clock.clone(), &config.validator);
-        let recorder = Recorder::start(store.clone(), format!("{instance}-t"), config.recorder.clone());
+        let validator = Validator::new(
+            store.clone(),
+            pepper,
+            env,
+            config.clock.clone(),
+            &config.validator,
+        );
+        let recorder = Recorder::start(
+            store.clone(),
+            format!("{instance}-t"),
+            config.recorder.clone(),
+        );
         let (stop_tx, stop_rx) = watch::channel(());
         tokio::spawn(usage_flusher(
             store.clone(),
@@ -163,7 +173,11 @@ impl Authority {
 
     /// For request handlers: the principal, or the error to answer with
     /// (401 for bad keys, 403 naming the missing scope, 503 when unavailable).
-    pub async fn authorize(&self, raw_key: &str, required: &Scope) -> Result<Arc<KeyContext>, AuthorityError> {
+    pub async fn authorize(
+        &self,
+        raw_key: &str,
+        required: &Scope,
+    ) -> Result<Arc<KeyContext>, AuthorityError> {
         outcome_to_result(self.authenticate(raw_key, required).await)
     }
 
@@ -173,8 +187,17 @@ impl Authority {
     }
 
     /// Tool servers register the scopes their tools require.
-    pub fn register_scope(&self, service: &str, action: &str, description: &str) -> Result<(), AuthorityError> {
-        Ok(self.inner.catalog.write().register(service, action, description)?)
+    pub fn register_scope(
+        &self,
+        service: &str,
+        action: &str,
+        description: &str,
+    ) -> Result<(), AuthorityError> {
+        Ok(self
+            .inner
+            .catalog
+            .write()
+            .register(service, action, description)?)
     }
 
     /// Revocations accepted by (or fed into) this process.
@@ -224,8 +247,20 @@ impl Authority {
         }
     }
 
-    fn admin_event(&self, p: Option<&KeyContext>, org: &crate::ids::OrgId, action: &str, now: Timestamp) -> NewEvent {
-        let mut e = NewEvent::new(now, org.clone(), EventKind::Admin, action, Decision::Allowed);
+    fn admin_event(
+        &self,
+        p: Option<&KeyContext>,
+        org: &crate::ids::OrgId,
+        action: &str,
+        now: Timestamp,
+    ) -> NewEvent {
+        let mut e = NewEvent::new(
+            now,
+            org.clone(),
+            EventKind::Admin,
+            action,
+            Decision::Allowed,
+        );
         if let Some(p) = p {
             e.actor_key_id = Some(p.key_id.clone());
             e.agent = p.agent.clone();
@@ -259,8 +294,13 @@ pub(crate) fn outcome_to_result(o: Outcome) -> Result<Arc<KeyContext>, Authority
             message: format!("this key lacks the scope `{missing}`"),
             missing: Some(missing.to_string()),
         }),
-        Outcome::Unavailable => Err(AuthorityError::Unavailable { cause: "key lookup failed".into() }),
-        other => Err(AuthorityError::Unauthenticated { code: other.code(), message: other.message() }),
+        Outcome::Unavailable => Err(AuthorityError::Unavailable {
+            cause: "key lookup failed".into(),
+        }),
+        other => Err(AuthorityError::Unauthenticated {
+            code: other.code(),
+            message: other.message(),
+        }),
     }
 }
 

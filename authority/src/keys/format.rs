@@ -49,7 +49,9 @@ pub struct ParsedKey<'a> {
 
 impl std::fmt::Debug for ParsedKey<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParsedKey").field("env", &self.env).finish_non_exhaustive()
+        f.debug_struct("ParsedKey")
+            .field("env", &self.env)
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,7 +87,10 @@ pub fn generate(env: Env) -> Generated {
     let sum = base62::encode_u32_fixed6(crc32fast::hash(s.as_bytes()));
     s.extend(sum.iter().map(|&b| b as char));
     let hint = hint_of(&s, env);
-    Generated { raw: RawKey::new_unchecked(s), hint }
+    Generated {
+        raw: RawKey::new_unchecked(s),
+        hint,
+    }
 }
 
 /// Checks the format of `input` without any lookup.
@@ -93,7 +98,9 @@ pub fn parse(input: &str) -> Result<ParsedKey<'_>, ParseError> {
     if input.len() > MAX_INPUT {
         return Err(ParseError::BadLength);
     }
-    let rest = input.strip_prefix(KEY_PREFIX).ok_or(ParseError::WrongPrefix)?;
+    let rest = input
+        .strip_prefix(KEY_PREFIX)
+        .ok_or(ParseError::WrongPrefix)?;
     let (env_str, body) = rest.split_once('_').ok_or(ParseError::UnknownEnv)?;
     let env = Env::parse(env_str).ok_or(ParseError::UnknownEnv)?;
     if body.len() != SECRET_LEN + CHECKSUM_LEN {
@@ -131,7 +138,10 @@ mod tests {
         for env in [Env::Live, Env::Test] {
             let g = generate(env);
             let raw = g.raw.expose_secret();
-            assert_eq!(raw.len(), 4 + env.as_str().len() + 1 + SECRET_LEN + CHECKSUM_LEN);
+            assert_eq!(
+                raw.len(),
+                4 + env.as_str().len() + 1 + SECRET_LEN + CHECKSUM_LEN
+            );
             let p = parse(raw).unwrap();
             assert_eq!(p.env(), env);
             assert_eq!(p.hint(), g.hint);
@@ -154,15 +164,24 @@ mod tests {
         let g = generate(Env::Test);
         let raw = g.raw.expose_secret().to_owned();
         assert_eq!(parse("sk_live_abc").unwrap_err(), ParseError::WrongPrefix);
-        assert_eq!(parse(&raw.replace("ace_test_", "ace_prod_")).unwrap_err(), ParseError::UnknownEnv);
+        assert_eq!(
+            parse(&raw.replace("ace_test_", "ace_prod_")).unwrap_err(),
+            ParseError::UnknownEnv
+        );
         assert_eq!(parse("ace_live").unwrap_err(), ParseError::UnknownEnv);
-        assert_eq!(parse(&raw[..raw.len() - 1]).unwrap_err(), ParseError::BadLength);
+        assert_eq!(
+            parse(&raw[..raw.len() - 1]).unwrap_err(),
+            ParseError::BadLength
+        );
         assert_eq!(parse(&"a".repeat(4096)).unwrap_err(), ParseError::BadLength);
         let mut bad = raw.clone();
         bad.replace_range(12..13, "!");
         assert_eq!(parse(&bad).unwrap_err(), ParseError::BadAlphabet);
         // Flip the env: the checksum covers it.
-        assert_eq!(parse(&raw.replace("ace_test_", "ace_live_")).unwrap_err(), ParseError::BadChecksum);
+        assert_eq!(
+            parse(&raw.replace("ace_test_", "ace_live_")).unwrap_err(),
+            ParseError::BadChecksum
+        );
     }
 
     #[test]

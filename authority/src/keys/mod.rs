@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
-pub use format::{generate, parse, Generated, ParseError, ParsedKey, CHECKSUM_LEN, KEY_PREFIX, SECRET_LEN};
+pub use format::{
+    generate, parse, Generated, ParseError, ParsedKey, CHECKSUM_LEN, KEY_PREFIX, SECRET_LEN,
+};
 pub use pepper::{Pepper, PepperError, PEPPER_FILE};
 
 /// The environment a key belongs to. A server runs in exactly one.
@@ -95,8 +97,15 @@ impl Drop for RawKey {
 /// Not secret on its own (it cannot be reversed without the pepper and a
 /// 190-bit secret), but compared in constant time anyway and shown only as a
 /// short prefix in `Debug`.
-#[derive(Clone, Copy, Hash)]
+#[derive(Clone, Copy)]
 pub struct KeyHash([u8; 32]);
+
+impl std::hash::Hash for KeyHash {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // Consistent with the constant-time `PartialEq`: equal bytes, equal hash.
+        self.0.hash(state);
+    }
+}
 
 impl KeyHash {
     pub fn from_bytes(b: [u8; 32]) -> Self {
@@ -170,7 +179,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     let val = |c: u8| match c {

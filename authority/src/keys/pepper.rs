@@ -81,7 +81,10 @@ impl Pepper {
     /// Loads `<dir>/pepper`, creating it (0600) on first run.
     pub fn load_or_create(dir: &Path) -> Result<Self, PepperError> {
         let path = dir.join(PEPPER_FILE);
-        let io = |source| PepperError::Io { path: path.clone(), source };
+        let io = |source| PepperError::Io {
+            path: path.clone(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(io)?;
         match create_new_private(&path) {
             Ok(mut f) => {
@@ -110,19 +113,29 @@ impl Pepper {
 #[cfg(unix)]
 fn create_new_private(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
 }
 
 #[cfg(not(unix))]
 fn create_new_private(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 #[cfg(unix)]
 fn check_private(path: &Path) -> Result<(), PepperError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path)
-        .map_err(|source| PepperError::Io { path: path.to_owned(), source })?
+        .map_err(|source| PepperError::Io {
+            path: path.to_owned(),
+            source,
+        })?
         .permissions()
         .mode();
     if mode & 0o077 != 0 {
@@ -169,12 +182,21 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let a = Pepper::load_or_create(dir.path()).unwrap();
-        let mode = std::fs::metadata(dir.path().join(PEPPER_FILE)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join(PEPPER_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let b = Pepper::load_or_create(dir.path()).unwrap();
         assert_eq!(a.hash("x"), b.hash("x"));
-        std::fs::set_permissions(dir.path().join(PEPPER_FILE), std::fs::Permissions::from_mode(0o644))
-            .unwrap();
-        assert!(matches!(Pepper::load_or_create(dir.path()), Err(PepperError::Permissions(..))));
+        std::fs::set_permissions(
+            dir.path().join(PEPPER_FILE),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        assert!(matches!(
+            Pepper::load_or_create(dir.path()),
+            Err(PepperError::Permissions(..))
+        ));
     }
 }

@@ -41,8 +41,8 @@ pub(crate) mod rules;
 
 pub use principal::KeyContext;
 pub use requests::{
-    BulkRevokeRequest, BulkRevokeResult, ExpiryChoice, KeyListFilter, KeyView, MintRequest, MintedKey, RotateRequest,
-    RotatedKey,
+    BulkRevokeRequest, BulkRevokeResult, ExpiryChoice, KeyListFilter, KeyView, MintRequest,
+    MintedKey, RotateRequest, RotatedKey,
 };
 
 #[cfg(test)]

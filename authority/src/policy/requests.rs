@@ -28,7 +28,7 @@ pub struct MintRequest {
     pub org_id: Option<String>,
     pub name: String,
     pub scopes: Vec<String>,
-    #[serde(default, deserialize_with = "expiry_field")]
+    #[serde(default, alias = "expiresDays", deserialize_with = "expiry_field")]
     pub expires_days: ExpiryChoice,
     #[serde(default)]
     pub env: Option<Env>,
@@ -146,7 +146,11 @@ impl Serialize for MintedKey {
             #[serde(flatten)]
             view: &'a KeyView,
         }
-        Wire { key: self.key.expose_secret(), view: &self.view }.serialize(s)
+        Wire {
+            key: self.key.expose_secret(),
+            view: &self.view,
+        }
+        .serialize(s)
     }
 }
 

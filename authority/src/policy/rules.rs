@@ -49,15 +49,24 @@ pub(crate) fn audit_write() -> Scope {
 pub(crate) fn check_name(name: &str) -> Result<String, AuthorityError> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > MAX_NAME || n.chars().any(char::is_control) {
-        return Err(AuthorityError::invalid("name", format!("1-{MAX_NAME} printable characters")));
+        return Err(AuthorityError::invalid(
+            "name",
+            format!("1-{MAX_NAME} printable characters"),
+        ));
     }
     Ok(n.to_owned())
 }
 
 pub(crate) fn check_reason(reason: Option<String>) -> Result<Option<String>, AuthorityError> {
-    match reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()) {
+    match reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+    {
         Some(r) if r.chars().count() > MAX_REASON || r.chars().any(char::is_control) => {
-            Err(AuthorityError::invalid("reason", format!("at most {MAX_REASON} printable characters")))
+            Err(AuthorityError::invalid(
+                "reason",
+                format!("at most {MAX_REASON} printable characters"),
+            ))
         }
         r => Ok(r),
     }
@@ -74,20 +83,36 @@ pub(crate) struct MintPlan {
 }
 
 /// Parses scopes (short forms, catalog) and applies the structural rules.
-pub(crate) fn parse_scopes(p: &KeyContext, input: &[String], catalog: &ScopeCatalog) -> Result<ScopeSet, AuthorityError> {
+pub(crate) fn parse_scopes(
+    p: &KeyContext,
+    input: &[String],
+    catalog: &ScopeCatalog,
+) -> Result<ScopeSet, AuthorityError> {
     if input.is_empty() || input.len() > MAX_SCOPES {
-        return Err(AuthorityError::invalid("scopes", format!("1-{MAX_SCOPES} scopes")));
+        return Err(AuthorityError::invalid(
+            "scopes",
+            format!("1-{MAX_SCOPES} scopes"),
+        ));
     }
-    let set: ScopeSet = input.iter().map(|s| catalog.check(s)).collect::<Result<_, _>>()?;
+    let set: ScopeSet = input
+        .iter()
+        .map(|s| catalog.check(s))
+        .collect::<Result<_, _>>()?;
     for s in set.iter() {
         if let Scope::Org(o) = s {
             if o != p.org.as_str() {
-                return Err(AuthorityError::invalid("scopes", "`org:` must name the key's own org"));
+                return Err(AuthorityError::invalid(
+                    "scopes",
+                    "`org:` must name the key's own org",
+                ));
             }
         }
     }
     if set.iter().filter(|s| matches!(s, Scope::Agent(_))).count() > 1 {
-        return Err(AuthorityError::invalid("scopes", "at most one `agent:` scope"));
+        return Err(AuthorityError::invalid(
+            "scopes",
+            "at most one `agent:` scope",
+        ));
     }
     Ok(set)
 }
@@ -99,7 +124,10 @@ pub(crate) fn check_subset(p: &KeyContext, wanted: &ScopeSet) -> Result<(), Auth
     if let Some(first) = missing.first() {
         let all: Vec<String> = missing.iter().map(|s| format!("`{s}`")).collect();
         return Err(AuthorityError::Forbidden {
-            message: format!("cannot grant scopes the calling key does not hold: {}", all.join(", ")),
+            message: format!(
+                "cannot grant scopes the calling key does not hold: {}",
+                all.join(", ")
+            ),
             missing: Some(first.to_string()),
         });
     }
@@ -135,10 +163,16 @@ pub(crate) fn resolve_expiry(
         ExpiryChoice::Default => Some(now.plus_days(i64::from(DEFAULT_DAYS))),
         ExpiryChoice::Days(d) if (1..=MAX_DAYS).contains(&d) => Some(now.plus_days(i64::from(d))),
         ExpiryChoice::Days(_) => {
-            return Err(AuthorityError::invalid("expires_days", format!("must be 1-{MAX_DAYS}")));
+            return Err(AuthorityError::invalid(
+                "expires_days",
+                format!("must be 1-{MAX_DAYS}"),
+            ));
         }
         ExpiryChoice::Never if !org.allow_never_expiry => {
-            return Err(AuthorityError::invalid("expires_days", "this org does not allow keys without expiry"));
+            return Err(AuthorityError::invalid(
+                "expires_days",
+                "this org does not allow keys without expiry",
+            ));
         }
         ExpiryChoice::Never => None,
     };
@@ -154,7 +188,9 @@ pub(crate) fn plan_mint(
     now: Timestamp,
 ) -> Result<MintPlan, AuthorityError> {
     if req.org_id.as_deref().is_some_and(|o| o != p.org.as_str()) {
-        return Err(AuthorityError::forbidden("keys can only be minted in the calling key's own org"));
+        return Err(AuthorityError::forbidden(
+            "keys can only be minted in the calling key's own org",
+        ));
     }
     require(p, &keys_write())?;
     let name = check_name(&req.name)?;
@@ -180,7 +216,9 @@ pub(crate) fn plan_rotation(
 ) -> Result<(Option<Timestamp>, Timestamp), AuthorityError> {
     require(p, &keys_write())?;
     if old.status(now) != KeyStatus::Active {
-        return Err(AuthorityError::Conflict("only active keys can be rotated".into()));
+        return Err(AuthorityError::Conflict(
+            "only active keys can be rotated".into(),
+        ));
     }
     if old.rotated_to.is_some() {
         return Err(AuthorityError::Conflict("key was already rotated".into()));
@@ -188,11 +226,17 @@ pub(crate) fn plan_rotation(
     check_subset(p, &old.scopes)?;
     let grace = grace_secs.unwrap_or(DEFAULT_GRACE_SECS);
     if grace > MAX_GRACE_SECS {
-        return Err(AuthorityError::invalid("grace_secs", format!("at most {MAX_GRACE_SECS}")));
+        return Err(AuthorityError::invalid(
+            "grace_secs",
+            format!("at most {MAX_GRACE_SECS}"),
+        ));
     }
     let expiry = match old.expires_at {
         Some(e) => {
-            let lifetime = e.as_millis().saturating_sub(old.created_at.as_millis()).max(0);
+            let lifetime = e
+                .as_millis()
+                .saturating_sub(old.created_at.as_millis())
+                .max(0);
             let mut exp = Timestamp::from_millis(now.as_millis().saturating_add(lifetime));
             if let Some(pe) = p.expires_at {
                 exp = exp.min(pe);
@@ -200,7 +244,10 @@ pub(crate) fn plan_rotation(
             Some(exp)
         }
         None if p.expires_at.is_none() && org.allow_never_expiry => None,
-        None => Some(p.expires_at.unwrap_or(now.plus_days(i64::from(DEFAULT_DAYS)))),
+        None => Some(
+            p.expires_at
+                .unwrap_or(now.plus_days(i64::from(DEFAULT_DAYS))),
+        ),
     };
     check_not_after_principal(p, expiry)?;
     let grace_secs = i64::try_from(grace).unwrap_or(i64::MAX);

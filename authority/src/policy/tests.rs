@@ -76,8 +76,18 @@ fn record(scopes: &[&str], exp_days: Option<i64>) -> KeyRecord {
 #[test]
 fn announcement_mint_works_for_an_admin() {
     let p = principal(&["admin:org", "org:acme"], None);
-    let plan = mint(&p, &req(&["org:acme", "agent:devops", "svc:mcp:write"], ExpiryChoice::Days(90))).unwrap();
-    assert_eq!(plan.scopes.to_strings(), ["org:acme", "agent:devops", "svc:mcp:write"]);
+    let plan = mint(
+        &p,
+        &req(
+            &["org:acme", "agent:devops", "svc:mcp:write"],
+            ExpiryChoice::Days(90),
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        plan.scopes.to_strings(),
+        ["org:acme", "agent:devops", "svc:mcp:write"]
+    );
     assert_eq!(plan.agent.as_deref(), Some("devops"));
     assert_eq!(plan.expires_at, Some(NOW.plus_days(90)));
     assert_eq!(plan.env, Env::Live);
@@ -96,18 +106,35 @@ fn other_org_is_refused() {
     let p = principal(&["admin:org"], None);
     let mut r = req(&["read:wiki"], ExpiryChoice::Default);
     r.org_id = Some("evil".into());
-    assert!(matches!(mint(&p, &r), Err(AuthorityError::Forbidden { .. })));
+    assert!(matches!(
+        mint(&p, &r),
+        Err(AuthorityError::Forbidden { .. })
+    ));
     let r = req(&["org:evil", "read:wiki"], ExpiryChoice::Default);
-    assert!(matches!(mint(&p, &r), Err(AuthorityError::InvalidField { field: "scopes", .. })));
+    assert!(matches!(
+        mint(&p, &r),
+        Err(AuthorityError::InvalidField {
+            field: "scopes",
+            ..
+        })
+    ));
 }
 
 #[test]
 fn escalation_by_mint_is_refused() {
     let p = principal(&["svc:keys:write", "svc:wiki:read"], None);
     assert!(mint(&p, &req(&["svc:wiki:read"], ExpiryChoice::Default)).is_ok());
-    for wanted in ["svc:wiki:write", "admin:org", "svc:keys:admin", "svc:keys:introspect", "agent:x"] {
+    for wanted in [
+        "svc:wiki:write",
+        "admin:org",
+        "svc:keys:admin",
+        "svc:keys:introspect",
+        "agent:x",
+    ] {
         match mint(&p, &req(&[wanted], ExpiryChoice::Default)) {
-            Err(AuthorityError::Forbidden { missing: Some(m), .. }) => {
+            Err(AuthorityError::Forbidden {
+                missing: Some(m), ..
+            }) => {
                 assert_eq!(m, Scope::parse(wanted).unwrap().to_string())
             }
             other => panic!("{wanted}: {other:?}"),
@@ -119,7 +146,9 @@ fn escalation_by_mint_is_refused() {
 fn minting_needs_keys_write() {
     let p = principal(&["svc:wiki:admin"], None);
     match mint(&p, &req(&["svc:wiki:read"], ExpiryChoice::Default)) {
-        Err(AuthorityError::Forbidden { missing: Some(m), .. }) => assert_eq!(m, "svc:keys:write"),
+        Err(AuthorityError::Forbidden {
+            missing: Some(m), ..
+        }) => assert_eq!(m, "svc:keys:write"),
         other => panic!("{other:?}"),
     }
 }
@@ -127,9 +156,17 @@ fn minting_needs_keys_write() {
 #[test]
 fn agent_bound_minter_keeps_binding() {
     let p = principal(&["agent:a", "svc:keys:write", "svc:wiki:read"], None);
-    assert!(mint(&p, &req(&["agent:a", "svc:wiki:read"], ExpiryChoice::Default)).is_ok());
+    assert!(mint(
+        &p,
+        &req(&["agent:a", "svc:wiki:read"], ExpiryChoice::Default)
+    )
+    .is_ok());
     assert!(mint(&p, &req(&["svc:wiki:read"], ExpiryChoice::Default)).is_err());
-    assert!(mint(&p, &req(&["agent:b", "svc:wiki:read"], ExpiryChoice::Default)).is_err());
+    assert!(mint(
+        &p,
+        &req(&["agent:b", "svc:wiki:read"], ExpiryChoice::Default)
+    )
+    .is_err());
     assert!(mint(&p, &req(&["agent:a", "agent:b"], ExpiryChoice::Default)).is_err());
 }
 
@@ -139,7 +176,12 @@ fn expiry_rules() {
     assert!(mint(&admin, &req(&["read:wiki"], ExpiryChoice::Days(0))).is_err());
     assert!(mint(&admin, &req(&["read:wiki"], ExpiryChoice::Days(367))).is_err());
     assert!(mint(&admin, &req(&["read:wiki"], ExpiryChoice::Days(366))).is_ok());
-    assert_eq!(mint(&admin, &req(&["read:wiki"], ExpiryChoice::Never)).unwrap().expires_at, None);
+    assert_eq!(
+        mint(&admin, &req(&["read:wiki"], ExpiryChoice::Never))
+            .unwrap()
+            .expires_at,
+        None
+    );
     let r = req(&["read:wiki"], ExpiryChoice::Never);
     assert!(plan_mint(&admin, &org(false), &r, &ScopeCatalog::builtin(), NOW).is_err());
 
@@ -155,7 +197,10 @@ fn unknown_scope_names_it_with_suggestions() {
     let p = principal(&["admin:org"], None);
     let e = mint(&p, &req(&["svc:mpc:write"], ExpiryChoice::Default)).unwrap_err();
     assert_eq!(e.code(), "unknown_scope");
-    assert!(e.to_string().contains("svc:mpc:write") && e.to_string().contains("svc:mcp:write"), "{e}");
+    assert!(
+        e.to_string().contains("svc:mpc:write") && e.to_string().contains("svc:mcp:write"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -165,7 +210,8 @@ fn json_mint_request_matches_the_announcement() {
     let r: MintRequest = serde_json::from_str(body).unwrap();
     assert_eq!(r.expires_days, ExpiryChoice::Days(90));
     assert_eq!(r.org_id.as_deref(), Some("acme"));
-    let r: MintRequest = serde_json::from_str(r#"{"name":"x","scopes":[],"expires_days":null}"#).unwrap();
+    let r: MintRequest =
+        serde_json::from_str(r#"{"name":"x","scopes":[],"expires_days":null}"#).unwrap();
     assert_eq!(r.expires_days, ExpiryChoice::Never);
     let r: MintRequest = serde_json::from_str(r#"{"name":"x","scopes":[]}"#).unwrap();
     assert_eq!(r.expires_days, ExpiryChoice::Default);
@@ -184,13 +230,29 @@ fn rotation_keeps_lifetime_and_never_widens() {
 
     // Capped at the principal's expiry.
     let short = principal(&["admin:org"], Some(5));
-    assert_eq!(plan_rotation(&short, &org(true), &old, None, NOW).unwrap().0, Some(NOW.plus_days(5)));
+    assert_eq!(
+        plan_rotation(&short, &org(true), &old, None, NOW)
+            .unwrap()
+            .0,
+        Some(NOW.plus_days(5))
+    );
 
     // A never-expiring key rotated by an expiring principal gains an expiry.
     let never = record(&["svc:wiki:read"], None);
-    assert_eq!(plan_rotation(&short, &org(true), &never, None, NOW).unwrap().0, Some(NOW.plus_days(5)));
-    assert_eq!(plan_rotation(&p, &org(true), &never, None, NOW).unwrap().0, None);
-    assert!(plan_rotation(&p, &org(false), &never, None, NOW).unwrap().0.is_some());
+    assert_eq!(
+        plan_rotation(&short, &org(true), &never, None, NOW)
+            .unwrap()
+            .0,
+        Some(NOW.plus_days(5))
+    );
+    assert_eq!(
+        plan_rotation(&p, &org(true), &never, None, NOW).unwrap().0,
+        None
+    );
+    assert!(plan_rotation(&p, &org(false), &never, None, NOW)
+        .unwrap()
+        .0
+        .is_some());
 }
 
 #[test]
@@ -207,13 +269,22 @@ fn escalation_by_rotate_is_refused() {
 fn inactive_or_rotated_keys_cannot_rotate() {
     let p = principal(&["admin:org"], None);
     let mut k = record(&["svc:wiki:read"], Some(5));
-    assert!(matches!(plan_rotation(&p, &org(true), &k, None, NOW), Err(AuthorityError::Conflict(_))));
+    assert!(matches!(
+        plan_rotation(&p, &org(true), &k, None, NOW),
+        Err(AuthorityError::Conflict(_))
+    ));
     k.expires_at = None;
     k.revoked_at = Some(NOW);
-    assert!(matches!(plan_rotation(&p, &org(true), &k, None, NOW), Err(AuthorityError::Conflict(_))));
+    assert!(matches!(
+        plan_rotation(&p, &org(true), &k, None, NOW),
+        Err(AuthorityError::Conflict(_))
+    ));
     k.revoked_at = None;
     k.rotated_to = Some(KeyId::from_stored("key_x".into()));
-    assert!(matches!(plan_rotation(&p, &org(true), &k, None, NOW), Err(AuthorityError::Conflict(_))));
+    assert!(matches!(
+        plan_rotation(&p, &org(true), &k, None, NOW),
+        Err(AuthorityError::Conflict(_))
+    ));
 }
 
 #[test]

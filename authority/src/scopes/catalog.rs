@@ -44,7 +44,9 @@ impl Default for ScopeCatalog {
 
 impl ScopeCatalog {
     pub fn empty() -> Self {
-        Self { services: BTreeMap::new() }
+        Self {
+            services: BTreeMap::new(),
+        }
     }
 
     /// The services every acekeys deployment knows.
@@ -52,17 +54,39 @@ impl ScopeCatalog {
         let mut c = Self::empty();
         let rwa = |c: &mut Self, svc: &str, desc: &str, what: &str| {
             c.register_service(svc, desc).expect("valid");
-            c.register(svc, "read", &format!("Read {what}")).expect("valid");
-            c.register(svc, "write", &format!("Create and change {what} (includes read)"))
+            c.register(svc, "read", &format!("Read {what}"))
                 .expect("valid");
-            c.register(svc, "admin", &format!("Administer {what} (includes write)")).expect("valid");
-        };
-        rwa(&mut c, "keys", "API keys of the org", "API keys (mint, revoke, rotate)");
-        c.register("keys", "introspect", "Check other keys' validity (tool servers); implied by admin")
+            c.register(
+                svc,
+                "write",
+                &format!("Create and change {what} (includes read)"),
+            )
             .expect("valid");
-        c.register_service("audit", "The audit trail").expect("valid");
-        c.register("audit", "read", "Query and export the audit trail").expect("valid");
-        c.register("audit", "write", "Submit audit events (remote tool servers)").expect("valid");
+            c.register(svc, "admin", &format!("Administer {what} (includes write)"))
+                .expect("valid");
+        };
+        rwa(
+            &mut c,
+            "keys",
+            "API keys of the org",
+            "API keys (mint, revoke, rotate)",
+        );
+        c.register(
+            "keys",
+            "introspect",
+            "Check other keys' validity (tool servers); implied by admin",
+        )
+        .expect("valid");
+        c.register_service("audit", "The audit trail")
+            .expect("valid");
+        c.register("audit", "read", "Query and export the audit trail")
+            .expect("valid");
+        c.register(
+            "audit",
+            "write",
+            "Submit audit events (remote tool servers)",
+        )
+        .expect("valid");
         rwa(&mut c, "mcp", "MCP tool servers", "MCP tools");
         rwa(&mut c, "wiki", "The wiki", "wiki pages");
         rwa(&mut c, "kb", "The knowledge base", "knowledge-base entries");
@@ -79,7 +103,12 @@ impl ScopeCatalog {
     }
 
     /// Adds `svc:<service>:<action>` (and the service if new).
-    pub fn register(&mut self, service: &str, action: &str, description: &str) -> Result<(), ScopeError> {
+    pub fn register(
+        &mut self,
+        service: &str,
+        action: &str,
+        description: &str,
+    ) -> Result<(), ScopeError> {
         if !valid_segment(service) || !valid_segment(action) {
             return Err(ScopeError::Syntax(format!("svc:{service}:{action}")));
         }
@@ -105,7 +134,10 @@ impl ScopeCatalog {
             Ok(scope)
         } else {
             let canonical = scope.to_string();
-            Err(ScopeError::Unknown { suggestions: self.suggest(&canonical, input), scope: canonical })
+            Err(ScopeError::Unknown {
+                suggestions: self.suggest(&canonical, input),
+                scope: canonical,
+            })
         }
     }
 
@@ -144,7 +176,11 @@ impl ScopeCatalog {
                     })
                     .collect();
                 acts.sort_by_key(|a| (action_rank(&a.action).unwrap_or(u8::MAX), a.action.clone()));
-                ServiceInfo { service: svc.clone(), description: desc.clone(), actions: acts }
+                ServiceInfo {
+                    service: svc.clone(),
+                    description: desc.clone(),
+                    actions: acts,
+                }
             })
             .collect()
     }

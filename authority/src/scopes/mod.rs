@@ -62,14 +62,23 @@ pub enum ScopeError {
     #[error("invalid scope: longer than {MAX_SCOPE_LEN} characters")]
     TooLong,
     #[error("unknown scope `{scope}`{}", suggestion_text(.suggestions))]
-    Unknown { scope: String, suggestions: Vec<String> },
+    Unknown {
+        scope: String,
+        suggestions: Vec<String>,
+    },
 }
 
 fn suggestion_text(s: &[String]) -> String {
     if s.is_empty() {
         String::new()
     } else {
-        format!("; did you mean {}?", s.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", "))
+        format!(
+            "; did you mean {}?",
+            s.iter()
+                .map(|x| format!("`{x}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     }
 }
 
@@ -85,7 +94,8 @@ pub(crate) fn action_rank(action: &str) -> Option<u8> {
 
 fn valid_segment(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
 }
 
 impl Scope {
@@ -111,7 +121,10 @@ impl Scope {
     }
 
     pub fn service(service: &str, action: &str) -> Self {
-        Scope::Service { service: service.to_owned(), action: action.to_owned() }
+        Scope::Service {
+            service: service.to_owned(),
+            action: action.to_owned(),
+        }
     }
 
     /// Whether holding `self`, on a key of org `key_org`, grants `wanted`.
@@ -123,8 +136,14 @@ impl Scope {
             (Scope::AdminOrg, Scope::Org(o)) => o == key_org,
             (Scope::AdminOrg, _) => true,
             (
-                Scope::Service { service: s1, action: a1 },
-                Scope::Service { service: s2, action: a2 },
+                Scope::Service {
+                    service: s1,
+                    action: a1,
+                },
+                Scope::Service {
+                    service: s2,
+                    action: a2,
+                },
             ) if s1 == s2 => match (action_rank(a1), action_rank(a2)) {
                 (Some(r1), Some(r2)) => r1 >= r2,
                 // Extra actions: implied by admin of the same service only.

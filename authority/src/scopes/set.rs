@@ -13,7 +13,9 @@ pub struct ScopeSet(BTreeSet<Scope>);
 
 impl std::fmt::Debug for ScopeSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.0.iter().map(|s| s.to_string())).finish()
+        f.debug_set()
+            .entries(self.0.iter().map(|s| s.to_string()))
+            .finish()
     }
 }
 
@@ -48,7 +50,11 @@ impl ScopeSet {
     /// The scopes of `other` this set does not grant; empty means `other` ⊆
     /// the effective scopes of `self`.
     pub fn missing<'a>(&self, key_org: &str, other: &'a ScopeSet) -> Vec<&'a Scope> {
-        other.0.iter().filter(|s| !self.allows(key_org, s)).collect()
+        other
+            .0
+            .iter()
+            .filter(|s| !self.allows(key_org, s))
+            .collect()
     }
 
     /// The agent binding, if any (`agent:<name>`).
@@ -61,14 +67,20 @@ impl ScopeSet {
 
     /// Space-separated canonical form, the storage encoding.
     pub fn to_storage(&self) -> String {
-        self.0.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" ")
+        self.0
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Inverse of [`to_storage`](Self::to_storage); unparsable entries are
     /// dropped (they can only come from a tampered store, and dropping a scope
     /// can only narrow a key).
     pub fn from_storage(s: &str) -> Self {
-        s.split_whitespace().filter_map(|x| Scope::parse(x).ok()).collect()
+        s.split_whitespace()
+            .filter_map(|x| Scope::parse(x).ok())
+            .collect()
     }
 
     pub fn to_strings(&self) -> Vec<String> {

@@ -15,7 +15,18 @@ fn forms_and_canonical() {
     assert_eq!(s("org:acme"), Scope::Org("acme".into()));
     assert_eq!(s("agent:devops"), Scope::Agent("devops".into()));
     assert_eq!(s("admin:wiki").to_string(), "svc:wiki:admin");
-    for bad in ["", "read", "Read:wiki", "svc:wiki", "svc:wiki:read:x", "a::b", "a:b c", "svc:a:b:", ":x", "svc:x"] {
+    for bad in [
+        "",
+        "read",
+        "Read:wiki",
+        "svc:wiki",
+        "svc:wiki:read:x",
+        "a::b",
+        "a:b c",
+        "svc:a:b:",
+        ":x",
+        "svc:x",
+    ] {
         assert!(Scope::parse(bad).is_err(), "{bad:?} should be refused");
     }
     assert_eq!(Scope::parse(&"a".repeat(200)), Err(ScopeError::TooLong));
@@ -63,7 +74,10 @@ fn catalog_known_and_suggestions() {
     match c.check("svc:wikki:read") {
         Err(ScopeError::Unknown { scope, suggestions }) => {
             assert_eq!(scope, "svc:wikki:read");
-            assert_eq!(suggestions.first().map(String::as_str), Some("svc:wiki:read"));
+            assert_eq!(
+                suggestions.first().map(String::as_str),
+                Some("svc:wiki:read")
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -88,7 +102,11 @@ fn catalog_is_extensible() {
     c.register("tickets", "close", "Close tickets").unwrap();
     assert!(c.check("svc:tickets:close").is_ok());
     assert!(c.register("Tickets", "x", "").is_err());
-    let svc = c.services().into_iter().find(|s| s.service == "keys").unwrap();
+    let svc = c
+        .services()
+        .into_iter()
+        .find(|s| s.service == "keys")
+        .unwrap();
     let order: Vec<_> = svc.actions.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(order, ["read", "write", "admin", "introspect"]);
 }

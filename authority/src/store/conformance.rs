@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{KeyRecord, OrgRecord, RevokeResult, Revocation, Store, StoreError};
+use super::{KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
 use crate::audit::chain::{ChainState, ChainVerifier};
 use crate::audit::{AuditCursor, AuditEvent, AuditFilter, Decision, EventKind, NewEvent};
 use crate::ids::{EventId, KeyId, OrgId};
@@ -64,7 +64,12 @@ fn org_id(s: &str) -> OrgId {
 }
 
 fn org(id: &str) -> OrgRecord {
-    OrgRecord { id: org_id(id), name: id.to_uppercase(), created_at: T0, allow_never_expiry: true }
+    OrgRecord {
+        id: org_id(id),
+        name: id.to_uppercase(),
+        created_at: T0,
+        allow_never_expiry: true,
+    }
 }
 
 fn key(org: &str, name: &str, agent: Option<&str>, created_at: Timestamp) -> KeyRecord {
@@ -103,10 +108,20 @@ impl Events {
     }
 
     fn admin(&mut self, org: &str, action: &str, ts: Timestamp) -> AuditEvent {
-        self.0.place(EventId::generate(), NewEvent::new(ts, org_id(org), EventKind::Admin, action, Decision::Allowed))
+        self.0.place(
+            EventId::generate(),
+            NewEvent::new(ts, org_id(org), EventKind::Admin, action, Decision::Allowed),
+        )
     }
 
-    fn tool(&mut self, org: &str, tool: &str, d: Decision, ts: Timestamp, key: Option<&KeyId>) -> AuditEvent {
+    fn tool(
+        &mut self,
+        org: &str,
+        tool: &str,
+        d: Decision,
+        ts: Timestamp,
+        key: Option<&KeyId>,
+    ) -> AuditEvent {
         let mut e = NewEvent::new(ts, org_id(org), EventKind::ToolCall, tool, d);
         e.actor_key_id = key.cloned();
         e.agent = Some("bot".into());
@@ -115,18 +130,29 @@ impl Events {
 }
 
 fn rev(at: Timestamp, reason: &str) -> Revocation {
-    Revocation { at, by: "key_admin".into(), reason: Some(reason.into()) }
+    Revocation {
+        at,
+        by: "key_admin".into(),
+        reason: Some(reason.into()),
+    }
 }
 
 async fn events_of(s: &dyn Store, org: &str, filter: AuditFilter) -> Vec<AuditEvent> {
-    s.query_audit(&org_id(org), &filter, None, 10_000).await.expect("query")
+    s.query_audit(&org_id(org), &filter, None, 10_000)
+        .await
+        .expect("query")
 }
 
-async fn with_org<F: StoreFactory>(f: &F, ev: &mut Events) -> (F::Location, Arc<dyn Store>, KeyRecord) {
+async fn with_org<F: StoreFactory>(
+    f: &F,
+    ev: &mut Events,
+) -> (F::Location, Arc<dyn Store>, KeyRecord) {
     let loc = f.fresh().await;
     let s = f.open(&loc).await;
     let admin = key("acme", "admin", None, T0);
-    s.create_org(&org("acme"), &admin, &ev.admin("acme", "bootstrap", T0)).await.expect("create org");
+    s.create_org(&org("acme"), &admin, &ev.admin("acme", "bootstrap", T0))
+        .await
+        .expect("create org");
     (loc, s, admin)
 }
 
@@ -137,10 +163,18 @@ pub async fn orgs_and_emptiness<F: StoreFactory>(f: &F) {
     assert!(s.is_empty().await.unwrap());
     assert_eq!(s.get_org(&org_id("acme")).await.unwrap(), None);
     let k = key("acme", "admin", None, T0);
-    s.create_org(&org("acme"), &k, &ev.admin("acme", "bootstrap", T0)).await.unwrap();
+    s.create_org(&org("acme"), &k, &ev.admin("acme", "bootstrap", T0))
+        .await
+        .unwrap();
     assert!(!s.is_empty().await.unwrap());
     assert_eq!(s.get_org(&org_id("acme")).await.unwrap(), Some(org("acme")));
-    let again = s.create_org(&org("acme"), &key("acme", "x", None, T0), &ev.admin("acme", "bootstrap", T0)).await;
+    let again = s
+        .create_org(
+            &org("acme"),
+            &key("acme", "x", None, T0),
+            &ev.admin("acme", "bootstrap", T0),
+        )
+        .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     let evs = events_of(&*s, "acme", AuditFilter::default()).await;
     assert_eq!(evs.len(), 1, "the failed bootstrap wrote nothing");
@@ -150,29 +184,86 @@ pub async fn orgs_and_emptiness<F: StoreFactory>(f: &F) {
 pub async fn key_insert_get_and_isolation<F: StoreFactory>(f: &F) {
     let mut ev = Events::new();
     let (_loc, s, admin) = with_org(f, &mut ev).await;
-    s.create_org(&org("other"), &key("other", "admin", None, T0), &ev.admin("other", "bootstrap", T0)).await.unwrap();
+    s.create_org(
+        &org("other"),
+        &key("other", "admin", None, T0),
+        &ev.admin("other", "bootstrap", T0),
+    )
+    .await
+    .unwrap();
     let k1 = key("acme", "one", Some("bot"), T0.plus_secs(1));
     let k2 = key("acme", "two", None, T0.plus_secs(2));
-    s.insert_key(&k1, &ev.admin("acme", "mint", T0)).await.unwrap();
-    s.insert_key(&k2, &ev.admin("acme", "mint", T0)).await.unwrap();
-    assert_eq!(s.get_key(&org_id("acme"), &k1.id).await.unwrap(), Some(k1.clone()));
-    assert_eq!(s.get_key(&org_id("other"), &k1.id).await.unwrap(), None, "other org sees nothing");
-    assert_eq!(s.get_key(&org_id("acme"), &KeyId::generate()).await.unwrap(), None);
-    assert_eq!(s.find_key_by_hash(&k2.hash).await.unwrap(), Some(k2.clone()));
-    assert_eq!(s.find_key_by_hash(&Pepper::random().hash("nope")).await.unwrap(), None);
-    let ids: Vec<KeyId> = s.list_keys(&org_id("acme")).await.unwrap().into_iter().map(|k| k.id).collect();
-    assert_eq!(ids, vec![k2.id.clone(), k1.id.clone(), admin.id.clone()], "newest first");
+    s.insert_key(&k1, &ev.admin("acme", "mint", T0))
+        .await
+        .unwrap();
+    s.insert_key(&k2, &ev.admin("acme", "mint", T0))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_key(&org_id("acme"), &k1.id).await.unwrap(),
+        Some(k1.clone())
+    );
+    assert_eq!(
+        s.get_key(&org_id("other"), &k1.id).await.unwrap(),
+        None,
+        "other org sees nothing"
+    );
+    assert_eq!(
+        s.get_key(&org_id("acme"), &KeyId::generate())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.find_key_by_hash(&k2.hash).await.unwrap(),
+        Some(k2.clone())
+    );
+    assert_eq!(
+        s.find_key_by_hash(&Pepper::random().hash("nope"))
+            .await
+            .unwrap(),
+        None
+    );
+    let ids: Vec<KeyId> = s
+        .list_keys(&org_id("acme"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.id)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![k2.id.clone(), k1.id.clone(), admin.id.clone()],
+        "newest first"
+    );
     assert_eq!(s.list_keys(&org_id("other")).await.unwrap().len(), 1);
 
     let mut dup_id = key("acme", "dup", None, T0);
     dup_id.id = k1.id.clone();
-    assert!(matches!(s.insert_key(&dup_id, &ev.admin("acme", "mint", T0)).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.insert_key(&dup_id, &ev.admin("acme", "mint", T0)).await,
+        Err(StoreError::Conflict(_))
+    ));
     let mut dup_hash = key("acme", "dup", None, T0);
     dup_hash.hash = k1.hash;
-    assert!(matches!(s.insert_key(&dup_hash, &ev.admin("acme", "mint", T0)).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.insert_key(&dup_hash, &ev.admin("acme", "mint", T0)).await,
+        Err(StoreError::Conflict(_))
+    ));
     let nowhere = key("ghost", "x", None, T0);
-    assert_eq!(s.insert_key(&nowhere, &ev.admin("ghost", "mint", T0)).await, Err(StoreError::NotFound));
-    let mints = events_of(&*s, "acme", AuditFilter { tool: Some("mint".into()), ..Default::default() }).await;
+    assert_eq!(
+        s.insert_key(&nowhere, &ev.admin("ghost", "mint", T0)).await,
+        Err(StoreError::NotFound)
+    );
+    let mints = events_of(
+        &*s,
+        "acme",
+        AuditFilter {
+            tool: Some("mint".into()),
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(mints.len(), 2, "failed inserts wrote no event");
 }
 
@@ -180,10 +271,21 @@ pub async fn revoke_is_idempotent<F: StoreFactory>(f: &F) {
     let mut ev = Events::new();
     let (_loc, s, _admin) = with_org(f, &mut ev).await;
     let k = key("acme", "k", None, T0);
-    s.insert_key(&k, &ev.admin("acme", "mint", T0)).await.unwrap();
+    s.insert_key(&k, &ev.admin("acme", "mint", T0))
+        .await
+        .unwrap();
     let acme = org_id("acme");
     let at = T0.plus_secs(10);
-    match s.revoke_key(&acme, &k.id, &rev(at, "leak"), &ev.admin("acme", "revoke", at)).await.unwrap() {
+    match s
+        .revoke_key(
+            &acme,
+            &k.id,
+            &rev(at, "leak"),
+            &ev.admin("acme", "revoke", at),
+        )
+        .await
+        .unwrap()
+    {
         RevokeResult::Revoked(r) => {
             assert_eq!(r.revoked_at, Some(at));
             assert_eq!(r.revoke_reason.as_deref(), Some("leak"));
@@ -192,24 +294,63 @@ pub async fn revoke_is_idempotent<F: StoreFactory>(f: &F) {
         other => panic!("{other:?}"),
     }
     let later = T0.plus_secs(20);
-    let again = s.revoke_key(&acme, &k.id, &rev(later, "again"), &ev.admin("acme", "revoke", later)).await.unwrap();
+    let again = s
+        .revoke_key(
+            &acme,
+            &k.id,
+            &rev(later, "again"),
+            &ev.admin("acme", "revoke", later),
+        )
+        .await
+        .unwrap();
     match again {
-        RevokeResult::AlreadyRevoked(r) => assert_eq!((r.revoked_at, r.revoke_reason.as_deref()), (Some(at), Some("leak"))),
+        RevokeResult::AlreadyRevoked(r) => assert_eq!(
+            (r.revoked_at, r.revoke_reason.as_deref()),
+            (Some(at), Some("leak"))
+        ),
         other => panic!("{other:?}"),
     }
-    let revokes = events_of(&*s, "acme", AuditFilter { tool: Some("revoke".into()), ..Default::default() }).await;
-    assert_eq!(revokes.len(), 1, "an idempotent revoke writes no second event");
-    let other = s.revoke_key(&org_id("other"), &k.id, &rev(later, "x"), &ev.admin("other", "revoke", later)).await;
+    let revokes = events_of(
+        &*s,
+        "acme",
+        AuditFilter {
+            tool: Some("revoke".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        revokes.len(),
+        1,
+        "an idempotent revoke writes no second event"
+    );
+    let other = s
+        .revoke_key(
+            &org_id("other"),
+            &k.id,
+            &rev(later, "x"),
+            &ev.admin("other", "revoke", later),
+        )
+        .await;
     assert_eq!(other.unwrap(), RevokeResult::NotFound);
     let stored = s.get_key(&acme, &k.id).await.unwrap().unwrap();
     assert_eq!(stored.revoked_at, Some(at));
 
     // A scheduled (future) revocation is brought forward by a revoke now.
     let g = key("acme", "grace", None, T0);
-    s.insert_key(&g, &ev.admin("acme", "mint", T0)).await.unwrap();
+    s.insert_key(&g, &ev.admin("acme", "mint", T0))
+        .await
+        .unwrap();
     let future = T0.plus_secs(3600);
     assert!(matches!(
-        s.revoke_key(&acme, &g.id, &rev(future, "rotated"), &ev.admin("acme", "revoke", T0)).await.unwrap(),
+        s.revoke_key(
+            &acme,
+            &g.id,
+            &rev(future, "rotated"),
+            &ev.admin("acme", "revoke", T0)
+        )
+        .await
+        .unwrap(),
         RevokeResult::Revoked(_)
     ));
     assert!(matches!(
@@ -223,41 +364,116 @@ pub async fn rotation<F: StoreFactory>(f: &F) {
     let (_loc, s, _admin) = with_org(f, &mut ev).await;
     let acme = org_id("acme");
     let old = key("acme", "old", Some("bot"), T0);
-    s.insert_key(&old, &ev.admin("acme", "mint", T0)).await.unwrap();
+    s.insert_key(&old, &ev.admin("acme", "mint", T0))
+        .await
+        .unwrap();
     let now = T0.plus_secs(60);
     let mut succ = key("acme", "old", Some("bot"), now);
     succ.rotated_from = Some(old.id.clone());
     let grace_end = now.plus_secs(3600);
-    let updated =
-        s.rotate_key(&acme, &old.id, &succ, &rev(grace_end, "rotated"), &ev.admin("acme", "rotate", now)).await.unwrap();
+    let updated = s
+        .rotate_key(
+            &acme,
+            &old.id,
+            &succ,
+            &rev(grace_end, "rotated"),
+            &ev.admin("acme", "rotate", now),
+        )
+        .await
+        .unwrap();
     assert_eq!(updated.rotated_to, Some(succ.id.clone()));
     assert_eq!(updated.revoked_at, Some(grace_end));
     assert_eq!(s.get_key(&acme, &old.id).await.unwrap(), Some(updated));
-    assert_eq!(s.find_key_by_hash(&succ.hash).await.unwrap(), Some(succ.clone()));
+    assert_eq!(
+        s.find_key_by_hash(&succ.hash).await.unwrap(),
+        Some(succ.clone())
+    );
 
     let succ2 = key("acme", "old", None, now);
-    let twice = s.rotate_key(&acme, &old.id, &succ2, &rev(now, "r"), &ev.admin("acme", "rotate", now)).await;
+    let twice = s
+        .rotate_key(
+            &acme,
+            &old.id,
+            &succ2,
+            &rev(now, "r"),
+            &ev.admin("acme", "rotate", now),
+        )
+        .await;
     assert!(matches!(twice, Err(StoreError::Conflict(_))), "{twice:?}");
-    assert_eq!(s.find_key_by_hash(&succ2.hash).await.unwrap(), None, "failed rotation inserted nothing");
+    assert_eq!(
+        s.find_key_by_hash(&succ2.hash).await.unwrap(),
+        None,
+        "failed rotation inserted nothing"
+    );
 
     let dead = key("acme", "dead", None, T0);
-    s.insert_key(&dead, &ev.admin("acme", "mint", T0)).await.unwrap();
-    s.revoke_key(&acme, &dead.id, &rev(T0, "x"), &ev.admin("acme", "revoke", T0)).await.unwrap();
+    s.insert_key(&dead, &ev.admin("acme", "mint", T0))
+        .await
+        .unwrap();
+    s.revoke_key(
+        &acme,
+        &dead.id,
+        &rev(T0, "x"),
+        &ev.admin("acme", "revoke", T0),
+    )
+    .await
+    .unwrap();
     let succ3 = key("acme", "dead", None, now);
-    let r = s.rotate_key(&acme, &dead.id, &succ3, &rev(now, "r"), &ev.admin("acme", "rotate", now)).await;
+    let r = s
+        .rotate_key(
+            &acme,
+            &dead.id,
+            &succ3,
+            &rev(now, "r"),
+            &ev.admin("acme", "rotate", now),
+        )
+        .await;
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
-    let r = s.rotate_key(&org_id("other"), &succ.id, &succ3, &rev(now, "r"), &ev.admin("other", "rotate", now)).await;
+    let r = s
+        .rotate_key(
+            &org_id("other"),
+            &succ.id,
+            &succ3,
+            &rev(now, "r"),
+            &ev.admin("other", "rotate", now),
+        )
+        .await;
     assert_eq!(r, Err(StoreError::NotFound));
-    let rotates = events_of(&*s, "acme", AuditFilter { tool: Some("rotate".into()), ..Default::default() }).await;
+    let rotates = events_of(
+        &*s,
+        "acme",
+        AuditFilter {
+            tool: Some("rotate".into()),
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(rotates.len(), 1);
 
     // Rotation never postpones an earlier scheduled revocation.
     let k = key("acme", "k", None, T0);
-    s.insert_key(&k, &ev.admin("acme", "mint", T0)).await.unwrap();
+    s.insert_key(&k, &ev.admin("acme", "mint", T0))
+        .await
+        .unwrap();
     let soon = now.plus_secs(10);
-    s.revoke_key(&acme, &k.id, &rev(soon, "scheduled"), &ev.admin("acme", "revoke", now)).await.unwrap();
+    s.revoke_key(
+        &acme,
+        &k.id,
+        &rev(soon, "scheduled"),
+        &ev.admin("acme", "revoke", now),
+    )
+    .await
+    .unwrap();
     let succ4 = key("acme", "k", None, now);
-    let u = s.rotate_key(&acme, &k.id, &succ4, &rev(now.plus_secs(999), "r"), &ev.admin("acme", "rotate", now)).await;
+    let u = s
+        .rotate_key(
+            &acme,
+            &k.id,
+            &succ4,
+            &rev(now.plus_secs(999), "r"),
+            &ev.admin("acme", "rotate", now),
+        )
+        .await;
     assert_eq!(u.unwrap().revoked_at, Some(soon));
 }
 
@@ -265,35 +481,101 @@ pub async fn bulk_revoke<F: StoreFactory>(f: &F) {
     let mut ev = Events::new();
     let (_loc, s, admin) = with_org(f, &mut ev).await;
     let acme = org_id("acme");
-    s.create_org(&org("other"), &key("other", "a", Some("bot"), T0), &ev.admin("other", "bootstrap", T0)).await.unwrap();
-    let bots: Vec<KeyRecord> = (0..3).map(|i| key("acme", &format!("b{i}"), Some("bot"), T0)).collect();
+    s.create_org(
+        &org("other"),
+        &key("other", "a", Some("bot"), T0),
+        &ev.admin("other", "bootstrap", T0),
+    )
+    .await
+    .unwrap();
+    let bots: Vec<KeyRecord> = (0..3)
+        .map(|i| key("acme", &format!("b{i}"), Some("bot"), T0))
+        .collect();
     for k in &bots {
-        s.insert_key(k, &ev.admin("acme", "mint", T0)).await.unwrap();
+        s.insert_key(k, &ev.admin("acme", "mint", T0))
+            .await
+            .unwrap();
     }
     let human = key("acme", "h", Some("human"), T0);
-    s.insert_key(&human, &ev.admin("acme", "mint", T0)).await.unwrap();
-    s.revoke_key(&acme, &bots[0].id, &rev(T0, "x"), &ev.admin("acme", "revoke", T0)).await.unwrap();
+    s.insert_key(&human, &ev.admin("acme", "mint", T0))
+        .await
+        .unwrap();
+    s.revoke_key(
+        &acme,
+        &bots[0].id,
+        &rev(T0, "x"),
+        &ev.admin("acme", "revoke", T0),
+    )
+    .await
+    .unwrap();
 
     let at = T0.plus_secs(5);
-    let hit = s.bulk_revoke(&acme, Some("bot"), None, &rev(at, "incident"), &ev.admin("acme", "bulk_revoke", at)).await;
+    let hit = s
+        .bulk_revoke(
+            &acme,
+            Some("bot"),
+            None,
+            &rev(at, "incident"),
+            &ev.admin("acme", "bulk_revoke", at),
+        )
+        .await;
     let mut ids: Vec<KeyId> = hit.unwrap().into_iter().map(|k| k.id).collect();
     ids.sort();
     let mut want = vec![bots[1].id.clone(), bots[2].id.clone()];
     want.sort();
     assert_eq!(ids, want, "already revoked keys are not counted");
-    let none = s.bulk_revoke(&acme, Some("bot"), None, &rev(at, "again"), &ev.admin("acme", "bulk_revoke", at)).await;
+    let none = s
+        .bulk_revoke(
+            &acme,
+            Some("bot"),
+            None,
+            &rev(at, "again"),
+            &ev.admin("acme", "bulk_revoke", at),
+        )
+        .await;
     assert!(none.unwrap().is_empty());
     assert_eq!(
-        events_of(&*s, "acme", AuditFilter { tool: Some("bulk_revoke".into()), ..Default::default() }).await.len(),
+        events_of(
+            &*s,
+            "acme",
+            AuditFilter {
+                tool: Some("bulk_revoke".into()),
+                ..Default::default()
+            }
+        )
+        .await
+        .len(),
         1,
         "no event for an empty bulk revoke"
     );
     let other_bot = s.list_keys(&org_id("other")).await.unwrap();
-    assert!(other_bot.iter().all(|k| k.revoked_at.is_none()), "other org untouched");
+    assert!(
+        other_bot.iter().all(|k| k.revoked_at.is_none()),
+        "other org untouched"
+    );
 
-    let all = s.bulk_revoke(&acme, None, Some(&admin.id), &rev(at, "org"), &ev.admin("acme", "bulk_revoke", at)).await;
-    assert_eq!(all.unwrap().into_iter().map(|k| k.id).collect::<Vec<_>>(), vec![human.id.clone()]);
-    assert_eq!(s.get_key(&acme, &admin.id).await.unwrap().unwrap().revoked_at, None, "except is spared");
+    let all = s
+        .bulk_revoke(
+            &acme,
+            None,
+            Some(&admin.id),
+            &rev(at, "org"),
+            &ev.admin("acme", "bulk_revoke", at),
+        )
+        .await;
+    assert_eq!(
+        all.unwrap().into_iter().map(|k| k.id).collect::<Vec<_>>(),
+        vec![human.id.clone()]
+    );
+    assert_eq!(
+        s.get_key(&acme, &admin.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        None,
+        "except is spared"
+    );
 }
 
 pub async fn touch_keys<F: StoreFactory>(f: &F) {
@@ -301,12 +583,44 @@ pub async fn touch_keys<F: StoreFactory>(f: &F) {
     let (_loc, s, admin) = with_org(f, &mut ev).await;
     let acme = org_id("acme");
     let t1 = T0.plus_secs(100);
-    s.touch_keys(&[(acme.clone(), admin.id.clone(), t1), (acme.clone(), KeyId::generate(), t1)]).await.unwrap();
-    assert_eq!(s.get_key(&acme, &admin.id).await.unwrap().unwrap().last_used_at, Some(t1));
-    s.touch_keys(&[(acme.clone(), admin.id.clone(), T0)]).await.unwrap();
-    assert_eq!(s.get_key(&acme, &admin.id).await.unwrap().unwrap().last_used_at, Some(t1), "never lowered");
-    s.touch_keys(&[(org_id("other"), admin.id.clone(), t1.plus_secs(1))]).await.unwrap();
-    assert_eq!(s.get_key(&acme, &admin.id).await.unwrap().unwrap().last_used_at, Some(t1), "org must match");
+    s.touch_keys(&[
+        (acme.clone(), admin.id.clone(), t1),
+        (acme.clone(), KeyId::generate(), t1),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(
+        s.get_key(&acme, &admin.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_used_at,
+        Some(t1)
+    );
+    s.touch_keys(&[(acme.clone(), admin.id.clone(), T0)])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_key(&acme, &admin.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_used_at,
+        Some(t1),
+        "never lowered"
+    );
+    s.touch_keys(&[(org_id("other"), admin.id.clone(), t1.plus_secs(1))])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_key(&acme, &admin.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_used_at,
+        Some(t1),
+        "org must match"
+    );
     s.touch_keys(&[]).await.unwrap();
 }
 
@@ -317,26 +631,64 @@ pub async fn audit_append_and_queries<F: StoreFactory>(f: &F) {
     let k = KeyId::generate();
     let batch: Vec<AuditEvent> = (0..10)
         .map(|i| {
-            let d = if i % 3 == 0 { Decision::Denied } else { Decision::Allowed };
+            let d = if i % 3 == 0 {
+                Decision::Denied
+            } else {
+                Decision::Allowed
+            };
             let tool = if i % 2 == 0 { "search" } else { "write_page" };
             ev.tool("acme", tool, d, T0.plus_secs(i), (i < 5).then_some(&k))
         })
         .collect();
     s.append_audit(&batch).await.unwrap();
-    s.append_audit(&[ev.tool("other", "search", Decision::Allowed, T0, None)]).await.unwrap();
-    assert_eq!(s.get_audit_event(&org_id("acme"), &batch[3].id).await.unwrap(), Some(batch[3].clone()));
-    assert_eq!(s.get_audit_event(&org_id("other"), &batch[3].id).await.unwrap(), None);
+    s.append_audit(&[ev.tool("other", "search", Decision::Allowed, T0, None)])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_audit_event(&org_id("acme"), &batch[3].id)
+            .await
+            .unwrap(),
+        Some(batch[3].clone())
+    );
+    assert_eq!(
+        s.get_audit_event(&org_id("other"), &batch[3].id)
+            .await
+            .unwrap(),
+        None
+    );
 
     let all = events_of(&*s, "acme", AuditFilter::default()).await;
     assert_eq!(all.len(), 10);
-    assert!(all.windows(2).all(|w| w[0].body.ts >= w[1].body.ts), "newest first");
+    assert!(
+        all.windows(2).all(|w| w[0].body.ts >= w[1].body.ts),
+        "newest first"
+    );
     let filters = [
-        AuditFilter { key_id: Some(k.clone()), ..Default::default() },
-        AuditFilter { agent: Some("bot".into()), ..Default::default() },
-        AuditFilter { tool: Some("search".into()), ..Default::default() },
-        AuditFilter { decision: Some(Decision::Denied), ..Default::default() },
-        AuditFilter { kind: Some(EventKind::Admin), ..Default::default() },
-        AuditFilter { since: Some(T0.plus_secs(3)), until: Some(T0.plus_secs(7)), ..Default::default() },
+        AuditFilter {
+            key_id: Some(k.clone()),
+            ..Default::default()
+        },
+        AuditFilter {
+            agent: Some("bot".into()),
+            ..Default::default()
+        },
+        AuditFilter {
+            tool: Some("search".into()),
+            ..Default::default()
+        },
+        AuditFilter {
+            decision: Some(Decision::Denied),
+            ..Default::default()
+        },
+        AuditFilter {
+            kind: Some(EventKind::Admin),
+            ..Default::default()
+        },
+        AuditFilter {
+            since: Some(T0.plus_secs(3)),
+            until: Some(T0.plus_secs(7)),
+            ..Default::default()
+        },
         AuditFilter {
             tool: Some("search".into()),
             decision: Some(Decision::Allowed),
@@ -345,8 +697,16 @@ pub async fn audit_append_and_queries<F: StoreFactory>(f: &F) {
         },
     ];
     for fl in filters {
-        let got: Vec<EventId> = events_of(&*s, "acme", fl.clone()).await.into_iter().map(|e| e.id).collect();
-        let want: Vec<EventId> = all.iter().filter(|e| fl.matches(e)).map(|e| e.id.clone()).collect();
+        let got: Vec<EventId> = events_of(&*s, "acme", fl.clone())
+            .await
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        let want: Vec<EventId> = all
+            .iter()
+            .filter(|e| fl.matches(e))
+            .map(|e| e.id.clone())
+            .collect();
         assert_eq!(got, want, "filter {fl:?}");
     }
 
@@ -354,7 +714,10 @@ pub async fn audit_append_and_queries<F: StoreFactory>(f: &F) {
     let good = ev.tool("acme", "x", Decision::Allowed, T0, None);
     let r = s.append_audit(&[good.clone(), batch[0].clone()]).await;
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
-    assert_eq!(s.get_audit_event(&org_id("acme"), &good.id).await.unwrap(), None);
+    assert_eq!(
+        s.get_audit_event(&org_id("acme"), &good.id).await.unwrap(),
+        None
+    );
 }
 
 pub async fn audit_pagination<F: StoreFactory>(f: &F) {
@@ -362,14 +725,18 @@ pub async fn audit_pagination<F: StoreFactory>(f: &F) {
     let s = f.open(&loc).await;
     let mut ev = Events::new();
     // Several events share a timestamp: the id breaks ties.
-    let batch: Vec<AuditEvent> =
-        (0..25).map(|i| ev.tool("acme", "t", Decision::Allowed, T0.plus_secs(i / 4), None)).collect();
+    let batch: Vec<AuditEvent> = (0..25)
+        .map(|i| ev.tool("acme", "t", Decision::Allowed, T0.plus_secs(i / 4), None))
+        .collect();
     s.append_audit(&batch).await.unwrap();
     let acme = org_id("acme");
     let mut seen = Vec::new();
     let mut cursor: Option<AuditCursor> = None;
     loop {
-        let page = s.query_audit(&acme, &AuditFilter::default(), cursor.as_ref(), 7).await.unwrap();
+        let page = s
+            .query_audit(&acme, &AuditFilter::default(), cursor.as_ref(), 7)
+            .await
+            .unwrap();
         assert!(page.len() <= 7);
         if page.is_empty() {
             break;
@@ -382,7 +749,9 @@ pub async fn audit_pagination<F: StoreFactory>(f: &F) {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 25);
-    assert!(seen.windows(2).all(|w| (w[0].body.ts, &w[0].id) > (w[1].body.ts, &w[1].id)));
+    assert!(seen
+        .windows(2)
+        .all(|w| (w[0].body.ts, &w[0].id) > (w[1].body.ts, &w[1].id)));
 }
 
 pub async fn audit_timeline<F: StoreFactory>(f: &F) {
@@ -397,13 +766,29 @@ pub async fn audit_timeline<F: StoreFactory>(f: &F) {
     batch.push(ev.tool("acme", "t", Decision::Denied, base.plus_secs(61), None));
     batch.push(ev.tool("acme", "u", Decision::Denied, base.plus_secs(200), None));
     s.append_audit(&batch).await.unwrap();
-    let b = s.audit_timeline(&org_id("acme"), &AuditFilter::default(), 60_000).await.unwrap();
-    let got: Vec<(i64, u64, u64)> = b.iter().map(|x| (x.start.as_millis() - base.as_millis(), x.allowed, x.denied)).collect();
+    let b = s
+        .audit_timeline(&org_id("acme"), &AuditFilter::default(), 60_000)
+        .await
+        .unwrap();
+    let got: Vec<(i64, u64, u64)> = b
+        .iter()
+        .map(|x| (x.start.as_millis() - base.as_millis(), x.allowed, x.denied))
+        .collect();
     assert_eq!(got, vec![(0, 3, 0), (60_000, 3, 1), (180_000, 0, 1)]);
-    let only_t = AuditFilter { tool: Some("t".into()), ..Default::default() };
-    let b = s.audit_timeline(&org_id("acme"), &only_t, 60_000).await.unwrap();
+    let only_t = AuditFilter {
+        tool: Some("t".into()),
+        ..Default::default()
+    };
+    let b = s
+        .audit_timeline(&org_id("acme"), &only_t, 60_000)
+        .await
+        .unwrap();
     assert_eq!(b.len(), 2);
-    assert!(s.audit_timeline(&org_id("nobody"), &AuditFilter::default(), 60_000).await.unwrap().is_empty());
+    assert!(s
+        .audit_timeline(&org_id("nobody"), &AuditFilter::default(), 60_000)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn verify_all(s: &dyn Store) -> bool {
@@ -411,7 +796,11 @@ async fn verify_all(s: &dyn Store) -> bool {
     for c in s.audit_chains(None).await.unwrap() {
         let mut v = ChainVerifier::new(c.org.clone(), c.writer.clone(), c.checkpoint.as_ref());
         let after = c.checkpoint.as_ref().map_or(0, |c| c.seq);
-        for e in s.audit_chain_events(&c.org, &c.writer, after, 100_000).await.unwrap() {
+        for e in s
+            .audit_chain_events(&c.org, &c.writer, after, 100_000)
+            .await
+            .unwrap()
+        {
             v.feed(&e);
         }
         ok &= v.finish().ok();
@@ -433,10 +822,19 @@ pub async fn chains_and_prune<F: StoreFactory>(f: &F) {
     s.append_audit(&batch).await.unwrap();
     let chains = s.audit_chains(None).await.unwrap();
     assert_eq!(chains.len(), 3);
-    assert_eq!(s.audit_chains(Some(&org_id("acme"))).await.unwrap().len(), 2);
+    assert_eq!(
+        s.audit_chains(Some(&org_id("acme"))).await.unwrap().len(),
+        2
+    );
     let writer = batch[0].chain.writer.clone();
-    let page = s.audit_chain_events(&org_id("acme"), &writer, 3, 4).await.unwrap();
-    assert_eq!(page.iter().map(|e| e.chain.seq).collect::<Vec<_>>(), vec![4, 5, 6, 7]);
+    let page = s
+        .audit_chain_events(&org_id("acme"), &writer, 3, 4)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.chain.seq).collect::<Vec<_>>(),
+        vec![4, 5, 6, 7]
+    );
     assert!(verify_all(&*s).await);
 
     let stats = s.prune_audit(T0.plus_secs(4)).await.unwrap();
@@ -445,15 +843,26 @@ pub async fn chains_and_prune<F: StoreFactory>(f: &F) {
     let left = events_of(&*s, "acme", AuditFilter::default()).await;
     assert!(left.iter().all(|e| e.body.ts >= T0.plus_secs(4)));
     let chains = s.audit_chains(Some(&org_id("acme"))).await.unwrap();
-    assert!(chains.iter().all(|c| c.checkpoint.as_ref().is_some_and(|cp| cp.seq == 4)));
-    assert!(verify_all(&*s).await, "the suffix verifies from its checkpoint");
+    assert!(chains
+        .iter()
+        .all(|c| c.checkpoint.as_ref().is_some_and(|cp| cp.seq == 4)));
+    assert!(
+        verify_all(&*s).await,
+        "the suffix verifies from its checkpoint"
+    );
 
     // The chain continues after pruning, and pruning again moves the checkpoint.
-    s.append_audit(&[a.tool("acme", "t", Decision::Allowed, T0.plus_secs(50), None)]).await.unwrap();
+    s.append_audit(&[a.tool("acme", "t", Decision::Allowed, T0.plus_secs(50), None)])
+        .await
+        .unwrap();
     let stats = s.prune_audit(T0.plus_secs(100)).await.unwrap();
     assert_eq!(stats.deleted, 6 + 6 + 6 + 1);
     assert!(verify_all(&*s).await);
-    assert_eq!(s.audit_chains(None).await.unwrap().len(), 3, "checkpoints keep chains known");
+    assert_eq!(
+        s.audit_chains(None).await.unwrap().len(),
+        3,
+        "checkpoints keep chains known"
+    );
     assert_eq!(s.prune_audit(T0.plus_secs(100)).await.unwrap().deleted, 0);
 
     // An event older than the cut-off after a newer one stays (prefix only).
@@ -462,7 +871,11 @@ pub async fn chains_and_prune<F: StoreFactory>(f: &F) {
     let e2 = c.tool("acme", "t", Decision::Allowed, T0.plus_secs(1), None);
     s.append_audit(&[e1.clone(), e2.clone()]).await.unwrap();
     s.prune_audit(T0.plus_secs(200)).await.unwrap();
-    assert!(s.get_audit_event(&org_id("acme"), &e2.id).await.unwrap().is_some());
+    assert!(s
+        .get_audit_event(&org_id("acme"), &e2.id)
+        .await
+        .unwrap()
+        .is_some());
     assert!(verify_all(&*s).await);
 }
 
@@ -471,7 +884,9 @@ pub async fn concurrent_revokes_and_mints<F: StoreFactory>(f: &F) {
     let (_loc, s, _admin) = with_org(f, &mut ev).await;
     let acme = org_id("acme");
     let target = key("acme", "target", None, T0);
-    s.insert_key(&target, &ev.admin("acme", "mint", T0)).await.unwrap();
+    s.insert_key(&target, &ev.admin("acme", "mint", T0))
+        .await
+        .unwrap();
     let mut tasks = Vec::new();
     for i in 0..16 {
         let s = s.clone();
@@ -481,7 +896,18 @@ pub async fn concurrent_revokes_and_mints<F: StoreFactory>(f: &F) {
         let e = own.admin("acme", "revoke", T0);
         tasks.push(tokio::spawn(async move {
             let at = T0.plus_secs(1);
-            s.revoke_key(&acme, &id, &Revocation { at, by: format!("t{i}"), reason: None }, &e).await.unwrap()
+            s.revoke_key(
+                &acme,
+                &id,
+                &Revocation {
+                    at,
+                    by: format!("t{i}"),
+                    reason: None,
+                },
+                &e,
+            )
+            .await
+            .unwrap()
         }));
     }
     let mut minted = Vec::new();
@@ -504,8 +930,19 @@ pub async fn concurrent_revokes_and_mints<F: StoreFactory>(f: &F) {
     }
     assert_eq!(revoked, 1, "exactly one concurrent revoke wins");
     let list = s.list_keys(&acme).await.unwrap();
-    assert!(minted.iter().all(|id| list.iter().any(|k| &k.id == id)), "every concurrent mint landed");
-    let revokes = events_of(&*s, "acme", AuditFilter { tool: Some("revoke".into()), ..Default::default() }).await;
+    assert!(
+        minted.iter().all(|id| list.iter().any(|k| &k.id == id)),
+        "every concurrent mint landed"
+    );
+    let revokes = events_of(
+        &*s,
+        "acme",
+        AuditFilter {
+            tool: Some("revoke".into()),
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(revokes.len(), 1);
 }
 
@@ -513,16 +950,42 @@ pub async fn reopen_after_close<F: StoreFactory>(f: &F) {
     let mut ev = Events::new();
     let (loc, s, admin) = with_org(f, &mut ev).await;
     let k = key("acme", "k", None, T0);
-    s.insert_key(&k, &ev.admin("acme", "mint", T0)).await.unwrap();
-    s.revoke_key(&org_id("acme"), &k.id, &rev(T0, "x"), &ev.admin("acme", "revoke", T0)).await.unwrap();
-    s.append_audit(&[ev.tool("acme", "t", Decision::Denied, T0, Some(&k.id))]).await.unwrap();
+    s.insert_key(&k, &ev.admin("acme", "mint", T0))
+        .await
+        .unwrap();
+    s.revoke_key(
+        &org_id("acme"),
+        &k.id,
+        &rev(T0, "x"),
+        &ev.admin("acme", "revoke", T0),
+    )
+    .await
+    .unwrap();
+    s.append_audit(&[ev.tool("acme", "t", Decision::Denied, T0, Some(&k.id))])
+        .await
+        .unwrap();
     drop(s);
     let s = f.open(&loc).await;
     assert!(!s.is_empty().await.unwrap());
     assert_eq!(s.find_key_by_hash(&admin.hash).await.unwrap(), Some(admin));
-    assert_eq!(s.get_key(&org_id("acme"), &k.id).await.unwrap().unwrap().revoked_at, Some(T0));
-    assert_eq!(events_of(&*s, "acme", AuditFilter::default()).await.len(), 4);
+    assert_eq!(
+        s.get_key(&org_id("acme"), &k.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        Some(T0)
+    );
+    assert_eq!(
+        events_of(&*s, "acme", AuditFilter::default()).await.len(),
+        4
+    );
     assert!(verify_all(&*s).await);
     // And it still writes.
-    s.insert_key(&key("acme", "after", None, T0), &ev.admin("acme", "mint", T0)).await.unwrap();
+    s.insert_key(
+        &key("acme", "after", None, T0),
+        &ev.admin("acme", "mint", T0),
+    )
+    .await
+    .unwrap();
 }

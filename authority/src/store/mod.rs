@@ -70,7 +70,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates the org with its first key and the bootstrap event.
     /// `Conflict` if the org exists.
-    async fn create_org(&self, org: &OrgRecord, key: &KeyRecord, event: &AuditEvent) -> Result<(), StoreError>;
+    async fn create_org(
+        &self,
+        org: &OrgRecord,
+        key: &KeyRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
 
     /// Inserts a key (and its hash lookup) with its event. `Conflict` on a
     /// duplicate id or hash; `NotFound` if the org does not exist.
@@ -128,7 +133,11 @@ pub trait Store: Send + Sync + 'static {
     /// duplicate id or (org, writer, seq).
     async fn append_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError>;
 
-    async fn get_audit_event(&self, org: &OrgId, id: &EventId) -> Result<Option<AuditEvent>, StoreError>;
+    async fn get_audit_event(
+        &self,
+        org: &OrgId,
+        id: &EventId,
+    ) -> Result<Option<AuditEvent>, StoreError>;
 
     /// Events of `org` matching `filter`, newest first (`ts` desc, then `id`
     /// desc), strictly after `cursor`, at most `limit`.

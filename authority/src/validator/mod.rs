@@ -121,7 +121,10 @@ impl Validator {
             Err(e) => return Outcome::Malformed(e),
         };
         if parsed.env() != self.env {
-            return Outcome::WrongEnv { expected: self.env, got: parsed.env() };
+            return Outcome::WrongEnv {
+                expected: self.env,
+                got: parsed.env(),
+            };
         }
         let hash = self.pepper.hash(parsed.expose_secret());
         let now = self.clock.now();
@@ -132,7 +135,8 @@ impl Validator {
             return Outcome::Unknown;
         }
         let epoch = self.epoch.load(Ordering::Acquire);
-        let found = tokio::time::timeout(self.store_timeout, self.store.find_key_by_hash(&hash)).await;
+        let found =
+            tokio::time::timeout(self.store_timeout, self.store.find_key_by_hash(&hash)).await;
         let rec = match found {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
@@ -159,18 +163,30 @@ impl Validator {
 
     fn decide(&self, e: &Entry, required: Option<&Scope>, now: Timestamp) -> Outcome {
         if e.revoked_at.is_some_and(|r| r <= now) {
-            return Outcome::Revoked { key_id: e.ctx.key_id.clone(), org: e.ctx.org.clone() };
+            return Outcome::Revoked {
+                key_id: e.ctx.key_id.clone(),
+                org: e.ctx.org.clone(),
+            };
         }
         if e.expires_at.is_some_and(|x| x <= now) {
-            return Outcome::Expired { key_id: e.ctx.key_id.clone(), org: e.ctx.org.clone() };
+            return Outcome::Expired {
+                key_id: e.ctx.key_id.clone(),
+                org: e.ctx.org.clone(),
+            };
         }
         // The env in the record wins over the prefix if they ever disagree.
         if e.ctx.env != self.env {
-            return Outcome::WrongEnv { expected: self.env, got: e.ctx.env };
+            return Outcome::WrongEnv {
+                expected: self.env,
+                got: e.ctx.env,
+            };
         }
         self.usage.mark(&e.ctx, now);
         match required {
-            Some(s) if !e.ctx.allows(s) => Outcome::InsufficientScope { context: e.ctx.clone(), missing: s.clone() },
+            Some(s) if !e.ctx.allows(s) => Outcome::InsufficientScope {
+                context: e.ctx.clone(),
+                missing: s.clone(),
+            },
             _ => Outcome::Valid(e.ctx.clone()),
         }
     }
@@ -194,5 +210,9 @@ impl Validator {
 }
 
 fn entry_of(r: &KeyRecord) -> Entry {
-    Entry { ctx: Arc::new(KeyContext::from_record(r)), expires_at: r.expires_at, revoked_at: r.revoked_at }
+    Entry {
+        ctx: Arc::new(KeyContext::from_record(r)),
+        expires_at: r.expires_at,
+        revoked_at: r.revoked_at,
+    }
 }

@@ -17,12 +17,24 @@ pub enum Outcome {
     Malformed(ParseError),
     /// Well-formed but no such key.
     Unknown,
-    Expired { key_id: KeyId, org: OrgId },
-    Revoked { key_id: KeyId, org: OrgId },
+    Expired {
+        key_id: KeyId,
+        org: OrgId,
+    },
+    Revoked {
+        key_id: KeyId,
+        org: OrgId,
+    },
     /// A `test` key on a `live` server or vice versa.
-    WrongEnv { expected: Env, got: Env },
+    WrongEnv {
+        expected: Env,
+        got: Env,
+    },
     /// The key is valid but lacks `missing`.
-    InsufficientScope { context: Arc<KeyContext>, missing: Scope },
+    InsufficientScope {
+        context: Arc<KeyContext>,
+        missing: Scope,
+    },
     /// The store could not be asked; fail closed, and do not call the key invalid.
     Unavailable,
 }
@@ -83,13 +95,20 @@ impl Outcome {
         match self {
             Outcome::Valid(_) => 200,
             Outcome::Malformed(_) => 400,
-            Outcome::Unknown | Outcome::Expired { .. } | Outcome::Revoked { .. } | Outcome::WrongEnv { .. } => 401,
+            Outcome::Unknown
+            | Outcome::Expired { .. }
+            | Outcome::Revoked { .. }
+            | Outcome::WrongEnv { .. } => 401,
             Outcome::InsufficientScope { .. } => 403,
             Outcome::Unavailable => 503,
         }
     }
 
     pub fn summary(&self) -> OutcomeSummary {
-        OutcomeSummary { code: self.code(), message: self.message(), http_status: self.http_status() }
+        OutcomeSummary {
+            code: self.code(),
+            message: self.message(),
+            http_status: self.http_status(),
+        }
     }
 }

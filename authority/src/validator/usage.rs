@@ -34,7 +34,10 @@ impl UsageTracker {
 
     pub(crate) fn drain(&self) -> Vec<(OrgId, KeyId, Timestamp)> {
         let taken = std::mem::take(&mut *self.pending.lock());
-        taken.into_iter().map(|(id, (org, at))| (org, id, at)).collect()
+        taken
+            .into_iter()
+            .map(|(id, (org, at))| (org, id, at))
+            .collect()
     }
 
     /// Puts back a batch the store refused, keeping newer marks.

@@ -6,11 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use authority::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
+use authority::audit::{
+    AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket,
+};
 use authority::keys::KeyHash;
-use authority::store::{KeyRecord, OrgRecord, RevokeResult, Revocation};
+use authority::store::{KeyRecord, OrgRecord, Revocation, RevokeResult};
 use authority::time::{ManualClock, Timestamp};
-use authority::{Authority, AuthorityConfig, Env, EventId, KeyId, OrgId, Pepper, SqliteStore, Store, StoreError};
+use authority::{
+    Authority, AuthorityConfig, Env, EventId, KeyId, OrgId, Pepper, SqliteStore, Store, StoreError,
+};
 use tempfile::TempDir;
 
 pub const T0: Timestamp = Timestamp::from_millis(1_750_000_000_000);
@@ -26,13 +30,25 @@ pub struct Harness {
 pub fn harness(env: Env) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    let flaky = Arc::new(Flaky { inner: sqlite.clone(), fail: AtomicBool::new(false) });
+    let flaky = Arc::new(Flaky {
+        inner: sqlite.clone(),
+        fail: AtomicBool::new(false),
+    });
     let clock = ManualClock::new(T0);
-    let mut cfg = AuthorityConfig { clock: clock.clone(), ..Default::default() };
+    let mut cfg = AuthorityConfig {
+        clock: clock.clone(),
+        ..Default::default()
+    };
     cfg.usage_flush_interval = Duration::from_secs(3600);
     cfg.validator.store_timeout = Duration::from_secs(5);
     let auth = Authority::new(flaky.clone(), Pepper::random(), env, cfg);
-    Harness { dir, auth, clock, flaky, sqlite }
+    Harness {
+        dir,
+        auth,
+        clock,
+        flaky,
+        sqlite,
+    }
 }
 
 /// A store that can be switched to fail every call, as an outage would.
@@ -68,7 +84,12 @@ impl Store for Flaky {
         self.check()?;
         self.inner.get_org(org).await
     }
-    async fn create_org(&self, org: &OrgRecord, key: &KeyRecord, event: &AuditEvent) -> Result<(), StoreError> {
+    async fn create_org(
+        &self,
+        org: &OrgRecord,
+        key: &KeyRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
         self.check()?;
         self.inner.create_org(org, key, event).await
     }
@@ -107,7 +128,9 @@ impl Store for Flaky {
         event: &AuditEvent,
     ) -> Result<KeyRecord, StoreError> {
         self.check()?;
-        self.inner.rotate_key(org, old, successor, old_rev, event).await
+        self.inner
+            .rotate_key(org, old, successor, old_rev, event)
+            .await
     }
     async fn bulk_revoke(
         &self,
@@ -128,7 +151,11 @@ impl Store for Flaky {
         self.check()?;
         self.inner.append_audit(events).await
     }
-    async fn get_audit_event(&self, org: &OrgId, id: &EventId) -> Result<Option<AuditEvent>, StoreError> {
+    async fn get_audit_event(
+        &self,
+        org: &OrgId,
+        id: &EventId,
+    ) -> Result<Option<AuditEvent>, StoreError> {
         self.check()?;
         self.inner.get_audit_event(org, id).await
     }
@@ -163,7 +190,9 @@ impl Store for Flaky {
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         self.check()?;
-        self.inner.audit_chain_events(org, writer, after_seq, limit).await
+        self.inner
+            .audit_chain_events(org, writer, after_seq, limit)
+            .await
     }
     async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, StoreError> {
         self.check()?;

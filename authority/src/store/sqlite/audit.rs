@@ -5,14 +5,15 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use super::map_err;
 use crate::audit::{
-    AuditCursor, AuditEvent, AuditFilter, ChainHash, ChainInfo, ChainLink, Checkpoint, Decision, EventKind, NewEvent,
-    PruneStats, TimelineBucket,
+    AuditCursor, AuditEvent, AuditFilter, ChainHash, ChainInfo, ChainLink, Checkpoint, Decision,
+    EventKind, NewEvent, PruneStats, TimelineBucket,
 };
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::store::StoreError;
 use crate::time::Timestamp;
 
-const COLS: &str = "id, ts, org, actor, agent, kind, action, scope, decision, reason, subject, server, \
+const COLS: &str =
+    "id, ts, org, actor, agent, kind, action, scope, decision, reason, subject, server, \
     request_id, client_ip, latency_us, writer, seq, prev_hash, hash";
 
 fn hash_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<ChainHash>> {
@@ -47,7 +48,12 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AuditEvent, StoreError
             client_ip: r.get(13)?,
             latency_us: r.get::<_, Option<i64>>(14)?.map(|v| v.max(0) as u64),
         },
-        chain: ChainLink { writer: r.get(15)?, seq: r.get::<_, i64>(16)?.max(0) as u64, prev_hash, hash },
+        chain: ChainLink {
+            writer: r.get(15)?,
+            seq: r.get::<_, i64>(16)?.max(0) as u64,
+            prev_hash,
+            hash,
+        },
     }))
 }
 
@@ -91,11 +97,20 @@ pub(super) fn append(c: &mut Connection, events: &[AuditEvent]) -> Result<(), St
     tx.commit().map_err(map_err)
 }
 
-pub(super) fn get(c: &Connection, org: &OrgId, id: &EventId) -> Result<Option<AuditEvent>, StoreError> {
+pub(super) fn get(
+    c: &Connection,
+    org: &OrgId,
+    id: &EventId,
+) -> Result<Option<AuditEvent>, StoreError> {
     let mut st = c
-        .prepare_cached(&format!("SELECT {COLS} FROM audit_events WHERE id = ?1 AND org = ?2"))
+        .prepare_cached(&format!(
+            "SELECT {COLS} FROM audit_events WHERE id = ?1 AND org = ?2"
+        ))
         .map_err(map_err)?;
-    st.query_row(params![id.as_str(), org.as_str()], event_from_row).optional().map_err(map_err)?.transpose()
+    st.query_row(params![id.as_str(), org.as_str()], event_from_row)
+        .optional()
+        .map_err(map_err)?
+        .transpose()
 }
 
 /// `WHERE` clause and parameters for `org` + `filter`.
@@ -147,9 +162,13 @@ pub(super) fn query(
     }
     p.push(Value::Integer(i64::from(limit)));
     let mut st = c
-        .prepare_cached(&format!("SELECT {COLS} FROM audit_events WHERE {sql} ORDER BY ts DESC, id DESC LIMIT ?"))
+        .prepare_cached(&format!(
+            "SELECT {COLS} FROM audit_events WHERE {sql} ORDER BY ts DESC, id DESC LIMIT ?"
+        ))
         .map_err(map_err)?;
-    let rows = st.query_map(params_from_iter(p), event_from_row).map_err(map_err)?;
+    let rows = st
+        .query_map(params_from_iter(p), event_from_row)
+        .map_err(map_err)?;
     rows.map(|r| r.map_err(map_err)?).collect()
 }
 
@@ -182,19 +201,29 @@ pub(super) fn timeline(
 }
 
 fn checkpoint(c: &Connection, org: &str, writer: &str) -> Result<Option<Checkpoint>, StoreError> {
-    c.prepare_cached("SELECT seq, hash, pruned_at FROM audit_checkpoints WHERE org = ?1 AND writer = ?2")
-        .map_err(map_err)?
-        .query_row(params![org, writer], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)?))
+    c.prepare_cached(
+        "SELECT seq, hash, pruned_at FROM audit_checkpoints WHERE org = ?1 AND writer = ?2",
+    )
+    .map_err(map_err)?
+    .query_row(params![org, writer], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, Vec<u8>>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })
+    .optional()
+    .map_err(map_err)?
+    .map(|(seq, hash, at)| {
+        let hash = <[u8; 32]>::try_from(hash.as_slice())
+            .map_err(|_| StoreError::Corrupt("checkpoint hash length".into()))?;
+        Ok(Checkpoint {
+            seq: seq.max(0) as u64,
+            hash: ChainHash(hash),
+            pruned_at: Timestamp::from_millis(at),
         })
-        .optional()
-        .map_err(map_err)?
-        .map(|(seq, hash, at)| {
-            let hash = <[u8; 32]>::try_from(hash.as_slice())
-                .map_err(|_| StoreError::Corrupt("checkpoint hash length".into()))?;
-            Ok(Checkpoint { seq: seq.max(0) as u64, hash: ChainHash(hash), pruned_at: Timestamp::from_millis(at) })
-        })
-        .transpose()
+    })
+    .transpose()
 }
 
 pub(super) fn chains(c: &Connection, org: Option<&OrgId>) -> Result<Vec<ChainInfo>, StoreError> {
@@ -203,14 +232,20 @@ pub(super) fn chains(c: &Connection, org: Option<&OrgId>) -> Result<Vec<ChainInf
                ORDER BY 1, 2";
     let pairs: Vec<(String, String)> = {
         let mut st = c.prepare_cached(sql).map_err(map_err)?;
-        let rows = st.query_map([org.map(OrgId::as_str)], |r| Ok((r.get(0)?, r.get(1)?))).map_err(map_err)?;
+        let rows = st
+            .query_map([org.map(OrgId::as_str)], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(map_err)?;
         rows.collect::<rusqlite::Result<_>>().map_err(map_err)?
     };
     pairs
         .into_iter()
         .map(|(o, w)| {
             let cp = checkpoint(c, &o, &w)?;
-            Ok(ChainInfo { org: OrgId::from_stored(o), writer: w, checkpoint: cp })
+            Ok(ChainInfo {
+                org: OrgId::from_stored(o),
+                writer: w,
+                checkpoint: cp,
+            })
         })
         .collect()
 }
@@ -228,7 +263,12 @@ pub(super) fn chain_events(
         ))
         .map_err(map_err)?;
     let after = i64::try_from(after_seq).unwrap_or(i64::MAX);
-    let rows = st.query_map(params![org.as_str(), writer, after, i64::from(limit)], event_from_row).map_err(map_err)?;
+    let rows = st
+        .query_map(
+            params![org.as_str(), writer, after, i64::from(limit)],
+            event_from_row,
+        )
+        .map_err(map_err)?;
     rows.map(|r| r.map_err(map_err)?).collect()
 }
 
@@ -255,7 +295,9 @@ pub(super) fn prune(c: &mut Connection, before: Timestamp) -> Result<PruneStats,
             )
             .optional()
             .map_err(map_err)?;
-        let Some((last_seq, last_hash)) = last else { continue };
+        let Some((last_seq, last_hash)) = last else {
+            continue;
+        };
         let deleted = tx
             .execute(
                 "DELETE FROM audit_events WHERE org = ?1 AND writer = ?2 AND seq <= ?3",

@@ -8,7 +8,7 @@ use crate::audit::AuditEvent;
 use crate::ids::{KeyId, OrgId};
 use crate::keys::{Env, KeyHash, KeyHint};
 use crate::scopes::ScopeSet;
-use crate::store::{KeyRecord, OrgRecord, RevokeResult, Revocation, StoreError};
+use crate::store::{KeyRecord, OrgRecord, Revocation, RevokeResult, StoreError};
 use crate::time::Timestamp;
 
 const KEY_COLS: &str = "id, org, name, env, agent, scopes, hash, hint, created_by, created_at, \
@@ -48,9 +48,18 @@ fn key_from_row(r: &Row<'_>) -> rusqlite::Result<Result<KeyRecord, StoreError>> 
     }))
 }
 
-fn one_key(c: &Connection, where_: &str, p: impl rusqlite::Params) -> Result<Option<KeyRecord>, StoreError> {
-    let mut st = c.prepare_cached(&format!("SELECT {KEY_COLS} FROM keys WHERE {where_}")).map_err(map_err)?;
-    st.query_row(p, key_from_row).optional().map_err(map_err)?.transpose()
+fn one_key(
+    c: &Connection,
+    where_: &str,
+    p: impl rusqlite::Params,
+) -> Result<Option<KeyRecord>, StoreError> {
+    let mut st = c
+        .prepare_cached(&format!("SELECT {KEY_COLS} FROM keys WHERE {where_}"))
+        .map_err(map_err)?;
+    st.query_row(p, key_from_row)
+        .optional()
+        .map_err(map_err)?
+        .transpose()
 }
 
 pub(super) fn get_org(c: &Connection, org: &OrgId) -> Result<Option<OrgRecord>, StoreError> {
@@ -70,19 +79,34 @@ pub(super) fn get_org(c: &Connection, org: &OrgId) -> Result<Option<OrgRecord>, 
     .map_err(map_err)
 }
 
-pub(super) fn get_key(c: &Connection, org: &OrgId, id: &KeyId) -> Result<Option<KeyRecord>, StoreError> {
-    one_key(c, "id = ?1 AND org = ?2", params![id.as_str(), org.as_str()])
+pub(super) fn get_key(
+    c: &Connection,
+    org: &OrgId,
+    id: &KeyId,
+) -> Result<Option<KeyRecord>, StoreError> {
+    one_key(
+        c,
+        "id = ?1 AND org = ?2",
+        params![id.as_str(), org.as_str()],
+    )
 }
 
-pub(super) fn find_by_hash(c: &Connection, hash: &KeyHash) -> Result<Option<KeyRecord>, StoreError> {
+pub(super) fn find_by_hash(
+    c: &Connection,
+    hash: &KeyHash,
+) -> Result<Option<KeyRecord>, StoreError> {
     one_key(c, "hash = ?1", params![&hash.as_bytes()[..]])
 }
 
 pub(super) fn list_keys(c: &Connection, org: &OrgId) -> Result<Vec<KeyRecord>, StoreError> {
     let mut st = c
-        .prepare_cached(&format!("SELECT {KEY_COLS} FROM keys WHERE org = ?1 ORDER BY created_at DESC, id DESC"))
+        .prepare_cached(&format!(
+            "SELECT {KEY_COLS} FROM keys WHERE org = ?1 ORDER BY created_at DESC, id DESC"
+        ))
         .map_err(map_err)?;
-    let rows = st.query_map([org.as_str()], key_from_row).map_err(map_err)?;
+    let rows = st
+        .query_map([org.as_str()], key_from_row)
+        .map_err(map_err)?;
     rows.map(|r| r.map_err(map_err)?).collect()
 }
 
@@ -115,10 +139,12 @@ fn insert_key(tx: &Transaction<'_>, k: &KeyRecord) -> Result<(), StoreError> {
 }
 
 fn org_exists(tx: &Transaction<'_>, org: &OrgId) -> Result<bool, StoreError> {
-    tx.query_row("SELECT 1 FROM orgs WHERE id = ?1", [org.as_str()], |_| Ok(()))
-        .optional()
-        .map_err(map_err)
-        .map(|o| o.is_some())
+    tx.query_row("SELECT 1 FROM orgs WHERE id = ?1", [org.as_str()], |_| {
+        Ok(())
+    })
+    .optional()
+    .map_err(map_err)
+    .map(|o| o.is_some())
 }
 
 pub(super) fn create_org(
@@ -133,7 +159,12 @@ pub(super) fn create_org(
     }
     tx.execute(
         "INSERT INTO orgs (id, name, created_at, allow_never_expiry) VALUES (?1, ?2, ?3, ?4)",
-        params![org.id.as_str(), org.name, org.created_at.as_millis(), org.allow_never_expiry],
+        params![
+            org.id.as_str(),
+            org.name,
+            org.created_at.as_millis(),
+            org.allow_never_expiry
+        ],
     )
     .map_err(map_err)?;
     insert_key(&tx, key)?;
@@ -141,7 +172,11 @@ pub(super) fn create_org(
     tx.commit().map_err(map_err)
 }
 
-pub(super) fn insert_key_tx(c: &mut Connection, key: &KeyRecord, event: &AuditEvent) -> Result<(), StoreError> {
+pub(super) fn insert_key_tx(
+    c: &mut Connection,
+    key: &KeyRecord,
+    event: &AuditEvent,
+) -> Result<(), StoreError> {
     let tx = c.transaction().map_err(map_err)?;
     if !org_exists(&tx, &key.org)? {
         return Err(StoreError::NotFound);
@@ -152,10 +187,12 @@ pub(super) fn insert_key_tx(c: &mut Connection, key: &KeyRecord, event: &AuditEv
 }
 
 fn set_revoked(tx: &Transaction<'_>, id: &KeyId, rev: &Revocation) -> Result<(), StoreError> {
-    tx.prepare_cached("UPDATE keys SET revoked_at = ?2, revoked_by = ?3, revoke_reason = ?4 WHERE id = ?1")
-        .map_err(map_err)?
-        .execute(params![id.as_str(), rev.at.as_millis(), rev.by, rev.reason])
-        .map_err(map_err)?;
+    tx.prepare_cached(
+        "UPDATE keys SET revoked_at = ?2, revoked_by = ?3, revoke_reason = ?4 WHERE id = ?1",
+    )
+    .map_err(map_err)?
+    .execute(params![id.as_str(), rev.at.as_millis(), rev.by, rev.reason])
+    .map_err(map_err)?;
     Ok(())
 }
 
@@ -203,10 +240,13 @@ pub(super) fn rotate_key(
         return Err(StoreError::Conflict("key is revoked".into()));
     }
     insert_key(&tx, succ)?;
-    tx.execute("UPDATE keys SET rotated_to = ?2 WHERE id = ?1", params![old.as_str(), succ.id.as_str()])
-        .map_err(map_err)?;
+    tx.execute(
+        "UPDATE keys SET rotated_to = ?2 WHERE id = ?1",
+        params![old.as_str(), succ.id.as_str()],
+    )
+    .map_err(map_err)?;
     k.rotated_to = Some(succ.id.clone());
-    if !k.revoked_at.is_some_and(|r| r <= rev.at) {
+    if k.revoked_at.is_none_or(|r| r > rev.at) {
         set_revoked(&tx, old, rev)?;
         apply(&mut k, rev);
     }
@@ -228,7 +268,7 @@ pub(super) fn bulk_revoke(
         .into_iter()
         .filter(|k| agent.is_none_or(|a| k.agent.as_deref() == Some(a)))
         .filter(|k| except != Some(&k.id))
-        .filter(|k| !k.revoked_at.is_some_and(|r| r <= rev.at))
+        .filter(|k| k.revoked_at.is_none_or(|r| r > rev.at))
         .collect();
     for k in &mut hit {
         set_revoked(&tx, &k.id, rev)?;
@@ -241,7 +281,10 @@ pub(super) fn bulk_revoke(
     Ok(hit)
 }
 
-pub(super) fn touch_keys(c: &mut Connection, updates: &[(OrgId, KeyId, Timestamp)]) -> Result<(), StoreError> {
+pub(super) fn touch_keys(
+    c: &mut Connection,
+    updates: &[(OrgId, KeyId, Timestamp)],
+) -> Result<(), StoreError> {
     let tx = c.transaction().map_err(map_err)?;
     {
         let mut st = tx
@@ -251,7 +294,8 @@ pub(super) fn touch_keys(c: &mut Connection, updates: &[(OrgId, KeyId, Timestamp
             )
             .map_err(map_err)?;
         for (org, id, at) in updates {
-            st.execute(params![id.as_str(), org.as_str(), at.as_millis()]).map_err(map_err)?;
+            st.execute(params![id.as_str(), org.as_str(), at.as_millis()])
+                .map_err(map_err)?;
         }
     }
     tx.commit().map_err(map_err)

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{KeyRecord, OrgRecord, RevokeResult, Revocation, Store, StoreError};
+use super::{KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
 use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
@@ -42,7 +42,9 @@ struct Inner {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.inner.path).finish()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish()
     }
 }
 
@@ -54,7 +56,9 @@ pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
 /// the store could not answer.
 pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
     match &e {
-        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
             StoreError::Conflict(e.to_string())
         }
         _ => unavailable(e),
@@ -64,11 +68,17 @@ pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
 fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // 64 MiB page cache: the audit indexes stay hot under sustained ingest.
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    // Fewer, larger checkpoints: each one fsyncs the main file.
+    conn.pragma_update(None, "wal_autocheckpoint", 8192)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
@@ -142,7 +152,9 @@ impl Store for SqliteStore {
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.read(|c| {
-            let n: i64 = c.query_row("SELECT COUNT(*) FROM orgs", [], |r| r.get(0)).map_err(map_err)?;
+            let n: i64 = c
+                .query_row("SELECT COUNT(*) FROM orgs", [], |r| r.get(0))
+                .map_err(map_err)?;
             Ok(n == 0)
         })
         .await
@@ -153,14 +165,21 @@ impl Store for SqliteStore {
         self.read(move |c| keys::get_org(c, &org)).await
     }
 
-    async fn create_org(&self, org: &OrgRecord, key: &KeyRecord, event: &AuditEvent) -> Result<(), StoreError> {
+    async fn create_org(
+        &self,
+        org: &OrgRecord,
+        key: &KeyRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let (org, key, event) = (org.clone(), key.clone(), event.clone());
-        self.write(move |c| keys::create_org(c, &org, &key, &event)).await
+        self.write(move |c| keys::create_org(c, &org, &key, &event))
+            .await
     }
 
     async fn insert_key(&self, key: &KeyRecord, event: &AuditEvent) -> Result<(), StoreError> {
         let (key, event) = (key.clone(), event.clone());
-        self.write(move |c| keys::insert_key_tx(c, &key, &event)).await
+        self.write(move |c| keys::insert_key_tx(c, &key, &event))
+            .await
     }
 
     async fn get_key(&self, org: &OrgId, id: &KeyId) -> Result<Option<KeyRecord>, StoreError> {
@@ -186,7 +205,8 @@ impl Store for SqliteStore {
         event: &AuditEvent,
     ) -> Result<RevokeResult, StoreError> {
         let (org, id, rev, event) = (org.clone(), id.clone(), rev.clone(), event.clone());
-        self.write(move |c| keys::revoke_key(c, &org, &id, &rev, &event)).await
+        self.write(move |c| keys::revoke_key(c, &org, &id, &rev, &event))
+            .await
     }
 
     async fn rotate_key(
@@ -197,9 +217,15 @@ impl Store for SqliteStore {
         old_rev: &Revocation,
         event: &AuditEvent,
     ) -> Result<KeyRecord, StoreError> {
-        let (org, old, succ, rev, event) =
-            (org.clone(), old.clone(), successor.clone(), old_rev.clone(), event.clone());
-        self.write(move |c| keys::rotate_key(c, &org, &old, &succ, &rev, &event)).await
+        let (org, old, succ, rev, event) = (
+            org.clone(),
+            old.clone(),
+            successor.clone(),
+            old_rev.clone(),
+            event.clone(),
+        );
+        self.write(move |c| keys::rotate_key(c, &org, &old, &succ, &rev, &event))
+            .await
     }
 
     async fn bulk_revoke(
@@ -210,10 +236,17 @@ impl Store for SqliteStore {
         rev: &Revocation,
         event: &AuditEvent,
     ) -> Result<Vec<KeyRecord>, StoreError> {
-        let (org, agent, except, rev, event) =
-            (org.clone(), agent.map(str::to_owned), except.cloned(), rev.clone(), event.clone());
-        self.write(move |c| keys::bulk_revoke(c, &org, agent.as_deref(), except.as_ref(), &rev, &event))
-            .await
+        let (org, agent, except, rev, event) = (
+            org.clone(),
+            agent.map(str::to_owned),
+            except.cloned(),
+            rev.clone(),
+            event.clone(),
+        );
+        self.write(move |c| {
+            keys::bulk_revoke(c, &org, agent.as_deref(), except.as_ref(), &rev, &event)
+        })
+        .await
     }
 
     async fn touch_keys(&self, updates: &[(OrgId, KeyId, Timestamp)]) -> Result<(), StoreError> {
@@ -226,7 +259,11 @@ impl Store for SqliteStore {
         self.write(move |c| audit::append(c, &events)).await
     }
 
-    async fn get_audit_event(&self, org: &OrgId, id: &EventId) -> Result<Option<AuditEvent>, StoreError> {
+    async fn get_audit_event(
+        &self,
+        org: &OrgId,
+        id: &EventId,
+    ) -> Result<Option<AuditEvent>, StoreError> {
         let (org, id) = (org.clone(), id.clone());
         self.read(move |c| audit::get(c, &org, &id)).await
     }
@@ -239,7 +276,8 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         let (org, filter, cursor) = (org.clone(), filter.clone(), cursor.cloned());
-        self.read(move |c| audit::query(c, &org, &filter, cursor.as_ref(), limit)).await
+        self.read(move |c| audit::query(c, &org, &filter, cursor.as_ref(), limit))
+            .await
     }
 
     async fn audit_timeline(
@@ -249,7 +287,8 @@ impl Store for SqliteStore {
         bucket_ms: i64,
     ) -> Result<Vec<TimelineBucket>, StoreError> {
         let (org, filter) = (org.clone(), filter.clone());
-        self.read(move |c| audit::timeline(c, &org, &filter, bucket_ms)).await
+        self.read(move |c| audit::timeline(c, &org, &filter, bucket_ms))
+            .await
     }
 
     async fn audit_chains(&self, org: Option<&OrgId>) -> Result<Vec<ChainInfo>, StoreError> {
@@ -265,7 +304,8 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         let (org, writer) = (org.clone(), writer.to_owned());
-        self.read(move |c| audit::chain_events(c, &org, &writer, after_seq, limit)).await
+        self.read(move |c| audit::chain_events(c, &org, &writer, after_seq, limit))
+            .await
     }
 
     async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, StoreError> {
