@@ -1,19 +1,16 @@
 //! `acekeys`: one process that serves the dashboard (server-side rendered
 //! Leptos), the REST API and the key authority.
 
-mod cli;
-mod routes;
-
 use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     init_tracing();
-    let cli = cli::Cli::parse();
+    let cli = server::cli::Cli::parse();
     match cli.run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
-            eprintln!("acekeys: {error:#}");
+            eprintln!("acekeys: {error}");
             std::process::ExitCode::FAILURE
         }
     }

@@ -1,44 +1,60 @@
-//! The HTTP surface: dashboard pages, server functions, health check, and
-//! static assets, assembled into one axum router.
+//! The HTTP surface: dashboard pages, server functions, the REST API,
+//! health and metrics, assembled into one axum router, and the serve loop.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::server_info::ServerFacts;
 use app::{shell, App};
+use authority::Authority;
 use axum::{routing::get, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::TraceLayer;
 
+use crate::api::{self, auth::AuthGate, ApiState};
 use crate::cli::{CliError, Config};
 
-/// Builds the router for the given site options and public facts.
-pub fn router(leptos_options: LeptosOptions, facts: Arc<ServerFacts>) -> Router {
+/// Builds the whole router.
+pub fn router(authority: Authority, leptos_options: LeptosOptions, facts: ServerFacts) -> Router {
     let routes = generate_route_list(App);
-    let context = {
-        let facts = facts.clone();
-        move || provide_context((*facts).clone())
-    };
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+    let context = move || provide_context(facts.clone());
+    let dashboard = Router::new()
         .leptos_routes_with_context(&leptos_options, routes, context, {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(leptos_options)
+        .with_state(leptos_options);
+    let api = api::router(ApiState {
+        authority,
+        gate: Arc::new(AuthGate::new()),
+    });
+    let mut router = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(crate::metrics::render))
+        .merge(api)
+        .merge(dashboard);
+    for layer in crate::security::headers() {
+        router = router.layer(layer);
+    }
+    router.layer(TraceLayer::new_for_http())
 }
 
-/// Serves until SIGINT or SIGTERM.
+/// Opens the store, bootstraps an empty one, and serves until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), CliError> {
-    let store_kind = store_kind(&config.store)?;
+    crate::metrics::install();
+    let store_kind = crate::startup::StoreChoice::parse(&config.store)?.kind();
+    let authority = crate::startup::open_authority(&config)?;
+
     let mut leptos_options = get_configuration(None)
         .map_err(|error| CliError::LeptosConfig(error.to_string()))?
         .leptos_options;
     leptos_options.site_addr = config.addr;
-    let facts = Arc::new(ServerFacts {
+    let facts = ServerFacts {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         store_kind: store_kind.to_owned(),
-    });
+    };
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -47,22 +63,38 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
             source,
         })?;
     let local = listener.local_addr().map_err(CliError::Serve)?;
-    tracing::info!(%local, data_dir = %config.data_dir.display(), store = store_kind, "acekeys listening");
+
+    if let Some(minted) = authority.ensure_default_org().await? {
+        // The one place a raw key is printed: stdout, once, for the operator
+        // who just started an empty server. Never to the log.
+        println!(
+            "First start: created org `default`.\n\
+             Its admin key is shown once; store it now:\n\n    {}\n\n\
+             Sign in at http://{local}/ or call the API with `Authorization: Bearer <key>`.",
+            minted.key.expose_secret()
+        );
+        tracing::info!(key_id = %minted.view.id, "bootstrapped org `default` on first start");
+    }
+
+    tracing::info!(%local, data_dir = %config.data_dir.display(), store = store_kind, env = %authority.env(), "acekeys listening");
     // Tests start the server on port 0 and read the real address from here.
     println!("acekeys listening on http://{local}");
 
-    axum::serve(listener, router(leptos_options, facts))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(CliError::Serve)
-}
-
-fn store_kind(store: &str) -> Result<&'static str, CliError> {
-    if store == "sqlite" || store.starts_with("sqlite:") {
-        Ok("sqlite")
-    } else {
-        Err(CliError::UnknownStore(store.to_owned()))
+    let app = router(authority.clone(), leptos_options, facts);
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(CliError::Serve);
+    // In-flight requests have finished (each was answered only once its
+    // audit event was durable); write the coalesced last-used marks too.
+    if let Err(error) = authority.flush_usage().await {
+        tracing::warn!(%error, "could not flush last-used marks on shutdown");
     }
+    tracing::info!("stopped");
+    result
 }
 
 async fn shutdown_signal() {

@@ -18,6 +18,7 @@
 mod audit_ops;
 mod bootstrap;
 mod key_ops;
+mod revocation_ops;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -1,0 +1,144 @@
+//! Authenticating REST callers: the Bearer key, the scope each endpoint
+//! requires, and a limit on failed attempts per client address.
+//!
+//! Rules:
+//! - The decision is the authority's (`Authority::authorize`); this module
+//!   only reads the header, maps the outcome, and counts failures.
+//! - Unknown, expired, revoked and other-org keys get one identical answer,
+//!   so a caller without a valid key learns nothing about which it holds.
+//! - After too many failed authentications an address gets 429 with
+//!   `Retry-After` for every authenticated request until the window passes.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use authority::{Authority, AuthorityError, KeyContext, Scope};
+use axum::http::{header, HeaderMap};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use super::error::ApiError;
+
+/// How many failed authentications an address may make per minute.
+const FAILURES_PER_MINUTE: u32 = 20;
+
+/// The public answer for any key that does not authenticate.
+const INVALID_KEY_MESSAGE: &str =
+    "the API key is not valid: it is unknown, expired or revoked. Check the key or ask your org admin for a new one";
+
+/// Failed-authentication accounting per client address.
+pub struct AuthGate {
+    failures: DefaultKeyedRateLimiter<IpAddr>,
+    blocked_until: moka::sync::Cache<IpAddr, Instant>,
+}
+
+impl AuthGate {
+    pub fn new() -> Self {
+        Self::with_failures_per_minute(FAILURES_PER_MINUTE)
+    }
+
+    pub fn with_failures_per_minute(per_minute: u32) -> Self {
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        Self {
+            failures: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            blocked_until: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(120))
+                .build(),
+        }
+    }
+
+    /// Authenticates the request's Bearer key for `required`.
+    pub async fn authorize(
+        &self,
+        authority: &Authority,
+        headers: &HeaderMap,
+        client: IpAddr,
+        required: &Scope,
+    ) -> Result<Arc<KeyContext>, ApiError> {
+        if let Some(until) = self.blocked_until.get(&client) {
+            let now = Instant::now();
+            if until > now {
+                return Err(ApiError::rate_limited(seconds_until(until, now)));
+            }
+        }
+        let raw_key = bearer_key(headers)?;
+        match authority.authorize(raw_key, required).await {
+            Ok(context) => Ok(context),
+            Err(AuthorityError::Unauthenticated { code, message }) => {
+                crate::metrics::denied(code);
+                if let Err(not_until) = self.failures.check_key(&client) {
+                    let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                        &governor::clock::DefaultClock::default(),
+                    ));
+                    let now = Instant::now();
+                    let until = now + wait.max(Duration::from_secs(1));
+                    self.blocked_until.insert(client, until);
+                    tracing::warn!(%client, "failed-authentication limit reached");
+                    return Err(ApiError::rate_limited(seconds_until(until, now)));
+                }
+                Err(public_unauthenticated(code, message))
+            }
+            Err(other) => {
+                crate::metrics::denied(other.code());
+                Err(other.into())
+            }
+        }
+    }
+}
+
+impl Default for AuthGate {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn seconds_until(until: Instant, now: Instant) -> u64 {
+    until
+        .saturating_duration_since(now)
+        .as_secs_f64()
+        .ceil()
+        .max(1.0) as u64
+}
+
+/// Collapses the outcomes a probing caller must not tell apart.
+fn public_unauthenticated(code: &'static str, message: String) -> ApiError {
+    match code {
+        "unknown_key" | "expired_key" | "revoked_key" => {
+            ApiError::unauthenticated("invalid_key", INVALID_KEY_MESSAGE)
+        }
+        // Malformed keys and wrong-env keys reveal nothing about stored keys,
+        // and saying exactly what is wrong saves the caller a support ticket.
+        _ => ApiError::unauthenticated(code, message),
+    }
+}
+
+/// The raw key from `Authorization: Bearer …`.
+pub fn bearer_key(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthenticated(
+            "missing_key",
+            "send your API key as `Authorization: Bearer ace_live_…`",
+        )
+    })?;
+    let value = value.to_str().map_err(|_| {
+        ApiError::unauthenticated(
+            "malformed_key",
+            "the Authorization header is not valid text",
+        )
+    })?;
+    let (scheme, key) = value.split_once(' ').ok_or_else(|| {
+        ApiError::unauthenticated(
+            "malformed_key",
+            "the Authorization header must be `Bearer <key>`",
+        )
+    })?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::unauthenticated(
+            "malformed_key",
+            "only the Bearer scheme is supported: `Authorization: Bearer ace_live_…`",
+        ));
+    }
+    Ok(key.trim())
+}

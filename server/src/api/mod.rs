@@ -1,0 +1,84 @@
+//! The REST API v1 (`/api/v1`): JSON in, JSON out, errors in one envelope.
+//!
+//! Handlers are thin: authenticate for the endpoint's scope (the
+//! [`required::Authed`] extractor), parse, call one authority method, map
+//! the error. Nothing here decides who may do what.
+
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod introspect;
+pub mod json;
+pub mod keys;
+pub mod openapi;
+pub mod query;
+pub mod required;
+pub mod revocations;
+pub mod scopes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use authority::Authority;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::timeout::TimeoutLayer;
+
+use self::auth::AuthGate;
+use self::error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct ApiState {
+    pub authority: Authority,
+    pub gate: Arc<AuthGate>,
+}
+
+/// How long a handler may take to produce its response head.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The `/api/v1` router (mounted by the caller), plus `/api/openapi.json`.
+pub fn router(state: ApiState) -> Router {
+    let v1 = Router::new()
+        .route("/keys/mint", post(keys::mint))
+        .route("/keys/revoke", post(keys::bulk_revoke))
+        .route("/keys", get(keys::list))
+        .route("/keys/{id}", get(keys::get))
+        .route("/keys/{id}/revoke", post(keys::revoke))
+        .route("/keys/{id}/rotate", post(keys::rotate))
+        .route("/introspect", post(introspect::introspect))
+        .route("/revocations/stream", get(revocations::stream))
+        .route("/audit", get(audit::query))
+        .route("/audit/export", get(audit::export))
+        .route("/audit/timeline", get(audit::timeline))
+        .route("/audit/verify", get(audit::verify))
+        .route("/audit/events", post(audit::ingest))
+        .route("/audit/events/{id}", get(audit::event))
+        .route("/scopes", get(scopes::catalog))
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such endpoint; see /api/openapi.json",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not accept that method; see /api/openapi.json",
+            )
+        })
+        .layer(DefaultBodyLimit::max(json::MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(state);
+    Router::new()
+        .nest("/api/v1", v1)
+        .route("/api/openapi.json", get(openapi::spec))
+        .route("/api/docs", get(openapi::reference_page))
+}

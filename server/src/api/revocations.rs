@@ -1,0 +1,197 @@
+//! `GET /api/v1/revocations/stream`: Server-Sent Events of the caller's
+//! org's revocations, for remote validators to evict at once.
+//!
+//! Resumption: every event's id is the server's clock (epoch ms) when it
+//! was sent. On reconnect with `Last-Event-ID: T`, every revocation of the
+//! org that took effect at or after `T - RESUME_SLACK`, or is scheduled
+//! for later, is sent again before the live feed, so none is missed across
+//! a reconnect (repeats are harmless: evicting twice is a no-op). A
+//! `checkpoint` event every few seconds keeps `T` recent.
+//!
+//! The stream ends when the caller's own key stops working.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use authority::time::Timestamp;
+use authority::RevocationEvent;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::error::ApiError;
+use super::required::{Authed, KeysIntrospect, RequiredScope};
+use super::ApiState;
+
+/// Clock skew between authority nodes that a resume tolerates.
+const RESUME_SLACK_MS: i64 = 5_000;
+/// How often a checkpoint is sent and the caller's key re-checked.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
+
+#[derive(Serialize)]
+struct RevocationData {
+    key_id: String,
+    org: String,
+    revoked_at: Timestamp,
+}
+
+/// `GET /api/v1/revocations/stream`
+#[utoipa::path(
+    get,
+    path = "/revocations/stream",
+    summary = "Server-Sent Events of revocations in your org; resumable with Last-Event-ID",
+    description = "Requires `svc:keys:introspect` (or `admin:org`).",
+    params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
+    responses(
+        (status = 200, description = "text/event-stream of `revocation`, `checkpoint` and `reset` events", content_type = "text/event-stream", body = String),
+        (status = 401, description = "Missing, malformed, unknown, expired or revoked key", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The key lacks the required scope (named in the message)", body = super::openapi::ErrorEnvelope),
+        (status = 429, description = "Too many failed authentications from this address", body = super::openapi::ErrorEnvelope),
+        (status = 400, description = "Bad Last-Event-ID", body = super::openapi::ErrorEnvelope),
+    )
+)]
+pub async fn stream(
+    State(state): State<ApiState>,
+    Authed {
+        principal, raw_key, ..
+    }: Authed<KeysIntrospect>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let resume_from = match headers.get("last-event-id") {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|text| text.trim().parse::<i64>().ok())
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "`Last-Event-ID` must be an event id this stream sent (epoch milliseconds)",
+                    )
+                })?,
+        ),
+    };
+    // Subscribe before reading the catch-up so nothing falls in between.
+    let live = state.authority.subscribe_revocations();
+    let catch_up = match resume_from {
+        Some(since_ms) => {
+            let since = Timestamp::from_millis(since_ms.saturating_sub(RESUME_SLACK_MS));
+            state
+                .authority
+                .revocations_since(&principal, since)
+                .await?
+                .into_iter()
+                .map(|event| RevocationData {
+                    key_id: event.key_id.to_string(),
+                    org: event.org.to_string(),
+                    revoked_at: event.revoked_at,
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+
+    let (sender, receiver) = mpsc::channel(64);
+    tokio::spawn(feed(state, principal, raw_key, catch_up, live, sender));
+    Ok(Sse::new(ReceiverStream::new(receiver))
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+async fn feed(
+    state: ApiState,
+    principal: std::sync::Arc<authority::KeyContext>,
+    raw_key: String,
+    catch_up: Vec<RevocationData>,
+    mut live: broadcast::Receiver<RevocationEvent>,
+    sender: mpsc::Sender<Result<Event, Infallible>>,
+) {
+    let mut clock = EventClock::default();
+    if sender.send(Ok(checkpoint(&mut clock))).await.is_err() {
+        return;
+    }
+    for data in catch_up {
+        if sender
+            .send(Ok(revocation(&mut clock, &data)))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+    let mut ticker = tokio::time::interval(CHECKPOINT_EVERY);
+    ticker.tick().await;
+    loop {
+        let event = tokio::select! {
+            received = live.recv() => match received {
+                Ok(event) if event.org == principal.org => {
+                    let own_key = event.key_id == principal.key_id;
+                    let data = RevocationData {
+                        key_id: event.key_id.to_string(),
+                        org: event.org.to_string(),
+                        revoked_at: event.revoked_at,
+                    };
+                    if sender.send(Ok(revocation(&mut clock, &data))).await.is_err() || own_key {
+                        return;
+                    }
+                    continue;
+                }
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    // Some revocations were dropped: the client must treat
+                    // every cached decision as stale.
+                    Event::default().event("reset").id(clock.next().to_string()).data("{}")
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = ticker.tick() => {
+                if state.authority.authorize(&raw_key, &KeysIntrospect::scope()).await.is_err() {
+                    return;
+                }
+                checkpoint(&mut clock)
+            }
+            () = sender.closed() => return,
+        };
+        if sender.send(Ok(event)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Event ids: the send time in epoch ms, strictly increasing per stream.
+#[derive(Default)]
+struct EventClock {
+    last: i64,
+}
+
+impl EventClock {
+    fn next(&mut self) -> i64 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| {
+                i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+            });
+        self.last = now.max(self.last + 1);
+        self.last
+    }
+}
+
+fn checkpoint(clock: &mut EventClock) -> Event {
+    let id = clock.next();
+    Event::default()
+        .event("checkpoint")
+        .id(id.to_string())
+        .data(format!("{{\"at\":{id}}}"))
+}
+
+fn revocation(clock: &mut EventClock, data: &RevocationData) -> Event {
+    let json = serde_json::to_string(data).unwrap_or_else(|_| "{}".to_owned());
+    Event::default()
+        .event("revocation")
+        .id(clock.next().to_string())
+        .data(json)
+}

@@ -1,0 +1,10 @@
+//! The acekeys server: the dashboard (Leptos SSR), the REST API and the key
+//! authority in one process. `main.rs` only parses the command line; the
+//! pieces live here so integration tests and benchmarks can reach them.
+
+pub mod api;
+pub mod cli;
+pub mod metrics;
+pub mod routes;
+pub mod security;
+pub mod startup;

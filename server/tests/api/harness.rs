@@ -1,0 +1,201 @@
+//! `spawn_app()`: a real server process on a free port, with two orgs
+//! (`acme` and `globex`) bootstrapped through the CLI.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_acekeys");
+
+pub struct TestApp {
+    pub base: String,
+    /// `admin:org` key of org `acme`.
+    pub admin: String,
+    /// `admin:org` key of org `globex`.
+    pub other_admin: String,
+    pub data_dir: tempfile::TempDir,
+    pub client: reqwest::Client,
+    child: Child,
+    stdout: Arc<Mutex<String>>,
+    stderr_path: PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `acekeys ARGS` against `data_dir` and returns (status, stdout, stderr).
+pub fn run_cli(data_dir: &Path, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("ACEKEYS_DATA_DIR", data_dir)
+        .env_remove("ACEKEYS_STORE")
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("run acekeys");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn bootstrap(data_dir: &Path, org: &str) -> String {
+    let (status, stdout, stderr) = run_cli(data_dir, &["bootstrap", "--org", org]);
+    assert!(status.success(), "bootstrap failed: {stderr}");
+    stdout.trim().to_owned()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the server with extra environment variables.
+pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let admin = bootstrap(data_dir.path(), "acme");
+    let other_admin = bootstrap(data_dir.path(), "globex");
+    let stderr_path = data_dir.path().join("server.log");
+    let stderr = std::fs::File::create(&stderr_path).expect("log file");
+    let mut command = Command::new(BIN);
+    command
+        .arg("serve")
+        .env("ACEKEYS_DATA_DIR", data_dir.path())
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "debug")
+        .env_remove("ACEKEYS_STORE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(stderr));
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("spawn acekeys serve");
+    let stdout = Arc::new(Mutex::new(String::new()));
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    let reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let sink = stdout.clone();
+    std::thread::spawn(move || {
+        for line in reader.lines().map_while(Result::ok) {
+            if let Some(address) = line.strip_prefix("acekeys listening on ") {
+                let _ = address_tx.send(address.to_owned());
+            }
+            sink.lock().unwrap().push_str(&line);
+            sink.lock().unwrap().push('\n');
+        }
+    });
+    let base = address_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("server did not print its address");
+    TestApp {
+        base,
+        admin,
+        other_admin,
+        data_dir,
+        client: reqwest::Client::new(),
+        child,
+        stdout,
+        stderr_path,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, key: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post(&self, key: &str, path: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_raw(
+        &self,
+        key: &str,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Mints a key in `acme` with the given scopes; returns (raw key, id).
+    pub async fn mint(&self, name: &str, scopes: &[&str]) -> (String, String) {
+        self.mint_as(&self.admin, name, scopes).await
+    }
+
+    pub async fn mint_as(&self, key: &str, name: &str, scopes: &[&str]) -> (String, String) {
+        let response = self
+            .post(
+                key,
+                "/api/v1/keys/mint",
+                json!({ "name": name, "scopes": scopes }),
+            )
+            .await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(status, 201, "mint failed: {body}");
+        (
+            body["key"].as_str().unwrap().to_owned(),
+            body["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Everything the server has written to its log (stderr) so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Stops the server with SIGTERM and waits for it.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        self.child.wait().expect("wait")
+    }
+}
+
+/// Reads an error envelope and checks its shape; returns the code.
+pub async fn error_code(response: reqwest::Response, status: u16) -> String {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let body: Value = response.json().await.expect("error body is JSON");
+    let code = body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_owned();
+    let message = body["error"]["message"].as_str().expect("error.message");
+    assert!(!message.is_empty(), "error message is empty");
+    code
+}

@@ -1,0 +1,13 @@
+//! REST API integration tests: each test starts the real `acekeys` binary
+//! on port 0 with a fresh data directory and talks to it over a real
+//! socket. One module per endpoint group.
+
+mod harness;
+
+mod attacks;
+mod audit;
+mod cli;
+mod introspect;
+mod keys;
+mod meta;
+mod revocations;

@@ -1,0 +1,122 @@
+//! Health, metrics, the scope catalog, the OpenAPI document, the reference
+//! page, unknown endpoints and security headers.
+
+use serde_json::Value;
+
+use crate::harness::{error_code, spawn_app};
+
+#[tokio::test]
+async fn health_metrics_and_headers() {
+    let app = spawn_app().await;
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(health.headers()["x-frame-options"], "DENY");
+
+    // Some traffic, so the metrics have something to say.
+    app.get(&app.admin, "/api/v1/keys").await;
+    app.get("ace_live_bogus", "/api/v1/keys").await;
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("acekeys_validation_duration_seconds"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("acekeys_denials_total"), "{metrics}");
+    assert!(!metrics.contains(&app.admin[9..]), "a key in the metrics");
+}
+
+#[tokio::test]
+async fn scope_catalog_lists_services_with_descriptions() {
+    let app = spawn_app().await;
+    let response = app.get(&app.admin, "/api/v1/scopes").await;
+    assert_eq!(response.status(), 200);
+    let catalog: Value = response.json().await.unwrap();
+    let services = catalog["services"].as_array().unwrap();
+    let wiki = services
+        .iter()
+        .find(|s| s["service"] == "wiki")
+        .expect("wiki in the catalog");
+    assert!(wiki["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["scope"] == "svc:wiki:read" && !a["description"].as_str().unwrap().is_empty()));
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/scopes"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn openapi_document_and_reference_page() {
+    let app = spawn_app().await;
+    let spec: Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/keys/mint",
+        "/keys",
+        "/keys/{id}",
+        "/keys/{id}/revoke",
+        "/keys/{id}/rotate",
+        "/keys/revoke",
+        "/introspect",
+        "/revocations/stream",
+        "/audit",
+        "/audit/export",
+        "/audit/events",
+        "/scopes",
+    ] {
+        assert!(
+            spec["paths"].get(path).is_some(),
+            "{path} missing from the spec"
+        );
+    }
+    let page = app
+        .client
+        .get(app.url("/api/docs"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("acekeys API reference") && page.contains("/api/v1/keys/mint"));
+}
+
+#[tokio::test]
+async fn unknown_endpoints_and_methods_answer_in_the_envelope() {
+    let app = spawn_app().await;
+    assert_eq!(
+        error_code(app.get(&app.admin, "/api/v1/nothing").await, 404).await,
+        "not_found"
+    );
+    let response = app
+        .client
+        .delete(app.url("/api/v1/keys"))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(response, 405).await, "method_not_allowed");
+}
