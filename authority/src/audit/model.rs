@@ -107,6 +107,7 @@ pub struct ChainLink {
 pub struct Checkpoint {
     pub seq: u64,
     pub hash: ChainHash,
+    /// The retention cut-off that produced this checkpoint.
     pub pruned_at: Timestamp,
 }
 
