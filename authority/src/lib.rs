@@ -14,6 +14,8 @@
 //! - [`validator`]: cached validation outcomes and the revocation stream.
 //! - [`audit`]: events, hash chains, group commit, queries, retention.
 //! - [`Authority`]: the facade the server calls, one method per handler.
+//! - `guard` (feature `guard`): the tool-server guard, a tower layer that
+//!   authenticates, scope-checks and audits every tool call.
 //!
 //! Secrets: a raw key is only ever held in [`keys::RawKey`] (redacted
 //! `Debug`, zeroized on drop) and only serialized in [`MintedKey`], the
@@ -22,10 +24,13 @@
 pub mod audit;
 mod error;
 mod facade;
+#[cfg(feature = "guard")]
+pub mod guard;
 pub mod ids;
 pub mod keys;
 pub mod policy;
 pub mod scopes;
+mod stats;
 pub mod store;
 pub mod time;
 pub mod validator;
@@ -39,6 +44,7 @@ pub use policy::{
     MintRequest, MintedKey, RotateRequest, RotatedKey,
 };
 pub use scopes::{Scope, ScopeCatalog, ScopeSet};
+pub use stats::StatsSnapshot;
 pub use store::{SqliteStore, Store, StoreError};
 pub use validator::{Outcome, RevocationEvent};
 

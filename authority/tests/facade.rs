@@ -745,3 +745,30 @@ async fn scope_catalog_is_served_and_extensible() {
         .await
         .is_ok());
 }
+
+#[tokio::test]
+async fn stats_count_cache_hits_lookups_and_audit_commits() {
+    let h = harness(Env::Live);
+    let (raw, _) = admin(&h).await;
+    let before = h.auth.stats();
+    h.auth.invalidate_cache();
+    // One miss that goes to the store, then a hit.
+    h.auth.validate(&raw, None).await;
+    h.auth.validate(&raw, None).await;
+    let outcome = h.auth.validate(&raw, Some(&scope("svc:wiki:read"))).await;
+    h.auth
+        .record_tool_call(ToolCall::from_outcome(
+            &outcome,
+            "wiki.read",
+            &scope("svc:wiki:read"),
+        ))
+        .await
+        .unwrap();
+    let after = h.auth.stats();
+    assert_eq!(after.store_lookups - before.store_lookups, 1);
+    assert_eq!(after.cache_hits - before.cache_hits, 2);
+    assert!(after.audit_commits > before.audit_commits);
+    assert_eq!(after.audit_events - before.audit_events, 1);
+    assert_eq!(after.audit_commit_failures, 0);
+    assert!(after.audit_commit_seconds > 0.0);
+}

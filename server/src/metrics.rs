@@ -25,12 +25,36 @@ pub fn install() -> Option<PrometheusHandle> {
                 .and_then(PrometheusBuilder::install_recorder)
                 .map_err(|error| tracing::warn!(%error, "metrics recorder not installed"))
                 .ok()
+                .inspect(|_| {
+                    // Present from the first scrape, so dashboards and alerts
+                    // need not special-case "never happened yet".
+                    metrics::counter!("acekeys_keys_minted_total").increment(0);
+                    metrics::counter!("acekeys_revocations_total").increment(0);
+                })
         })
         .clone()
 }
 
-/// `GET /metrics`
-pub async fn render() -> String {
+/// `GET /metrics`: the recorder's metrics plus the authority's counters,
+/// read at scrape time.
+pub fn render(authority: &authority::Authority) -> String {
+    let stats = authority.stats();
+    metrics::counter!("acekeys_validator_cache_hits_total").absolute(stats.cache_hits);
+    metrics::counter!("acekeys_validator_negative_cache_hits_total")
+        .absolute(stats.negative_cache_hits);
+    metrics::counter!("acekeys_validator_store_lookups_total").absolute(stats.store_lookups);
+    let lookups = stats.cache_hits + stats.negative_cache_hits + stats.store_lookups;
+    let ratio = if lookups == 0 {
+        0.0
+    } else {
+        (stats.cache_hits + stats.negative_cache_hits) as f64 / lookups as f64
+    };
+    metrics::gauge!("acekeys_validator_cache_hit_ratio").set(ratio);
+    metrics::counter!("acekeys_audit_commits_total").absolute(stats.audit_commits);
+    metrics::counter!("acekeys_audit_events_committed_total").absolute(stats.audit_events);
+    metrics::counter!("acekeys_audit_commit_failures_total").absolute(stats.audit_commit_failures);
+    metrics::gauge!("acekeys_audit_commit_seconds_total").set(stats.audit_commit_seconds);
+    metrics::gauge!("acekeys_audit_queue_depth").set(stats.audit_queue_depth as f64);
     HANDLE
         .get()
         .and_then(Option::as_ref)

@@ -26,13 +26,20 @@ pub fn router(authority: Authority, leptos_options: LeptosOptions, facts: Server
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options);
+    let for_metrics = authority.clone();
     let api = api::router(ApiState {
         authority,
         gate: Arc::new(AuthGate::new()),
     });
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(crate::metrics::render))
+        .route(
+            "/metrics",
+            get(move || {
+                let authority = for_metrics.clone();
+                async move { crate::metrics::render(&authority) }
+            }),
+        )
         .merge(api)
         .merge(dashboard);
     for layer in crate::security::headers() {

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::chain::ChainState;
 use super::model::NewEvent;
 use crate::ids::EventId;
+use crate::stats::Stats;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -62,6 +63,13 @@ pub struct Recorder {
     ack_timeout: Duration,
 }
 
+impl Recorder {
+    /// Batches waiting for the flusher right now.
+    pub fn queue_depth(&self) -> u64 {
+        (self.tx.max_capacity() - self.tx.capacity()) as u64
+    }
+}
+
 impl std::fmt::Debug for Recorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Recorder")
@@ -72,7 +80,12 @@ impl std::fmt::Debug for Recorder {
 
 impl Recorder {
     /// Starts the flusher on the current Tokio runtime.
-    pub fn start(store: Arc<dyn Store>, writer: String, cfg: RecorderConfig) -> Self {
+    pub(crate) fn start(
+        store: Arc<dyn Store>,
+        writer: String,
+        cfg: RecorderConfig,
+        stats: Arc<Stats>,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(cfg.queue.max(1));
         let writer: Arc<str> = writer.into();
         tokio::spawn(flusher(
@@ -80,6 +93,7 @@ impl Recorder {
             ChainState::new(writer.to_string()),
             rx,
             cfg.max_batch.max(1),
+            stats,
         ));
         Self {
             tx,
@@ -129,6 +143,7 @@ async fn flusher(
     mut state: ChainState,
     mut rx: mpsc::Receiver<Job>,
     max_batch: usize,
+    stats: Arc<Stats>,
 ) {
     let mut jobs: Vec<Job> = Vec::new();
     while let Some(first) = rx.recv().await {
@@ -152,13 +167,19 @@ async fn flusher(
             }
             replies.push(job.reply);
         }
+        let started = std::time::Instant::now();
         let result = store.append_audit(&events).await;
+        let elapsed = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        Stats::add(&stats.audit_commit_micros, elapsed);
+        Stats::add(&stats.audit_commits, 1);
         let answer = match result {
             Ok(()) => {
+                Stats::add(&stats.audit_events, events.len() as u64);
                 state = scratch;
                 Ok(())
             }
             Err(e) => {
+                Stats::add(&stats.audit_commit_failures, 1);
                 tracing::error!(error = %e, events = events.len(), "audit batch not recorded; callers refused");
                 Err(RecorderError::Store(e))
             }

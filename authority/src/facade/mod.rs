@@ -37,6 +37,7 @@ use crate::ids::EventId;
 use crate::keys::{base62, Env, Pepper};
 use crate::policy::KeyContext;
 use crate::scopes::{Scope, ScopeCatalog, ServiceInfo};
+use crate::stats::{Stats, StatsSnapshot};
 use crate::store::{KeyRecord, Store, StoreError};
 use crate::time::{Clock, SystemClock, Timestamp};
 use crate::validator::{Origin, Outcome, RevocationEvent, Validator, ValidatorConfig};
@@ -83,6 +84,7 @@ pub struct Authority {
 
 struct Inner {
     store: Arc<dyn Store>,
+    stats: Arc<Stats>,
     clock: Arc<dyn Clock>,
     catalog: RwLock<ScopeCatalog>,
     validator: Validator,
@@ -109,17 +111,20 @@ impl Authority {
     /// Outside a Tokio runtime.
     pub fn new(store: Arc<dyn Store>, pepper: Pepper, env: Env, config: AuthorityConfig) -> Self {
         let instance = format!("w{}", base62::random_string(10));
+        let stats = Arc::new(Stats::default());
         let validator = Validator::new(
             store.clone(),
             pepper,
             env,
             config.clock.clone(),
             &config.validator,
+            stats.clone(),
         );
         let recorder = Recorder::start(
             store.clone(),
             format!("{instance}-t"),
             config.recorder.clone(),
+            stats.clone(),
         );
         let (stop_tx, stop_rx) = watch::channel(());
         tokio::spawn(usage_flusher(
@@ -132,6 +137,7 @@ impl Authority {
         Self {
             inner: Arc::new(Inner {
                 store,
+                stats,
                 clock: config.clock,
                 catalog: RwLock::new(ScopeCatalog::builtin()),
                 validator,
@@ -160,6 +166,11 @@ impl Authority {
     /// This process's writer-id prefix in audit chains.
     pub fn instance_id(&self) -> &str {
         &self.inner.instance
+    }
+
+    /// Counters for metrics: cache hits and misses, audit commits.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.inner.stats.snapshot(self.inner.recorder.queue_depth())
     }
 
     /// Checks `raw_key` and, if given, one required scope.

@@ -21,6 +21,8 @@ pub(crate) mod revocation;
 mod usage;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::stats::Stats;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,6 +80,7 @@ pub(crate) struct Validator {
     epoch: AtomicU64,
     store_timeout: Duration,
     pub(crate) usage: Arc<UsageTracker>,
+    stats: Arc<crate::stats::Stats>,
 }
 
 impl Validator {
@@ -87,6 +90,7 @@ impl Validator {
         env: Env,
         clock: Arc<dyn Clock>,
         cfg: &ValidatorConfig,
+        stats: Arc<crate::stats::Stats>,
     ) -> Self {
         Self {
             store,
@@ -104,6 +108,7 @@ impl Validator {
             epoch: AtomicU64::new(0),
             store_timeout: cfg.store_timeout,
             usage: Arc::new(UsageTracker::default()),
+            stats,
         }
     }
 
@@ -129,11 +134,14 @@ impl Validator {
         let hash = self.pepper.hash(parsed.expose_secret());
         let now = self.clock.now();
         if let Some(e) = self.positive.get(&hash) {
+            Stats::add(&self.stats.cache_hits, 1);
             return self.decide(&e, required, now);
         }
         if self.negative.contains_key(&hash) {
+            Stats::add(&self.stats.negative_cache_hits, 1);
             return Outcome::Unknown;
         }
+        Stats::add(&self.stats.store_lookups, 1);
         let epoch = self.epoch.load(Ordering::Acquire);
         let found =
             tokio::time::timeout(self.store_timeout, self.store.find_key_by_hash(&hash)).await;

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::error::ApiError;
 use super::json::{ApiJson, OptionalJson};
 use super::query::ApiQuery;
-use super::required::{Authed, KeysRead, KeysWrite};
+use super::required::{Authed, KeysAdmin, KeysRead, KeysWrite};
 use super::ApiState;
 
 /// Responses carrying a raw key must never be stored by a cache or browser.
@@ -180,7 +180,7 @@ pub struct BulkRevokeBody {
     post,
     path = "/keys/revoke",
     summary = "Incident switch: revoke every key of an agent or of the org",
-    description = "Requires `svc:keys:write` (or `admin:org`).",
+    description = "Requires `svc:keys:admin` (or `admin:org`).",
     request_body = super::openapi::BulkRevokeBody,
     responses(
         (status = 200, description = "How many keys were revoked", body = super::openapi::BulkRevokeResult),
@@ -192,7 +192,7 @@ pub struct BulkRevokeBody {
 )]
 pub async fn bulk_revoke(
     State(state): State<ApiState>,
-    Authed { principal, .. }: Authed<KeysWrite>,
+    Authed { principal, .. }: Authed<KeysAdmin>,
     ApiJson(body): ApiJson<BulkRevokeBody>,
 ) -> Result<Response, ApiError> {
     let agent = match (body.agent, body.all) {

@@ -42,6 +42,10 @@ required_scope!(
     KeysWrite = "keys": "write"
 );
 required_scope!(
+    /// `svc:keys:admin`: the incident switch (bulk revoke).
+    KeysAdmin = "keys": "admin"
+);
+required_scope!(
     /// `svc:keys:introspect`: tool servers checking keys, revocation stream.
     KeysIntrospect = "keys": "introspect"
 );

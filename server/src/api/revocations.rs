@@ -47,7 +47,7 @@ struct RevocationData {
     description = "Requires `svc:keys:introspect` (or `admin:org`).",
     params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
     responses(
-        (status = 200, description = "text/event-stream of `revocation`, `checkpoint` and `reset` events", content_type = "text/event-stream", body = String),
+        (status = 200, description = "text/event-stream of `revocation`, `checkpoint` and `reset` events", content_type = "text/event-stream"),
         (status = 401, description = "Missing, malformed, unknown, expired or revoked key", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The key lacks the required scope (named in the message)", body = super::openapi::ErrorEnvelope),
         (status = 429, description = "Too many failed authentications from this address", body = super::openapi::ErrorEnvelope),

@@ -30,6 +30,14 @@ async fn health_metrics_and_headers() {
         "{metrics}"
     );
     assert!(metrics.contains("acekeys_denials_total"), "{metrics}");
+    for name in [
+        "acekeys_validator_cache_hit_ratio",
+        "acekeys_audit_queue_depth",
+        "acekeys_audit_commits_total",
+        "acekeys_revocations_total",
+    ] {
+        assert!(metrics.contains(name), "{name} missing from /metrics");
+    }
     assert!(!metrics.contains(&app.admin[9..]), "a key in the metrics");
 }
 
