@@ -2,6 +2,9 @@
 // hydrates it, and a server-function round trip answers.
 import { test, expect } from "@playwright/test";
 import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const screenshots = join(__dirname, "..", "screenshots");
 
 test("start page renders, hydrates and reaches the server", async ({ page }) => {
   const problems: string[] = [];
@@ -23,8 +26,8 @@ test("start page renders, hydrates and reaches the server", async ({ page }) => 
   await page.getByRole("button", { name: "Check server" }).click();
   await expect(page.locator("#server-answer")).toHaveText(/^acekeys \d+\.\d+\.\d+ · store: sqlite$/);
 
-  mkdirSync("screenshots", { recursive: true });
-  await page.screenshot({ path: "screenshots/home.png", fullPage: true });
+  mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: join(screenshots, "home.png"), fullPage: true });
 
   expect(problems).toEqual([]);
 });
