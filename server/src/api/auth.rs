@@ -110,6 +110,10 @@ fn public_unauthenticated(code: &'static str, message: String) -> ApiError {
         }
         // Malformed keys and wrong-env keys reveal nothing about stored keys,
         // and saying exactly what is wrong saves the caller a support ticket.
+        "wrong_env" => ApiError::unauthenticated("wrong_env", message),
+        "wrong_prefix" | "unknown_env" | "bad_length" | "bad_alphabet" | "bad_checksum" => {
+            ApiError::unauthenticated("malformed_key", message)
+        }
         _ => ApiError::unauthenticated(code, message),
     }
 }
