@@ -37,7 +37,7 @@ pub struct AuditParams {
     /// Export only: `csv` (default) or `ndjson`.
     format: Option<String>,
     /// Timeline only: bucket width in seconds.
-    bucket_secs: Option<u32>,
+    bucket_secs: Option<i32>,
 }
 
 impl AuditParams {
@@ -146,7 +146,7 @@ pub async fn event(
     path = "/audit/timeline",
     summary = "Allowed and denied calls per time bucket",
     description = "Requires `svc:audit:read` (or `admin:org`).",
-    params(("key_id" = Option<String>, Query), ("agent" = Option<String>, Query), ("tool" = Option<String>, Query), ("decision" = Option<String>, Query, description = "allowed or denied"), ("kind" = Option<String>, Query, description = "tool_call or admin"), ("since" = Option<String>, Query, description = "RFC 3339 or epoch ms, inclusive"), ("until" = Option<String>, Query, description = "RFC 3339 or epoch ms, exclusive"), ("bucket_secs" = Option<u32>, Query)),
+    params(("key_id" = Option<String>, Query), ("agent" = Option<String>, Query), ("tool" = Option<String>, Query), ("decision" = Option<String>, Query, description = "allowed or denied"), ("kind" = Option<String>, Query, description = "tool_call or admin"), ("since" = Option<String>, Query, description = "RFC 3339 or epoch ms, inclusive"), ("until" = Option<String>, Query, description = "RFC 3339 or epoch ms, exclusive"), ("bucket_secs" = Option<i32>, Query, description = "bucket width in seconds, at least 1")),
     responses(
         (status = 200, description = "Buckets", body = super::openapi::Timeline),
         (status = 401, description = "Missing, malformed, unknown, expired or revoked key", body = super::openapi::ErrorEnvelope),
@@ -160,9 +160,17 @@ pub async fn timeline(
     Authed { principal, .. }: Authed<AuditRead>,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Response, ApiError> {
+    let bucket_secs = params
+        .bucket_secs
+        .map(|secs| {
+            u64::try_from(secs).map_err(|_| {
+                ApiError::invalid_field("`bucket_secs` must be a positive number of seconds")
+            })
+        })
+        .transpose()?;
     let query = TimelineQuery {
         filter: params.filter()?,
-        bucket_secs: params.bucket_secs.map(u64::from),
+        bucket_secs,
     };
     let buckets = state.authority.audit_timeline(&principal, query).await?;
     Ok(Json(serde_json::json!({ "buckets": buckets })).into_response())
