@@ -38,6 +38,17 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "the request body is empty: send a JSON object",
         ));
     }
+    // serde accepts `[...]` for a struct; every body here is an object.
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Ok(_) => ApiError::invalid_field("the request body must be a JSON object"),
+                Err(error) => {
+                    ApiError::bad_request(format!("the request body is not valid JSON: {error}"))
+                }
+            },
+        );
+    }
     serde_json::from_slice(bytes).map_err(|error| {
         use serde_json::error::Category;
         match error.classify() {

@@ -243,9 +243,21 @@ async fn export_streams_csv_and_ndjson_of_the_whole_query() {
 async fn timeline_bucket_width_must_be_positive() {
     let app = spawn_app().await;
     for bad in ["bucket_secs=0", "bucket_secs=-5"] {
-        let response = app.get(&app.admin, &format!("/api/v1/audit/timeline?{bad}")).await;
+        let response = app
+            .get(&app.admin, &format!("/api/v1/audit/timeline?{bad}"))
+            .await;
         assert_eq!(error_code(response, 422).await, "invalid_field", "{bad}");
     }
-    assert_eq!(app.get(&app.admin, "/api/v1/audit/timeline?bucket_secs=99999999999").await.status(), 400);
-    assert_eq!(app.get(&app.admin, "/api/v1/audit/timeline?bucket_secs=3600").await.status(), 200);
+    assert_eq!(
+        app.get(&app.admin, "/api/v1/audit/timeline?bucket_secs=99999999999")
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        app.get(&app.admin, "/api/v1/audit/timeline?bucket_secs=3600")
+            .await
+            .status(),
+        200
+    );
 }

@@ -261,6 +261,11 @@ async fn revoke_is_immediate_and_idempotent() {
         .await,
         "invalid_field"
     );
+    // serde would read `[]` as an empty struct; the API wants an object.
+    assert_eq!(
+        error_code(app.post_raw(&app.admin, &path, "[]").await, 422).await,
+        "invalid_field"
+    );
 }
 
 #[tokio::test]
