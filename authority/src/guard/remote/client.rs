@@ -1,0 +1,161 @@
+//! The authority's REST API as the remote guard uses it: introspection and
+//! audit ingest. The service key travels only in the Authorization header.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::facade::ToolCall;
+use crate::ids::{KeyId, OrgId};
+use crate::keys::{Env, RawKey};
+use crate::policy::KeyContext;
+use crate::scopes::{Scope, ScopeSet};
+use crate::time::Timestamp;
+
+/// Why a call to the authority failed. Never contains a key.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    #[error("cannot reach the authority: {0}")]
+    Transport(String),
+    #[error("the authority refused the guard's service key ({status}): {message}")]
+    ServiceKey { status: u16, message: String },
+    #[error("the authority rejected the request ({status}): {message}")]
+    Rejected { status: u16, message: String },
+    #[error("the authority answered {status}: {message}")]
+    Server { status: u16, message: String },
+    #[error("unexpected answer from the authority: {0}")]
+    Protocol(String),
+}
+
+/// The REST API client.
+pub(crate) struct AuthorityApi {
+    http: reqwest::Client,
+    base: String,
+    service_key: Arc<RawKey>,
+}
+
+#[derive(Deserialize)]
+struct IntrospectAnswer {
+    active: bool,
+    key_id: Option<String>,
+    org: Option<String>,
+    env: Option<String>,
+    agent: Option<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    /// Seconds since the epoch.
+    exp: Option<i64>,
+}
+
+impl AuthorityApi {
+    pub(crate) fn new(http: reqwest::Client, base: String, service_key: Arc<RawKey>) -> Self {
+        Self {
+            http,
+            base,
+            service_key,
+        }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub(crate) fn bearer(&self) -> String {
+        format!("Bearer {}", self.service_key.expose_secret())
+    }
+
+    /// `Ok(None)`: the key is not active (unknown, expired, revoked,
+    /// another org's).
+    pub(crate) async fn introspect(&self, raw: &str) -> Result<Option<KeyContext>, ApiError> {
+        let response = self
+            .http
+            .post(self.url("/api/v1/introspect"))
+            .header(reqwest::header::AUTHORIZATION, self.bearer())
+            .json(&serde_json::json!({ "token": raw }))
+            .send()
+            .await
+            .map_err(transport)?;
+        let response = check(response).await?;
+        let answer: IntrospectAnswer = response
+            .json()
+            .await
+            .map_err(|e| ApiError::Protocol(e.without_url().to_string()))?;
+        if !answer.active {
+            return Ok(None);
+        }
+        context_of(answer).map(Some)
+    }
+
+    /// `POST /api/v1/audit/events`; `Ok` once the authority says every
+    /// event is durable (201).
+    pub(crate) async fn ingest(&self, events: &[ToolCall]) -> Result<(), ApiError> {
+        let response = self
+            .http
+            .post(self.url("/api/v1/audit/events"))
+            .header(reqwest::header::AUTHORIZATION, self.bearer())
+            .json(&serde_json::json!({ "events": events }))
+            .send()
+            .await
+            .map_err(transport)?;
+        check(response).await.map(drop)
+    }
+}
+
+pub(crate) fn transport(e: reqwest::Error) -> ApiError {
+    ApiError::Transport(e.without_url().to_string())
+}
+
+/// Maps non-success statuses to typed errors, with the server's message.
+pub(crate) async fn check(response: reqwest::Response) -> Result<reqwest::Response, ApiError> {
+    let status = response.status().as_u16();
+    if response.status().is_success() {
+        return Ok(response);
+    }
+    let text = response.text().await.unwrap_or_default();
+    let message = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| text.chars().take(200).collect());
+    Err(match status {
+        401 | 403 => ApiError::ServiceKey { status, message },
+        400 | 404 | 409 | 413 | 422 => ApiError::Rejected { status, message },
+        _ => ApiError::Server { status, message },
+    })
+}
+
+fn context_of(a: IntrospectAnswer) -> Result<KeyContext, ApiError> {
+    let bad = |what: &str| ApiError::Protocol(format!("introspection answer has no valid {what}"));
+    let key_id = a
+        .key_id
+        .as_deref()
+        .and_then(KeyId::parse)
+        .ok_or_else(|| bad("key_id"))?;
+    let org = a
+        .org
+        .as_deref()
+        .and_then(|o| OrgId::parse(o).ok())
+        .ok_or_else(|| bad("org"))?;
+    let env = a
+        .env
+        .as_deref()
+        .and_then(Env::parse)
+        .ok_or_else(|| bad("env"))?;
+    let scopes = a
+        .scopes
+        .iter()
+        .map(|s| Scope::parse(s))
+        .collect::<Result<ScopeSet, _>>()
+        .map_err(|_| bad("scope"))?;
+    Ok(KeyContext {
+        name: key_id.to_string(),
+        key_id,
+        org,
+        env,
+        agent: a.agent,
+        scopes,
+        expires_at: a
+            .exp
+            .map(|s| Timestamp::from_millis(s.saturating_mul(1000))),
+        created_by: None,
+    })
+}

@@ -1,0 +1,64 @@
+//! wiki-mcp: a demo MCP tool server guarded by acekeys.
+//!
+//! - [`wiki`]: the tools (`read_page`, `search_pages`, `write_page`,
+//!   `write_kb`, `org_report`) over in-memory pages. No auth code in them.
+//! - [`tool_scopes`]: the one place that says which scope each tool needs.
+//! - [`router`]: rmcp's Streamable HTTP service at `/mcp`, wrapped in the
+//!   acekeys guard layer, plus an unauthenticated `/status` (counters only).
+//! - [`startup`]: building the guard in local or remote mode.
+
+pub mod startup;
+pub mod wiki;
+
+use std::sync::Arc;
+
+use authority::guard::{Guard, GuardError, ToolScopes};
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tower::Layer as _;
+
+pub use wiki::Wiki;
+
+/// The scope each tool requires, declared once.
+pub fn tool_scopes() -> Result<ToolScopes, GuardError> {
+    ToolScopes::new()
+        .tool("read_page", "svc:wiki:read", "read wiki pages")?
+        .tool("search_pages", "svc:wiki:read", "search wiki pages")?
+        .tool("write_page", "svc:wiki:write", "create and edit wiki pages")?
+        .tool("write_kb", "svc:kb:write", "add knowledge-base entries")?
+        .tool("org_report", "admin:org", "org usage report")
+}
+
+#[derive(Clone)]
+struct AppState {
+    guard: Guard,
+    wiki: Wiki,
+}
+
+/// `/mcp` (guarded MCP endpoint) and `/status`. `allowed_hosts` are the
+/// Host headers rmcp accepts (it refuses non-loopback hosts by default, a
+/// DNS-rebinding defence).
+pub fn router(guard: Guard, wiki: Wiki, allowed_hosts: Vec<String>) -> Router {
+    let factory = wiki.clone();
+    let mcp = StreamableHttpService::new(
+        move || Ok(factory.clone()),
+        Arc::new(LocalSessionManager::default()),
+        StreamableHttpServerConfig::default().with_allowed_hosts(allowed_hosts),
+    );
+    let guarded = guard.layer().layer(mcp);
+    Router::new()
+        .route_service("/mcp", guarded)
+        .route("/status", get(status))
+        .with_state(AppState { guard, wiki })
+}
+
+async fn status(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "guard": state.guard.status(),
+        "tool_bodies_run": state.wiki.bodies_run(),
+        "pages": state.wiki.page_count(),
+    }))
+}

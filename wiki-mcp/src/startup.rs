@@ -1,0 +1,88 @@
+//! Building the guard: local mode (same store as the authority) or remote
+//! mode (authority URL + service key).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use authority::guard::{Guard, GuardError, RemoteConfig, ToolScopes};
+use authority::{Authority, AuthorityConfig, Env, Pepper, SqliteStore, Store, StoreError};
+
+/// Why wiki-mcp could not start. Messages say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(
+        "choose a mode: --data-dir DIR (local) or --authority URL with --service-key KEY (remote)"
+    )]
+    NoMode,
+    #[error("--data-dir and --authority exclude each other: pick local or remote mode")]
+    BothModes,
+    #[error("remote mode needs --service-key (or WIKI_MCP_SERVICE_KEY): a key with svc:keys:introspect and svc:audit:write")]
+    NoServiceKey,
+    #[error("unknown env {0:?}: use `live` or `test`")]
+    UnknownEnv(String),
+    #[error("cannot open the store in {path}: {source}")]
+    Store { path: PathBuf, source: StoreError },
+    #[error("cannot load the pepper in {path}: {message}")]
+    Pepper { path: PathBuf, message: String },
+    #[error(transparent)]
+    Guard(#[from] GuardError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Opens the authority's store in `data_dir` (the directory the `acekeys`
+/// server uses) and guards with it in-process.
+pub fn local_guard(
+    data_dir: &Path,
+    env: Env,
+    cache_ttl: Duration,
+    tools: ToolScopes,
+) -> Result<Guard, StartError> {
+    let store: Arc<dyn Store> =
+        Arc::new(
+            SqliteStore::open(data_dir).map_err(|source| StartError::Store {
+                path: data_dir.to_owned(),
+                source,
+            })?,
+        );
+    let pepper = Pepper::load_or_create(data_dir).map_err(|e| StartError::Pepper {
+        path: data_dir.to_owned(),
+        message: e.to_string(),
+    })?;
+    let mut config = AuthorityConfig {
+        server_name: Some("wiki-mcp".into()),
+        ..AuthorityConfig::default()
+    };
+    config.validator.cache_ttl = cache_ttl;
+    local_guard_with(Authority::new(store, pepper, env, config), tools)
+}
+
+/// Local mode over an authority built by the caller (tests inject stores).
+pub fn local_guard_with(authority: Authority, tools: ToolScopes) -> Result<Guard, StartError> {
+    Ok(Guard::local(authority, tools, Some("wiki-mcp".into()))?)
+}
+
+/// Remote mode.
+pub async fn remote_guard(
+    authority_url: &str,
+    service_key: &str,
+    spool_dir: &Path,
+    cache_ttl: Duration,
+    revocation_stream: bool,
+    tools: ToolScopes,
+) -> Result<Guard, StartError> {
+    let mut config = RemoteConfig::new(authority_url, service_key, spool_dir)?;
+    config.cache_ttl = cache_ttl;
+    config.revocation_stream = revocation_stream;
+    Ok(Guard::remote(config, tools, Some("wiki-mcp".into())).await?)
+}
+
+pub fn parse_env(s: &str) -> Result<Env, StartError> {
+    Env::parse(s).ok_or_else(|| StartError::UnknownEnv(s.to_owned()))
+}

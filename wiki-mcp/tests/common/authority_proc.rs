@@ -1,0 +1,197 @@
+//! The real `acekeys` binary as a child process, and its REST API.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// `acekeys` next to this test's executable (`target/debug/acekeys`);
+/// built with `cargo build -p server` when missing.
+pub fn acekeys_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let debug = exe
+        .parent()
+        .and_then(|deps| {
+            if deps.ends_with("deps") || deps.ends_with("examples") {
+                deps.parent()
+            } else {
+                Some(deps)
+            }
+        })
+        .expect("target dir")
+        .to_path_buf();
+    let bin = debug.join("acekeys");
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "server", "--bin", "acekeys"])
+            .env("CARGO_TARGET_DIR", debug.parent().expect("target"))
+            .status()
+            .expect("run cargo build -p server");
+        assert!(status.success(), "cargo build -p server failed");
+    }
+    bin
+}
+
+pub struct AcekeysProc {
+    pub base: String,
+    pub data_dir: PathBuf,
+    child: Child,
+}
+
+impl Drop for AcekeysProc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl AcekeysProc {
+    /// `acekeys bootstrap --org ORG`; returns the admin key.
+    pub fn bootstrap(data_dir: &Path, org: &str) -> String {
+        let out = Command::new(acekeys_bin())
+            .args(["bootstrap", "--org", org])
+            .env("ACEKEYS_DATA_DIR", data_dir)
+            .env_remove("ACEKEYS_STORE")
+            .output()
+            .expect("acekeys bootstrap");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// `acekeys serve` on `addr` (`127.0.0.1:0` for a free port).
+    pub fn start(data_dir: &Path, addr: &str) -> Self {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data_dir.join("acekeys.log"))
+            .expect("log");
+        let mut child = Command::new(acekeys_bin())
+            .arg("serve")
+            .env("ACEKEYS_DATA_DIR", data_dir)
+            .env("LEPTOS_SITE_ADDR", addr)
+            .env("RUST_LOG", "info")
+            .env_remove("ACEKEYS_STORE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("spawn acekeys");
+        let base = super::read_address(
+            &mut child,
+            "acekeys listening on ",
+            &data_dir.join("acekeys.log"),
+        );
+        Self {
+            base,
+            data_dir: data_dir.to_owned(),
+            child,
+        }
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn addr(&self) -> String {
+        self.base.trim_start_matches("http://").to_owned()
+    }
+}
+
+/// The REST API with one admin key.
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub admin: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: &str, admin: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            admin: admin.to_owned(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub async fn mint(&self, name: &str, scopes: &[&str]) -> (String, String) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/keys/mint", self.base))
+            .bearer_auth(&self.admin)
+            .json(&json!({"name": name, "scopes": scopes, "expires_days": 1}))
+            .send()
+            .await
+            .expect("mint");
+        assert_eq!(
+            r.status(),
+            201,
+            "mint {name}: {}",
+            r.text().await.unwrap_or_default()
+        );
+        let v: Value = r.json().await.unwrap();
+        (
+            v["key"].as_str().unwrap().to_owned(),
+            v["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn revoke(&self, id: &str) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/keys/{id}/revoke", self.base))
+            .bearer_auth(&self.admin)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("revoke");
+        assert!(r.status().is_success(), "revoke: {}", r.status());
+    }
+
+    /// Every tool-call event of the admin's org.
+    pub async fn tool_events(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = format!("{}/api/v1/audit?kind=tool_call&limit=1000", self.base);
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let v: Value = self
+                .http
+                .get(url)
+                .bearer_auth(&self.admin)
+                .send()
+                .await
+                .expect("audit")
+                .json()
+                .await
+                .expect("audit json");
+            out.extend(v["events"].as_array().cloned().unwrap_or_default());
+            match v["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return out,
+            }
+        }
+    }
+
+    pub async fn verify(&self) -> Value {
+        self.http
+            .get(format!("{}/api/v1/audit/verify", self.base))
+            .bearer_auth(&self.admin)
+            .send()
+            .await
+            .expect("verify")
+            .json()
+            .await
+            .expect("verify json")
+    }
+}

@@ -1,0 +1,221 @@
+//! rmcp's own client against the real wiki-mcp binary in local mode (same
+//! SQLite store as the authority, bootstrapped through the authority crate).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use authority::audit::Decision;
+use common::{call, connect, text, Seed, WikiProc};
+use serde_json::json;
+
+fn spawn(seed: &Seed) -> WikiProc {
+    let dir = seed.path.as_path().to_str().unwrap().to_owned();
+    WikiProc::spawn(&["--data-dir", &dir], &seed.path.as_path().join("wiki.log"))
+}
+
+#[tokio::test]
+async fn allowed_denied_and_unauthenticated_calls_are_decided_and_audited() {
+    let seed = Seed::new().await;
+    let wiki = spawn(&seed);
+
+    let reader = connect(&wiki.url, Some(&seed.reader))
+        .await
+        .expect("reader connects");
+    let tools = reader.list_all_tools().await.expect("list tools");
+    assert_eq!(tools.len(), 5);
+
+    let ok = call(&reader, "read_page", json!({"title": "Home"}))
+        .await
+        .expect("allowed");
+    assert!(text(&ok).contains("Welcome"), "{ok:?}");
+
+    let denied = call(&reader, "write_page", json!({"title": "X", "body": "y"}))
+        .await
+        .expect_err("reader may not write");
+    assert!(
+        denied.contains("svc:wiki:write"),
+        "names the scope: {denied}"
+    );
+    let admin_only = call(&reader, "org_report", json!({}))
+        .await
+        .expect_err("admin only");
+    assert!(admin_only.contains("admin:org"), "{admin_only}");
+
+    let writer = connect(&wiki.url, Some(&seed.writer))
+        .await
+        .expect("writer connects");
+    let saved = call(
+        &writer,
+        "write_page",
+        json!({"title": "Plan", "body": "ship it"}),
+    )
+    .await
+    .expect("writer writes");
+    assert!(
+        text(&saved).contains("author writer"),
+        "the tool sees the caller: {saved:?}"
+    );
+
+    for (what, key) in [
+        (
+            "unknown",
+            authority::keys::generate(authority::Env::Live)
+                .raw
+                .expose_secret()
+                .to_owned(),
+        ),
+        ("expired", seed.expired.clone()),
+        ("revoked", seed.revoked.clone()),
+        ("wrong env", seed.test_env.clone()),
+        ("malformed", "ace_live_nope".to_owned()),
+    ] {
+        let err = connect(&wiki.url, Some(&key))
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{what} key connected"));
+        assert!(
+            err.contains("401") || err.contains("Unauthorized") || err.contains("AuthRequired"),
+            "{what}: {err}"
+        );
+    }
+    let err = connect(&wiki.url, None)
+        .await
+        .expect_err("no key, no session");
+    assert!(err.contains("401") || err.contains("AuthRequired"), "{err}");
+
+    // Raw HTTP: the 401 carries the challenge.
+    let response = reqwest::Client::new()
+        .post(&wiki.url)
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_page","arguments":{"title":"Home"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+
+    let events = seed.tool_events().await;
+    let find = |tool: &str, decision: Decision| {
+        events
+            .iter()
+            .filter(|e| e.body.action == tool && e.body.decision == decision)
+            .count()
+    };
+    assert_eq!(find("read_page", Decision::Allowed), 1);
+    assert_eq!(find("write_page", Decision::Denied), 1);
+    assert_eq!(find("write_page", Decision::Allowed), 1);
+    assert_eq!(find("org_report", Decision::Denied), 1);
+    let denied = events
+        .iter()
+        .find(|e| e.body.action == "write_page" && e.body.decision == Decision::Denied)
+        .unwrap();
+    assert_eq!(denied.body.reason.as_deref(), Some("insufficient_scope"));
+    assert_eq!(
+        denied.body.required_scope.as_deref(),
+        Some("svc:wiki:write")
+    );
+    assert_eq!(denied.body.server.as_deref(), Some("wiki-mcp"));
+    assert!(denied.body.latency_us.is_some());
+    // The raw tools/call without a key is a denied tool call too.
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.body.reason.as_deref() == Some("missing_key"))
+            .count(),
+        0,
+        "missing-key calls are unattributable: recorded under `_unattributed`, not acme"
+    );
+    let report = seed.auth.verify_all_audit().await.unwrap();
+    assert!(report.ok, "{report:?}");
+    assert!(seed.auth.store().backend() == "sqlite");
+}
+
+#[tokio::test]
+async fn a_key_revoked_mid_session_is_refused_with_401_and_audited() {
+    let seed = Seed::new().await;
+    let wiki = spawn(&seed);
+    let (key, id) = seed.mint("victim", &["svc:wiki:read"]).await;
+    let client = connect(&wiki.url, Some(&key)).await.unwrap();
+    call(&client, "search_pages", json!({"query": "wiki"}))
+        .await
+        .expect("works before");
+    seed.auth.revoke(&seed.admin_ctx, &id, None).await.unwrap();
+    // Another process revoked it: local mode sees it within its 1 s cache TTL.
+    let started = Instant::now();
+    let err = loop {
+        match call(&client, "search_pages", json!({"query": "wiki"})).await {
+            Ok(_) if started.elapsed() < Duration::from_secs(5) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Ok(_) => panic!("revoked key still works after 5 s"),
+            Err(e) => break e,
+        }
+    };
+    assert!(
+        err.contains("401") || err.contains("AuthRequired") || err.contains("revoked"),
+        "{err}"
+    );
+    let events = seed.tool_events().await;
+    assert!(events
+        .iter()
+        .any(|e| e.body.reason.as_deref() == Some("revoked_key")
+            && e.body.actor_key_id.as_ref().map(|k| k.to_string()) == Some(id.clone())));
+}
+
+#[tokio::test]
+async fn every_call_from_concurrent_clients_is_audited_exactly_once() {
+    let seed = Seed::new().await;
+    let wiki = spawn(&seed);
+    let (clients, per_client) = (6usize, 20usize);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let key = if c % 2 == 0 {
+            seed.reader.clone()
+        } else {
+            seed.writer.clone()
+        };
+        let url = wiki.url.clone();
+        tasks.push(tokio::spawn(async move {
+            let client = connect(&url, Some(&key)).await.unwrap();
+            let mut outcomes = (0, 0);
+            for i in 0..per_client {
+                let (tool, args) = match i % 4 {
+                    0 => ("read_page", json!({"title": "Home"})),
+                    1 => (
+                        "write_page",
+                        json!({"title": format!("p{c}-{i}"), "body": "x"}),
+                    ),
+                    2 => ("write_kb", json!({"entry": "e"})),
+                    _ => ("org_report", json!({})),
+                };
+                match call(&client, tool, args).await {
+                    Ok(r) if r.is_error != Some(true) => outcomes.0 += 1,
+                    _ => outcomes.1 += 1,
+                }
+            }
+            outcomes
+        }));
+    }
+    let mut ok = 0;
+    let mut refused = 0;
+    for t in tasks {
+        let (a, d) = t.await.unwrap();
+        ok += a;
+        refused += d;
+    }
+    let n = clients * per_client;
+    assert_eq!(ok + refused, n);
+    let events = seed.tool_events().await;
+    assert_eq!(events.len(), n, "exactly one event per call");
+    let allowed = events
+        .iter()
+        .filter(|e| e.body.decision == Decision::Allowed)
+        .count();
+    assert_eq!(allowed, ok, "allowed events = calls that ran");
+    let report = seed.auth.verify_all_audit().await.unwrap();
+    assert!(report.ok, "{report:?}");
+}

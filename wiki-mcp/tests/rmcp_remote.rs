@@ -1,0 +1,147 @@
+//! Remote mode against the real `acekeys` binary: introspection, the
+//! revocation stream, and the audit spool across an authority restart.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::authority_proc::{AcekeysProc, Api};
+use common::{call, connect, WikiProc};
+use serde_json::json;
+
+async fn wait_for(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn remote_guard_introspects_evicts_on_revocation_and_spools_through_an_outage() {
+    let data = tempfile::tempdir().unwrap();
+    let admin = AcekeysProc::bootstrap(data.path(), "acme");
+    let mut acekeys = AcekeysProc::start(data.path(), "127.0.0.1:0");
+    let api = Api::new(&acekeys.base, &admin);
+    let (service_key, _) = api
+        .mint("wiki-mcp", &["svc:keys:introspect", "svc:audit:write"])
+        .await;
+    let (reader, _) = api.mint("reader", &["agent:reader", "svc:wiki:read"]).await;
+    let (victim, victim_id) = api.mint("victim", &["svc:wiki:read"]).await;
+    let (revoked, revoked_id) = api.mint("revoked", &["svc:wiki:read"]).await;
+    api.revoke(&revoked_id).await;
+
+    let spool = data.path().join("spool");
+    let wiki = WikiProc::spawn(
+        &[
+            "--authority",
+            &acekeys.base,
+            "--service-key",
+            &service_key,
+            "--spool-dir",
+            spool.to_str().unwrap(),
+        ],
+        &data.path().join("wiki.log"),
+    );
+    wait_for(
+        "the revocation stream",
+        Duration::from_secs(10),
+        async || wiki.status().await["guard"]["stream_connected"] == true,
+    )
+    .await;
+    let mut calls = 0usize;
+
+    // Allowed, denied by scope, 401s.
+    let client = connect(&wiki.url, Some(&reader))
+        .await
+        .expect("reader connects");
+    call(&client, "read_page", json!({"title": "Home"}))
+        .await
+        .expect("allowed");
+    let err = call(&client, "write_kb", json!({"entry": "x"}))
+        .await
+        .expect_err("no kb scope");
+    assert!(err.contains("svc:kb:write"), "{err}");
+    calls += 2;
+    let unknown = authority::keys::generate(authority::Env::Live);
+    for key in [
+        revoked.as_str(),
+        "ace_live_garbage",
+        unknown.raw.expose_secret(),
+    ] {
+        let err = connect(&wiki.url, Some(key)).await.expect_err("refused");
+        assert!(err.contains("401") || err.contains("AuthRequired"), "{err}");
+    }
+
+    // Revocation reaches the warm cache through the stream.
+    let v = connect(&wiki.url, Some(&victim)).await.unwrap();
+    call(&v, "read_page", json!({"title": "Home"}))
+        .await
+        .expect("warm");
+    calls += 1;
+    let t0 = Instant::now();
+    api.revoke(&victim_id).await;
+    loop {
+        calls += 1;
+        if call(&v, "read_page", json!({"title": "Home"}))
+            .await
+            .is_err()
+        {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(1),
+            "revocation took more than 1 s"
+        );
+    }
+    eprintln!("revocation seen after {:?}", t0.elapsed());
+
+    wait_for("the spool to drain", Duration::from_secs(10), async || {
+        wiki.status().await["guard"]["spool_pending"] == 0
+    })
+    .await;
+    assert_eq!(api.tool_events().await.len(), calls);
+
+    // Outage: the authority stops; calls are refused (nothing can be
+    // validated) but every decision is spooled, then shipped on return.
+    let addr = acekeys.addr();
+    acekeys.stop();
+    // The guard notices the stream is gone and drops its cache.
+    wait_for("the guard to notice", Duration::from_secs(10), async || {
+        wiki.status().await["guard"]["stream_connected"] == false
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..3 {
+        let _ = call(&client, "read_page", json!({"title": "Home"}))
+            .await
+            .expect_err("authority down");
+        calls += 1;
+    }
+    assert!(
+        wiki.status().await["guard"]["spool_pending"]
+            .as_u64()
+            .unwrap()
+            >= 3
+    );
+    assert_eq!(wiki.status().await["guard"]["degraded"], true);
+    let restarted = AcekeysProc::start(data.path(), &addr);
+    wait_for(
+        "the spool to drain after the restart",
+        Duration::from_secs(15),
+        async || wiki.status().await["guard"]["spool_pending"] == 0,
+    )
+    .await;
+    let api = Api::new(&restarted.base, &admin);
+    let events = api.tool_events().await;
+    assert_eq!(events.len(), calls, "every decision reached the trail");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["reason"] == "unavailable")
+            .count(),
+        3,
+        "the outage's refusals are in the trail"
+    );
+    assert_eq!(api.verify().await["ok"], true);
+}
