@@ -1,0 +1,69 @@
+// The official MCP TypeScript SDK against wiki-mcp, in local and remote mode.
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { setup } from "./harness.mjs";
+
+async function connect(url, key) {
+  const headers = key ? { Authorization: `Bearer ${key}` } : {};
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
+  const client = new Client({ name: "acekeys-ts-test", version: "1.0.0" });
+  await client.connect(transport);
+  return client;
+}
+
+for (const mode of ["local", "remote"]) {
+  describe(`TypeScript SDK, ${mode} mode`, () => {
+    let env;
+    before(async () => { env = await setup(mode); });
+    after(async () => { await env?.stop(); });
+
+    test("an allowed call succeeds and is in the audit trail", async () => {
+      const client = await connect(env.mcpUrl, env.keys.reader);
+      const tools = await client.listTools();
+      assert.equal(tools.tools.length, 5);
+      const result = await client.callTool({ name: "read_page", arguments: { title: "Home" } });
+      assert.match(result.content[0].text, /Welcome/);
+      const events = await env.toolEvents();
+      assert.ok(events.some((e) => e.action === "read_page" && e.decision === "allowed"), JSON.stringify(events));
+      await client.close();
+    });
+
+    test("a call without the scope is denied, names the scope, and is audited", async () => {
+      const client = await connect(env.mcpUrl, env.keys.reader);
+      await assert.rejects(
+        client.callTool({ name: "write_page", arguments: { title: "X", body: "y" } }),
+        (err) => { assert.match(err.message, /svc:wiki:write/); return true; },
+      );
+      const events = await env.toolEvents();
+      const denied = events.find((e) => e.action === "write_page" && e.decision === "denied");
+      assert.ok(denied, JSON.stringify(events));
+      assert.equal(denied.reason, "insufficient_scope");
+      assert.equal(denied.required_scope, "svc:wiki:write");
+      await client.close();
+    });
+
+    for (const which of ["missing", "unknown", "expired", "revoked"]) {
+      test(`a ${which} key gets 401`, async () => {
+        const key = which === "missing" ? null : env.keys[which];
+        await assert.rejects(connect(env.mcpUrl, key), (err) => {
+          assert.equal(err.code, 401, String(err));
+          return true;
+        });
+      });
+    }
+
+    test("the 401 carries WWW-Authenticate: Bearer", async () => {
+      const r = await fetch(env.mcpUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: `Bearer ${env.keys.revoked}` },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "read_page", arguments: { title: "Home" } } }),
+      });
+      assert.equal(r.status, 401);
+      assert.match(r.headers.get("www-authenticate"), /^Bearer /);
+      // Locally the guard knows why; introspection only says "not active".
+      assert.match(r.headers.get("www-authenticate"), mode === "local" ? /revoked/ : /invalid_token/);
+    });
+  });
+}
