@@ -65,6 +65,9 @@ fn open(dir: &Path) -> Result<Connection, SpoolError> {
     };
     std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
     let conn = Connection::open(&path).map_err(|e| fail(e.to_string()))?;
+    // A spool held by another process should fail fast, not wait.
+    conn.busy_timeout(Duration::from_millis(200))
+        .map_err(|e| fail(e.to_string()))?;
     conn.execute_batch(
         "PRAGMA locking_mode = EXCLUSIVE;
          PRAGMA journal_mode = WAL;
