@@ -133,16 +133,7 @@ impl Authority {
         let (raw, rec) = self.admin_key(&org_id, self.env(), expires_at, now);
         let mut body = self.admin_event(None, &org_id, "recover_admin", now);
         body.subject = Some(rec.id.to_string());
-        let (store, r) = (&self.inner.store, &rec);
-        self.with_admin_event(body, move |ev| async move {
-            store.insert_key(r, &ev).await.map(|()| ((), true))
-        })
-        .await?;
-        self.inner.validator.forget_negative(&rec.hash);
-        Ok(MintedKey {
-            key: raw,
-            view: KeyView::from_record(&rec, now),
-        })
+        self.insert_minted(raw, rec, body, now).await
     }
 
     fn admin_expiry(

@@ -1,9 +1,10 @@
 //! Mint, revoke, rotate, bulk revoke, list and get.
 
 use super::Authority;
+use crate::audit::NewEvent;
 use crate::error::AuthorityError;
 use crate::ids::KeyId;
-use crate::keys::{self, Generated};
+use crate::keys::{self, Generated, RawKey};
 use crate::policy::rules::{self, keys_admin, keys_read, keys_write, require};
 use crate::policy::{
     BulkRevokeRequest, BulkRevokeResult, KeyContext, KeyListFilter, KeyView, MintRequest,
@@ -64,12 +65,24 @@ impl Authority {
             rec.scopes.to_storage(),
             expiry_text(rec.expires_at)
         ));
-        let store = &self.inner.store;
-        let r = &rec;
-        self.with_admin_event(body, move |ev| async move {
+        self.insert_minted(raw, rec, body, now).await
+    }
+
+    /// Stores a new key with its admin event (one transaction) and hands
+    /// back the one response that carries the raw key.
+    pub(super) async fn insert_minted(
+        &self,
+        raw: RawKey,
+        rec: KeyRecord,
+        event: NewEvent,
+        now: Timestamp,
+    ) -> Result<MintedKey, AuthorityError> {
+        let (store, r) = (&self.inner.store, &rec);
+        self.with_admin_event(event, move |ev| async move {
             store.insert_key(r, &ev).await.map(|()| ((), true))
         })
         .await?;
+        // A lookup of this key may have been cached as unknown a moment ago.
         self.inner.validator.forget_negative(&rec.hash);
         Ok(MintedKey {
             key: raw,
