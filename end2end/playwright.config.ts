@@ -10,7 +10,7 @@ const binary = process.env.ACEKEYS_BIN;
 
 export default defineConfig({
   testDir: "./tests",
-  timeout: 30_000,
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,
@@ -36,7 +36,9 @@ export default defineConfig({
   },
   webServer: binary
     ? {
-        command: binary,
+        // Bootstraps the test orgs (keys written to the data dir) before
+        // the server starts: Playwright starts webServer before globalSetup.
+        command: `sh ${__dirname}/tests/support/serve.sh`,
         url: `${baseURL}/healthz`,
         timeout: 60_000,
         reuseExistingServer: false,
@@ -49,6 +51,7 @@ export default defineConfig({
           LEPTOS_SITE_PKG_DIR: "pkg",
           LEPTOS_ENV: "PROD",
           ACEKEYS_DATA_DIR: process.env.ACEKEYS_DATA_DIR ?? "",
+          ACEKEYS_BIN: binary,
         },
       }
     : undefined,

@@ -25,6 +25,11 @@ pub fn HomePage() -> impl IntoView {
             <p class="mt-2 text-slate-600">
                 "Scoped, auditable, revocable API keys for AI agents."
             </p>
+            <p class="mt-4">
+                <a id="go-sign-in" class="inline-flex rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700" href="/sign-in">
+                    "Sign in to the dashboard"
+                </a>
+            </p>
             <section class="mt-8 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
                 <h2 class="text-lg font-semibold">"Server status"</h2>
                 <p class="mt-1 text-sm text-slate-600">

@@ -3,16 +3,26 @@
 //! `hydrate`).
 //!
 //! Pages live in their own modules; `#[server]` functions stay thin — each
-//! one calls a single authority method and maps its error.
+//! one calls a single authority method and maps its error. Every rule (who
+//! may mint what, expiry limits, tenant isolation) is the authority's.
 
+#![recursion_limit = "512"]
+
+pub mod audit;
+pub mod error;
 pub mod home;
+pub mod incident;
+pub mod keys;
+pub mod model;
 pub mod server_info;
+pub mod session;
+pub mod ui;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    path, StaticSegment,
 };
 
 /// The HTML document around the app, rendered once per request on the server.
@@ -39,6 +49,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser: this flips once hydration is done,
+    // and every page exposes it as `data-hydrated` for tests and timing.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    provide_context(ui::Hydrated(hydrated));
 
     view! {
         <Stylesheet id="leptos" href="/pkg/acekeys.css"/>
@@ -46,6 +61,11 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=StaticSegment("") view=home::HomePage/>
+                <Route path=path!("/sign-in") view=session::SignInPage/>
+                <Route path=path!("/keys") view=keys::KeysPage/>
+                <Route path=path!("/keys/new") view=keys::NewKeyPage/>
+                <Route path=path!("/incident") view=incident::IncidentPage/>
+                <Route path=path!("/audit") view=audit::AuditPage/>
             </Routes>
         </Router>
     }

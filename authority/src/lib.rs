@@ -13,6 +13,7 @@
 //! - [`store`]: the storage trait, the SQLite backend, the conformance suite.
 //! - [`validator`]: cached validation outcomes and the revocation stream.
 //! - [`audit`]: events, hash chains, group commit, queries, retention.
+//! - [`sessions`]: dashboard session tokens (hashed) and their timeouts.
 //! - [`Authority`]: the facade the server calls, one method per handler.
 //! - `guard` (feature `guard`): the tool-server guard, a tower layer that
 //!   authenticates, scope-checks and audits every tool call.
@@ -30,13 +31,16 @@ pub mod ids;
 pub mod keys;
 pub mod policy;
 pub mod scopes;
+pub mod sessions;
 mod stats;
 pub mod store;
 pub mod time;
 pub mod validator;
 
 pub use error::AuthorityError;
-pub use facade::{Authority, AuthorityConfig, BootstrapRequest, Introspection, ToolCall};
+pub use facade::{
+    Authority, AuthorityConfig, BootstrapRequest, Introspection, MintLimits, ToolCall,
+};
 pub use ids::{EventId, KeyId, OrgId};
 pub use keys::{Env, Pepper, RawKey};
 pub use policy::{

@@ -52,6 +52,17 @@ pub struct Config {
     /// env are refused with a clear error.
     #[arg(long, env = "ACEKEYS_ENV", default_value = "live", global = true)]
     pub env: String,
+
+    /// Mark the dashboard's session cookie `Secure`: set this when the
+    /// dashboard is served over TLS (directly or behind a TLS proxy). Not
+    /// inferred from `X-Forwarded-Proto`, which any client can send.
+    #[arg(
+        long,
+        env = "ACEKEYS_SECURE_COOKIES",
+        default_value_t = false,
+        global = true
+    )]
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Subcommand)]

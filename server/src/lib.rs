@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod dashboard;
 pub mod metrics;
 pub mod routes;
 pub mod security;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use app::server_info::ServerFacts;
 use app::{shell, App};
 use authority::Authority;
+use axum::http::{header, HeaderValue};
 use axum::{routing::get, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -14,18 +15,48 @@ use tower_http::trace::TraceLayer;
 
 use crate::api::{self, auth::AuthGate, ApiState};
 use crate::cli::{CliError, Config};
+use crate::dashboard;
 
 /// Builds the whole router.
-pub fn router(authority: Authority, leptos_options: LeptosOptions, facts: ServerFacts) -> Router {
+pub fn router(
+    authority: Authority,
+    leptos_options: LeptosOptions,
+    facts: ServerFacts,
+    secure_cookies: bool,
+) -> Router {
     let routes = generate_route_list(App);
-    let context = move || provide_context(facts.clone());
+    let sessions = dashboard::SessionLayerState::new(authority.clone(), secure_cookies);
+    let context = {
+        let state = sessions.dashboard.clone();
+        move || {
+            provide_context(facts.clone());
+            provide_context(state.clone());
+            // leptos_axum has put a fresh nonce in context for this request
+            // (its hydration scripts carry it); the policy names the same one.
+            if let (Some(nonce), Some(response)) = (
+                leptos::nonce::use_nonce(),
+                use_context::<leptos_axum::ResponseOptions>(),
+            ) {
+                if let Ok(value) = HeaderValue::from_str(&dashboard::csp::policy(&nonce)) {
+                    response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+                }
+            }
+        }
+    };
     let dashboard = Router::new()
-        .leptos_routes_with_context(&leptos_options, routes, context, {
+        .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(leptos_options);
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
+        .with_state(leptos_options)
+        .merge(dashboard::routes(sessions.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            sessions,
+            dashboard::session::layer,
+        ));
     let for_metrics = authority.clone();
     let api = api::router(ApiState {
         authority,
@@ -87,7 +118,19 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     // Tests start the server on port 0 and read the real address from here.
     println!("acekeys listening on http://{local}");
 
-    let app = router(authority.clone(), leptos_options, facts);
+    let app = router(
+        authority.clone(),
+        leptos_options,
+        facts,
+        config.secure_cookies,
+    );
+    // Without TCP_NODELAY, a streamed page's last chunk waits for the
+    // client's delayed ACK on keep-alive connections: ~40 ms per page.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     let result = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -19,6 +19,7 @@ mod audit_ops;
 mod bootstrap;
 mod key_ops;
 mod revocation_ops;
+mod session_ops;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use tokio::sync::{broadcast, watch};
 
 pub use audit_ops::{Introspection, ToolCall};
 pub use bootstrap::BootstrapRequest;
+pub use session_ops::MintLimits;
 
 use crate::audit::chain::ChainState;
 use crate::audit::{AuditEvent, Decision, EventKind, NewEvent, Recorder, RecorderConfig};

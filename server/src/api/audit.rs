@@ -265,7 +265,20 @@ pub async fn export(
     Authed { principal, .. }: Authed<AuditRead>,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Response, ApiError> {
-    let format = match params.format.as_deref() {
+    let filter = params.filter()?;
+    export_stream(state.authority, principal, filter, params.format.as_deref()).await
+}
+
+/// Streams the events matching `filter` as CSV (`format` absent or `csv`)
+/// or NDJSON, page by page. Shared by the REST export and the dashboard's
+/// session-authenticated download (`/dashboard/export`).
+pub async fn export_stream(
+    authority: authority::Authority,
+    principal: std::sync::Arc<authority::KeyContext>,
+    filter: AuditFilter,
+    format: Option<&str>,
+) -> Result<Response, ApiError> {
+    let format = match format {
         None | Some("csv") => ExportFormat::Csv,
         Some("ndjson") => ExportFormat::Ndjson,
         Some(other) => {
@@ -274,10 +287,8 @@ pub async fn export(
             )))
         }
     };
-    let filter = params.filter()?;
     // Fail before the 200 is sent if the caller may not read or the store is down.
-    let first = state
-        .authority
+    let first = authority
         .audit_query(
             &principal,
             AuditQuery {
@@ -289,7 +300,7 @@ pub async fn export(
         .await?;
 
     struct Pages {
-        state: ApiState,
+        authority: authority::Authority,
         principal: std::sync::Arc<authority::KeyContext>,
         filter: AuditFilter,
         next: Option<authority::audit::AuditPage>,
@@ -297,7 +308,7 @@ pub async fn export(
         format: ExportFormat,
     }
     let pages = Pages {
-        state,
+        authority,
         principal,
         filter,
         next: Some(first),
@@ -328,12 +339,7 @@ pub async fn export(
                 cursor: Some(cursor),
                 limit: Some(EXPORT_PAGE),
             };
-            match pages
-                .state
-                .authority
-                .audit_query(&pages.principal, query)
-                .await
-            {
+            match pages.authority.audit_query(&pages.principal, query).await {
                 Ok(next) => pages.next = Some(next),
                 Err(error) => {
                     // Headers are gone; cutting the stream short is the only

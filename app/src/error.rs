@@ -1,0 +1,62 @@
+//! The one error type every dashboard server function returns.
+//!
+//! Messages are written for the person at the keyboard: each says what
+//! happened and what to do next. The authority's public messages (never its
+//! internal causes) are passed through.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum DashError {
+    /// No session, or it ended (idle, too old, key revoked or expired).
+    #[error("You are signed out. Sign in again with an admin key.")]
+    SignedOut,
+    /// The sign-in key was refused; the message says why.
+    #[error("{0}")]
+    SignInRefused(String),
+    /// The signed-in key may not do this.
+    #[error("Not allowed: {0}")]
+    Forbidden(String),
+    #[error("Not found: it may have been deleted, or it belongs to another org.")]
+    NotFound,
+    /// A field is wrong; the message names it.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("Could not do that: {0}")]
+    Conflict(String),
+    #[error("The key authority is temporarily unavailable. Try again in a moment.")]
+    Unavailable,
+    #[error(
+        "Something went wrong on the server. Try again; if it persists, check the server log."
+    )]
+    Internal,
+    /// The request did not reach the function or its answer did not come back.
+    #[error("The server could not be reached ({0}). Check your connection and try again.")]
+    Transport(String),
+}
+
+impl FromServerFnError for DashError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        DashError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<authority::AuthorityError> for DashError {
+    fn from(e: authority::AuthorityError) -> Self {
+        use authority::AuthorityError as E;
+        match e {
+            E::Unauthenticated { .. } => DashError::SignedOut,
+            E::Forbidden { message, .. } => DashError::Forbidden(message),
+            E::NotFound => DashError::NotFound,
+            E::Conflict(message) => DashError::Conflict(message),
+            e @ (E::InvalidField { .. } | E::InvalidScope(_)) => DashError::Invalid(e.to_string()),
+            E::Unavailable { .. } => DashError::Unavailable,
+            E::Internal { .. } => DashError::Internal,
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! What server functions send to the browser. Plain data, no secrets except
+//! [`MintedKey::key`], which only mint and rotate return (in their POST
+//! response, never in a page's serialized resources).
+
+use serde::{Deserialize, Serialize};
+
+/// The signed-in principal, for the header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub key_id: String,
+    pub key_name: String,
+    pub org: String,
+}
+
+/// A row of the keys table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRow {
+    pub id: String,
+    pub name: String,
+    pub env: String,
+    pub agent: Option<String>,
+    pub scopes: Vec<String>,
+    /// Display hint (`ace_live_…abcd`); not a secret.
+    pub hint: String,
+    /// `active`, `expired` or `revoked`.
+    pub status: String,
+    pub created_at: String,
+    pub created_by: Option<String>,
+    pub expires_at: Option<String>,
+    /// True when an active key expires within 7 days.
+    pub expiring_soon: bool,
+    pub revoked_at: Option<String>,
+    pub revoke_reason: Option<String>,
+    /// Set while a rotation grace period runs.
+    pub revokes_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub rotated_to: Option<String>,
+}
+
+/// The one-time answer of mint and rotate.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MintedKey {
+    pub key: String,
+    pub row: KeyRow,
+}
+
+impl std::fmt::Debug for MintedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MintedKey")
+            .field("key", &"<redacted>")
+            .field("row", &self.row)
+            .finish()
+    }
+}
+
+/// Rotation's answer: the successor (with its raw key) and the old key's new state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotated {
+    pub successor: MintedKey,
+    pub previous: KeyRow,
+}
+
+/// One action of a service in the scope picker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickerAction {
+    pub action: String,
+    pub scope: String,
+    pub description: String,
+    /// Whether the signed-in key may grant it (the authority's rule).
+    pub grantable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickerService {
+    pub service: String,
+    pub description: String,
+    pub actions: Vec<PickerAction>,
+}
+
+/// Everything the new-key form needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MintOptions {
+    pub services: Vec<PickerService>,
+    pub never_allowed: bool,
+    /// RFC 3339; keys may not expire later than this.
+    pub latest_expiry: Option<String>,
+    /// Set when the signed-in key is agent-bound: new keys must use it.
+    pub forced_agent: Option<String>,
+}
+
+/// One audit event, flattened for tables and the detail panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: String,
+    pub ts: String,
+    pub kind: String,
+    pub key_id: Option<String>,
+    pub agent: Option<String>,
+    pub action: String,
+    pub required_scope: Option<String>,
+    pub decision: String,
+    pub reason: Option<String>,
+    pub subject: Option<String>,
+    pub server: Option<String>,
+    pub request_id: Option<String>,
+    pub client_ip: Option<String>,
+    pub latency_us: Option<u64>,
+    pub chain: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPageData {
+    pub events: Vec<AuditRow>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    pub start_ms: i64,
+    pub allowed: u64,
+    pub denied: u64,
+}
+
+/// The audit explorer's filters, exactly as they sit in the URL query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilters {
+    pub key_id: Option<String>,
+    pub agent: Option<String>,
+    pub tool: Option<String>,
+    /// `allowed` or `denied`.
+    pub decision: Option<String>,
+    /// RFC 3339 or epoch ms.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// A preset range ending now: `1h`, `24h`, `7d`, `30d` (ignored when `since` is set).
+    pub range: Option<String>,
+}
+
+impl AuditFilters {
+    /// `key=value` pairs of the present filters, for links and exports.
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("key_id", &self.key_id),
+            ("agent", &self.agent),
+            ("tool", &self.tool),
+            ("decision", &self.decision),
+            ("since", &self.since),
+            ("until", &self.until),
+            ("range", &self.range),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (k, v)))
+        .collect()
+    }
+
+    /// The URL query string (without `?`), percent-encoded.
+    pub fn query_string(&self) -> String {
+        self.pairs()
+            .into_iter()
+            .map(|(k, v)| format!("{k}={}", crate::ui::fmt::encode_component(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}

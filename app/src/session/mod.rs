@@ -1,0 +1,79 @@
+//! Signing in and out, and who is signed in.
+//!
+//! The session itself (token, table, timeouts) is `authority::sessions`; the
+//! server's dashboard middleware resolves the cookie on every request and
+//! puts [`server::SignedIn`] into the request. Server functions here only
+//! call `Authority::sign_in` / `sign_out` and set or clear the cookie.
+
+#[cfg(feature = "ssr")]
+pub mod cookie;
+mod page;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+pub use page::SignInPage;
+
+use leptos::prelude::*;
+
+use crate::error::DashError;
+use crate::model::Me;
+
+/// Signs in with an admin key; sets the session cookie and redirects to the keys page.
+#[server]
+pub async fn sign_in(key: String) -> Result<(), DashError> {
+    use authority::AuthorityError;
+    let dash = server::dashboard()?;
+    let ip = server::client_ip();
+    let ctx =
+        dash.authority.sign_in(key.trim(), ip).await.map_err(|e| {
+            match e {
+            AuthorityError::Unauthenticated { message, .. } => DashError::SignInRefused(format!(
+                "That key cannot sign in: {message}. Paste a valid admin key (ace_live_…)."
+            )),
+            AuthorityError::Forbidden { .. } => DashError::SignInRefused(
+                "That key is valid but is not an admin key: signing in needs the scope `admin:org`."
+                    .to_owned(),
+            ),
+            other => other.into(),
+        }
+        })?;
+    if let Some(old) = server::signed_in() {
+        dash.sessions.end(&old.token);
+    }
+    let token = dash
+        .sessions
+        .create(ctx.key_id, ctx.org, dash.authority.now());
+    server::set_cookie(&cookie::session_cookie(
+        &token,
+        dash.secure_cookies,
+        dash.sessions.timeouts().absolute_secs,
+    ));
+    leptos_axum::redirect("/keys");
+    Ok(())
+}
+
+/// Ends the session (audited) and clears the cookie.
+#[server]
+pub async fn sign_out() -> Result<(), DashError> {
+    let dash = server::dashboard()?;
+    if let Some(signed_in) = server::signed_in() {
+        dash.sessions.end(&signed_in.token);
+        dash.authority
+            .sign_out(&signed_in.principal, server::client_ip())
+            .await?;
+    }
+    server::set_cookie(&cookie::clear_cookie(dash.secure_cookies));
+    leptos_axum::redirect("/sign-in");
+    Ok(())
+}
+
+/// Who is signed in, for the header.
+#[server]
+pub async fn whoami() -> Result<Me, DashError> {
+    let p = server::principal()?;
+    Ok(Me {
+        key_id: p.key_id.to_string(),
+        key_name: p.name.clone(),
+        org: p.org.to_string(),
+    })
+}

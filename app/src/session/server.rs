@@ -1,0 +1,65 @@
+//! Server-side helpers for server functions: the dashboard's shared state
+//! (from Leptos context) and the request's session (from the request
+//! extensions the server's middleware filled).
+
+use std::sync::Arc;
+
+use authority::sessions::{SessionTable, SessionToken};
+use authority::{Authority, KeyContext};
+use http::request::Parts;
+use http::{header::SET_COOKIE, HeaderValue};
+use leptos::prelude::*;
+
+use crate::error::DashError;
+
+/// Provided as Leptos context by the server for every page and server function.
+#[derive(Clone)]
+pub struct DashboardState {
+    pub authority: Authority,
+    pub sessions: Arc<SessionTable>,
+    /// Mark the cookie `Secure` (the dashboard is served over TLS).
+    pub secure_cookies: bool,
+}
+
+/// A request extension: the request's live session.
+#[derive(Clone)]
+pub struct SignedIn {
+    pub principal: Arc<KeyContext>,
+    pub token: SessionToken,
+}
+
+/// A request extension: the peer address, for audit events.
+#[derive(Clone, Debug)]
+pub struct ClientIp(pub String);
+
+pub fn dashboard() -> Result<DashboardState, DashError> {
+    use_context::<DashboardState>().ok_or(DashError::Internal)
+}
+
+pub fn signed_in() -> Option<SignedIn> {
+    use_context::<Parts>()?
+        .extensions
+        .get::<SignedIn>()
+        .cloned()
+}
+
+/// The signed-in principal, or [`DashError::SignedOut`].
+pub fn principal() -> Result<Arc<KeyContext>, DashError> {
+    signed_in().map(|s| s.principal).ok_or(DashError::SignedOut)
+}
+
+pub fn client_ip() -> Option<String> {
+    use_context::<Parts>()?
+        .extensions
+        .get::<ClientIp>()
+        .map(|ip| ip.0.clone())
+}
+
+pub fn set_cookie(value: &str) {
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        HeaderValue::from_str(value),
+    ) {
+        response.append_header(SET_COOKIE, value);
+    }
+}

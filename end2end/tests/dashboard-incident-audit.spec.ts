@@ -1,0 +1,97 @@
+// The incident switch and the audit explorer.
+import { test, expect } from "@playwright/test";
+import { adminKey, hydrated, listStatus, mintViaApi, signIn, unique } from "./support/helpers";
+
+test("incident: revoke every key of one agent, see the count and the denials that follow", async ({ page, request }) => {
+  const agent = unique("rogue").toLowerCase();
+  const a = await mintViaApi(request, { name: `${agent}-1`, scopes: ["svc:keys:read", `agent:${agent}`] });
+  const b = await mintViaApi(request, { name: `${agent}-2`, scopes: ["svc:keys:read", `agent:${agent}`] });
+  const bystander = await mintViaApi(request, { name: unique("bystander"), scopes: ["svc:keys:read"] });
+
+  await signIn(page);
+  await page.goto("/incident");
+  await hydrated(page);
+  await page.getByLabel("Revoke", { exact: true }).selectOption(agent);
+  await page.getByLabel("Reason (recorded in the audit trail)").fill("prompt injection");
+  await page.getByRole("button", { name: "Revoke keys…" }).click();
+  const confirm = page.locator("dialog#incident-dialog");
+  await expect(confirm).toBeVisible();
+  await expect(confirm.getByRole("button", { name: "Revoke now" })).toBeDisabled();
+  await page.locator("#incident-confirm").fill(agent);
+  await confirm.getByRole("button", { name: "Revoke now" }).click();
+  await expect(page.locator("#incident-result")).toContainText("Revoked 2 keys.");
+
+  expect(await listStatus(request, a.key)).toBe(401);
+  expect(await listStatus(request, b.key)).toBe(401);
+  expect(await listStatus(request, bystander.key)).toBe(200);
+
+  // A tool server reports the denied calls that follow; the feed shows them.
+  const tool = unique("wiki.delete_page");
+  const ingest = await request.post("/api/v1/audit/events", {
+    headers: { Authorization: `Bearer ${adminKey("acme")}` },
+    data: { events: [{ tool, decision: "denied", reason: "revoked_key", key_id: a.id, agent }] },
+  });
+  expect(ingest.status()).toBe(201);
+  await expect(page.locator("#denial-feed")).toContainText(tool, { timeout: 10_000 });
+});
+
+test("audit explorer: filters in the URL, shared view, detail panel, export", async ({ page, browser, request }) => {
+  const tool = unique("kb.search");
+  const events = [
+    { tool, decision: "allowed", agent: "explorer-bot" },
+    { tool, decision: "denied", reason: "insufficient_scope", agent: "explorer-bot" },
+    { tool, decision: "denied", reason: "insufficient_scope", agent: "explorer-bot" },
+    { tool: unique("other.tool"), decision: "denied" },
+  ];
+  const ingest = await request.post("/api/v1/audit/events", {
+    headers: { Authorization: `Bearer ${adminKey("acme")}` },
+    data: { events },
+  });
+  expect(ingest.status()).toBe(201);
+
+  await signIn(page);
+  await page.goto("/audit");
+  await hydrated(page);
+  await expect(page.locator("#timeline")).toBeVisible();
+  await page.getByLabel("Tool or action").fill(tool);
+  await page.getByLabel("Decision").selectOption("denied");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await expect(page).toHaveURL(new RegExp(`tool=${tool.replace(".", "\\.")}`));
+  await expect(page).toHaveURL(/decision=denied/);
+  const rows = page.locator("#audit-table tbody tr");
+  await expect(rows).toHaveCount(2);
+  for (const action of await page.locator("#audit-table .event-action").allTextContents()) expect(action).toBe(tool);
+
+  // The shared URL reproduces the view in a fresh, signed-in context.
+  const shared = page.url();
+  const other = await browser.newContext();
+  const second = await other.newPage();
+  await signIn(second);
+  await second.goto(shared);
+  await expect(second.locator("#audit-table tbody tr")).toHaveCount(2);
+  await expect(second.getByLabel("Tool or action")).toHaveValue(tool);
+  await other.close();
+
+  // Detail panel.
+  await rows.first().getByRole("link").click();
+  await expect(page.locator("#event-detail")).toContainText("insufficient_scope");
+  await expect(page).toHaveURL(/event=evt_/);
+
+  // Export of the current filter.
+  const download = page.waitForEvent("download");
+  await page.locator("#export-csv").click();
+  const file = await download;
+  const path = await file.path();
+  const csv = require("node:fs").readFileSync(path, "utf8") as string;
+  const lines = csv.trim().split("\n");
+  expect(lines[0]).toContain("id,ts,org");
+  expect(lines.length).toBe(3);
+  expect(csv).toContain(tool);
+  expect(csv).not.toContain("allowed,");
+  const nd = await page.request.get(`/dashboard/export?format=ndjson&tool=${encodeURIComponent(tool)}`);
+  expect(nd.status()).toBe(200);
+  expect((await nd.text()).trim().split("\n")).toHaveLength(3);
+  // Without the session cookie, the export refuses.
+  const anonymous = await request.get(`/dashboard/export?tool=${encodeURIComponent(tool)}`, { headers: { Cookie: "" } });
+  expect(anonymous.status()).toBe(401);
+});

@@ -1,0 +1,51 @@
+// Screenshots of every page at desktop and phone widths, and the time to
+// interactive of the keys page (navigation start → hydrated).
+import { test, expect } from "@playwright/test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { hydrated, mintViaApi, screenshots, signIn, unique } from "./support/helpers";
+
+const pages = [
+  ["keys", "/keys"],
+  ["new-key", "/keys/new"],
+  ["incident", "/incident"],
+  ["audit", "/audit"],
+] as const;
+
+for (const width of [1280, 390]) {
+  test(`every page at ${width} px`, async ({ page, request }) => {
+    await mintViaApi(request, { name: unique("screenshot"), scopes: ["svc:wiki:read"], expires_days: 3 });
+    // Any CSP violation (a script without the nonce) or hydration error shows here.
+    const problems: string[] = [];
+    page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
+    page.on("pageerror", (e) => problems.push(e.message));
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto("/sign-in");
+    await hydrated(page);
+    await page.screenshot({ path: join(screenshots, `sign-in-${width}.png`), fullPage: true });
+    await signIn(page);
+    for (const [name, path] of pages) {
+      await page.goto(path);
+      await hydrated(page);
+      // Nothing is wider than the viewport.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (name !== "keys" && name !== "audit") expect(overflow).toBeLessThanOrEqual(1);
+      await page.screenshot({ path: join(screenshots, `${name}-${width}.png`), fullPage: true });
+    }
+    expect(problems).toEqual([]);
+  });
+}
+
+test("time to interactive of the keys page", async ({ page }) => {
+  await signIn(page);
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await page.goto("/keys");
+    await page.locator("main[data-hydrated=true]").waitFor();
+    samples.push(await page.evaluate(() => performance.now()));
+  }
+  samples.sort((a, b) => a - b);
+  const result = { samples_ms: samples.map(Math.round), median_ms: Math.round(samples[2]) };
+  writeFileSync(join(__dirname, "..", "test-results", "tti.json"), JSON.stringify(result));
+  console.log(`keys page time to interactive: ${JSON.stringify(result)}`);
+});

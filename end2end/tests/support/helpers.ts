@@ -1,0 +1,59 @@
+// Shared helpers for the dashboard specs: admin keys of the bootstrapped
+// orgs, signing in, minting through the REST API, waiting for hydration.
+import { expect, type Page, type APIRequestContext } from "@playwright/test";
+import { readFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+export const screenshots = join(__dirname, "..", "..", "screenshots");
+mkdirSync(screenshots, { recursive: true });
+
+export function adminKey(org: "acme" | "globex"): string {
+  const dir = process.env.ACEKEYS_DATA_DIR;
+  if (!dir) throw new Error("ACEKEYS_DATA_DIR is not set; run through scripts/test");
+  return readFileSync(join(dir, `${org}.key`), "utf8").trim();
+}
+
+export function unique(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+export async function hydrated(page: Page) {
+  await expect(page.locator("main[data-hydrated=true]")).toBeVisible();
+  await page.waitForLoadState("networkidle");
+}
+
+export async function signIn(page: Page, org: "acme" | "globex" = "acme") {
+  await page.goto("/sign-in");
+  await hydrated(page);
+  await page.getByLabel("Admin key").fill(adminKey(org));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/keys$/);
+  await hydrated(page);
+}
+
+export async function mintViaApi(
+  request: APIRequestContext,
+  body: { name: string; scopes: string[]; expires_days?: number },
+  org: "acme" | "globex" = "acme",
+): Promise<{ key: string; id: string }> {
+  const response = await request.post("/api/v1/keys/mint", {
+    headers: { Authorization: `Bearer ${adminKey(org)}` },
+    data: body,
+  });
+  expect(response.status(), await response.text()).toBe(201);
+  const json = await response.json();
+  return { key: json.key, id: json.id };
+}
+
+export async function listStatus(request: APIRequestContext, key: string): Promise<number> {
+  const response = await request.get("/api/v1/keys", { headers: { Authorization: `Bearer ${key}` } });
+  return response.status();
+}
+
+/** Fails the test on any JS dialog (alert/confirm/prompt): nothing may run one. */
+export function forbidDialogs(page: Page, seen: string[]) {
+  page.on("dialog", async (dialog) => {
+    seen.push(dialog.message());
+    await dialog.dismiss();
+  });
+}

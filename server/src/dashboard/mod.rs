@@ -1,0 +1,25 @@
+//! The dashboard's HTTP plumbing: sessions from the cookie, the CSRF origin
+//! check, the Content-Security-Policy with a per-request nonce, and the
+//! audit export download. The pages and server functions are `app`'s.
+//!
+//! Order of the middleware on every dashboard request (pages, server
+//! functions, the export): origin check for state-changing methods → session
+//! resolution (cookie → session table → the authority re-checks the key) →
+//! sign-in redirects for pages.
+
+pub mod csp;
+pub mod csrf;
+mod export;
+pub mod session;
+
+pub use session::SessionLayerState;
+
+use axum::routing::get;
+use axum::Router;
+
+/// The dashboard-only routes (merged beside the Leptos routes).
+pub fn routes(state: SessionLayerState) -> Router {
+    Router::new()
+        .route("/dashboard/export", get(export::export))
+        .with_state(state)
+}

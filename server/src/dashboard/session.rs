@@ -1,0 +1,158 @@
+//! Resolving the session cookie on every dashboard request.
+//!
+//! The principal behind a session is re-checked through the authority
+//! (`session_principal`, which loads the key record) and cached for a few
+//! seconds; a revocation event evicts the key's cache entry at once and, if
+//! the revocation is already in effect, ends its sessions.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::session::cookie;
+use app::session::server::{ClientIp, DashboardState, SignedIn};
+use authority::sessions::SessionTable;
+use authority::{Authority, KeyContext, KeyId};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// How long a re-checked principal is trusted without asking the store again.
+const PRINCIPAL_TTL: Duration = Duration::from_secs(5);
+
+/// Pages that need a session; anything else renders signed out.
+const PROTECTED: [&str; 3] = ["/keys", "/incident", "/audit"];
+
+#[derive(Clone)]
+pub struct SessionLayerState {
+    pub dashboard: DashboardState,
+    principals: moka::sync::Cache<KeyId, Arc<KeyContext>>,
+}
+
+impl SessionLayerState {
+    /// Also starts the task that follows revocations.
+    pub fn new(authority: Authority, secure_cookies: bool) -> Self {
+        let sessions = Arc::new(SessionTable::default());
+        let principals = moka::sync::Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(PRINCIPAL_TTL)
+            .build();
+        tokio::spawn(follow_revocations(
+            authority.clone(),
+            sessions.clone(),
+            principals.clone(),
+        ));
+        Self {
+            dashboard: DashboardState {
+                authority,
+                sessions,
+                secure_cookies,
+            },
+            principals,
+        }
+    }
+
+    async fn principal(
+        &self,
+        token: &authority::sessions::SessionToken,
+    ) -> Option<Arc<KeyContext>> {
+        let d = &self.dashboard;
+        let session = d.sessions.touch(token, d.authority.now()).ok()?;
+        if let Some(p) = self.principals.get(&session.key_id) {
+            return Some(p);
+        }
+        match d
+            .authority
+            .session_principal(&session.key_id, &session.org)
+            .await
+        {
+            Ok(p) => {
+                let p = Arc::new(p);
+                self.principals.insert(session.key_id, p.clone());
+                Some(p)
+            }
+            Err(authority::AuthorityError::Unauthenticated { .. }) => {
+                d.sessions.end_for_key(&session.key_id);
+                None
+            }
+            Err(error) => {
+                // Fail closed: no principal this time, the session stays.
+                tracing::warn!(%error, "could not re-check a session's key");
+                None
+            }
+        }
+    }
+}
+
+async fn follow_revocations(
+    authority: Authority,
+    sessions: Arc<SessionTable>,
+    principals: moka::sync::Cache<KeyId, Arc<KeyContext>>,
+) {
+    let mut events = authority.subscribe_revocations();
+    loop {
+        match events.recv().await {
+            Ok(ev) => {
+                principals.invalidate(&ev.key_id);
+                if ev.revoked_at <= authority.now() {
+                    sessions.end_for_key(&ev.key_id);
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => principals.invalidate_all(),
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+        }
+    }
+}
+
+/// The middleware: CSRF check, session resolution, sign-in redirects.
+pub async fn layer(
+    State(state): State<SessionLayerState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let secure = state.dashboard.secure_cookies;
+    if super::csrf::state_changing(req.method()) && !super::csrf::same_origin(req.headers(), secure)
+    {
+        return (
+            StatusCode::FORBIDDEN,
+            "cross-origin request refused: the dashboard accepts changes only from its own pages",
+        )
+            .into_response();
+    }
+    if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
+        let ip = ClientIp(addr.ip().to_string());
+        req.extensions_mut().insert(ip);
+    }
+    let had_cookie = cookie::present(req.headers());
+    let signed_in = match cookie::read(req.headers()) {
+        Some(token) => state
+            .principal(&token)
+            .await
+            .map(|principal| SignedIn { principal, token }),
+        None => None,
+    };
+    let path = req.uri().path().to_owned();
+    let is_page = req.method() == axum::http::Method::GET;
+    let protected = PROTECTED
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    let signed = signed_in.is_some();
+    if let Some(s) = signed_in {
+        req.extensions_mut().insert(s);
+    }
+    let mut response = if is_page && protected && !signed {
+        Redirect::to("/sign-in").into_response()
+    } else if is_page && path == "/sign-in" && signed {
+        Redirect::to("/keys").into_response()
+    } else {
+        next.run(req).await
+    };
+    // A dead session's cookie is cleared, so the browser stops sending it.
+    if had_cookie && !signed && !response.headers().contains_key(header::SET_COOKIE) {
+        if let Ok(v) = HeaderValue::from_str(&cookie::clear_cookie(secure)) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
