@@ -39,7 +39,8 @@ pub mod validator;
 
 pub use error::AuthorityError;
 pub use facade::{
-    Authority, AuthorityConfig, BootstrapRequest, Introspection, MintLimits, ToolCall,
+    Authority, AuthorityConfig, BootstrapRequest, Introspection, MintLimits, RegisteredScopes,
+    ScopeRegistration, ToolCall,
 };
 pub use ids::{EventId, KeyId, OrgId};
 pub use keys::{Env, Pepper, RawKey};

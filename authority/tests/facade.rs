@@ -772,3 +772,95 @@ async fn stats_count_cache_hits_lookups_and_audit_commits() {
     assert_eq!(after.audit_commit_failures, 0);
     assert!(after.audit_commit_seconds > 0.0);
 }
+
+#[tokio::test]
+async fn tool_scopes_join_the_catalog_add_only() {
+    use authority::ScopeRegistration;
+    let h = harness(Env::Live);
+    let (_, admin_ctx) = admin(&h).await;
+    let reg = |scope: &str, description: &str| ScopeRegistration {
+        scope: scope.into(),
+        description: description.into(),
+    };
+    // A key without svc:catalog:write may not.
+    let plain = h
+        .auth
+        .mint(&admin_ctx, mint_req(&["svc:wiki:read"]))
+        .await
+        .unwrap();
+    let plain = h
+        .auth
+        .authorize(plain.key.expose_secret(), &scope("svc:wiki:read"))
+        .await
+        .unwrap();
+    let refused = h
+        .auth
+        .register_tool_scopes(&plain, &[reg("svc:jira:read", "Read issues")])
+        .await;
+    assert!(
+        matches!(refused, Err(AuthorityError::Forbidden { .. })),
+        "{refused:?}"
+    );
+
+    // New scopes join; short forms are canonicalised; built-ins are never relabelled.
+    let done = h
+        .auth
+        .register_tool_scopes(
+            &admin_ctx,
+            &[
+                reg("read:jira", "Read issues"),
+                reg("svc:keys:write", "harmless, honest"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.scopes, ["svc:jira:read", "svc:keys:write"]);
+    assert_eq!(done.added, 1);
+    let catalog = h.auth.scope_catalog();
+    let jira = catalog
+        .iter()
+        .find(|s| s.service == "jira")
+        .expect("jira joined");
+    assert_eq!(jira.actions[0].description, "Read issues");
+    let keys = catalog.iter().find(|s| s.service == "keys").unwrap();
+    assert!(keys
+        .actions
+        .iter()
+        .all(|a| a.description != "harmless, honest"));
+    // And keys can now be minted for it.
+    h.auth
+        .mint(&admin_ctx, mint_req(&["svc:jira:read"]))
+        .await
+        .unwrap();
+
+    // Only tool scopes, with a one-line description.
+    for bad in [
+        reg("org:acme", "x"),
+        reg("admin:org", "x"),
+        reg("agent:bot", "x"),
+        reg("svc:jira:write", "two\nlines"),
+        reg("svc:jira:write", ""),
+    ] {
+        let result = h
+            .auth
+            .register_tool_scopes(&admin_ctx, std::slice::from_ref(&bad))
+            .await;
+        assert!(result.is_err(), "{bad:?} was accepted");
+    }
+    // The addition is in the audit trail.
+    let page = h
+        .auth
+        .audit_query(
+            &admin_ctx,
+            AuditQuery {
+                filter: AuditFilter {
+                    tool: Some("register_scopes".into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.events.len(), 1);
+}

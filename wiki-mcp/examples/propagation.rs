@@ -121,7 +121,14 @@ async fn main() {
     let acekeys = AcekeysProc::start(data.path(), "127.0.0.1:0");
     let api = Api::new(&acekeys.base, &admin);
     let (service_key, _) = api
-        .mint("wiki-mcp", &["svc:keys:introspect", "svc:audit:write"])
+        .mint(
+            "wiki-mcp",
+            &[
+                "svc:keys:introspect",
+                "svc:audit:write",
+                "svc:catalog:write",
+            ],
+        )
         .await;
 
     let wikis = spawn_wikis(servers, &acekeys.base, &service_key, data.path(), &[]);

@@ -30,7 +30,7 @@ struct Cli {
     /// Remote mode: the authority's base URL, e.g. http://127.0.0.1:3000.
     #[arg(long, env = "WIKI_MCP_AUTHORITY")]
     authority: Option<String>,
-    /// Remote mode: this server's key (svc:keys:introspect + svc:audit:write).
+    /// Remote mode: this server's key (svc:keys:introspect + svc:audit:write + svc:catalog:write).
     /// Prefer the environment variable: command lines are visible to other users.
     #[arg(long, env = "WIKI_MCP_SERVICE_KEY", hide_env_values = true)]
     service_key: Option<String>,

@@ -17,7 +17,7 @@ pub enum StartError {
     NoMode,
     #[error("--data-dir and --authority exclude each other: pick local or remote mode")]
     BothModes,
-    #[error("remote mode needs --service-key (or WIKI_MCP_SERVICE_KEY): a key with svc:keys:introspect and svc:audit:write")]
+    #[error("remote mode needs --service-key (or WIKI_MCP_SERVICE_KEY): a key with svc:keys:introspect, svc:audit:write and svc:catalog:write")]
     NoServiceKey,
     #[error("unknown env {0:?}: use `live` or `test`")]
     UnknownEnv(String),

@@ -24,7 +24,14 @@ async fn remote_guard_introspects_evicts_on_revocation_and_spools_through_an_out
     let mut acekeys = AcekeysProc::start(data.path(), "127.0.0.1:0");
     let api = Api::new(&acekeys.base, &admin);
     let (service_key, _) = api
-        .mint("wiki-mcp", &["svc:keys:introspect", "svc:audit:write"])
+        .mint(
+            "wiki-mcp",
+            &[
+                "svc:keys:introspect",
+                "svc:audit:write",
+                "svc:catalog:write",
+            ],
+        )
         .await;
     let (reader, _) = api.mint("reader", &["agent:reader", "svc:wiki:read"]).await;
     let (victim, victim_id) = api.mint("victim", &["svc:wiki:read"]).await;
@@ -144,4 +151,83 @@ async fn remote_guard_introspects_evicts_on_revocation_and_spools_through_an_out
         "the outage's refusals are in the trail"
     );
     assert_eq!(api.verify().await["ok"], true);
+}
+
+/// The scopes a remote guard declares join the authority's catalog, and
+/// join it again after the authority restarts (its catalog is in memory).
+#[tokio::test]
+async fn remote_guard_adds_its_tool_scopes_to_the_catalog_and_again_after_a_restart() {
+    use authority::guard::{Guard, RemoteConfig, ToolScopes};
+
+    let data = tempfile::tempdir().unwrap();
+    let admin = AcekeysProc::bootstrap(data.path(), "acme");
+    let mut acekeys = AcekeysProc::start(data.path(), "127.0.0.1:0");
+    let addr = acekeys.addr();
+    let api = Api::new(&acekeys.base, &admin);
+    let (service_key, _) = api
+        .mint(
+            "jira-mcp",
+            &[
+                "svc:keys:introspect",
+                "svc:audit:write",
+                "svc:catalog:write",
+            ],
+        )
+        .await;
+    let tools = ToolScopes::new()
+        .tool("create_issue", "write:jira", "Create and edit Jira issues")
+        .unwrap();
+    let config = RemoteConfig::new(&acekeys.base, &service_key, data.path().join("spool")).unwrap();
+    let guard = Guard::remote(config, tools, Some("jira-mcp".into()))
+        .await
+        .unwrap();
+
+    let http = reqwest::Client::new();
+    let catalog_has_jira = async |base: &str| {
+        let Ok(response) = http
+            .get(format!("{base}/api/v1/scopes"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+        else {
+            return false;
+        };
+        response.text().await.is_ok_and(|text| {
+            text.contains("svc:jira:write") && text.contains("Create and edit Jira issues")
+        })
+    };
+    assert!(
+        catalog_has_jira(&acekeys.base).await,
+        "not registered at start"
+    );
+    // Keys can now be minted for the tool.
+    api.mint("jira-agent", &["svc:jira:write"]).await;
+
+    acekeys.stop();
+    let restarted = AcekeysProc::start(data.path(), &addr);
+    // The new process starts from the built-in catalog; each registration
+    // that adds something is an audit event, so two events prove the guard
+    // registered again rather than the catalog surviving the restart.
+    let registrations = async || {
+        let Ok(response) = http
+            .get(format!(
+                "{}/api/v1/audit?tool=register_scopes",
+                restarted.base
+            ))
+            .bearer_auth(&admin)
+            .send()
+            .await
+        else {
+            return 0;
+        };
+        let page: serde_json::Value = response.json().await.unwrap_or_default();
+        page["events"].as_array().map_or(0, Vec::len)
+    };
+    wait_for(
+        "re-registration after the restart",
+        Duration::from_secs(15),
+        async || registrations().await == 2 && catalog_has_jira(&restarted.base).await,
+    )
+    .await;
+    drop(guard);
 }

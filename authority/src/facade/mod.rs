@@ -17,6 +17,7 @@
 
 mod audit_ops;
 mod bootstrap;
+mod catalog_ops;
 mod key_ops;
 mod revocation_ops;
 mod session_ops;
@@ -30,6 +31,7 @@ use tokio::sync::{broadcast, watch};
 
 pub use audit_ops::{Introspection, ToolCall};
 pub use bootstrap::BootstrapRequest;
+pub use catalog_ops::{RegisteredScopes, ScopeRegistration};
 pub use session_ops::MintLimits;
 
 use crate::audit::chain::ChainState;

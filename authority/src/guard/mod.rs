@@ -207,7 +207,14 @@ impl Guard {
         tools: ToolScopes,
         server_name: Option<String>,
     ) -> Result<Self, GuardError> {
-        let remote = remote::Remote::start(config).await?;
+        let registrations = tools
+            .iter()
+            .map(|(_, tool)| crate::facade::ScopeRegistration {
+                scope: tool.scope.to_string(),
+                description: tool.description.clone(),
+            })
+            .collect();
+        let remote = remote::Remote::start(config, Arc::new(registrations)).await?;
         Ok(Self::with_backend(
             Backend::Remote(remote),
             tools,

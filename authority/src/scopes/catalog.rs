@@ -87,6 +87,14 @@ impl ScopeCatalog {
             "Submit audit events (remote tool servers)",
         )
         .expect("valid");
+        c.register_service("catalog", "The scope catalog")
+            .expect("valid");
+        c.register(
+            "catalog",
+            "write",
+            "Add the scopes a tool server's tools require (never changes existing ones)",
+        )
+        .expect("valid");
         rwa(&mut c, "mcp", "MCP tool servers", "MCP tools");
         rwa(&mut c, "wiki", "The wiki", "wiki pages");
         rwa(&mut c, "kb", "The knowledge base", "knowledge-base entries");
@@ -115,6 +123,29 @@ impl ScopeCatalog {
         let entry = self.services.entry(service.to_owned()).or_default();
         entry.1.insert(action.to_owned(), description.to_owned());
         Ok(())
+    }
+
+    /// Adds `svc:<service>:<action>` only if it is not known yet; returns
+    /// whether it was added. Tool servers of any org share the catalog, so
+    /// nothing they send may change a scope or description that exists.
+    pub fn register_if_new(
+        &mut self,
+        service: &str,
+        action: &str,
+        description: &str,
+    ) -> Result<bool, ScopeError> {
+        if !valid_segment(service) || !valid_segment(action) {
+            return Err(ScopeError::Syntax(format!("svc:{service}:{action}")));
+        }
+        let entry = self
+            .services
+            .entry(service.to_owned())
+            .or_insert_with(|| ("Registered by a tool server".to_owned(), BTreeMap::new()));
+        if entry.1.contains_key(action) {
+            return Ok(false);
+        }
+        entry.1.insert(action.to_owned(), description.to_owned());
+        Ok(true)
     }
 
     pub fn is_known(&self, scope: &Scope) -> bool {

@@ -56,7 +56,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/audit/verify", get(audit::verify))
         .route("/audit/events", post(audit::ingest))
         .route("/audit/events/{id}", get(audit::event))
-        .route("/scopes", get(scopes::catalog))
+        .route("/scopes", get(scopes::catalog).post(scopes::register))
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,

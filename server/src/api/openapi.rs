@@ -37,12 +37,14 @@ use utoipa::{Modify, OpenApi, ToSchema};
         super::audit::export,
         super::audit::ingest,
         super::scopes::catalog,
+        super::scopes::register,
     ),
     components(schemas(
         ErrorEnvelope, ErrorBody, MintBody, KeyView, MintedKey, KeyList, RevokeBody, RotateBody,
         RotatedKey, BulkRevokeBody, BulkRevokeResult, IntrospectBody, IntrospectAnswer,
         AuditEvent, AuditPage, TimelineBucket, Timeline, IngestBody, ToolCall, IngestAnswer,
-        ScopeCatalog, ServiceInfo, ActionInfo
+        ScopeCatalog, ServiceInfo, ActionInfo, RegisterScopesBody, ScopeRegistration,
+        RegisteredScopes
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -350,4 +352,24 @@ pub struct ServiceInfo {
 #[derive(Serialize, ToSchema)]
 pub struct ScopeCatalog {
     services: Vec<ServiceInfo>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ScopeRegistration {
+    /// `svc:<service>:<action>` or `<action>:<service>`.
+    scope: String,
+    /// One line, 1-200 characters.
+    description: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegisterScopesBody {
+    /// 1-200 scopes.
+    scopes: Vec<ScopeRegistration>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegisteredScopes {
+    scopes: Vec<String>,
+    added: u64,
 }

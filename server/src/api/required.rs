@@ -50,6 +50,10 @@ required_scope!(
     KeysIntrospect = "keys": "introspect"
 );
 required_scope!(
+    /// `svc:catalog:write`: tool servers adding their tools' scopes.
+    CatalogWrite = "catalog": "write"
+);
+required_scope!(
     /// `svc:audit:read`: query and export the audit trail.
     AuditRead = "audit": "read"
 );

@@ -69,6 +69,57 @@ async fn scope_catalog_lists_services_with_descriptions() {
 }
 
 #[tokio::test]
+async fn tool_servers_add_their_scopes_to_the_catalog() {
+    let app = spawn_app().await;
+    let (tool_server, _) = app.mint("jira-server", &["svc:catalog:write"]).await;
+    let body = serde_json::json!({ "scopes": [
+        { "scope": "read:jira", "description": "Read Jira issues" },
+        { "scope": "svc:jira:write", "description": "Create and edit Jira issues" },
+    ]});
+    let response = app.post(&tool_server, "/api/v1/scopes", body.clone()).await;
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(
+        answer["scopes"],
+        serde_json::json!(["svc:jira:read", "svc:jira:write"])
+    );
+    assert_eq!(answer["added"], 2);
+    // Idempotent, and keys can now be minted for the new scopes.
+    let again: Value = app
+        .post(&tool_server, "/api/v1/scopes", body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["added"], 0);
+    app.mint("jira-agent", &["svc:jira:read"]).await;
+    let catalog: Value = app
+        .get(&app.admin, "/api/v1/scopes")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(catalog.to_string().contains("Read Jira issues"));
+
+    let (plain, _) = app.mint("plain", &["svc:wiki:read"]).await;
+    let body = serde_json::json!({ "scopes": [{ "scope": "svc:x:read", "description": "x" }] });
+    assert_eq!(
+        error_code(app.post(&plain, "/api/v1/scopes", body).await, 403).await,
+        "insufficient_scope"
+    );
+    let bad = serde_json::json!({ "scopes": [{ "scope": "admin:org", "description": "x" }] });
+    assert_eq!(
+        error_code(app.post(&tool_server, "/api/v1/scopes", bad).await, 422).await,
+        "invalid_field"
+    );
+    let empty = serde_json::json!({ "scopes": [] });
+    assert_eq!(
+        error_code(app.post(&tool_server, "/api/v1/scopes", empty).await, 422).await,
+        "invalid_field"
+    );
+}
+
+#[tokio::test]
 async fn openapi_document_and_reference_page() {
     let app = spawn_app().await;
     let spec: Value = app

@@ -141,7 +141,11 @@ impl Seed {
                 &admin_ctx,
                 mint(
                     "wiki-mcp",
-                    &["svc:keys:introspect", "svc:audit:write"],
+                    &[
+                        "svc:keys:introspect",
+                        "svc:audit:write",
+                        "svc:catalog:write",
+                    ],
                     None,
                 ),
             )

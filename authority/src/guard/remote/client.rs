@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::facade::ToolCall;
+use crate::facade::{ScopeRegistration, ToolCall};
 use crate::ids::{KeyId, OrgId};
 use crate::keys::{Env, RawKey};
 use crate::policy::KeyContext;
@@ -84,6 +84,34 @@ impl AuthorityApi {
             return Ok(None);
         }
         context_of(answer).map(Some)
+    }
+
+    /// `POST /api/v1/scopes`: adds this server's tool scopes to the
+    /// authority's catalog (add-only there, so repeating it is harmless).
+    pub(crate) async fn register_scopes(
+        &self,
+        scopes: &[ScopeRegistration],
+    ) -> Result<(), ApiError> {
+        if scopes.is_empty() {
+            return Ok(());
+        }
+        let response = self
+            .http
+            .post(self.url("/api/v1/scopes"))
+            .header(reqwest::header::AUTHORIZATION, self.bearer())
+            .json(&serde_json::json!({ "scopes": scopes }))
+            .send()
+            .await
+            .map_err(transport)?;
+        check(response).await.map(drop)
+    }
+
+    /// Registers, and says in the log when it cannot (the guard still
+    /// works; keys just cannot be minted for scopes the authority lacks).
+    pub(crate) async fn register_scopes_or_warn(&self, scopes: &[ScopeRegistration]) {
+        if let Err(error) = self.register_scopes(scopes).await {
+            tracing::warn!(%error, "could not add this server's tool scopes to the authority's catalog (does the service key have svc:catalog:write?)");
+        }
     }
 
     /// `POST /api/v1/audit/events`; `Ok` once the authority says every

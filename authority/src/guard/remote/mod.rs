@@ -117,7 +117,13 @@ pub(crate) struct Remote {
 }
 
 impl Remote {
-    pub(crate) async fn start(config: RemoteConfig) -> Result<Self, GuardError> {
+    /// `scopes` are this server's tool scopes, registered with the
+    /// authority now and again on every revocation-stream (re)connect, so
+    /// an authority restart (which forgets them) is covered.
+    pub(crate) async fn start(
+        config: RemoteConfig,
+        scopes: Arc<Vec<crate::facade::ScopeRegistration>>,
+    ) -> Result<Self, GuardError> {
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .build()
@@ -137,6 +143,7 @@ impl Remote {
             config.cache_capacity,
         ));
         let spool = Arc::new(Spool::open(&config.spool_dir)?);
+        api.register_scopes_or_warn(&scopes).await;
         let mut tasks = Vec::new();
         {
             let (spool, api) = (spool.clone(), api.clone());
@@ -149,6 +156,7 @@ impl Remote {
                 api.clone(),
                 cache.clone(),
                 state.clone(),
+                scopes.clone(),
             )));
             state
         });

@@ -51,12 +51,17 @@ pub(crate) async fn listen(
     api: Arc<AuthorityApi>,
     cache: Arc<IntrospectionCache>,
     state: Arc<StreamState>,
+    scopes: Arc<Vec<crate::facade::ScopeRegistration>>,
 ) {
     let mut failures: u32 = 0;
     loop {
         let resume = state.last_event_id.lock().clone();
         match connect(&http, &api, resume.as_deref()).await {
             Ok(response) => {
+                if failures > 0 || resume.is_some() {
+                    // The authority may have restarted and forgotten them.
+                    api.register_scopes_or_warn(&scopes).await;
+                }
                 failures = 0;
                 let ended = consume(response, &cache, &state, resume.is_none()).await;
                 if state.connected.swap(false, Ordering::SeqCst) {
