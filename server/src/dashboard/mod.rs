@@ -9,6 +9,7 @@
 
 pub mod csp;
 pub mod csrf;
+pub mod errors;
 mod export;
 pub mod session;
 
