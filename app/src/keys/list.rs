@@ -179,12 +179,15 @@ fn key_row(
                 <span class=format!("key-status inline-flex rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {badge}")>{k.status.clone()}</span>
                 {k.revokes_at.clone().map(|t| view! { <div class="mt-1 text-xs text-amber-700">"stops " {short_time(&t)}</div> })}
             </td>
-            <td class="px-3 py-2 whitespace-nowrap">
-                {k.expires_at.as_deref().map_or_else(|| "never".to_owned(), short_time)}
-                {k.expiring_soon.then(|| view! { <span class="ml-1 inline-flex rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800">"expires soon"</span> })}
+            <td class="px-3 py-2">
+                <div class="whitespace-nowrap">{k.expires_at.as_deref().map_or_else(|| "never".to_owned(), short_time)}</div>
+                {k.expiring_soon.then(|| view! { <span class="mt-1 inline-flex rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800">"expires soon"</span> })}
             </td>
             <td class="px-3 py-2 whitespace-nowrap">{k.last_used_at.as_deref().map_or_else(|| "never".to_owned(), short_time)}</td>
-            <td class="px-3 py-2 font-mono text-xs">{k.created_by.clone().unwrap_or_else(|| "bootstrap".to_owned())}</td>
+            // Key ids are long; the full id stays in the tooltip.
+            <td class="max-w-[7rem] truncate px-3 py-2 font-mono text-xs" title=k.created_by.clone().unwrap_or_else(|| "bootstrap".to_owned())>
+                {k.created_by.clone().unwrap_or_else(|| "bootstrap".to_owned())}
+            </td>
             <td class="px-3 py-2 whitespace-nowrap text-right">
                 {active.then(|| view! {
                     <button type="button" class=format!("{} mr-2", class::BUTTON_SECONDARY) on:click=move |_| rotating.set(Some(for_rotate.clone()))>"Rotate"</button>

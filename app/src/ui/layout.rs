@@ -22,7 +22,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     let link = "rounded-md px-2 py-1 text-sm font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900 aria-[current=page]:bg-indigo-50 aria-[current=page]:text-indigo-700";
     view! {
         <header class="border-b border-slate-200 bg-white">
-            <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3 sm:px-6">
+            <div class="mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3 sm:px-6">
                 <a href="/keys" class="text-lg font-bold tracking-tight text-slate-900">"acekeys"</a>
                 <nav aria-label="Main" class="flex flex-wrap items-center gap-1">
                     <A href="/keys" attr:class=link exact=true>"Keys"</A>
@@ -45,7 +45,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             </div>
         </header>
         <main
-            class="mx-auto max-w-6xl px-4 py-6 sm:px-6"
+            class="mx-auto max-w-7xl px-4 py-6 sm:px-6"
             data-hydrated=move || is_hydrated.get().to_string()
         >
             {children()}
