@@ -864,3 +864,99 @@ async fn tool_scopes_join_the_catalog_add_only() {
         .unwrap();
     assert_eq!(page.events.len(), 1);
 }
+
+#[tokio::test]
+async fn revoking_is_limited_like_granting() {
+    let h = harness(Env::Live);
+    let (_, admin_ctx) = admin(&h).await;
+    let ctx_of = |raw: String| {
+        let auth = h.auth.clone();
+        async move {
+            auth.authorize(&raw, &scope("svc:keys:write"))
+                .await
+                .unwrap()
+        }
+    };
+    let writer = h
+        .auth
+        .mint(&admin_ctx, mint_req(&["svc:keys:write", "svc:wiki:read"]))
+        .await
+        .unwrap();
+    let writer = ctx_of(writer.key.expose_secret().to_owned()).await;
+    // A lesser key cannot kill the admin key or a key with scopes it lacks…
+    let err = h
+        .auth
+        .revoke(&writer, admin_ctx.key_id.as_str(), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthorityError::Forbidden { .. }), "{err:?}");
+    let billing = h
+        .auth
+        .mint(&admin_ctx, mint_req(&["svc:kb:write"]))
+        .await
+        .unwrap();
+    let err = h
+        .auth
+        .revoke(&writer, billing.view.id.as_str(), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthorityError::Forbidden { .. }), "{err:?}");
+    // …but can revoke one within its own scopes.
+    let wiki = h
+        .auth
+        .mint(&admin_ctx, mint_req(&["svc:wiki:read"]))
+        .await
+        .unwrap();
+    h.auth
+        .revoke(&writer, wiki.view.id.as_str(), None)
+        .await
+        .unwrap();
+
+    // An agent-bound key only touches its own agent's keys.
+    let bot = h
+        .auth
+        .mint(
+            &admin_ctx,
+            mint_req(&["svc:keys:admin", "svc:wiki:read", "agent:bot"]),
+        )
+        .await
+        .unwrap();
+    let bot = ctx_of(bot.key.expose_secret().to_owned()).await;
+    let other = h
+        .auth
+        .mint(&admin_ctx, mint_req(&["svc:wiki:read", "agent:other"]))
+        .await
+        .unwrap();
+    let err = h
+        .auth
+        .revoke(&bot, other.view.id.as_str(), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthorityError::Forbidden { .. }), "{err:?}");
+    for agent in [Some("other".to_owned()), None] {
+        let req = BulkRevokeRequest {
+            agent,
+            reason: None,
+            include_caller: false,
+        };
+        let err = h.auth.bulk_revoke(&bot, req).await.unwrap_err();
+        assert!(matches!(err, AuthorityError::Forbidden { .. }), "{err:?}");
+    }
+    // The whole-org switch is the org admin's.
+    let keys_admin = h
+        .auth
+        .mint(&admin_ctx, mint_req(&["svc:keys:admin"]))
+        .await
+        .unwrap();
+    let keys_admin = ctx_of(keys_admin.key.expose_secret().to_owned()).await;
+    let whole = BulkRevokeRequest {
+        agent: None,
+        reason: None,
+        include_caller: false,
+    };
+    assert!(matches!(
+        h.auth.bulk_revoke(&keys_admin, whole.clone()).await,
+        Err(AuthorityError::Forbidden { .. })
+    ));
+    assert!(h.auth.bulk_revoke(&admin_ctx, whole).await.unwrap().revoked >= 1);
+}

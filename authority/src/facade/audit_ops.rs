@@ -237,7 +237,8 @@ impl Authority {
         if since >= until {
             return Err(AuthorityError::invalid("since", "must be before `until`"));
         }
-        let range = until.as_millis() - since.as_millis();
+        // Any i64 parses as a timestamp: never let the range overflow.
+        let range = until.as_millis().saturating_sub(since.as_millis());
         let bucket_ms = match q.bucket_secs {
             Some(0) => return Err(AuthorityError::invalid("bucket_secs", "must be positive")),
             Some(s) => i64::try_from(s)

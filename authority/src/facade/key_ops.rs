@@ -99,6 +99,13 @@ impl Authority {
     ) -> Result<KeyView, AuthorityError> {
         require(p, &keys_write())?;
         let id = KeyId::parse(key_id).ok_or(AuthorityError::NotFound)?;
+        let target = self
+            .inner
+            .store
+            .get_key(&p.org, &id)
+            .await?
+            .ok_or(AuthorityError::NotFound)?;
+        rules::check_may_revoke(p, &target.scopes)?;
         let reason = rules::check_reason(reason)?;
         let now = self.now();
         let rev = Revocation {
@@ -208,6 +215,22 @@ impl Authority {
         req: BulkRevokeRequest,
     ) -> Result<BulkRevokeResult, AuthorityError> {
         require(p, &keys_admin())?;
+        // The incident switch for a whole org is the org admin's; an
+        // agent-bound key may only switch off its own agent.
+        match (&p.agent, &req.agent) {
+            (Some(own), Some(target)) if own != target => {
+                return Err(AuthorityError::forbidden(format!(
+                    "a key bound to `agent:{own}` can only revoke keys of that agent"
+                )))
+            }
+            (Some(own), None) => {
+                return Err(AuthorityError::forbidden(format!(
+                    "a key bound to `agent:{own}` cannot revoke every key of the org"
+                )))
+            }
+            (None, None) => require(p, &Scope::AdminOrg)?,
+            _ => {}
+        }
         if let Some(a) = &req.agent {
             if !matches!(Scope::parse(&format!("agent:{a}")), Ok(Scope::Agent(_))) {
                 return Err(AuthorityError::invalid(

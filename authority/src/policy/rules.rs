@@ -119,6 +119,31 @@ pub(crate) fn parse_scopes(
 
 /// No escalation: `wanted` ⊆ the principal's effective scopes, and an
 /// agent-bound principal keeps its binding.
+/// Revoking is as sensitive as granting: a key may only revoke keys whose
+/// scopes it holds itself (so `svc:keys:write` cannot kill an `admin:org`
+/// key), and an agent-bound key only keys bound to the same agent.
+pub(crate) fn check_may_revoke(p: &KeyContext, target: &ScopeSet) -> Result<(), AuthorityError> {
+    let missing = p.scopes.missing(p.org.as_str(), target);
+    if let Some(first) = missing.first() {
+        let all: Vec<String> = missing.iter().map(|s| format!("`{s}`")).collect();
+        return Err(AuthorityError::Forbidden {
+            message: format!(
+                "cannot revoke a key holding scopes the calling key does not hold: {}",
+                all.join(", ")
+            ),
+            missing: Some(first.to_string()),
+        });
+    }
+    if let Some(a) = &p.agent {
+        if target.agent() != Some(a.as_str()) {
+            return Err(AuthorityError::forbidden(format!(
+                "a key bound to `agent:{a}` can only revoke keys bound to the same agent"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn check_subset(p: &KeyContext, wanted: &ScopeSet) -> Result<(), AuthorityError> {
     let missing = p.scopes.missing(p.org.as_str(), wanted);
     if let Some(first) = missing.first() {

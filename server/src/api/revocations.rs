@@ -129,7 +129,10 @@ async fn feed(
         let event = tokio::select! {
             received = live.recv() => match received {
                 Ok(event) if event.org == principal.org => {
-                    let own_key = event.key_id == principal.key_id;
+                    // A rotation's grace period is announced ahead of time; the
+                    // stream ends only once its own key has actually stopped.
+                    let own_key = event.key_id == principal.key_id
+                        && event.revoked_at <= state.authority.now();
                     let data = RevocationData {
                         key_id: event.key_id.to_string(),
                         org: event.org.to_string(),
