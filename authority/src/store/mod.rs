@@ -17,6 +17,8 @@
 
 #[doc(hidden)]
 pub mod conformance;
+#[doc(hidden)]
+pub mod fault;
 mod records;
 pub mod sqlite;
 

@@ -1,0 +1,184 @@
+//! A store wrapper that injects the faults tests cannot cause for real on a
+//! healthy SQLite file: a whole-store outage, or an audit trail that
+//! refuses writes. Shared by the authority's and the tool servers' tests
+//! (fail closed, `Unavailable` is never "invalid key"); not for production.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
+use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
+use crate::ids::{EventId, KeyId, OrgId};
+use crate::keys::KeyHash;
+use crate::time::Timestamp;
+
+/// Delegates to `inner` unless a fault is switched on.
+pub struct FaultyStore {
+    inner: Arc<dyn Store>,
+    down: AtomicBool,
+    audit_writes_refused: AtomicBool,
+}
+
+impl FaultyStore {
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        Self {
+            inner,
+            down: AtomicBool::new(false),
+            audit_writes_refused: AtomicBool::new(false),
+        }
+    }
+
+    /// Every call fails with `Unavailable`, as in an outage.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Only `append_audit` fails: the audit trail cannot record.
+    pub fn refuse_audit_writes(&self, refuse: bool) {
+        self.audit_writes_refused.store(refuse, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(StoreError::Unavailable("simulated outage".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl Store for FaultyStore {
+    fn backend(&self) -> &'static str {
+        "faulty"
+    }
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.is_empty().await
+    }
+    async fn get_org(&self, org: &OrgId) -> Result<Option<OrgRecord>, StoreError> {
+        self.check()?;
+        self.inner.get_org(org).await
+    }
+    async fn create_org(
+        &self,
+        org: &OrgRecord,
+        key: &KeyRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.create_org(org, key, event).await
+    }
+    async fn insert_key(&self, key: &KeyRecord, event: &AuditEvent) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.insert_key(key, event).await
+    }
+    async fn get_key(&self, org: &OrgId, id: &KeyId) -> Result<Option<KeyRecord>, StoreError> {
+        self.check()?;
+        self.inner.get_key(org, id).await
+    }
+    async fn find_key_by_hash(&self, hash: &KeyHash) -> Result<Option<KeyRecord>, StoreError> {
+        self.check()?;
+        self.inner.find_key_by_hash(hash).await
+    }
+    async fn list_keys(&self, org: &OrgId) -> Result<Vec<KeyRecord>, StoreError> {
+        self.check()?;
+        self.inner.list_keys(org).await
+    }
+    async fn revoke_key(
+        &self,
+        org: &OrgId,
+        id: &KeyId,
+        rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<RevokeResult, StoreError> {
+        self.check()?;
+        self.inner.revoke_key(org, id, rev, event).await
+    }
+    async fn rotate_key(
+        &self,
+        org: &OrgId,
+        old: &KeyId,
+        successor: &KeyRecord,
+        old_rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<KeyRecord, StoreError> {
+        self.check()?;
+        self.inner
+            .rotate_key(org, old, successor, old_rev, event)
+            .await
+    }
+    async fn bulk_revoke(
+        &self,
+        org: &OrgId,
+        agent: Option<&str>,
+        except: Option<&KeyId>,
+        rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        self.check()?;
+        self.inner.bulk_revoke(org, agent, except, rev, event).await
+    }
+    async fn touch_keys(&self, updates: &[(OrgId, KeyId, Timestamp)]) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.touch_keys(updates).await
+    }
+    async fn append_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        self.check()?;
+        if self.audit_writes_refused.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(
+                "audit store refuses writes (injected fault)".into(),
+            ));
+        }
+        self.inner.append_audit(events).await
+    }
+    async fn get_audit_event(
+        &self,
+        org: &OrgId,
+        id: &EventId,
+    ) -> Result<Option<AuditEvent>, StoreError> {
+        self.check()?;
+        self.inner.get_audit_event(org, id).await
+    }
+    async fn query_audit(
+        &self,
+        org: &OrgId,
+        filter: &AuditFilter,
+        cursor: Option<&AuditCursor>,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        self.check()?;
+        self.inner.query_audit(org, filter, cursor, limit).await
+    }
+    async fn audit_timeline(
+        &self,
+        org: &OrgId,
+        filter: &AuditFilter,
+        bucket_ms: i64,
+    ) -> Result<Vec<TimelineBucket>, StoreError> {
+        self.check()?;
+        self.inner.audit_timeline(org, filter, bucket_ms).await
+    }
+    async fn audit_chains(&self, org: Option<&OrgId>) -> Result<Vec<ChainInfo>, StoreError> {
+        self.check()?;
+        self.inner.audit_chains(org).await
+    }
+    async fn audit_chain_events(
+        &self,
+        org: &OrgId,
+        writer: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        self.check()?;
+        self.inner
+            .audit_chain_events(org, writer, after_seq, limit)
+            .await
+    }
+    async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, StoreError> {
+        self.check()?;
+        self.inner.prune_audit(before).await
+    }
+}
