@@ -88,11 +88,12 @@ impl Recorder {
     ) -> Self {
         let (tx, rx) = mpsc::channel(cfg.queue.max(1));
         let writer: Arc<str> = writer.into();
+        let max_batch = cfg.max_batch.min(store.max_append_batch()).max(1);
         tokio::spawn(flusher(
             store,
             ChainState::new(writer.to_string()),
             rx,
-            cfg.max_batch.max(1),
+            max_batch,
             stats,
         ));
         Self {

@@ -138,7 +138,7 @@ impl Authority {
             stop_rx,
         ));
         let (revocations, _) = broadcast::channel(4096);
-        Self {
+        let authority = Self {
             inner: Arc::new(Inner {
                 store,
                 stats,
@@ -152,7 +152,47 @@ impl Authority {
                 server_name: config.server_name,
                 _stop: stop_tx,
             }),
-        }
+        };
+        authority.watch_shared_store();
+        authority
+    }
+
+    /// On a store several servers share, revocations committed by any of
+    /// them reach this one's cache and revocation stream (see
+    /// [`Store::watch_revocations`]). Retries until the store answers; ends
+    /// with the authority.
+    fn watch_shared_store(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        let store = self.inner.store.clone();
+        let mut stop = self.inner._stop.subscribe();
+        tokio::spawn(async move {
+            let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+            loop {
+                match store.watch_revocations(tx.clone()).await {
+                    Ok(true) => break,
+                    Ok(false) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot watch shared revocations yet; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        if weak.strong_count() == 0 {
+                            return;
+                        }
+                    }
+                }
+            }
+            drop(tx);
+            // Returning drops `rx`, which stops the store's listener.
+            loop {
+                let ev = tokio::select! {
+                    ev = rx.recv() => ev,
+                    _ = stop.changed() => return,
+                };
+                let (Some(ev), Some(inner)) = (ev, weak.upgrade()) else {
+                    return;
+                };
+                Authority { inner }.apply_remote_revocation(ev);
+            }
+        });
     }
 
     pub fn env(&self) -> Env {

@@ -54,6 +54,15 @@ impl Store for FaultyStore {
     fn backend(&self) -> &'static str {
         "faulty"
     }
+    fn max_append_batch(&self) -> usize {
+        self.inner.max_append_batch()
+    }
+    async fn watch_revocations(
+        &self,
+        sink: tokio::sync::mpsc::Sender<crate::validator::RevocationEvent>,
+    ) -> Result<bool, StoreError> {
+        self.inner.watch_revocations(sink).await
+    }
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.check()?;
         self.inner.is_empty().await

@@ -19,6 +19,8 @@
 pub mod conformance;
 #[doc(hidden)]
 pub mod fault;
+#[cfg(feature = "firestore")]
+pub mod firestore;
 mod records;
 pub mod sqlite;
 
@@ -28,9 +30,13 @@ use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, 
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
 use crate::time::Timestamp;
+use crate::validator::RevocationEvent;
 
 pub use records::{KeyRecord, KeyStatus, OrgRecord, Revocation};
 pub use sqlite::SqliteStore;
+
+#[cfg(feature = "firestore")]
+pub use self::firestore::{FirestoreLocation, FirestoreStore};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -64,6 +70,23 @@ pub enum RevokeResult {
 pub trait Store: Send + Sync + 'static {
     /// A short name for logs and metrics (`sqlite`, `firestore`).
     fn backend(&self) -> &'static str;
+
+    /// The most events one [`append_audit`](Store::append_audit) call may
+    /// carry (one atomic commit); the audit recorder batches no more.
+    fn max_append_batch(&self) -> usize {
+        usize::MAX
+    }
+
+    /// For stores several processes share: sends every revocation any of
+    /// them commits (its own included) to `sink` until `sink` closes.
+    /// `Ok(false)`: this store has one owner process (SQLite), whose
+    /// revocations the facade already publishes.
+    async fn watch_revocations(
+        &self,
+        _sink: tokio::sync::mpsc::Sender<RevocationEvent>,
+    ) -> Result<bool, StoreError> {
+        Ok(false)
+    }
 
     /// True when no org exists (first start).
     async fn is_empty(&self) -> Result<bool, StoreError>;

@@ -1,0 +1,308 @@
+//! Orgs and keys on Firestore.
+
+use firestore::gcloud_sdk::google::firestore::v1::{
+    document_transform::{field_transform::TransformType, FieldTransform},
+    precondition::ConditionType,
+    Document, DocumentMask, Precondition, Write,
+};
+use firestore::gcloud_sdk::tonic::Code;
+
+use super::audit::event_writes;
+use super::docs::{self, Reader};
+use super::indexes::{Direction, Query};
+use super::{create, retrying, set, update_if_unchanged, CommitError, FirestoreStore};
+use crate::audit::AuditEvent;
+use crate::ids::{KeyId, OrgId};
+use crate::keys::KeyHash;
+use crate::store::{KeyRecord, OrgRecord, Revocation, RevokeResult, StoreError};
+use crate::time::Timestamp;
+
+pub(super) async fn is_empty(s: &FirestoreStore) -> Result<bool, StoreError> {
+    let any = s.query(Query::of(None, "orgs").limit(1)).await?;
+    Ok(any.is_empty())
+}
+
+pub(super) async fn get_org(
+    s: &FirestoreStore,
+    org: &OrgId,
+) -> Result<Option<OrgRecord>, StoreError> {
+    s.get(&s.org_path(org))
+        .await?
+        .map(|d| docs::org_from(&d))
+        .transpose()
+}
+
+/// The writes that create a key: the record and its hash lookup, both only
+/// if absent (a duplicate id or hash fails the whole commit).
+fn key_writes(s: &FirestoreStore, k: &KeyRecord) -> [Write; 2] {
+    [
+        create(s.key_path(&k.org, &k.id), docs::key_fields(k)),
+        create(s.hash_path(&k.hash), docs::hash_lookup_fields(k)),
+    ]
+}
+
+pub(super) async fn create_org(
+    s: &FirestoreStore,
+    org: &OrgRecord,
+    key: &KeyRecord,
+    event: &AuditEvent,
+) -> Result<(), StoreError> {
+    let mut writes = vec![create(s.org_path(&org.id), docs::org_fields(org))];
+    writes.extend(key_writes(s, key));
+    writes.extend(event_writes(s, std::slice::from_ref(event)));
+    s.commit(writes).await.map_err(|e| match e {
+        CommitError::Exists(_) => StoreError::Conflict(format!("org {} exists", org.id)),
+        other => other.into(),
+    })
+}
+
+pub(super) async fn insert_key(
+    s: &FirestoreStore,
+    key: &KeyRecord,
+    event: &AuditEvent,
+) -> Result<(), StoreError> {
+    // Orgs are never deleted, so checking first and committing after
+    // cannot race with the org going away.
+    if s.get(&s.org_path(&key.org)).await?.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    let mut writes = key_writes(s, key).to_vec();
+    writes.extend(event_writes(s, std::slice::from_ref(event)));
+    Ok(s.commit(writes).await?)
+}
+
+async fn key_doc(
+    s: &FirestoreStore,
+    org: &OrgId,
+    id: &KeyId,
+) -> Result<Option<(Document, KeyRecord)>, StoreError> {
+    match s.get(&s.key_path(org, id)).await? {
+        None => Ok(None),
+        Some(doc) => {
+            let k = docs::key_from(&doc)?;
+            Ok((&k.org == org).then_some((doc, k)))
+        }
+    }
+}
+
+pub(super) async fn get_key(
+    s: &FirestoreStore,
+    org: &OrgId,
+    id: &KeyId,
+) -> Result<Option<KeyRecord>, StoreError> {
+    Ok(key_doc(s, org, id).await?.map(|(_, k)| k))
+}
+
+pub(super) async fn find_by_hash(
+    s: &FirestoreStore,
+    hash: &KeyHash,
+) -> Result<Option<KeyRecord>, StoreError> {
+    let Some(lookup) = s.get(&s.hash_path(hash)).await? else {
+        return Ok(None);
+    };
+    let r = Reader::new(&lookup);
+    let (org, id) = (
+        OrgId::from_stored(r.str("org")?),
+        KeyId::from_stored(r.str("key_id")?),
+    );
+    let key = get_key(s, &org, &id).await?;
+    // The lookup names the key; the key's own hash must agree.
+    Ok(key.filter(|k| &k.hash == hash))
+}
+
+async fn key_docs(
+    s: &FirestoreStore,
+    org: &OrgId,
+) -> Result<Vec<(Document, KeyRecord)>, StoreError> {
+    // Firestore breaks ties by document name in the direction of the last
+    // sort: created_at desc, then id desc, like the SQLite backend.
+    let docs = s
+        .query(
+            Query::of(Some(format!("orgs/{}", org.as_str())), "keys")
+                .order("created_at", Direction::Descending),
+        )
+        .await?;
+    docs.into_iter()
+        .map(|d| {
+            let k = docs::key_from(&d)?;
+            Ok((d, k))
+        })
+        .collect()
+}
+
+pub(super) async fn list_keys(
+    s: &FirestoreStore,
+    org: &OrgId,
+) -> Result<Vec<KeyRecord>, StoreError> {
+    Ok(key_docs(s, org)
+        .await?
+        .into_iter()
+        .map(|(_, k)| k)
+        .collect())
+}
+
+fn apply(k: &mut KeyRecord, rev: &Revocation) {
+    k.revoked_at = Some(rev.at);
+    k.revoked_by = Some(rev.by.clone());
+    k.revoke_reason = rev.reason.clone();
+}
+
+/// Marks a key revoked (if its document is unchanged since `doc` was read)
+/// and tells every server's listener.
+fn revoke_writes(
+    s: &FirestoreStore,
+    doc: &Document,
+    k: &KeyRecord,
+    rev: &Revocation,
+) -> Result<[Write; 2], StoreError> {
+    Ok([
+        update_if_unchanged(doc, docs::revoked_fields(rev), &docs::REVOCATION_FIELDS)?,
+        set(
+            s.revocation_path(&k.hash),
+            docs::revocation_notice_fields(k, rev.at, super::wall_clock_millis()),
+        ),
+    ])
+}
+
+pub(super) async fn revoke_key(
+    s: &FirestoreStore,
+    org: &OrgId,
+    id: &KeyId,
+    rev: &Revocation,
+    event: &AuditEvent,
+) -> Result<RevokeResult, StoreError> {
+    retrying(|| async move {
+        let Some((doc, mut k)) = key_doc(s, org, id).await? else {
+            return Ok(RevokeResult::NotFound);
+        };
+        if k.revoked_at.is_some_and(|r| r <= rev.at) {
+            return Ok(RevokeResult::AlreadyRevoked(k));
+        }
+        let mut writes = revoke_writes(s, &doc, &k, rev)?.to_vec();
+        writes.extend(event_writes(s, std::slice::from_ref(event)));
+        s.commit(writes).await?;
+        apply(&mut k, rev);
+        Ok(RevokeResult::Revoked(k))
+    })
+    .await
+}
+
+pub(super) async fn rotate_key(
+    s: &FirestoreStore,
+    org: &OrgId,
+    old: &KeyId,
+    succ: &KeyRecord,
+    rev: &Revocation,
+    event: &AuditEvent,
+) -> Result<KeyRecord, StoreError> {
+    retrying(|| async move {
+        let (doc, mut k) = key_doc(s, org, old).await?.ok_or(StoreError::NotFound)?;
+        if k.rotated_to.is_some() {
+            return Err(StoreError::Conflict("key was already rotated".into()).into());
+        }
+        if k.revoked_at.is_some_and(|r| r <= succ.created_at) {
+            return Err(StoreError::Conflict("key is revoked".into()).into());
+        }
+        k.rotated_to = Some(succ.id.clone());
+        let revoke = k.revoked_at.is_none_or(|r| r > rev.at);
+        if revoke {
+            apply(&mut k, rev);
+        }
+        let mut fields = docs::revoked_fields(rev);
+        let mut mask: Vec<&str> = vec!["rotated_to"];
+        if revoke {
+            mask.extend(docs::REVOCATION_FIELDS);
+        } else {
+            fields.clear();
+        }
+        fields.insert("rotated_to".into(), docs::string(succ.id.as_str()));
+        let mut writes = vec![update_if_unchanged(&doc, fields, &mask)?];
+        if revoke {
+            writes.push(set(
+                s.revocation_path(&k.hash),
+                docs::revocation_notice_fields(&k, rev.at, super::wall_clock_millis()),
+            ));
+        }
+        writes.extend(key_writes(s, succ));
+        writes.extend(event_writes(s, std::slice::from_ref(event)));
+        s.commit(writes).await?;
+        Ok(k)
+    })
+    .await
+}
+
+pub(super) async fn bulk_revoke(
+    s: &FirestoreStore,
+    org: &OrgId,
+    agent: Option<&str>,
+    except: Option<&KeyId>,
+    rev: &Revocation,
+    event: &AuditEvent,
+) -> Result<Vec<KeyRecord>, StoreError> {
+    retrying(|| async move {
+        let mut hit: Vec<(Document, KeyRecord)> = key_docs(s, org)
+            .await?
+            .into_iter()
+            .filter(|(_, k)| agent.is_none_or(|a| k.agent.as_deref() == Some(a)))
+            .filter(|(_, k)| except != Some(&k.id))
+            .filter(|(_, k)| k.revoked_at.is_none_or(|r| r > rev.at))
+            .collect();
+        if hit.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut writes = Vec::with_capacity(hit.len() * 2 + 2);
+        for (doc, k) in &hit {
+            writes.extend(revoke_writes(s, doc, k, rev)?);
+        }
+        writes.extend(event_writes(s, std::slice::from_ref(event)));
+        s.commit(writes).await?;
+        for (_, k) in &mut hit {
+            apply(k, rev);
+        }
+        Ok(hit.into_iter().map(|(_, k)| k).collect())
+    })
+    .await
+}
+
+pub(super) async fn touch_keys(
+    s: &FirestoreStore,
+    updates: &[(OrgId, KeyId, Timestamp)],
+) -> Result<(), StoreError> {
+    // `maximum` never lowers the mark; `exists` skips deleted keys instead
+    // of creating a stub document. Independent writes: one missing key
+    // must not stop the others.
+    for chunk in updates.chunks(super::MAX_COMMIT_WRITES) {
+        let writes: Vec<Write> = chunk
+            .iter()
+            .map(|(org, id, at)| Write {
+                operation: Some(
+                    firestore::gcloud_sdk::google::firestore::v1::write::Operation::Update(
+                        Document {
+                            name: s.key_path(org, id),
+                            ..Default::default()
+                        },
+                    ),
+                ),
+                update_mask: Some(DocumentMask::default()),
+                update_transforms: vec![FieldTransform {
+                    field_path: "last_used_at".into(),
+                    transform_type: Some(TransformType::Maximum(docs::int(at.as_millis()))),
+                }],
+                current_document: Some(Precondition {
+                    condition_type: Some(ConditionType::Exists(true)),
+                }),
+            })
+            .collect();
+        let codes = s.batch_write(writes).await?;
+        if let Some(code) = codes
+            .into_iter()
+            .map(Code::from)
+            .find(|c| !matches!(c, Code::Ok | Code::NotFound | Code::FailedPrecondition))
+        {
+            return Err(super::unavailable(format!(
+                "last_used_at write failed: {code:?}"
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,562 @@
+//! The Firestore backend: the store several `acekeys` servers share.
+//!
+//! Layout (see `firestore.indexes.json` for the indexes its queries need):
+//! - `orgs/{org}`: the org; `orgs/{org}/keys/{key id}`: its keys;
+//! - `key_hashes/{hex hash}`: `{org, key_id}`, the validator's lookup, created
+//!   with the key under a create-if-absent precondition (hash uniqueness);
+//! - `orgs/{org}/audit/{writer}.{seq}`: events, named by chain position so
+//!   the create-if-absent precondition enforces (org, writer, seq)
+//!   uniqueness; `orgs/{org}/chains/{writer}`: one per chain (written with
+//!   its first event and by retention, never per call);
+//! - `revocations/{hex hash}`: a notice per revoked key that every server's
+//!   listener evicts on ([`watch`]).
+//!
+//! Rules:
+//! - Every state change is ONE atomic `Commit` (no transaction round trips):
+//!   the records, the admin event and the revocation notice together.
+//!   Read-modify-write changes (revoke, rotate, bulk revoke) read, decide,
+//!   and commit with an update-time precondition on every document they
+//!   read, retrying from the read when another writer got there first.
+//! - Nothing global is written per call: no counters, no chain heads.
+//!   `last_used_at` goes through non-atomic `BatchWrite`s with a `maximum`
+//!   transform (never lowers it, skips deleted keys).
+//! - Instants are the authority's clock in integer milliseconds.
+//! - Errors: a failed precondition is `Conflict`, everything that means
+//!   "could not ask" is `Unavailable`.
+
+mod audit;
+mod docs;
+pub mod indexes;
+mod keys;
+mod watch;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use firestore::gcloud_sdk::google::firestore::v1::{
+    precondition::ConditionType, write, BatchWriteRequest, CommitRequest, Document, DocumentMask,
+    Precondition, Write,
+};
+use firestore::gcloud_sdk::google::firestore::v1::{
+    run_query_request, RunQueryRequest, StructuredQuery,
+};
+use firestore::gcloud_sdk::tonic::Code;
+use firestore::{FirestoreDb, FirestoreDbOptions, FirestoreQueryParams};
+use futures_util::TryStreamExt;
+
+use super::{KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
+use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
+use crate::ids::{EventId, KeyId, OrgId};
+use crate::keys::KeyHash;
+use crate::time::Timestamp;
+use crate::validator::RevocationEvent;
+
+/// Every request gives up after this; the caller then sees `Unavailable`.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Writes per atomic commit (Firestore's documented batch size).
+pub(crate) const MAX_COMMIT_WRITES: usize = 500;
+
+/// Where a Firestore store lives: `firestore://PROJECT[/DATABASE]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirestoreLocation {
+    pub project: String,
+    pub database: String,
+}
+
+impl FirestoreLocation {
+    pub const DEFAULT_DATABASE: &'static str = "(default)";
+
+    /// Parses `firestore://PROJECT[/DATABASE]`, with a message saying what
+    /// is wrong otherwise.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let rest = url.strip_prefix("firestore://").ok_or_else(|| {
+            format!("`{url}` is not a Firestore location: use firestore://PROJECT[/DATABASE]")
+        })?;
+        let (project, database) = match rest.split_once('/') {
+            Some((p, d)) => (p, d),
+            None => (rest, Self::DEFAULT_DATABASE),
+        };
+        let ok = |s: &str, extra: &str| {
+            !s.is_empty()
+                && s.len() <= 63
+                && s.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || extra.contains(c)
+                })
+        };
+        if !ok(project, "") {
+            return Err(format!(
+                "Firestore project `{project}` is not a project id (lowercase letters, digits, hyphens): use firestore://PROJECT[/DATABASE]"
+            ));
+        }
+        if database != Self::DEFAULT_DATABASE && !ok(database, "") {
+            return Err(format!(
+                "Firestore database `{database}` is not a database id (lowercase letters, digits, hyphens, or (default))"
+            ));
+        }
+        Ok(Self {
+            project: project.to_owned(),
+            database: database.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for FirestoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "firestore://{}/{}", self.project, self.database)
+    }
+}
+
+/// For tests: a fresh, isolated location (its own project) on the
+/// emulator at `FIRESTORE_EMULATOR_HOST`, or why there is none.
+#[doc(hidden)]
+pub fn emulator_test_location() -> Result<FirestoreLocation, String> {
+    match std::env::var("FIRESTORE_EMULATOR_HOST") {
+        Ok(host) if !host.is_empty() => {
+            let suffix = crate::keys::base62::random_string(12).to_ascii_lowercase();
+            Ok(FirestoreLocation {
+                project: format!("acekeys-test-{suffix}"),
+                database: FirestoreLocation::DEFAULT_DATABASE.to_owned(),
+            })
+        }
+        _ => Err("FIRESTORE_EMULATOR_HOST is not set, so the Firestore tests cannot run. \
+             Run them through scripts/test, which starts Google's Firestore emulator \
+             (/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar, \
+             Java 17) and exports FIRESTORE_EMULATOR_HOST, or start it yourself (see README)."
+            .to_owned()),
+    }
+}
+
+#[derive(Clone)]
+pub struct FirestoreStore {
+    db: FirestoreDb,
+    location: FirestoreLocation,
+}
+
+impl std::fmt::Debug for FirestoreStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FirestoreStore")
+            .field("location", &self.location.to_string())
+            .finish()
+    }
+}
+
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("firestore: {e}"))
+}
+
+/// Why a commit did not happen.
+#[derive(Debug)]
+pub(crate) enum CommitError {
+    /// A create-if-absent precondition failed: the document exists.
+    Exists(String),
+    /// An update-time precondition failed (someone wrote in between) or the
+    /// commit was aborted by contention: read again and retry.
+    Stale,
+    /// An exists precondition failed: the document is gone.
+    Missing,
+    Other(StoreError),
+}
+
+impl From<CommitError> for StoreError {
+    fn from(e: CommitError) -> Self {
+        match e {
+            CommitError::Exists(m) => StoreError::Conflict(m),
+            CommitError::Stale => StoreError::Conflict("concurrent update".into()),
+            CommitError::Missing => StoreError::NotFound,
+            CommitError::Other(e) => e,
+        }
+    }
+}
+
+impl From<StoreError> for CommitError {
+    fn from(e: StoreError) -> Self {
+        CommitError::Other(e)
+    }
+}
+
+/// This machine's clock, for the revocation notices' `written_at` (the
+/// listeners' window); records carry the authority's clock instead.
+pub(crate) fn wall_clock_millis() -> i64 {
+    use crate::time::Clock;
+    crate::time::SystemClock.now().as_millis()
+}
+
+/// How many times a read-modify-write is retried after losing a race.
+pub(crate) const MAX_ATTEMPTS: usize = 16;
+
+impl FirestoreStore {
+    /// Connects to `location`: the emulator at `FIRESTORE_EMULATOR_HOST`
+    /// when set, otherwise Google's Application Default Credentials.
+    pub async fn open(location: &FirestoreLocation) -> Result<Self, StoreError> {
+        let options = FirestoreDbOptions::new(location.project.clone())
+            .with_database_id(location.database.clone())
+            .with_request_timeout(REQUEST_TIMEOUT);
+        let db = FirestoreDb::with_options(options)
+            .await
+            .map_err(unavailable)?;
+        Ok(Self {
+            db,
+            location: location.clone(),
+        })
+    }
+
+    pub fn location(&self) -> &FirestoreLocation {
+        &self.location
+    }
+
+    fn root(&self) -> &str {
+        self.db.get_documents_path()
+    }
+
+    pub(crate) fn org_path(&self, org: &OrgId) -> String {
+        format!("{}/orgs/{}", self.root(), org.as_str())
+    }
+
+    pub(crate) fn key_path(&self, org: &OrgId, id: &KeyId) -> String {
+        format!("{}/keys/{}", self.org_path(org), id.as_str())
+    }
+
+    pub(crate) fn hash_path(&self, hash: &KeyHash) -> String {
+        format!("{}/key_hashes/{}", self.root(), hash.to_hex())
+    }
+
+    pub(crate) fn revocation_path(&self, hash: &KeyHash) -> String {
+        format!("{}/revocations/{}", self.root(), hash.to_hex())
+    }
+
+    /// Reads one document; `None` if it does not exist.
+    pub(crate) async fn get(&self, path: &str) -> Result<Option<Document>, StoreError> {
+        let req = firestore::gcloud_sdk::google::firestore::v1::GetDocumentRequest {
+            name: path.to_owned(),
+            ..Default::default()
+        };
+        let mut client = self.db.client().get();
+        match tokio::time::timeout(REQUEST_TIMEOUT, client.get_document(req)).await {
+            Err(_) => Err(unavailable("read timed out")),
+            Ok(Ok(resp)) => Ok(Some(resp.into_inner())),
+            Ok(Err(status)) if status.code() == Code::NotFound => Ok(None),
+            Ok(Err(status)) => Err(unavailable(status.message())),
+        }
+    }
+
+    /// Runs a query (recording its shape for the index check) and collects
+    /// every result.
+    pub(crate) async fn query(&self, q: indexes::Query) -> Result<Vec<Document>, StoreError> {
+        let params: FirestoreQueryParams = q.into_params(self.root());
+        let parent = params
+            .parent
+            .clone()
+            .unwrap_or_else(|| self.root().to_owned());
+        let structured = StructuredQuery::try_from(params).map_err(unavailable)?;
+        let req = RunQueryRequest {
+            parent,
+            query_type: Some(run_query_request::QueryType::StructuredQuery(structured)),
+            ..Default::default()
+        };
+        let mut client = self.db.client().get();
+        let run = async {
+            let stream = client.run_query(req).await?.into_inner();
+            stream
+                .try_filter_map(|r| async move { Ok(r.document) })
+                .try_collect::<Vec<Document>>()
+                .await
+        };
+        match tokio::time::timeout(REQUEST_TIMEOUT, run).await {
+            Err(_) => Err(unavailable("query timed out")),
+            Ok(Ok(docs)) => Ok(docs),
+            Ok(Err(status)) => Err(unavailable(status.message())),
+        }
+    }
+
+    /// Commits `writes` atomically: all of them or none.
+    pub(crate) async fn commit(&self, writes: Vec<Write>) -> Result<(), CommitError> {
+        let req = CommitRequest {
+            database: self.db.get_database_path().to_string(),
+            writes,
+            ..Default::default()
+        };
+        let mut client = self.db.client().get();
+        match tokio::time::timeout(REQUEST_TIMEOUT, client.commit(req)).await {
+            Err(_) => Err(CommitError::Other(unavailable("commit timed out"))),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(status)) => Err(match status.code() {
+                Code::AlreadyExists => CommitError::Exists(status.message().to_owned()),
+                Code::FailedPrecondition | Code::Aborted => CommitError::Stale,
+                Code::NotFound => CommitError::Missing,
+                _ => CommitError::Other(unavailable(status.message())),
+            }),
+        }
+    }
+
+    /// Applies `writes` independently (`BatchWrite`, not atomic); returns the
+    /// gRPC code of each.
+    pub(crate) async fn batch_write(&self, writes: Vec<Write>) -> Result<Vec<i32>, StoreError> {
+        let req = BatchWriteRequest {
+            database: self.db.get_database_path().to_string(),
+            writes,
+            ..Default::default()
+        };
+        let mut client = self.db.client().get();
+        match tokio::time::timeout(REQUEST_TIMEOUT, client.batch_write(req)).await {
+            Err(_) => Err(unavailable("batch write timed out")),
+            Ok(Ok(resp)) => Ok(resp
+                .into_inner()
+                .status
+                .into_iter()
+                .map(|s| s.code)
+                .collect()),
+            Ok(Err(status)) => Err(unavailable(status.message())),
+        }
+    }
+
+    pub(crate) fn db(&self) -> &FirestoreDb {
+        &self.db
+    }
+}
+
+/// A document write: create (must not exist), set, or masked update.
+pub(crate) fn create(path: String, fields: docs::Fields) -> Write {
+    write_doc(path, fields, None, Some(ConditionType::Exists(false)))
+}
+
+pub(crate) fn set(path: String, fields: docs::Fields) -> Write {
+    write_doc(path, fields, None, None)
+}
+
+/// Updates only `mask`'s fields of a document whose last update was at
+/// `update_time` (optimistic concurrency).
+pub(crate) fn update_if_unchanged(
+    doc: &Document,
+    fields: docs::Fields,
+    mask: &[&str],
+) -> Result<Write, StoreError> {
+    let update_time = doc
+        .update_time
+        .ok_or_else(|| StoreError::Corrupt("document without update time".into()))?;
+    Ok(write_doc(
+        doc.name.clone(),
+        fields,
+        Some(mask),
+        Some(ConditionType::UpdateTime(update_time)),
+    ))
+}
+
+/// Updates only `mask`'s fields, creating the document if needed.
+pub(crate) fn merge(path: String, fields: docs::Fields, mask: &[&str]) -> Write {
+    write_doc(path, fields, Some(mask), None)
+}
+
+fn write_doc(
+    name: String,
+    fields: docs::Fields,
+    mask: Option<&[&str]>,
+    condition: Option<ConditionType>,
+) -> Write {
+    Write {
+        operation: Some(write::Operation::Update(Document {
+            name,
+            fields,
+            create_time: None,
+            update_time: None,
+        })),
+        update_mask: mask.map(|m| DocumentMask {
+            field_paths: m.iter().map(|f| (*f).to_owned()).collect(),
+        }),
+        update_transforms: Vec::new(),
+        current_document: condition.map(|c| Precondition {
+            condition_type: Some(c),
+        }),
+    }
+}
+
+pub(crate) fn delete(path: String) -> Write {
+    Write {
+        operation: Some(write::Operation::Delete(path)),
+        update_mask: None,
+        update_transforms: Vec::new(),
+        current_document: None,
+    }
+}
+
+/// Runs a read-modify-write until it commits without a lost race.
+pub(crate) async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CommitError>>,
+{
+    for _ in 0..MAX_ATTEMPTS {
+        match attempt().await {
+            Err(CommitError::Stale) => tokio::task::yield_now().await,
+            other => return other.map_err(StoreError::from),
+        }
+    }
+    Err(StoreError::Unavailable(
+        "firestore: too much contention on one document, try again".into(),
+    ))
+}
+
+#[async_trait]
+impl Store for FirestoreStore {
+    fn backend(&self) -> &'static str {
+        "firestore"
+    }
+
+    fn max_append_batch(&self) -> usize {
+        // A batch's events plus, at most, one chain document per event.
+        MAX_COMMIT_WRITES / 2
+    }
+
+    async fn watch_revocations(
+        &self,
+        sink: tokio::sync::mpsc::Sender<RevocationEvent>,
+    ) -> Result<bool, StoreError> {
+        watch::start(self, sink).await.map(|()| true)
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        keys::is_empty(self).await
+    }
+
+    async fn get_org(&self, org: &OrgId) -> Result<Option<OrgRecord>, StoreError> {
+        keys::get_org(self, org).await
+    }
+
+    async fn create_org(
+        &self,
+        org: &OrgRecord,
+        key: &KeyRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        keys::create_org(self, org, key, event).await
+    }
+
+    async fn insert_key(&self, key: &KeyRecord, event: &AuditEvent) -> Result<(), StoreError> {
+        keys::insert_key(self, key, event).await
+    }
+
+    async fn get_key(&self, org: &OrgId, id: &KeyId) -> Result<Option<KeyRecord>, StoreError> {
+        keys::get_key(self, org, id).await
+    }
+
+    async fn find_key_by_hash(&self, hash: &KeyHash) -> Result<Option<KeyRecord>, StoreError> {
+        keys::find_by_hash(self, hash).await
+    }
+
+    async fn list_keys(&self, org: &OrgId) -> Result<Vec<KeyRecord>, StoreError> {
+        keys::list_keys(self, org).await
+    }
+
+    async fn revoke_key(
+        &self,
+        org: &OrgId,
+        id: &KeyId,
+        rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<RevokeResult, StoreError> {
+        keys::revoke_key(self, org, id, rev, event).await
+    }
+
+    async fn rotate_key(
+        &self,
+        org: &OrgId,
+        old: &KeyId,
+        successor: &KeyRecord,
+        old_rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<KeyRecord, StoreError> {
+        keys::rotate_key(self, org, old, successor, old_rev, event).await
+    }
+
+    async fn bulk_revoke(
+        &self,
+        org: &OrgId,
+        agent: Option<&str>,
+        except: Option<&KeyId>,
+        rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        keys::bulk_revoke(self, org, agent, except, rev, event).await
+    }
+
+    async fn touch_keys(&self, updates: &[(OrgId, KeyId, Timestamp)]) -> Result<(), StoreError> {
+        keys::touch_keys(self, updates).await
+    }
+
+    async fn append_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        audit::append(self, events).await
+    }
+
+    async fn get_audit_event(
+        &self,
+        org: &OrgId,
+        id: &EventId,
+    ) -> Result<Option<AuditEvent>, StoreError> {
+        audit::get(self, org, id).await
+    }
+
+    async fn query_audit(
+        &self,
+        org: &OrgId,
+        filter: &AuditFilter,
+        cursor: Option<&AuditCursor>,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        audit::query(self, org, filter, cursor, limit).await
+    }
+
+    async fn audit_timeline(
+        &self,
+        org: &OrgId,
+        filter: &AuditFilter,
+        bucket_ms: i64,
+    ) -> Result<Vec<TimelineBucket>, StoreError> {
+        audit::timeline(self, org, filter, bucket_ms).await
+    }
+
+    async fn audit_chains(&self, org: Option<&OrgId>) -> Result<Vec<ChainInfo>, StoreError> {
+        audit::chains(self, org).await
+    }
+
+    async fn audit_chain_events(
+        &self,
+        org: &OrgId,
+        writer: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        audit::chain_events(self, org, writer, after_seq, limit).await
+    }
+
+    async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, StoreError> {
+        audit::prune(self, before).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FirestoreLocation;
+
+    #[test]
+    fn locations_parse_with_a_default_database_and_reject_junk() {
+        let l = FirestoreLocation::parse("firestore://acme-prod").unwrap();
+        assert_eq!(
+            (l.project.as_str(), l.database.as_str()),
+            ("acme-prod", "(default)")
+        );
+        let l = FirestoreLocation::parse("firestore://acme-prod/keys-db").unwrap();
+        assert_eq!(l.database, "keys-db");
+        for bad in [
+            "acme",
+            "firestore://",
+            "firestore://Acme",
+            "firestore://a/b/c",
+            "firestore://a/",
+        ] {
+            let err = FirestoreLocation::parse(bad).unwrap_err();
+            assert!(
+                err.contains("firestore://PROJECT") || err.contains("database id"),
+                "{bad}: {err}"
+            );
+        }
+    }
+}
