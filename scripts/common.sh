@@ -14,6 +14,9 @@ WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\(.*\)"$/\1/p' "$REPO_ROOT/C
 # Build output lives outside the clone so fresh clones (CI) reuse it.
 ACEKEYS_CACHE="${ACEKEYS_CACHE:-$HOME/.cache/acekeys}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ACEKEYS_CACHE/target}"
+# Incremental state for the workspace crates grew past 40 GB on the shared
+# target dir and filled the disk; the scripts build each crate once anyway.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 export PATH="$HOME/.cargo/bin:$REPO_ROOT/node_modules/.bin:$PATH"
 # cargo-leptos writes the site (WASM, JS, CSS, assets) here; the server reads it.
 export LEPTOS_SITE_ROOT="$REPO_ROOT/target/site"

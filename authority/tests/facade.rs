@@ -960,3 +960,43 @@ async fn revoking_is_limited_like_granting() {
     ));
     assert!(h.auth.bulk_revoke(&admin_ctx, whole).await.unwrap().revoked >= 1);
 }
+
+#[tokio::test]
+async fn an_ingest_larger_than_one_store_commit_is_split_and_stays_chained() {
+    // Firestore commits at most a few hundred writes atomically; a store
+    // with a 10-event limit stands in for it.
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = std::sync::Arc::new(authority::SqliteStore::open(dir.path()).unwrap());
+    let limited = std::sync::Arc::new(authority::store::fault::FaultyStore::with_append_limit(
+        sqlite, 10,
+    ));
+    let auth = authority::Authority::new(
+        limited,
+        authority::Pepper::random(),
+        Env::Live,
+        authority::AuthorityConfig::default(),
+    );
+    let k = auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
+    let p = auth
+        .authorize(k.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
+    let calls: Vec<ToolCall> = (0..25)
+        .map(|_| ToolCall::from_outcome(&Outcome::Unknown, "t", &scope("read:wiki")))
+        .collect();
+    let commits_before = auth.stats().audit_commits;
+    let ids = auth
+        .ingest_audit(&p, calls)
+        .await
+        .expect("split, not refused");
+    assert_eq!(ids.len(), 25);
+    assert_eq!(
+        auth.stats().audit_commits - commits_before,
+        3,
+        "10 + 10 + 5"
+    );
+    for id in &ids {
+        auth.audit_event(&p, id.as_str()).await.expect("recorded");
+    }
+    assert!(auth.verify_all_audit().await.unwrap().ok, "chains intact");
+}

@@ -34,7 +34,9 @@ pub struct Config {
     pub data_dir: PathBuf,
 
     /// Which store to use: `sqlite` (the embedded default: one file in the
-    /// data directory) or `sqlite:PATH` for a SQLite file elsewhere.
+    /// data directory), `sqlite:PATH` for a SQLite file elsewhere, or
+    /// `firestore://PROJECT[/DATABASE]` for a Firestore database several
+    /// servers share (honours `FIRESTORE_EMULATOR_HOST`).
     #[arg(long, env = "ACEKEYS_STORE", default_value = "sqlite", global = true)]
     pub store: String,
 
@@ -102,7 +104,7 @@ impl Cli {
                 .await
                 .map(|()| ExitCode::SUCCESS),
             Command::Bootstrap { org, expires_days } => {
-                let authority = crate::startup::open_authority(&self.config)?;
+                let authority = crate::startup::open_authority(&self.config).await?;
                 let mut request = BootstrapRequest::new(&org);
                 request.expires_days = expires_days;
                 let minted = authority.bootstrap(request).await?;
@@ -114,7 +116,7 @@ impl Cli {
             Command::Audit {
                 command: AuditCommand::Verify,
             } => {
-                let authority = crate::startup::open_authority(&self.config)?;
+                let authority = crate::startup::open_authority(&self.config).await?;
                 let report = authority.verify_all_audit().await?;
                 let json = serde_json::to_string_pretty(&report).unwrap_or_default();
                 println!("{json}");
@@ -143,8 +145,12 @@ pub enum CliError {
     },
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
-    #[error("unsupported store {0:?}: use `sqlite` (the embedded default) or `sqlite:PATH`")]
+    #[error(
+        "unsupported store {0:?}: use `sqlite` (the embedded default), `sqlite:PATH` or `firestore://PROJECT[/DATABASE]`"
+    )]
     UnknownStore(String),
+    #[error("{0}")]
+    BadStore(String),
     #[error("unknown env {0:?}: use `live` or `test`")]
     UnknownEnv(String),
     #[error("cannot create the data directory {path}: {source}")]

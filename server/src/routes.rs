@@ -86,7 +86,7 @@ pub fn router(
 pub async fn serve(config: Config) -> Result<(), CliError> {
     crate::metrics::install();
     let store_kind = crate::startup::StoreChoice::parse(&config.store)?.kind();
-    let authority = crate::startup::open_authority(&config)?;
+    let authority = crate::startup::open_authority(&config).await?;
 
     let mut leptos_options = get_configuration(None)
         .map_err(|error| CliError::LeptosConfig(error.to_string()))?

@@ -15,10 +15,17 @@ pub enum StoreChoice {
     EmbeddedDefault,
     /// A SQLite file somewhere else.
     SqliteFile(PathBuf),
+    /// A Firestore database several servers share:
+    /// `firestore://PROJECT[/DATABASE]`.
+    #[cfg(feature = "firestore")]
+    Firestore(authority::store::FirestoreLocation),
 }
 
 impl StoreChoice {
     pub fn parse(text: &str) -> Result<Self, CliError> {
+        if text.starts_with("firestore:") {
+            return Self::parse_firestore(text);
+        }
         match text {
             "" | "sqlite" => Ok(Self::EmbeddedDefault),
             other => match other.strip_prefix("sqlite:") {
@@ -28,22 +35,51 @@ impl StoreChoice {
         }
     }
 
+    #[cfg(feature = "firestore")]
+    fn parse_firestore(text: &str) -> Result<Self, CliError> {
+        authority::store::FirestoreLocation::parse(text)
+            .map(Self::Firestore)
+            .map_err(CliError::BadStore)
+    }
+
+    #[cfg(not(feature = "firestore"))]
+    fn parse_firestore(_: &str) -> Result<Self, CliError> {
+        Err(CliError::BadStore(
+            "this acekeys binary was built without Firestore support (cargo feature `firestore`)"
+                .to_owned(),
+        ))
+    }
+
     pub fn kind(&self) -> &'static str {
-        "sqlite"
+        match self {
+            Self::EmbeddedDefault | Self::SqliteFile(_) => "sqlite",
+            #[cfg(feature = "firestore")]
+            Self::Firestore(_) => "firestore",
+        }
+    }
+
+    async fn open(&self, data_dir: &std::path::Path) -> Result<Arc<dyn Store>, CliError> {
+        Ok(match self {
+            Self::EmbeddedDefault => Arc::new(SqliteStore::open(data_dir)?),
+            Self::SqliteFile(path) => Arc::new(SqliteStore::open_file(path)?),
+            #[cfg(feature = "firestore")]
+            Self::Firestore(location) => {
+                Arc::new(authority::store::FirestoreStore::open(location).await?)
+            }
+        })
     }
 }
 
 /// Opens the configured store and pepper and builds the authority.
 /// Must run inside the Tokio runtime (the authority starts its flushers).
-pub fn open_authority(config: &Config) -> Result<Authority, CliError> {
+pub async fn open_authority(config: &Config) -> Result<Authority, CliError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| CliError::DataDir {
         path: config.data_dir.clone(),
         source,
     })?;
-    let store: Arc<dyn Store> = match StoreChoice::parse(&config.store)? {
-        StoreChoice::EmbeddedDefault => Arc::new(SqliteStore::open(&config.data_dir)?),
-        StoreChoice::SqliteFile(path) => Arc::new(SqliteStore::open_file(&path)?),
-    };
+    let store = StoreChoice::parse(&config.store)?
+        .open(&config.data_dir)
+        .await?;
     let pepper = Pepper::load_or_create(&config.data_dir)
         .map_err(|error| CliError::Pepper(error.to_string()))?;
     let env = Env::parse(&config.env).ok_or_else(|| CliError::UnknownEnv(config.env.clone()))?;

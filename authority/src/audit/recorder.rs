@@ -1,9 +1,11 @@
 //! Group-committed, durable recording of tool-call events.
 //!
 //! Callers hand events to one flusher task through a bounded queue and wait.
-//! The flusher takes everything queued (up to `max_batch` events), places the
-//! events in their chains, writes them in ONE store transaction (one fsync on
-//! SQLite), and only then answers every caller of the batch. While a batch
+//! The flusher takes everything queued (up to `max_batch` events, capped by
+//! the store's [`max_append_batch`](crate::store::Store::max_append_batch)),
+//! places the events in their chains, writes them in ONE store transaction
+//! (one fsync on SQLite, one commit on Firestore), and only then answers
+//! every caller of the batch. While a batch
 //! commits the next one accumulates, so throughput grows with concurrency
 //! while each caller still waits for its own durable write.
 //!
@@ -18,7 +20,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::chain::ChainState;
-use super::model::NewEvent;
+use super::model::{AuditEvent, NewEvent};
 use crate::ids::EventId;
 use crate::stats::Stats;
 use crate::store::{Store, StoreError};
@@ -146,45 +148,68 @@ async fn flusher(
     max_batch: usize,
     stats: Arc<Stats>,
 ) {
-    let mut jobs: Vec<Job> = Vec::new();
-    while let Some(first) = rx.recv().await {
+    // A job that would push a commit past `max_batch` waits for the next.
+    let mut carried: Option<Job> = None;
+    loop {
+        let first = match carried.take() {
+            Some(job) => job,
+            None => match rx.recv().await {
+                Some(job) => job,
+                None => break,
+            },
+        };
         let mut n = first.events.len();
-        jobs.push(first);
+        let mut jobs = vec![first];
         while n < max_batch {
             match rx.try_recv() {
-                Ok(j) => {
+                Ok(j) if n + j.events.len() <= max_batch => {
                     n += j.events.len();
                     jobs.push(j);
+                }
+                Ok(j) => {
+                    carried = Some(j);
+                    break;
                 }
                 Err(_) => break,
             }
         }
-        let mut scratch = state.clone();
-        let mut events = Vec::with_capacity(n);
+        let mut pending: Vec<(EventId, NewEvent)> = Vec::with_capacity(n);
         let mut replies = Vec::with_capacity(jobs.len());
-        for job in jobs.drain(..) {
-            for (id, body) in job.events {
-                events.push(scratch.place(id, body));
-            }
+        for job in jobs {
+            pending.extend(job.events);
             replies.push(job.reply);
         }
-        let started = std::time::Instant::now();
-        let result = store.append_audit(&events).await;
-        let elapsed = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        Stats::add(&stats.audit_commit_micros, elapsed);
-        Stats::add(&stats.audit_commits, 1);
-        let answer = match result {
-            Ok(()) => {
-                Stats::add(&stats.audit_events, events.len() as u64);
-                state = scratch;
-                Ok(())
+        // Only a single job larger than the store's atomic commit is split:
+        // each part commits atomically; if one fails, the parts before it
+        // stay recorded and every caller of the job is refused (a retry
+        // records them again: duplicates, never loss).
+        let mut answer = Ok(());
+        let mut scratch = state.clone();
+        let mut rest = pending.into_iter().peekable();
+        while rest.peek().is_some() {
+            let events: Vec<AuditEvent> = rest
+                .by_ref()
+                .take(max_batch)
+                .map(|(id, body)| scratch.place(id, body))
+                .collect();
+            let started = std::time::Instant::now();
+            let result = store.append_audit(&events).await;
+            let elapsed = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            Stats::add(&stats.audit_commit_micros, elapsed);
+            Stats::add(&stats.audit_commits, 1);
+            match result {
+                Ok(()) => {
+                    Stats::add(&stats.audit_events, events.len() as u64);
+                    state = scratch.clone();
+                }
+                Err(e) => {
+                    Stats::add(&stats.audit_commit_failures, 1);
+                    tracing::error!(error = %e, events = events.len(), "audit batch not recorded; callers refused");
+                    answer = Err(RecorderError::Store(e));
+                    break;
+                }
             }
-            Err(e) => {
-                Stats::add(&stats.audit_commit_failures, 1);
-                tracing::error!(error = %e, events = events.len(), "audit batch not recorded; callers refused");
-                Err(RecorderError::Store(e))
-            }
-        };
+        }
         for r in replies {
             let _ = r.send(answer.clone());
         }

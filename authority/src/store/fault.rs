@@ -1,6 +1,6 @@
 //! A store wrapper that injects the faults tests cannot cause for real on a
-//! healthy SQLite file: a whole-store outage, or an audit trail that
-//! refuses writes. Shared by the authority's and the tool servers' tests
+//! healthy SQLite file: a whole-store outage, an audit trail that refuses
+//! writes, or a small atomic-commit limit like Firestore's. Shared by the authority's and the tool servers' tests
 //! (fail closed, `Unavailable` is never "invalid key"); not for production.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +19,7 @@ pub struct FaultyStore {
     inner: Arc<dyn Store>,
     down: AtomicBool,
     audit_writes_refused: AtomicBool,
+    append_limit: usize,
 }
 
 impl FaultyStore {
@@ -27,6 +28,16 @@ impl FaultyStore {
             inner,
             down: AtomicBool::new(false),
             audit_writes_refused: AtomicBool::new(false),
+            append_limit: usize::MAX,
+        }
+    }
+
+    /// Appends of more than `limit` events are refused, as a store with a
+    /// per-commit write limit (Firestore) refuses them.
+    pub fn with_append_limit(inner: Arc<dyn Store>, limit: usize) -> Self {
+        Self {
+            append_limit: limit,
+            ..Self::new(inner)
         }
     }
 
@@ -55,7 +66,7 @@ impl Store for FaultyStore {
         "faulty"
     }
     fn max_append_batch(&self) -> usize {
-        self.inner.max_append_batch()
+        self.inner.max_append_batch().min(self.append_limit)
     }
     async fn watch_revocations(
         &self,
@@ -140,6 +151,13 @@ impl Store for FaultyStore {
             return Err(StoreError::Unavailable(
                 "audit store refuses writes (injected fault)".into(),
             ));
+        }
+        if events.len() > self.append_limit {
+            return Err(StoreError::Conflict(format!(
+                "{} events exceed the {}-event commit limit",
+                events.len(),
+                self.append_limit
+            )));
         }
         self.inner.append_audit(events).await
     }

@@ -1,6 +1,6 @@
 //! The binary's subcommands: bootstrap, audit verify, first start, SIGTERM.
 
-use crate::harness::{run_cli, spawn_app, BIN};
+use crate::harness::{firestore_project, run_cli, spawn_app, use_store, BIN};
 
 #[test]
 fn bootstrap_prints_exactly_one_key_and_refuses_an_existing_org() {
@@ -47,14 +47,18 @@ async fn audit_verify_passes_and_then_catches_tampering() {
     assert!(status.success(), "{stdout}");
 
     // Tamper with a recorded event behind the server's back.
-    let db = std::fs::read_dir(app.data_dir.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "db" || x == "sqlite"))
-        .expect("the SQLite file");
-    let connection = rusqlite_free_update(&db);
-    assert!(connection, "could not tamper");
+    match firestore_project(app.data_dir.path()) {
+        Some(project) => tamper_in_firestore(&project).await,
+        None => {
+            let db = std::fs::read_dir(app.data_dir.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "db" || x == "sqlite"))
+                .expect("the SQLite file");
+            assert!(rusqlite_free_update(&db), "could not tamper");
+        }
+    }
     let (status, _, stderr) = run_cli(app.data_dir.path(), &["audit", "verify"]);
     assert!(!status.success(), "tampering went unnoticed");
     assert!(stderr.contains("tampered"), "{stderr}");
@@ -72,18 +76,50 @@ fn rusqlite_free_update(db: &std::path::Path) -> bool {
         .is_ok_and(|status| status.success())
 }
 
+/// Rewrites one audit event's action through the emulator's REST API, as
+/// someone with write access to the database could.
+async fn tamper_in_firestore(project: &str) {
+    let host = std::env::var("FIRESTORE_EMULATOR_HOST").unwrap();
+    let base = format!("http://{host}/v1/projects/{project}/databases/(default)/documents");
+    let client = reqwest::Client::new();
+    let list: serde_json::Value = client
+        .get(format!("{base}/orgs/acme/audit"))
+        .bearer_auth("owner")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let name = list["documents"][0]["name"]
+        .as_str()
+        .expect("an audit event");
+    let status = client
+        .patch(format!(
+            "http://{host}/v1/{name}?updateMask.fieldPaths=action"
+        ))
+        .bearer_auth("owner")
+        .json(&serde_json::json!({"fields": {"action": {"stringValue": "tampered"}}}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success(), "could not tamper: {status}");
+}
+
 #[tokio::test]
 async fn first_start_on_an_empty_store_prints_the_admin_key_once() {
     let dir = tempfile::tempdir().unwrap();
     let start = || {
-        let mut child = std::process::Command::new(BIN)
+        let mut command = std::process::Command::new(BIN);
+        command
             .arg("serve")
             .env("ACEKEYS_DATA_DIR", dir.path())
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(std::process::Stdio::null());
+        use_store(&mut command, dir.path());
+        let mut child = command.spawn().unwrap();
         let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
         let mut seen = String::new();
         loop {

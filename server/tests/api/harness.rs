@@ -31,15 +31,45 @@ impl Drop for TestApp {
     }
 }
 
+/// The store the tests run against: the embedded default, or with
+/// `ACEKEYS_TEST_STORE=firestore` (scripts/test's second pass) a Firestore
+/// project on the emulator of its own for each data directory.
+pub fn use_store(command: &mut Command, data_dir: &Path) {
+    match firestore_project(data_dir) {
+        Some(project) => command.env("ACEKEYS_STORE", format!("firestore://{project}")),
+        None => command.env_remove("ACEKEYS_STORE"),
+    };
+}
+
+/// The emulator project of `data_dir` when the tests run on Firestore.
+pub fn firestore_project(data_dir: &Path) -> Option<String> {
+    match std::env::var("ACEKEYS_TEST_STORE").as_deref() {
+        Ok("firestore") => {
+            let host = std::env::var("FIRESTORE_EMULATOR_HOST").unwrap_or_default();
+            assert!(
+                !host.is_empty(),
+                "ACEKEYS_TEST_STORE=firestore needs the Firestore emulator: \
+                 FIRESTORE_EMULATOR_HOST is not set (scripts/test starts it)"
+            );
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            data_dir.hash(&mut h);
+            Some(format!("acekeys-api-{:016x}", h.finish()))
+        }
+        Ok("sqlite") | Ok("") | Err(_) => None,
+        Ok(other) => panic!("ACEKEYS_TEST_STORE={other:?}: use `sqlite` or `firestore`"),
+    }
+}
+
 /// Runs `acekeys ARGS` against `data_dir` and returns (status, stdout, stderr).
 pub fn run_cli(data_dir: &Path, args: &[&str]) -> (std::process::ExitStatus, String, String) {
-    let output = Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .args(args)
         .env("ACEKEYS_DATA_DIR", data_dir)
-        .env_remove("ACEKEYS_STORE")
-        .env("RUST_LOG", "info")
-        .output()
-        .expect("run acekeys");
+        .env("RUST_LOG", "info");
+    use_store(&mut command, data_dir);
+    let output = command.output().expect("run acekeys");
     (
         output.status,
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -70,9 +100,9 @@ pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
         .env("ACEKEYS_DATA_DIR", data_dir.path())
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "debug")
-        .env_remove("ACEKEYS_STORE")
         .stdout(Stdio::piped())
         .stderr(Stdio::from(stderr));
+    use_store(&mut command, data_dir.path());
     for (name, value) in env {
         command.env(name, value);
     }
