@@ -18,6 +18,8 @@ pub struct TestApp {
     /// `admin:org` key of org `globex`.
     pub other_admin: String,
     pub data_dir: tempfile::TempDir,
+    /// `ACEKEYS_STORE` of this server (`None`: the embedded default).
+    pub store: Option<String>,
     pub client: reqwest::Client,
     child: Child,
     stdout: Arc<Mutex<String>>,
@@ -35,40 +37,60 @@ impl Drop for TestApp {
 /// `ACEKEYS_TEST_STORE=firestore` (scripts/test's second pass) a Firestore
 /// project on the emulator of its own for each data directory.
 pub fn use_store(command: &mut Command, data_dir: &Path) {
-    match firestore_project(data_dir) {
-        Some(project) => command.env("ACEKEYS_STORE", format!("firestore://{project}")),
+    set_store(command, default_store(data_dir).as_deref());
+}
+
+fn set_store(command: &mut Command, store: Option<&str>) {
+    match store {
+        Some(store) => command.env("ACEKEYS_STORE", store),
         None => command.env_remove("ACEKEYS_STORE"),
     };
+}
+
+fn default_store(data_dir: &Path) -> Option<String> {
+    firestore_project(data_dir).map(|p| format!("firestore://{p}"))
 }
 
 /// The emulator project of `data_dir` when the tests run on Firestore.
 pub fn firestore_project(data_dir: &Path) -> Option<String> {
     match std::env::var("ACEKEYS_TEST_STORE").as_deref() {
-        Ok("firestore") => {
-            let host = std::env::var("FIRESTORE_EMULATOR_HOST").unwrap_or_default();
-            assert!(
-                !host.is_empty(),
-                "ACEKEYS_TEST_STORE=firestore needs the Firestore emulator: \
-                 FIRESTORE_EMULATOR_HOST is not set (scripts/test starts it)"
-            );
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            data_dir.hash(&mut h);
-            Some(format!("acekeys-api-{:016x}", h.finish()))
-        }
+        Ok("firestore") => Some(emulator_project(data_dir)),
         Ok("sqlite") | Ok("") | Err(_) => None,
         Ok(other) => panic!("ACEKEYS_TEST_STORE={other:?}: use `sqlite` or `firestore`"),
     }
 }
 
+/// A project of its own on the Firestore emulator, named after `data_dir`;
+/// fails, saying why, when the emulator is not running.
+pub fn emulator_project(data_dir: &Path) -> String {
+    let host = std::env::var("FIRESTORE_EMULATOR_HOST").unwrap_or_default();
+    assert!(
+        !host.is_empty(),
+        "the Firestore tests need Google's Firestore emulator: FIRESTORE_EMULATOR_HOST \
+         is not set (scripts/test starts it; the README says how to start it by hand)"
+    );
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    data_dir.hash(&mut h);
+    format!("acekeys-api-{:016x}", h.finish())
+}
+
 /// Runs `acekeys ARGS` against `data_dir` and returns (status, stdout, stderr).
 pub fn run_cli(data_dir: &Path, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+    run_cli_on(data_dir, default_store(data_dir).as_deref(), args)
+}
+
+fn run_cli_on(
+    data_dir: &Path,
+    store: Option<&str>,
+    args: &[&str],
+) -> (std::process::ExitStatus, String, String) {
     let mut command = Command::new(BIN);
     command
         .args(args)
         .env("ACEKEYS_DATA_DIR", data_dir)
         .env("RUST_LOG", "info");
-    use_store(&mut command, data_dir);
+    set_store(&mut command, store);
     let output = command.output().expect("run acekeys");
     (
         output.status,
@@ -77,8 +99,8 @@ pub fn run_cli(data_dir: &Path, args: &[&str]) -> (std::process::ExitStatus, Str
     )
 }
 
-fn bootstrap(data_dir: &Path, org: &str) -> String {
-    let (status, stdout, stderr) = run_cli(data_dir, &["bootstrap", "--org", org]);
+fn bootstrap(data_dir: &Path, store: Option<&str>, org: &str) -> String {
+    let (status, stdout, stderr) = run_cli_on(data_dir, store, &["bootstrap", "--org", org]);
     assert!(status.success(), "bootstrap failed: {stderr}");
     stdout.trim().to_owned()
 }
@@ -90,8 +112,48 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the server with extra environment variables.
 pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
     let data_dir = tempfile::tempdir().expect("tempdir");
-    let admin = bootstrap(data_dir.path(), "acme");
-    let other_admin = bootstrap(data_dir.path(), "globex");
+    let store = default_store(data_dir.path());
+    spawn_app_on(data_dir, store, env).await
+}
+
+/// Starts the server on `store` (`None`: the embedded default) after
+/// bootstrapping `acme` and `globex` into it.
+pub async fn spawn_app_on(
+    data_dir: tempfile::TempDir,
+    store: Option<String>,
+    env: &[(&str, &str)],
+) -> TestApp {
+    let admin = bootstrap(data_dir.path(), store.as_deref(), "acme");
+    let other_admin = bootstrap(data_dir.path(), store.as_deref(), "globex");
+    serve(data_dir, store, admin, other_admin, env).await
+}
+
+/// Another server on `first`'s store, with its pepper (every server of a
+/// shared store must hash keys alike) and its own data directory.
+pub async fn spawn_second_server(first: &TestApp) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        first.data_dir.path().join("pepper"),
+        data_dir.path().join("pepper"),
+    )
+    .expect("copy the pepper");
+    serve(
+        data_dir,
+        first.store.clone(),
+        first.admin.clone(),
+        first.other_admin.clone(),
+        &[],
+    )
+    .await
+}
+
+async fn serve(
+    data_dir: tempfile::TempDir,
+    store: Option<String>,
+    admin: String,
+    other_admin: String,
+    env: &[(&str, &str)],
+) -> TestApp {
     let stderr_path = data_dir.path().join("server.log");
     let stderr = std::fs::File::create(&stderr_path).expect("log file");
     let mut command = Command::new(BIN);
@@ -102,7 +164,7 @@ pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::from(stderr));
-    use_store(&mut command, data_dir.path());
+    set_store(&mut command, store.as_deref());
     for (name, value) in env {
         command.env(name, value);
     }
@@ -128,6 +190,7 @@ pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
         admin,
         other_admin,
         data_dir,
+        store,
         client: reqwest::Client::new(),
         child,
         stdout,

@@ -7,6 +7,7 @@ mod harness;
 mod attacks;
 mod audit;
 mod cli;
+mod cluster;
 mod introspect;
 mod keys;
 mod meta;
