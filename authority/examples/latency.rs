@@ -2,17 +2,23 @@
 //! (Criterion reports means; the targets in DESIGN.md are p99).
 //!
 //! `cargo run --release -p authority --example latency [data-dir]`
+//! `cargo run --release -p authority --features firestore --example latency firestore://PROJECT`
 //!
-//! Prints p50/p99/p99.9 for validate on a cache hit and on a cache miss
-//! against SQLite, and events/s for durable tool-call recording with 1, 8
-//! and 64 concurrent writers (each caller waits for its own fsynced commit).
+//! Prints p50/p99/p99.9 for validate on a cache hit and on a cache miss and
+//! for minting, and events/s for durable tool-call recording with 1, 8 and
+//! 64 concurrent writers (each caller waits for its own durable commit),
+//! against SQLite (a data dir, default a temp dir) or Firestore (with
+//! `FIRESTORE_EMULATOR_HOST` set: the emulator, so emulator figures). The
+//! Firestore run uses fewer iterations: each call is a network round trip.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authority::audit::Decision;
+use authority::store::Store;
 use authority::{
-    Authority, AuthorityConfig, BootstrapRequest, Env, OrgId, Pepper, Scope, SqliteStore, ToolCall,
+    Authority, AuthorityConfig, BootstrapRequest, Env, MintRequest, OrgId, Pepper, Scope,
+    SqliteStore, ToolCall,
 };
 
 fn pct(mut v: Vec<Duration>) -> String {
@@ -45,18 +51,43 @@ fn call(i: u64) -> ToolCall {
     }
 }
 
+async fn open_store(arg: Option<String>, tmp: &std::path::Path) -> Arc<dyn Store> {
+    match arg {
+        #[cfg(feature = "firestore")]
+        Some(url) if url.starts_with("firestore://") => {
+            let location = authority::store::FirestoreLocation::parse(&url).unwrap();
+            Arc::new(authority::store::FirestoreStore::open(&location).await.unwrap())
+        }
+        Some(url) if url.starts_with("firestore://") => {
+            panic!("built without Firestore support: add --features firestore")
+        }
+        Some(dir) => Arc::new(SqliteStore::open(std::path::Path::new(&dir)).unwrap()),
+        None => Arc::new(SqliteStore::open(tmp).unwrap()),
+    }
+}
+
+/// Iteration counts: (cache misses, mints, events per writer count, ingest batches).
+fn sizes(backend: &str) -> (usize, usize, [(u64, u64); 3], u64) {
+    if backend == "firestore" {
+        (1_000, 300, [(1, 300), (8, 4_000), (64, 20_000)], 10)
+    } else {
+        (5_000, 1_000, [(1, 2_000), (8, 100_000), (64, 100_000)], 50)
+    }
+}
+
 fn main() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = std::env::args()
-        .nth(1)
-        .map_or_else(|| tmp.path().to_owned(), Into::into);
+    let arg = std::env::args().nth(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let store = Arc::new(SqliteStore::open(&dir).unwrap());
+        let store = open_store(arg, tmp.path()).await;
+        let backend = store.backend();
+        let (miss_n, mint_n, writer_runs, ingest_batches) = sizes(backend);
+        println!("store: {backend}");
         let auth = Authority::new(
             store,
             Pepper::random(),
@@ -77,8 +108,8 @@ fn main() {
         }
         println!("validate cache hit:   {}", pct(hits));
 
-        let mut misses = Vec::with_capacity(5_000);
-        for _ in 0..5_000 {
+        let mut misses = Vec::with_capacity(miss_n);
+        for _ in 0..miss_n {
             auth.invalidate_cache();
             let t = Instant::now();
             let o = auth.authenticate(&raw, &scope).await;
@@ -87,8 +118,23 @@ fn main() {
         }
         println!("validate cache miss:  {}", pct(misses));
 
-        for writers in [1u64, 8, 64] {
-            let total: u64 = if writers == 1 { 2_000 } else { 100_000 };
+        let admin_ctx = auth.authorize(&raw, &Scope::AdminOrg).await.unwrap();
+        let mut mints = Vec::with_capacity(mint_n);
+        for i in 0..mint_n {
+            let req = MintRequest {
+                org_id: None,
+                name: format!("bench-{i}"),
+                scopes: vec!["svc:wiki:read".into()],
+                expires_days: Default::default(),
+                env: None,
+            };
+            let t = Instant::now();
+            auth.mint(&admin_ctx, req).await.unwrap();
+            mints.push(t.elapsed());
+        }
+        println!("mint:                 {}", pct(mints));
+
+        for (writers, total) in writer_runs {
             let per = total / writers;
             let start = Instant::now();
             let tasks: Vec<_> = (0..writers)
@@ -122,13 +168,13 @@ fn main() {
             .await
             .unwrap();
         let start = Instant::now();
-        for b in 0..50u64 {
+        for b in 0..ingest_batches {
             let batch = (0..1000).map(|i| call(b * 1000 + i)).collect();
             auth.ingest_audit(&svc, batch).await.unwrap();
         }
         println!(
             "audit ingest 1 caller x 1000-event batches: {:.0} durable events/s",
-            50_000.0 / start.elapsed().as_secs_f64()
+            (ingest_batches * 1000) as f64 / start.elapsed().as_secs_f64()
         );
         let t = Instant::now();
         let report = auth.verify_all_audit().await.unwrap();
