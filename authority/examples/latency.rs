@@ -56,7 +56,11 @@ async fn open_store(arg: Option<String>, tmp: &std::path::Path) -> Arc<dyn Store
         #[cfg(feature = "firestore")]
         Some(url) if url.starts_with("firestore://") => {
             let location = authority::store::FirestoreLocation::parse(&url).unwrap();
-            Arc::new(authority::store::FirestoreStore::open(&location).await.unwrap())
+            Arc::new(
+                authority::store::FirestoreStore::open(&location)
+                    .await
+                    .unwrap(),
+            )
         }
         Some(url) if url.starts_with("firestore://") => {
             panic!("built without Firestore support: add --features firestore")

@@ -1000,3 +1000,34 @@ async fn an_ingest_larger_than_one_store_commit_is_split_and_stays_chained() {
     }
     assert!(auth.verify_all_audit().await.unwrap().ok, "chains intact");
 }
+
+#[tokio::test]
+async fn a_write_whose_acknowledgement_was_lost_does_not_wedge_the_audit_chains() {
+    // A remote store can commit a write and still time out. The next event
+    // must not reuse the sequence number already stored (a conflict that
+    // would refuse every later call).
+    let h = harness(Env::Live);
+    let (raw, p) = admin(&h).await;
+    let call = || ToolCall::from_outcome(&Outcome::Unknown, "t", &scope("read:wiki"));
+
+    h.flaky.lose_write_acks(true);
+    assert!(h.auth.record_tool_call(call()).await.is_err());
+    assert!(h.auth.mint(&p, mint_req(&["read:wiki"])).await.is_err());
+    h.flaky.lose_write_acks(false);
+
+    h.auth
+        .record_tool_call(call())
+        .await
+        .expect("tool-call chain continues");
+    h.auth
+        .mint(&p, mint_req(&["read:wiki"]))
+        .await
+        .expect("admin chain continues");
+    let report = h.auth.verify_all_audit().await.unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(
+        report.events, 5,
+        "bootstrap, both lost-ack writes, and the two after"
+    );
+    assert!(h.auth.validate(&raw, None).await.is_valid());
+}

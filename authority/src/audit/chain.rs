@@ -87,6 +87,8 @@ pub fn event_hash(
 /// store confirms the write, so a failed write never leaves a gap.
 #[derive(Debug, Clone)]
 pub(crate) struct ChainState {
+    base: String,
+    restarts: u32,
     writer: String,
     heads: HashMap<OrgId, (u64, ChainHash)>,
 }
@@ -94,7 +96,23 @@ pub(crate) struct ChainState {
 impl ChainState {
     pub(crate) fn new(writer: String) -> Self {
         Self {
+            base: writer.clone(),
+            restarts: 0,
             writer,
+            heads: HashMap::new(),
+        }
+    }
+
+    /// New chains (writer `<base>-r<n>`) after a write whose outcome is
+    /// unknown: a store that timed out may still have committed it, and the
+    /// next event must not collide with one already stored. The old chains
+    /// simply end there, whichever way the write went.
+    pub(crate) fn restarted(&self) -> Self {
+        let restarts = self.restarts + 1;
+        Self {
+            base: self.base.clone(),
+            restarts,
+            writer: format!("{}-r{restarts}", self.base),
             heads: HashMap::new(),
         }
     }

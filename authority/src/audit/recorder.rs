@@ -105,6 +105,8 @@ impl Recorder {
         }
     }
 
+    /// The writer id this recorder's chains start with (after a write with
+    /// an unknown outcome they continue as `<id>-r<n>`).
     pub fn writer_id(&self) -> &str {
         &self.writer
     }
@@ -205,6 +207,9 @@ async fn flusher(
                 Err(e) => {
                     Stats::add(&stats.audit_commit_failures, 1);
                     tracing::error!(error = %e, events = events.len(), "audit batch not recorded; callers refused");
+                    if matches!(e, StoreError::Unavailable(_)) {
+                        state = state.restarted();
+                    }
                     answer = Err(RecorderError::Store(e));
                     break;
                 }

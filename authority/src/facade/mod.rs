@@ -326,7 +326,8 @@ impl Authority {
     }
 
     /// Runs a store change with its admin event; the chain head advances
-    /// only if the store reports it wrote the event.
+    /// only if the store reports it wrote the event, and the chain restarts
+    /// when the store cannot say.
     async fn with_admin_event<T, F, Fut>(&self, body: NewEvent, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(AuditEvent) -> Fut,
@@ -335,11 +336,20 @@ impl Authority {
         let mut chain = self.inner.admin_chain.lock().await;
         let mut scratch = chain.clone();
         let event = scratch.place(EventId::generate(), body);
-        let (out, wrote) = f(event).await?;
-        if wrote {
-            *chain = scratch;
+        match f(event).await {
+            Ok((out, wrote)) => {
+                if wrote {
+                    *chain = scratch;
+                }
+                Ok(out)
+            }
+            Err(e @ StoreError::Unavailable(_)) => {
+                // The event may have landed (see ChainState::restarted).
+                *chain = chain.restarted();
+                Err(e)
+            }
+            Err(e) => Err(e),
         }
-        Ok(out)
     }
 }
 

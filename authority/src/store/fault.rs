@@ -19,6 +19,7 @@ pub struct FaultyStore {
     inner: Arc<dyn Store>,
     down: AtomicBool,
     audit_writes_refused: AtomicBool,
+    acks_lost: AtomicBool,
     append_limit: usize,
 }
 
@@ -28,6 +29,7 @@ impl FaultyStore {
             inner,
             down: AtomicBool::new(false),
             audit_writes_refused: AtomicBool::new(false),
+            acks_lost: AtomicBool::new(false),
             append_limit: usize::MAX,
         }
     }
@@ -49,6 +51,21 @@ impl FaultyStore {
     /// Only `append_audit` fails: the audit trail cannot record.
     pub fn refuse_audit_writes(&self, refuse: bool) {
         self.audit_writes_refused.store(refuse, Ordering::SeqCst);
+    }
+
+    /// Writes (`append_audit`, `insert_key`) commit but report
+    /// `Unavailable`, as when a remote store's answer is lost in a timeout.
+    pub fn lose_write_acks(&self, lose: bool) {
+        self.acks_lost.store(lose, Ordering::SeqCst);
+    }
+
+    fn ack<T>(&self, r: Result<T, StoreError>) -> Result<T, StoreError> {
+        match r {
+            Ok(_) if self.acks_lost.load(Ordering::SeqCst) => Err(StoreError::Unavailable(
+                "committed, but the acknowledgement was lost (injected fault)".into(),
+            )),
+            other => other,
+        }
     }
 
     fn check(&self) -> Result<(), StoreError> {
@@ -93,7 +110,8 @@ impl Store for FaultyStore {
     }
     async fn insert_key(&self, key: &KeyRecord, event: &AuditEvent) -> Result<(), StoreError> {
         self.check()?;
-        self.inner.insert_key(key, event).await
+        let r = self.inner.insert_key(key, event).await;
+        self.ack(r)
     }
     async fn get_key(&self, org: &OrgId, id: &KeyId) -> Result<Option<KeyRecord>, StoreError> {
         self.check()?;
@@ -159,7 +177,8 @@ impl Store for FaultyStore {
                 self.append_limit
             )));
         }
-        self.inner.append_audit(events).await
+        let r = self.inner.append_audit(events).await;
+        self.ack(r)
     }
     async fn get_audit_event(
         &self,

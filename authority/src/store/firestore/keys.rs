@@ -231,6 +231,10 @@ pub(super) async fn rotate_key(
     .await
 }
 
+/// Keys per commit in a bulk revoke: two writes each (the key and its
+/// notice) plus the event and its chain document stay under one commit.
+const BULK_CHUNK: usize = (super::MAX_COMMIT_WRITES - 2) / 2;
+
 pub(super) async fn bulk_revoke(
     s: &FirestoreStore,
     org: &OrgId,
@@ -239,7 +243,15 @@ pub(super) async fn bulk_revoke(
     rev: &Revocation,
     event: &AuditEvent,
 ) -> Result<Vec<KeyRecord>, StoreError> {
-    retrying(|| async move {
+    // An org with more keys than one commit holds is revoked in several
+    // commits, the event riding with the first. Each pass re-reads the keys
+    // (fresh update times; keys already revoked at `rev.at` drop out), so a
+    // lost race retries only what is left. A failure part way leaves the
+    // keys revoked so far revoked (and reported as an error, so the caller
+    // retries the rest): for an incident switch, partial beats nothing.
+    let mut revoked: Vec<KeyRecord> = Vec::new();
+    let mut lost_races = 0;
+    loop {
         let mut hit: Vec<(Document, KeyRecord)> = key_docs(s, org)
             .await?
             .into_iter()
@@ -248,20 +260,34 @@ pub(super) async fn bulk_revoke(
             .filter(|(_, k)| k.revoked_at.is_none_or(|r| r > rev.at))
             .collect();
         if hit.is_empty() {
-            return Ok(Vec::new());
+            return Ok(revoked);
         }
+        hit.truncate(BULK_CHUNK);
         let mut writes = Vec::with_capacity(hit.len() * 2 + 2);
         for (doc, k) in &hit {
             writes.extend(revoke_writes(s, doc, k, rev)?);
         }
-        writes.extend(event_writes(s, std::slice::from_ref(event)));
-        s.commit(writes).await?;
-        for (_, k) in &mut hit {
-            apply(k, rev);
+        if revoked.is_empty() {
+            writes.extend(event_writes(s, std::slice::from_ref(event)));
         }
-        Ok(hit.into_iter().map(|(_, k)| k).collect())
-    })
-    .await
+        match s.commit(writes).await {
+            Ok(()) => revoked.extend(hit.into_iter().map(|(_, mut k)| {
+                apply(&mut k, rev);
+                k
+            })),
+            Err(CommitError::Stale) if lost_races < super::MAX_ATTEMPTS => lost_races += 1,
+            Err(e) if revoked.is_empty() => return Err(e.into()),
+            // The event and some keys are in: the outcome is partial, which
+            // callers must treat like an unknown one.
+            Err(e) => {
+                return Err(StoreError::Unavailable(format!(
+                    "bulk revoke stopped after {} keys ({}); run it again for the rest",
+                    revoked.len(),
+                    StoreError::from(e)
+                )))
+            }
+        }
+    }
 }
 
 pub(super) async fn touch_keys(

@@ -270,6 +270,14 @@ impl FirestoreStore {
 
     /// Commits `writes` atomically: all of them or none.
     pub(crate) async fn commit(&self, writes: Vec<Write>) -> Result<(), CommitError> {
+        // Production refuses bigger commits; the emulator does not, so the
+        // limit is enforced here to keep the tests honest.
+        if writes.len() > MAX_COMMIT_WRITES {
+            return Err(CommitError::Other(StoreError::Unavailable(format!(
+                "firestore: {} writes exceed one commit's {MAX_COMMIT_WRITES}",
+                writes.len()
+            ))));
+        }
         let req = CommitRequest {
             database: self.db.get_database_path().to_string(),
             writes,
