@@ -52,7 +52,7 @@ async fn every_issued_query_has_its_index_in_firestore_indexes_json() {
         shapes.iter().map(|s| s.collection.as_str()).collect();
     assert_eq!(
         collections.into_iter().collect::<Vec<_>>(),
-        ["audit", "chains", "keys", "orgs", "revocations"],
+        ["audit", "chains", "keys", "orgs", "revocations", "usage"],
         "the workload reached every collection the backend queries"
     );
     let file = std::fs::read_to_string(concat!(

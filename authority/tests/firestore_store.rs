@@ -126,3 +126,57 @@ async fn a_revocation_on_one_authority_reaches_the_others_cache_and_stream() {
         "B's cache entry was evicted, not left to its 60 s TTL"
     );
 }
+
+/// The key document's `updateTime`, read over the emulator's REST API.
+fn key_update_time(project: &str, org: &str, key_id: &str) -> String {
+    let host = std::env::var("FIRESTORE_EMULATOR_HOST").unwrap();
+    let url = format!(
+        "http://{host}/v1/projects/{project}/databases/(default)/documents/orgs/{org}/keys/{key_id}"
+    );
+    let script = "import json,sys,urllib.request as u; \
+        r=u.Request(sys.argv[1], headers={'Authorization': 'Bearer owner'}); \
+        print(json.load(u.urlopen(r))['updateTime'])";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, &url])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_marks_never_touch_the_document_that_guards_revocation() {
+    // Revoke, rotate and bulk revoke commit only if the key document is
+    // unchanged since they read it; `last_used_at` marks, written every few
+    // seconds by every server, must not count as a change.
+    let location = emulator_test_location().unwrap_or_else(|why| panic!("{why}"));
+    let auth = authority_on(&location, Pepper::random()).await;
+    let admin = auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
+    let p = auth
+        .authorize(admin.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
+    let minted = auth.mint(&p, mint_req("agent".into())).await.unwrap();
+    let store = FirestoreStore::open(&location).await.unwrap();
+    let before = key_update_time(&location.project, "acme", minted.view.id.as_str());
+    let at = authority::time::Timestamp::from_millis(1_800_000_000_000);
+    store
+        .touch_keys(&[(p.org.clone(), minted.view.id.clone(), at)])
+        .await
+        .unwrap();
+    let key = store
+        .get_key(&p.org, &minted.view.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(key.last_used_at, Some(at), "the mark was written");
+    assert_eq!(
+        key_update_time(&location.project, "acme", minted.view.id.as_str()),
+        before,
+        "the key document itself is unchanged"
+    );
+}

@@ -118,7 +118,9 @@ impl Recorder {
         Ok(id)
     }
 
-    /// Records several events atomically (all or none).
+    /// Records several events atomically (all or none) when they fit in one
+    /// store commit ([`Store::max_append_batch`]); a larger job is written
+    /// in consecutive parts (see the flusher).
     pub async fn record_batch(&self, events: Vec<NewEvent>) -> Result<Vec<EventId>, RecorderError> {
         let with_ids: Vec<(EventId, NewEvent)> = events
             .into_iter()

@@ -42,7 +42,7 @@ use crate::keys::{base62, Env, Pepper};
 use crate::policy::KeyContext;
 use crate::scopes::{Scope, ScopeCatalog, ServiceInfo};
 use crate::stats::{Stats, StatsSnapshot};
-use crate::store::{KeyRecord, Store, StoreError};
+use crate::store::{KeyRecord, SharedChange, Store, StoreError};
 use crate::time::{Clock, SystemClock, Timestamp};
 use crate::validator::{Origin, Outcome, RevocationEvent, Validator, ValidatorConfig};
 
@@ -190,7 +190,11 @@ impl Authority {
                 let (Some(ev), Some(inner)) = (ev, weak.upgrade()) else {
                     return;
                 };
-                Authority { inner }.apply_remote_revocation(ev);
+                let authority = Authority { inner };
+                match ev {
+                    SharedChange::Revoked(ev) => authority.apply_remote_revocation(ev),
+                    SharedChange::Resync => authority.invalidate_cache(),
+                }
             }
         });
     }

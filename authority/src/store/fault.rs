@@ -87,7 +87,7 @@ impl Store for FaultyStore {
     }
     async fn watch_revocations(
         &self,
-        sink: tokio::sync::mpsc::Sender<crate::validator::RevocationEvent>,
+        sink: tokio::sync::mpsc::Sender<super::SharedChange>,
     ) -> Result<bool, StoreError> {
         self.inner.watch_revocations(sink).await
     }

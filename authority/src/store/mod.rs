@@ -54,6 +54,33 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Which keys [`Store::bulk_revoke`] revokes: those of `agent` (or all),
+/// never `except`, not already revoked at or before `rev.at`, and not
+/// minted after it (a store that revokes in several commits re-reads the
+/// keys between them and must not catch keys minted meanwhile). Shared by
+/// every backend so that they agree.
+pub(crate) fn bulk_revoke_hits(
+    k: &KeyRecord,
+    agent: Option<&str>,
+    except: Option<&KeyId>,
+    rev: &Revocation,
+) -> bool {
+    agent.is_none_or(|a| k.agent.as_deref() == Some(a))
+        && except != Some(&k.id)
+        && k.revoked_at.is_none_or(|r| r > rev.at)
+        && k.created_at <= rev.at
+}
+
+/// What [`Store::watch_revocations`] reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SharedChange {
+    /// A process sharing the store revoked a key.
+    Revoked(RevocationEvent),
+    /// The watch lost track (its target was dropped by the store):
+    /// revocations may have been missed, so every cached decision is stale.
+    Resync,
+}
+
 /// Result of [`Store::revoke_key`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RevokeResult {
@@ -83,7 +110,7 @@ pub trait Store: Send + Sync + 'static {
     /// revocations the facade already publishes.
     async fn watch_revocations(
         &self,
-        _sink: tokio::sync::mpsc::Sender<RevocationEvent>,
+        _sink: tokio::sync::mpsc::Sender<SharedChange>,
     ) -> Result<bool, StoreError> {
         Ok(false)
     }
@@ -154,8 +181,11 @@ pub trait Store: Send + Sync + 'static {
     /// keys are ignored.
     async fn touch_keys(&self, updates: &[(OrgId, KeyId, Timestamp)]) -> Result<(), StoreError>;
 
-    /// Appends events durably and atomically (all or none). `Conflict` on a
-    /// duplicate id or (org, writer, seq).
+    /// Appends events durably and atomically (all or none), at most
+    /// [`max_append_batch`](Store::max_append_batch) of them. `Conflict` on
+    /// a duplicate (org, writer, seq); SQLite also refuses a duplicate id
+    /// (Firestore names events by chain position, and ids are random, so
+    /// only a replay repeats one, which repeats the position too).
     async fn append_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError>;
 
     async fn get_audit_event(

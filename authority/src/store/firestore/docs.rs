@@ -163,7 +163,6 @@ pub(super) fn key_fields(k: &KeyRecord) -> Fields {
         ),
         ("created_at".into(), int(k.created_at.as_millis())),
         ("expires_at".into(), millis(k.expires_at)),
-        ("last_used_at".into(), millis(k.last_used_at)),
         (
             "rotated_from".into(),
             opt_string(k.rotated_from.as_ref().map(KeyId::as_str)),
@@ -196,6 +195,18 @@ pub(super) fn revoked_fields(rev: &Revocation) -> Fields {
     revocation_fields(Some(rev.at), Some(&rev.by), rev.reason.as_deref())
 }
 
+/// `orgs/{org}/usage/{key id}`: `last_used_at`, apart from the key so that
+/// the marks written every few seconds never touch the document whose
+/// update time guards revocations.
+pub(super) fn usage_fields(k: &KeyRecord) -> Fields {
+    Fields::from([("last_used_at".into(), millis(k.last_used_at))])
+}
+
+pub(super) fn usage_from(doc: &Document) -> Result<Option<Timestamp>, StoreError> {
+    Reader::new(doc).opt_millis("last_used_at")
+}
+
+/// A key record without its `last_used_at` (kept in the usage document).
 pub(super) fn key_from(doc: &Document) -> Result<KeyRecord, StoreError> {
     let r = Reader::new(doc);
     let env = r.str("env")?;
@@ -218,7 +229,7 @@ pub(super) fn key_from(doc: &Document) -> Result<KeyRecord, StoreError> {
         revoked_at: r.opt_millis("revoked_at")?,
         revoked_by: r.opt_str("revoked_by")?,
         revoke_reason: r.opt_str("revoke_reason")?,
-        last_used_at: r.opt_millis("last_used_at")?,
+        last_used_at: None,
         rotated_from: key_id("rotated_from")?,
         rotated_to: key_id("rotated_to")?,
     })

@@ -5,6 +5,8 @@ use firestore::gcloud_sdk::google::firestore::v1::{
     precondition::ConditionType,
     Document, DocumentMask, Precondition, Write,
 };
+use std::collections::HashMap;
+
 use firestore::gcloud_sdk::tonic::Code;
 
 use super::audit::event_writes;
@@ -32,12 +34,13 @@ pub(super) async fn get_org(
         .transpose()
 }
 
-/// The writes that create a key: the record and its hash lookup, both only
-/// if absent (a duplicate id or hash fails the whole commit).
-fn key_writes(s: &FirestoreStore, k: &KeyRecord) -> [Write; 2] {
+/// The writes that create a key: the record, its hash lookup and its usage
+/// document, all only if absent (a duplicate id or hash fails the commit).
+fn key_writes(s: &FirestoreStore, k: &KeyRecord) -> [Write; 3] {
     [
         create(s.key_path(&k.org, &k.id), docs::key_fields(k)),
         create(s.hash_path(&k.hash), docs::hash_lookup_fields(k)),
+        create(s.usage_path(&k.org, &k.id), docs::usage_fields(k)),
     ]
 }
 
@@ -71,18 +74,23 @@ pub(super) async fn insert_key(
     Ok(s.commit(writes).await?)
 }
 
+/// A key's document (its update time guards read-modify-writes) and its
+/// record, with `last_used_at` from the usage document read alongside.
 async fn key_doc(
     s: &FirestoreStore,
     org: &OrgId,
     id: &KeyId,
 ) -> Result<Option<(Document, KeyRecord)>, StoreError> {
-    match s.get(&s.key_path(org, id)).await? {
-        None => Ok(None),
-        Some(doc) => {
-            let k = docs::key_from(&doc)?;
-            Ok((&k.org == org).then_some((doc, k)))
-        }
+    let (key_path, usage_path) = (s.key_path(org, id), s.usage_path(org, id));
+    let (key, usage) = tokio::join!(s.get(&key_path), s.get(&usage_path));
+    let Some(doc) = key? else {
+        return Ok(None);
+    };
+    let mut k = docs::key_from(&doc)?;
+    if let Some(u) = usage? {
+        k.last_used_at = docs::usage_from(&u)?;
     }
+    Ok((&k.org == org).then_some((doc, k)))
 }
 
 pub(super) async fn get_key(
@@ -110,21 +118,26 @@ pub(super) async fn find_by_hash(
     Ok(key.filter(|k| &k.hash == hash))
 }
 
+/// Every key of `org`, newest first, as [`key_doc`] reads one.
 async fn key_docs(
     s: &FirestoreStore,
     org: &OrgId,
 ) -> Result<Vec<(Document, KeyRecord)>, StoreError> {
+    let parent = format!("orgs/{}", org.as_str());
     // Firestore breaks ties by document name in the direction of the last
     // sort: created_at desc, then id desc, like the SQLite backend.
-    let docs = s
-        .query(
-            Query::of(Some(format!("orgs/{}", org.as_str())), "keys")
-                .order("created_at", Direction::Descending),
-        )
-        .await?;
-    docs.into_iter()
+    let keys = Query::of(Some(parent.clone()), "keys").order("created_at", Direction::Descending);
+    let (keys, usage) = tokio::join!(s.query(keys), s.query(Query::of(Some(parent), "usage")));
+    let mut last_used: HashMap<String, Option<Timestamp>> = HashMap::new();
+    for doc in usage? {
+        let id = doc.name.rsplit('/').next().unwrap_or_default().to_owned();
+        last_used.insert(id, docs::usage_from(&doc)?);
+    }
+    keys?
+        .into_iter()
         .map(|d| {
-            let k = docs::key_from(&d)?;
+            let mut k = docs::key_from(&d)?;
+            k.last_used_at = last_used.get(k.id.as_str()).copied().flatten();
             Ok((d, k))
         })
         .collect()
@@ -255,9 +268,7 @@ pub(super) async fn bulk_revoke(
         let mut hit: Vec<(Document, KeyRecord)> = key_docs(s, org)
             .await?
             .into_iter()
-            .filter(|(_, k)| agent.is_none_or(|a| k.agent.as_deref() == Some(a)))
-            .filter(|(_, k)| except != Some(&k.id))
-            .filter(|(_, k)| k.revoked_at.is_none_or(|r| r > rev.at))
+            .filter(|(_, k)| crate::store::bulk_revoke_hits(k, agent, except, rev))
             .collect();
         if hit.is_empty() {
             return Ok(revoked);
@@ -271,11 +282,17 @@ pub(super) async fn bulk_revoke(
             writes.extend(event_writes(s, std::slice::from_ref(event)));
         }
         match s.commit(writes).await {
-            Ok(()) => revoked.extend(hit.into_iter().map(|(_, mut k)| {
-                apply(&mut k, rev);
-                k
-            })),
-            Err(CommitError::Stale) if lost_races < super::MAX_ATTEMPTS => lost_races += 1,
+            Ok(()) => {
+                lost_races = 0;
+                revoked.extend(hit.into_iter().map(|(_, mut k)| {
+                    apply(&mut k, rev);
+                    k
+                }));
+            }
+            Err(CommitError::Stale) if lost_races < super::MAX_ATTEMPTS => {
+                super::backoff(lost_races).await;
+                lost_races += 1;
+            }
             Err(e) if revoked.is_empty() => return Err(e.into()),
             // The event and some keys are in: the outcome is partial, which
             // callers must treat like an unknown one.
@@ -304,7 +321,7 @@ pub(super) async fn touch_keys(
                 operation: Some(
                     firestore::gcloud_sdk::google::firestore::v1::write::Operation::Update(
                         Document {
-                            name: s.key_path(org, id),
+                            name: s.usage_path(org, id),
                             ..Default::default()
                         },
                     ),

@@ -2,6 +2,8 @@
 //!
 //! Layout (see `firestore.indexes.json` for the indexes its queries need):
 //! - `orgs/{org}`: the org; `orgs/{org}/keys/{key id}`: its keys;
+//!   `orgs/{org}/usage/{key id}`: each key's `last_used_at`, apart from the
+//!   key so that usage marks never invalidate a revocation's precondition;
 //! - `key_hashes/{hex hash}`: `{org, key_id}`, the validator's lookup, created
 //!   with the key under a create-if-absent precondition (hash uniqueness);
 //! - `orgs/{org}/audit/{writer}.{seq}`: events, named by chain position so
@@ -19,7 +21,7 @@
 //!   read, retrying from the read when another writer got there first.
 //! - Nothing global is written per call: no counters, no chain heads.
 //!   `last_used_at` goes through non-atomic `BatchWrite`s with a `maximum`
-//!   transform (never lowers it, skips deleted keys).
+//!   transform on the usage documents (never lowers it, skips deleted keys).
 //! - Instants are the authority's clock in integer milliseconds.
 //! - Errors: a failed precondition is `Conflict`, everything that means
 //!   "could not ask" is `Unavailable`.
@@ -49,7 +51,6 @@ use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, 
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
 use crate::time::Timestamp;
-use crate::validator::RevocationEvent;
 
 /// Every request gives up after this; the caller then sees `Unavailable`.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -161,7 +162,10 @@ impl From<CommitError> for StoreError {
     fn from(e: CommitError) -> Self {
         match e {
             CommitError::Exists(m) => StoreError::Conflict(m),
-            CommitError::Stale => StoreError::Conflict("concurrent update".into()),
+            // Only reached when retrying is not possible or gave up.
+            CommitError::Stale => StoreError::Unavailable(
+                "firestore: the commit lost to concurrent writes; try again".into(),
+            ),
             CommitError::Missing => StoreError::NotFound,
             CommitError::Other(e) => e,
         }
@@ -194,10 +198,16 @@ impl FirestoreStore {
         let db = FirestoreDb::with_options(options)
             .await
             .map_err(unavailable)?;
-        Ok(Self {
+        let store = Self {
             db,
             location: location.clone(),
-        })
+        };
+        // A wrong project or database, or missing credentials, would make
+        // every later read look like "no such key": fail here instead.
+        keys::is_empty(&store)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot query {location}: {e}")))?;
+        Ok(store)
     }
 
     pub fn location(&self) -> &FirestoreLocation {
@@ -214,6 +224,10 @@ impl FirestoreStore {
 
     pub(crate) fn key_path(&self, org: &OrgId, id: &KeyId) -> String {
         format!("{}/keys/{}", self.org_path(org), id.as_str())
+    }
+
+    pub(crate) fn usage_path(&self, org: &OrgId, id: &KeyId) -> String {
+        format!("{}/usage/{}", self.org_path(org), id.as_str())
     }
 
     pub(crate) fn hash_path(&self, hash: &KeyHash) -> String {
@@ -386,15 +400,25 @@ pub(crate) fn delete(path: String) -> Write {
     }
 }
 
+/// Waits before retry `n` after a lost race: exponential from 2 ms, capped
+/// at 128 ms, with jitter so racing servers do not retry in step.
+pub(crate) async fn backoff(n: usize) {
+    let base = 2u64 << n.min(6);
+    let mut jitter = [0u8; 1];
+    let _ = getrandom::fill(&mut jitter);
+    let ms = base + u64::from(jitter[0]) % base;
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
 /// Runs a read-modify-write until it commits without a lost race.
 pub(crate) async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, CommitError>>,
 {
-    for _ in 0..MAX_ATTEMPTS {
+    for n in 0..MAX_ATTEMPTS {
         match attempt().await {
-            Err(CommitError::Stale) => tokio::task::yield_now().await,
+            Err(CommitError::Stale) => backoff(n).await,
             other => return other.map_err(StoreError::from),
         }
     }
@@ -416,7 +440,7 @@ impl Store for FirestoreStore {
 
     async fn watch_revocations(
         &self,
-        sink: tokio::sync::mpsc::Sender<RevocationEvent>,
+        sink: tokio::sync::mpsc::Sender<super::SharedChange>,
     ) -> Result<bool, StoreError> {
         watch::start(self, sink).await.map(|()| true)
     }

@@ -12,12 +12,20 @@
 //! on only when its `revoked_at` is new for that key. Firestore's client
 //! reconnects and resumes by itself; while it is disconnected the
 //! validator's cache TTL (at most 60 s) bounds how stale a decision can be.
+//! If Firestore drops the target for good, the watcher says
+//! [`SharedChange::Resync`] (the authority drops its whole cache) and logs an
+//! error; it does not re-listen (a restart of the server does).
+//!
+//! Memory: `seen` holds one entry per key revoked since the server started;
+//! past 100,000 entries the oldest half is forgotten (a resend of one of
+//! those is passed on again: an extra eviction, never a missed one).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use firestore::gcloud_sdk::google::firestore::v1::listen_response::ResponseType;
+use firestore::gcloud_sdk::google::firestore::v1::target_change::TargetChangeType;
 use firestore::{
     FirestoreListenerParams, FirestoreListenerTarget, FirestoreListenerTargetParams,
     FirestoreMemListenStateStorage, FirestoreTargetType,
@@ -30,7 +38,7 @@ use super::indexes::Query;
 use super::{unavailable, wall_clock_millis, FirestoreStore};
 use crate::ids::{KeyId, OrgId};
 use crate::keys::KeyHash;
-use crate::store::StoreError;
+use crate::store::{SharedChange, StoreError};
 use crate::time::Timestamp;
 use crate::validator::{Origin, RevocationEvent};
 
@@ -38,6 +46,24 @@ use crate::validator::{Origin, RevocationEvent};
 /// delivered too (servers' clocks disagree a little).
 const SKEW_MARGIN_MS: i64 = 5 * 60 * 1000;
 const TARGET: u32 = 1;
+const SEEN_CAP: usize = 100_000;
+
+/// Whether a notice is new for its key; forgets the oldest half past the cap.
+fn first_sight(seen: &Mutex<HashMap<String, i64>>, ev: &RevocationEvent) -> bool {
+    let at = ev.revoked_at.as_millis();
+    let mut seen = seen.lock();
+    if seen.get(&ev.key_hash) == Some(&at) {
+        return false;
+    }
+    if seen.len() >= SEEN_CAP {
+        let mut ages: Vec<i64> = seen.values().copied().collect();
+        let (_, median, _) = ages.select_nth_unstable(SEEN_CAP / 2);
+        let cut = *median;
+        seen.retain(|_, t| *t > cut);
+    }
+    seen.insert(ev.key_hash.clone(), at);
+    true
+}
 
 fn notice(doc: &firestore::gcloud_sdk::google::firestore::v1::Document) -> Option<RevocationEvent> {
     let hash_hex = doc.name.rsplit('/').next()?;
@@ -55,7 +81,7 @@ fn notice(doc: &firestore::gcloud_sdk::google::firestore::v1::Document) -> Optio
 /// Starts the listener; it runs until `sink` closes.
 pub(super) async fn start(
     s: &FirestoreStore,
-    sink: mpsc::Sender<RevocationEvent>,
+    sink: mpsc::Sender<SharedChange>,
 ) -> Result<(), StoreError> {
     let since = wall_clock_millis() - SKEW_MARGIN_MS;
     let params = Query::of(None, "revocations")
@@ -82,19 +108,34 @@ pub(super) async fn start(
         .start(move |event| {
             let (seen, sink) = (seen.clone(), cb_sink.clone());
             async move {
-                if let ResponseType::DocumentChange(change) = event {
-                    if let Some(doc) = change.document.as_ref() {
-                        if let Some(ev) = notice(doc) {
-                            let at = ev.revoked_at.as_millis();
-                            let new = seen.lock().insert(ev.key_hash.clone(), at) != Some(at);
-                            if new {
-                                // A closed sink ends the watch below.
-                                let _ = sink.send(ev).await;
+                // A closed sink ends the watch below, so send errors are moot.
+                match event {
+                    ResponseType::DocumentChange(change) => {
+                        if let Some(doc) = change.document.as_ref() {
+                            match notice(doc) {
+                                Some(ev) if first_sight(&seen, &ev) => {
+                                    let _ = sink.send(SharedChange::Revoked(ev)).await;
+                                }
+                                Some(_) => {}
+                                None => tracing::warn!(
+                                    doc = %doc.name,
+                                    "unreadable revocation notice ignored"
+                                ),
                             }
-                        } else {
-                            tracing::warn!(doc = %doc.name, "unreadable revocation notice ignored");
                         }
                     }
+                    ResponseType::TargetChange(change)
+                        if change.target_change_type == TargetChangeType::Remove as i32
+                            && change.cause.is_some() =>
+                    {
+                        tracing::error!(
+                            cause = ?change.cause,
+                            "Firestore ended the revocation listener; cached validations dropped, \
+                             other servers' revocations now reach this one only through the cache TTL"
+                        );
+                        let _ = sink.send(SharedChange::Resync).await;
+                    }
+                    _ => {}
                 }
                 Ok(())
             }
@@ -108,4 +149,38 @@ pub(super) async fn start(
         }
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(n: i64) -> RevocationEvent {
+        RevocationEvent {
+            key_id: KeyId::from_stored(format!("key_{n}")),
+            org: OrgId::from_stored("acme".into()),
+            key_hash: format!("{n:064x}"),
+            revoked_at: Timestamp::from_millis(n),
+            origin: Origin::Remote,
+        }
+    }
+
+    #[test]
+    fn a_resent_notice_passes_once_and_the_memory_stays_bounded() {
+        let seen = Mutex::new(HashMap::new());
+        assert!(first_sight(&seen, &ev(1)));
+        assert!(!first_sight(&seen, &ev(1)), "a resend after a reset");
+        let mut later = ev(1);
+        later.revoked_at = Timestamp::from_millis(0);
+        assert!(first_sight(&seen, &later), "an earlier revocation is news");
+        for n in 2..=(SEEN_CAP as i64 + 1) {
+            first_sight(&seen, &ev(n));
+        }
+        let len = seen.lock().len();
+        assert!(len <= SEEN_CAP / 2 + 1, "{len}");
+        assert!(
+            !first_sight(&seen, &ev(SEEN_CAP as i64 + 1)),
+            "the newest are kept"
+        );
+    }
 }

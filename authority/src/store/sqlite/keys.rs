@@ -266,9 +266,7 @@ pub(super) fn bulk_revoke(
     let tx = c.transaction().map_err(map_err)?;
     let mut hit: Vec<KeyRecord> = list_keys(&tx, org)?
         .into_iter()
-        .filter(|k| agent.is_none_or(|a| k.agent.as_deref() == Some(a)))
-        .filter(|k| except != Some(&k.id))
-        .filter(|k| k.revoked_at.is_none_or(|r| r > rev.at))
+        .filter(|k| crate::store::bulk_revoke_hits(k, agent, except, rev))
         .collect();
     for k in &mut hit {
         set_revoked(&tx, &k.id, rev)?;
