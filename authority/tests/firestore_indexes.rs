@@ -5,32 +5,12 @@
 //! the shapes of the queries it issued, and checks the file against them.
 #![cfg(feature = "firestore")]
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
-use authority::store::conformance::{self, StoreFactory};
-use authority::store::firestore::emulator_test_location;
+use authority::store::conformance::{self, FirestoreEmulator, StoreFactory};
 use authority::store::firestore::indexes::{issued_query_shapes, missing_indexes};
-use authority::store::{FirestoreLocation, FirestoreStore, Store};
-
-struct Firestore;
-
-#[async_trait]
-impl StoreFactory for Firestore {
-    type Location = FirestoreLocation;
-
-    async fn fresh(&self) -> FirestoreLocation {
-        emulator_test_location().unwrap_or_else(|why| panic!("{why}"))
-    }
-
-    async fn open(&self, loc: &FirestoreLocation) -> Arc<dyn Store> {
-        Arc::new(FirestoreStore::open(loc).await.expect("open firestore"))
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_issued_query_has_its_index_in_firestore_indexes_json() {
-    let f = Firestore;
+    let f = FirestoreEmulator;
     conformance::orgs_and_emptiness(&f).await;
     conformance::key_insert_get_and_isolation(&f).await;
     conformance::revoke_is_idempotent(&f).await;

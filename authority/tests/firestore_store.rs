@@ -20,6 +20,14 @@ async fn authority_on(location: &authority::store::FirestoreLocation, pepper: Pe
     Authority::new(store, pepper, Env::Live, AuthorityConfig::default())
 }
 
+/// Bootstraps org `acme` and returns its admin principal.
+async fn acme_admin(auth: &Authority) -> Arc<authority::KeyContext> {
+    let admin = auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
+    auth.authorize(admin.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap()
+}
+
 fn mint_req(name: String) -> MintRequest {
     MintRequest {
         org_id: None,
@@ -34,11 +42,7 @@ fn mint_req(name: String) -> MintRequest {
 async fn an_incident_switch_larger_than_one_commit_revokes_every_key_and_audits_once() {
     let location = emulator_test_location().unwrap_or_else(|why| panic!("{why}"));
     let auth = authority_on(&location, Pepper::random()).await;
-    let admin = auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
-    let p = auth
-        .authorize(admin.key.expose_secret(), &Scope::AdminOrg)
-        .await
-        .unwrap();
+    let p = acme_admin(&auth).await;
     // More keys than one 500-write commit can revoke (two writes per key).
     const KEYS: usize = 300;
     let mut minting = tokio::task::JoinSet::new();
@@ -98,11 +102,7 @@ async fn a_revocation_on_one_authority_reaches_the_others_cache_and_stream() {
     let pepper = Pepper::random();
     let a = authority_on(&location, pepper.clone()).await;
     let b = authority_on(&location, pepper).await;
-    let admin = a.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
-    let p = a
-        .authorize(admin.key.expose_secret(), &Scope::AdminOrg)
-        .await
-        .unwrap();
+    let p = acme_admin(&a).await;
     let minted = a.mint(&p, mint_req("agent".into())).await.unwrap();
     let raw = minted.key.expose_secret().to_owned();
     assert!(a.validate(&raw, None).await.is_valid());
@@ -155,11 +155,7 @@ async fn usage_marks_never_touch_the_document_that_guards_revocation() {
     // seconds by every server, must not count as a change.
     let location = emulator_test_location().unwrap_or_else(|why| panic!("{why}"));
     let auth = authority_on(&location, Pepper::random()).await;
-    let admin = auth.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
-    let p = auth
-        .authorize(admin.key.expose_secret(), &Scope::AdminOrg)
-        .await
-        .unwrap();
+    let p = acme_admin(&auth).await;
     let minted = auth.mint(&p, mint_req("agent".into())).await.unwrap();
     let store = FirestoreStore::open(&location).await.unwrap();
     let before = key_update_time(&location.project, "acme", minted.view.id.as_str());

@@ -38,6 +38,29 @@ pub trait StoreFactory: Send + Sync {
     async fn open(&self, loc: &Self::Location) -> Arc<dyn Store>;
 }
 
+/// Google's Firestore emulator at `FIRESTORE_EMULATOR_HOST`, a fresh project
+/// per location; every case fails, saying why, when it is not running.
+#[cfg(feature = "firestore")]
+pub struct FirestoreEmulator;
+
+#[cfg(feature = "firestore")]
+#[async_trait]
+impl StoreFactory for FirestoreEmulator {
+    type Location = super::FirestoreLocation;
+
+    async fn fresh(&self) -> Self::Location {
+        super::firestore::emulator_test_location().unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    async fn open(&self, loc: &Self::Location) -> Arc<dyn Store> {
+        Arc::new(
+            super::FirestoreStore::open(loc)
+                .await
+                .expect("open the Firestore store on the emulator"),
+        )
+    }
+}
+
 /// Generates one `#[tokio::test]` per conformance case for a factory.
 #[macro_export]
 macro_rules! conformance_tests {

@@ -67,7 +67,7 @@ pub(crate) fn bulk_revoke_hits(
 ) -> bool {
     agent.is_none_or(|a| k.agent.as_deref() == Some(a))
         && except != Some(&k.id)
-        && k.revoked_at.is_none_or(|r| r > rev.at)
+        && k.revocation_applies(rev)
         && k.created_at <= rev.at
 }
 

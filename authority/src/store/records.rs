@@ -60,6 +60,32 @@ impl KeyRecord {
         }
     }
 
+    /// Whether revoking at `rev.at` changes anything: not when the key is
+    /// already revoked at or before it. Every backend decides with this.
+    pub(crate) fn revocation_applies(&self, rev: &Revocation) -> bool {
+        self.revoked_at.is_none_or(|r| r > rev.at)
+    }
+
+    pub(crate) fn apply_revocation(&mut self, rev: &Revocation) {
+        self.revoked_at = Some(rev.at);
+        self.revoked_by = Some(rev.by.clone());
+        self.revoke_reason = rev.reason.clone();
+    }
+
+    /// Why this key cannot hand over to `successor`, if it cannot: a key
+    /// rotates once, and not after its revocation took effect.
+    pub(crate) fn rotation_conflict(&self, successor: &KeyRecord) -> Option<super::StoreError> {
+        if self.rotated_to.is_some() {
+            Some(super::StoreError::Conflict(
+                "key was already rotated".into(),
+            ))
+        } else if self.revoked_at.is_some_and(|r| r <= successor.created_at) {
+            Some(super::StoreError::Conflict("key is revoked".into()))
+        } else {
+            None
+        }
+    }
+
     /// The first instant at which the key stops working, if any.
     pub fn valid_until(&self) -> Option<Timestamp> {
         match (self.expires_at, self.revoked_at) {

@@ -154,12 +154,6 @@ pub(super) async fn list_keys(
         .collect())
 }
 
-fn apply(k: &mut KeyRecord, rev: &Revocation) {
-    k.revoked_at = Some(rev.at);
-    k.revoked_by = Some(rev.by.clone());
-    k.revoke_reason = rev.reason.clone();
-}
-
 /// Marks a key revoked (if its document is unchanged since `doc` was read)
 /// and tells every server's listener.
 fn revoke_writes(
@@ -188,13 +182,13 @@ pub(super) async fn revoke_key(
         let Some((doc, mut k)) = key_doc(s, org, id).await? else {
             return Ok(RevokeResult::NotFound);
         };
-        if k.revoked_at.is_some_and(|r| r <= rev.at) {
+        if !k.revocation_applies(rev) {
             return Ok(RevokeResult::AlreadyRevoked(k));
         }
         let mut writes = revoke_writes(s, &doc, &k, rev)?.to_vec();
         writes.extend(event_writes(s, std::slice::from_ref(event)));
         s.commit(writes).await?;
-        apply(&mut k, rev);
+        k.apply_revocation(rev);
         Ok(RevokeResult::Revoked(k))
     })
     .await
@@ -210,16 +204,13 @@ pub(super) async fn rotate_key(
 ) -> Result<KeyRecord, StoreError> {
     retrying(|| async move {
         let (doc, mut k) = key_doc(s, org, old).await?.ok_or(StoreError::NotFound)?;
-        if k.rotated_to.is_some() {
-            return Err(StoreError::Conflict("key was already rotated".into()).into());
-        }
-        if k.revoked_at.is_some_and(|r| r <= succ.created_at) {
-            return Err(StoreError::Conflict("key is revoked".into()).into());
+        if let Some(conflict) = k.rotation_conflict(succ) {
+            return Err(conflict.into());
         }
         k.rotated_to = Some(succ.id.clone());
-        let revoke = k.revoked_at.is_none_or(|r| r > rev.at);
+        let revoke = k.revocation_applies(rev);
         if revoke {
-            apply(&mut k, rev);
+            k.apply_revocation(rev);
         }
         let mut fields = docs::revoked_fields(rev);
         let mut mask: Vec<&str> = vec!["rotated_to"];
@@ -285,7 +276,7 @@ pub(super) async fn bulk_revoke(
             Ok(()) => {
                 lost_races = 0;
                 revoked.extend(hit.into_iter().map(|(_, mut k)| {
-                    apply(&mut k, rev);
+                    k.apply_revocation(rev);
                     k
                 }));
             }

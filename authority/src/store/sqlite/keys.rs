@@ -196,12 +196,6 @@ fn set_revoked(tx: &Transaction<'_>, id: &KeyId, rev: &Revocation) -> Result<(),
     Ok(())
 }
 
-fn apply(k: &mut KeyRecord, rev: &Revocation) {
-    k.revoked_at = Some(rev.at);
-    k.revoked_by = Some(rev.by.clone());
-    k.revoke_reason = rev.reason.clone();
-}
-
 pub(super) fn revoke_key(
     c: &mut Connection,
     org: &OrgId,
@@ -213,13 +207,13 @@ pub(super) fn revoke_key(
     let Some(mut k) = get_key(&tx, org, id)? else {
         return Ok(RevokeResult::NotFound);
     };
-    if k.revoked_at.is_some_and(|r| r <= rev.at) {
+    if !k.revocation_applies(rev) {
         return Ok(RevokeResult::AlreadyRevoked(k));
     }
     set_revoked(&tx, id, rev)?;
     insert_event(&tx, event)?;
     tx.commit().map_err(map_err)?;
-    apply(&mut k, rev);
+    k.apply_revocation(rev);
     Ok(RevokeResult::Revoked(k))
 }
 
@@ -233,11 +227,8 @@ pub(super) fn rotate_key(
 ) -> Result<KeyRecord, StoreError> {
     let tx = c.transaction().map_err(map_err)?;
     let mut k = get_key(&tx, org, old)?.ok_or(StoreError::NotFound)?;
-    if k.rotated_to.is_some() {
-        return Err(StoreError::Conflict("key was already rotated".into()));
-    }
-    if k.revoked_at.is_some_and(|r| r <= succ.created_at) {
-        return Err(StoreError::Conflict("key is revoked".into()));
+    if let Some(conflict) = k.rotation_conflict(succ) {
+        return Err(conflict);
     }
     insert_key(&tx, succ)?;
     tx.execute(
@@ -246,9 +237,9 @@ pub(super) fn rotate_key(
     )
     .map_err(map_err)?;
     k.rotated_to = Some(succ.id.clone());
-    if k.revoked_at.is_none_or(|r| r > rev.at) {
+    if k.revocation_applies(rev) {
         set_revoked(&tx, old, rev)?;
-        apply(&mut k, rev);
+        k.apply_revocation(rev);
     }
     insert_event(&tx, event)?;
     tx.commit().map_err(map_err)?;
@@ -270,7 +261,7 @@ pub(super) fn bulk_revoke(
         .collect();
     for k in &mut hit {
         set_revoked(&tx, &k.id, rev)?;
-        apply(k, rev);
+        k.apply_revocation(rev);
     }
     if !hit.is_empty() {
         insert_event(&tx, event)?;
