@@ -23,6 +23,7 @@ async fn every_issued_query_has_its_index_in_firestore_indexes_json() {
     conformance::chains_and_prune(&f).await;
     conformance::concurrent_revokes_and_mints(&f).await;
     conformance::reopen_after_close(&f).await;
+    conformance::pepper_fingerprint_is_recorded_once(&f).await;
     let store = f.open(&f.fresh().await).await;
     let (tx, _rx) = tokio::sync::mpsc::channel(1);
     assert!(store.watch_revocations(tx).await.expect("listener starts"));

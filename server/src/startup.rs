@@ -83,7 +83,7 @@ pub async fn open_authority(config: &Config) -> Result<Authority, CliError> {
     let pepper = Pepper::load_or_create(&config.data_dir)
         .map_err(|error| CliError::Pepper(error.to_string()))?;
     let env = Env::parse(&config.env).ok_or_else(|| CliError::UnknownEnv(config.env.clone()))?;
-    Ok(Authority::new(
+    let authority = Authority::new(
         store,
         pepper,
         env,
@@ -91,5 +91,7 @@ pub async fn open_authority(config: &Config) -> Result<Authority, CliError> {
             server_name: Some("acekeys".to_owned()),
             ..AuthorityConfig::default()
         },
-    ))
+    );
+    authority.check_pepper().await?;
+    Ok(authority)
 }

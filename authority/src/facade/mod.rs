@@ -276,6 +276,25 @@ impl Authority {
         let _ = self.inner.revocations.send(ev);
     }
 
+    /// Refuses a store set up with another pepper (records this pepper's
+    /// fingerprint on a store that has none). Servers sharing a store must
+    /// share the pepper: with another one, no key minted elsewhere is found.
+    pub async fn check_pepper(&self) -> Result<(), AuthorityError> {
+        use subtle::ConstantTimeEq;
+        let mine = self.inner.validator.pepper().fingerprint();
+        let held = self.inner.store.pepper_fingerprint(&mine).await?;
+        if bool::from(held.ct_eq(&mine)) {
+            Ok(())
+        } else {
+            Err(AuthorityError::Conflict(
+                "this store was set up with a different pepper: every server that shares a \
+                 store needs the same pepper file (copy the first server's <data dir>/pepper, \
+                 mode 0600)"
+                    .into(),
+            ))
+        }
+    }
+
     /// Drops every cached validation (e.g. after a lagged revocation stream).
     pub fn invalidate_cache(&self) {
         self.inner.validator.evict_all();

@@ -68,6 +68,12 @@ impl Pepper {
         Self::from_bytes(b.as_ref()).expect("32 bytes is long enough")
     }
 
+    /// HMAC-SHA256(pepper, a fixed label): tells whether two processes hold
+    /// the same pepper without revealing it.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        *self.hash("acekeys-pepper-fingerprint-v1").as_bytes()
+    }
+
     /// HMAC-SHA256(pepper, key).
     pub fn hash(&self, raw_key: &str) -> KeyHash {
         let mut m = self.mac.clone();

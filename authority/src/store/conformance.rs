@@ -68,7 +68,8 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@cases $factory;
             orgs_and_emptiness, key_insert_get_and_isolation, revoke_is_idempotent, rotation,
             bulk_revoke, touch_keys, audit_append_and_queries, audit_pagination, audit_timeline,
-            chains_and_prune, concurrent_revokes_and_mints, reopen_after_close);
+            chains_and_prune, concurrent_revokes_and_mints, reopen_after_close,
+            pepper_fingerprint_is_recorded_once);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
         $(
@@ -967,6 +968,22 @@ pub async fn concurrent_revokes_and_mints<F: StoreFactory>(f: &F) {
     )
     .await;
     assert_eq!(revokes.len(), 1);
+}
+
+pub async fn pepper_fingerprint_is_recorded_once<F: StoreFactory>(f: &F) {
+    let loc = f.fresh().await;
+    let s = f.open(&loc).await;
+    let first = *Pepper::random().hash("x").as_bytes();
+    let other = *Pepper::random().hash("x").as_bytes();
+    assert_eq!(s.pepper_fingerprint(&first).await.unwrap(), first);
+    assert_eq!(
+        s.pepper_fingerprint(&other).await.unwrap(),
+        first,
+        "a second pepper does not replace the first"
+    );
+    drop(s);
+    let s = f.open(&loc).await;
+    assert_eq!(s.pepper_fingerprint(&other).await.unwrap(), first);
 }
 
 pub async fn reopen_after_close<F: StoreFactory>(f: &F) {

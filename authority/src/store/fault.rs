@@ -91,6 +91,10 @@ impl Store for FaultyStore {
     ) -> Result<bool, StoreError> {
         self.inner.watch_revocations(sink).await
     }
+    async fn pepper_fingerprint(&self, fingerprint: &[u8; 32]) -> Result<[u8; 32], StoreError> {
+        self.check()?;
+        self.inner.pepper_fingerprint(fingerprint).await
+    }
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.check()?;
         self.inner.is_empty().await

@@ -115,6 +115,11 @@ pub trait Store: Send + Sync + 'static {
         Ok(false)
     }
 
+    /// Records `fingerprint` (of the pepper) unless the store already holds
+    /// one, and returns the one it holds: every process sharing a store must
+    /// hash keys with the same pepper, or none finds the others' keys.
+    async fn pepper_fingerprint(&self, fingerprint: &[u8; 32]) -> Result<[u8; 32], StoreError>;
+
     /// True when no org exists (first start).
     async fn is_empty(&self) -> Result<bool, StoreError>;
 

@@ -1,6 +1,8 @@
 //! The binary's subcommands: bootstrap, audit verify, first start, SIGTERM.
 
-use crate::harness::{firestore_project, run_cli, spawn_app, use_store, BIN};
+use crate::harness::{
+    firestore_project, run_cli, run_cli_on, shareable_store, spawn_app, use_store, BIN,
+};
 
 #[test]
 fn bootstrap_prints_exactly_one_key_and_refuses_an_existing_org() {
@@ -151,4 +153,31 @@ async fn first_start_on_an_empty_store_prints_the_admin_key_once() {
     );
     // Unused here but keeps the harness module's helpers referenced.
     let _ = spawn_app;
+}
+
+#[test]
+fn a_store_set_up_with_another_pepper_is_refused() {
+    // Two servers sharing a store with different peppers would each find
+    // none of the other's keys; the second one must refuse to start instead.
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let store = shareable_store(first.path());
+    let (status, _, stderr) =
+        run_cli_on(first.path(), Some(&store), &["bootstrap", "--org", "acme"]);
+    assert!(status.success(), "{stderr}");
+    let (status, stdout, stderr) = run_cli_on(
+        second.path(),
+        Some(&store),
+        &["bootstrap", "--org", "globex"],
+    );
+    assert!(!status.success(), "started with another pepper: {stdout}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("different pepper"), "{stderr}");
+    std::fs::copy(first.path().join("pepper"), second.path().join("pepper")).unwrap();
+    let (status, _, stderr) = run_cli_on(
+        second.path(),
+        Some(&store),
+        &["bootstrap", "--org", "globex"],
+    );
+    assert!(status.success(), "same pepper, same store: {stderr}");
 }

@@ -51,6 +51,13 @@ fn default_store(data_dir: &Path) -> Option<String> {
     firestore_project(data_dir).map(|p| format!("firestore://{p}"))
 }
 
+/// A store other data directories can share with `data_dir`'s: its
+/// Firestore project, or its SQLite file named explicitly.
+pub fn shareable_store(data_dir: &Path) -> String {
+    default_store(data_dir)
+        .unwrap_or_else(|| format!("sqlite:{}", data_dir.join("acekeys.db").display()))
+}
+
 /// The emulator project of `data_dir` when the tests run on Firestore.
 pub fn firestore_project(data_dir: &Path) -> Option<String> {
     match std::env::var("ACEKEYS_TEST_STORE").as_deref() {
@@ -80,7 +87,7 @@ pub fn run_cli(data_dir: &Path, args: &[&str]) -> (std::process::ExitStatus, Str
     run_cli_on(data_dir, default_store(data_dir).as_deref(), args)
 }
 
-fn run_cli_on(
+pub fn run_cli_on(
     data_dir: &Path,
     store: Option<&str>,
     args: &[&str],

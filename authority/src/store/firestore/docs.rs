@@ -235,6 +235,11 @@ pub(super) fn key_from(doc: &Document) -> Result<KeyRecord, StoreError> {
     })
 }
 
+/// `meta/pepper`: the fingerprint of the servers' shared pepper.
+pub(super) fn fingerprint_fields(fingerprint: &[u8; 32]) -> Fields {
+    Fields::from([("fingerprint".into(), bytes(fingerprint))])
+}
+
 /// `key_hashes/{hash}`: where the key with this hash lives.
 pub(super) fn hash_lookup_fields(k: &KeyRecord) -> Fields {
     Fields::from([

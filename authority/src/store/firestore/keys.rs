@@ -19,6 +19,30 @@ use crate::keys::KeyHash;
 use crate::store::{KeyRecord, OrgRecord, Revocation, RevokeResult, StoreError};
 use crate::time::Timestamp;
 
+pub(super) async fn pepper_fingerprint(
+    s: &FirestoreStore,
+    fingerprint: &[u8; 32],
+) -> Result<[u8; 32], StoreError> {
+    let path = format!("{}/meta/pepper", s.root());
+    match s
+        .commit(vec![create(
+            path.clone(),
+            docs::fingerprint_fields(fingerprint),
+        )])
+        .await
+    {
+        Ok(()) => Ok(*fingerprint),
+        Err(CommitError::Exists(_)) => {
+            let doc = s
+                .get(&path)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("meta/pepper vanished".into()))?;
+            Reader::new(&doc).hash32("fingerprint")
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub(super) async fn is_empty(s: &FirestoreStore) -> Result<bool, StoreError> {
     let any = s.query(Query::of(None, "orgs").limit(1)).await?;
     Ok(any.is_empty())

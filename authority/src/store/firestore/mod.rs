@@ -11,7 +11,8 @@
 //!   uniqueness; `orgs/{org}/chains/{writer}`: one per chain (written with
 //!   its first event and by retention, never per call);
 //! - `revocations/{hex hash}`: a notice per revoked key that every server's
-//!   listener evicts on ([`watch`]).
+//!   listener evicts on ([`watch`]);
+//! - `meta/pepper`: the fingerprint of the pepper the servers share.
 //!
 //! Rules:
 //! - Every state change is ONE atomic `Commit` (no transaction round trips):
@@ -443,6 +444,10 @@ impl Store for FirestoreStore {
         sink: tokio::sync::mpsc::Sender<super::SharedChange>,
     ) -> Result<bool, StoreError> {
         watch::start(self, sink).await.map(|()| true)
+    }
+
+    async fn pepper_fingerprint(&self, fingerprint: &[u8; 32]) -> Result<[u8; 32], StoreError> {
+        keys::pepper_fingerprint(self, fingerprint).await
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {

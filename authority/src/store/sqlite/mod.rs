@@ -150,6 +150,27 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    async fn pepper_fingerprint(&self, fingerprint: &[u8; 32]) -> Result<[u8; 32], StoreError> {
+        let fingerprint = *fingerprint;
+        self.write(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO meta (name, value) VALUES ('pepper_fingerprint', ?1)",
+                [&fingerprint[..]],
+            )
+            .map_err(map_err)?;
+            let held: Vec<u8> = c
+                .query_row(
+                    "SELECT value FROM meta WHERE name = 'pepper_fingerprint'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(map_err)?;
+            <[u8; 32]>::try_from(held.as_slice())
+                .map_err(|_| StoreError::Corrupt("pepper fingerprint length".into()))
+        })
+        .await
+    }
+
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.read(|c| {
             let n: i64 = c

@@ -64,6 +64,13 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (org, writer)
     );
     "#,
+    // 2: store-wide facts (the pepper's fingerprint).
+    r#"
+    CREATE TABLE meta (
+        name TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    );
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
