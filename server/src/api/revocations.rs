@@ -27,8 +27,11 @@ use super::error::ApiError;
 use super::required::{Authed, KeysIntrospect, RequiredScope};
 use super::ApiState;
 
-/// Clock skew between authority nodes that a resume tolerates.
-const RESUME_SLACK_MS: i64 = 5_000;
+/// How far before the client's last event id a resume looks back: the clock
+/// skew between authority nodes sharing a store that a resume tolerates (a
+/// revocation stamped by a node whose clock runs behind this one's). A
+/// minute, like the longest cache TTL; a wider window only repeats events.
+const RESUME_SLACK_MS: i64 = 60_000;
 /// How often a checkpoint is sent and the caller's key re-checked.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
 
