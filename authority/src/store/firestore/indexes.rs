@@ -308,10 +308,10 @@ impl QueryShape {
 static ISSUED: Mutex<BTreeSet<QueryShape>> = Mutex::new(BTreeSet::new());
 
 fn record(shape: QueryShape) {
-    let mut issued = ISSUED.lock().unwrap_or_else(|p| p.into_inner());
-    if !issued.contains(&shape) {
-        issued.insert(shape);
-    }
+    ISSUED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(shape);
 }
 
 /// Every distinct query shape this process has issued.

@@ -24,8 +24,9 @@
 //!   `last_used_at` goes through non-atomic `BatchWrite`s with a `maximum`
 //!   transform on the usage documents (never lowers it, skips deleted keys).
 //! - Instants are the authority's clock in integer milliseconds.
-//! - Errors: a failed precondition is `Conflict`, everything that means
-//!   "could not ask" is `Unavailable`.
+//! - Errors: a create that finds its document already there is `Conflict`;
+//!   a lost race is retried (jittered backoff), then `Unavailable`, like
+//!   everything else that means "could not ask" or "cannot say".
 
 mod audit;
 mod docs;

@@ -104,9 +104,10 @@ pub(super) async fn start(
         .map_err(unavailable)?;
     let seen: Arc<Mutex<HashMap<String, i64>>> = Arc::default();
     let cb_sink = sink.clone();
+    let control = Arc::new(listener.control_handle());
     listener
         .start(move |event| {
-            let (seen, sink) = (seen.clone(), cb_sink.clone());
+            let (seen, sink, control) = (seen.clone(), cb_sink.clone(), control.clone());
             async move {
                 // A closed sink ends the watch below, so send errors are moot.
                 match event {
@@ -124,9 +125,12 @@ pub(super) async fn start(
                             }
                         }
                     }
+                    // A target still registered is re-added (and resumed)
+                    // by firestore-rs after its retry delay; one that is not
+                    // has ended for good.
                     ResponseType::TargetChange(change)
                         if change.target_change_type == TargetChangeType::Remove as i32
-                            && change.cause.is_some() =>
+                            && !control.has_target(&FirestoreListenerTarget::new(TARGET)) =>
                     {
                         tracing::error!(
                             cause = ?change.cause,
