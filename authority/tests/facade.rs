@@ -729,7 +729,13 @@ async fn introspection_and_ingest() {
 async fn scope_catalog_is_served_and_extensible() {
     let h = harness(Env::Live);
     let (_raw, p) = admin(&h).await;
-    assert!(h.auth.scope_catalog().iter().any(|s| s.service == "mcp"));
+    assert!(h
+        .auth
+        .scope_catalog()
+        .await
+        .unwrap()
+        .iter()
+        .any(|s| s.service == "mcp"));
     let e = h
         .auth
         .mint(&p, mint_req(&["svc:tickets:close"]))
@@ -816,7 +822,7 @@ async fn tool_scopes_join_the_catalog_add_only() {
         .unwrap();
     assert_eq!(done.scopes, ["svc:jira:read", "svc:keys:write"]);
     assert_eq!(done.added, 1);
-    let catalog = h.auth.scope_catalog();
+    let catalog = h.auth.scope_catalog().await.unwrap();
     let jira = catalog
         .iter()
         .find(|s| s.service == "jira")
@@ -1030,4 +1036,74 @@ async fn a_write_whose_acknowledgement_was_lost_does_not_wedge_the_audit_chains(
         "bootstrap, both lost-ack writes, and the two after"
     );
     assert!(h.auth.validate(&raw, None).await.is_valid());
+}
+
+#[tokio::test]
+async fn scopes_registered_through_one_server_are_mintable_through_another() {
+    // Two servers sharing one store: a tool server registers its scopes with
+    // whichever one the load balancer picked.
+    let dir = tempfile::tempdir().unwrap();
+    let store: std::sync::Arc<dyn authority::store::Store> =
+        std::sync::Arc::new(authority::SqliteStore::open(dir.path()).unwrap());
+    let pepper = authority::Pepper::random();
+    let a = authority::Authority::new(
+        store.clone(),
+        pepper.clone(),
+        Env::Live,
+        authority::AuthorityConfig::default(),
+    );
+    let b = authority::Authority::new(
+        store,
+        pepper,
+        Env::Live,
+        authority::AuthorityConfig::default(),
+    );
+    let k = a.bootstrap(BootstrapRequest::new("acme")).await.unwrap();
+    let pa = a
+        .authorize(k.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
+    let pb = b
+        .authorize(k.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
+    let reg = |scope: &str| authority::ScopeRegistration {
+        scope: scope.into(),
+        description: "Read issues".into(),
+    };
+    assert_eq!(
+        a.register_tool_scopes(&pa, &[reg("svc:jira:read")])
+            .await
+            .unwrap()
+            .added,
+        1
+    );
+    b.mint(&pb, mint_req(&["svc:jira:read"]))
+        .await
+        .expect("B knows A's registration");
+    assert!(b
+        .scope_catalog()
+        .await
+        .unwrap()
+        .iter()
+        .any(|s| s.service == "jira"));
+    let again = b
+        .register_tool_scopes(&pb, &[reg("svc:jira:read"), reg("svc:jira:read")])
+        .await
+        .unwrap();
+    assert_eq!(again.added, 0, "add-only, and no second event");
+    let events = a
+        .audit_query(
+            &pa,
+            AuditQuery {
+                filter: AuditFilter {
+                    tool: Some("register_scopes".into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.events.len(), 1);
 }

@@ -24,6 +24,7 @@ async fn every_issued_query_has_its_index_in_firestore_indexes_json() {
     conformance::concurrent_revokes_and_mints(&f).await;
     conformance::reopen_after_close(&f).await;
     conformance::pepper_fingerprint_is_recorded_once(&f).await;
+    conformance::scope_registrations_are_add_only(&f).await;
     let store = f.open(&f.fresh().await).await;
     let (tx, _rx) = tokio::sync::mpsc::channel(1);
     assert!(store.watch_revocations(tx).await.expect("listener starts"));
@@ -33,7 +34,15 @@ async fn every_issued_query_has_its_index_in_firestore_indexes_json() {
         shapes.iter().map(|s| s.collection.as_str()).collect();
     assert_eq!(
         collections.into_iter().collect::<Vec<_>>(),
-        ["audit", "chains", "keys", "orgs", "revocations", "usage"],
+        [
+            "audit",
+            "chains",
+            "keys",
+            "orgs",
+            "revocations",
+            "scopes",
+            "usage"
+        ],
         "the workload reached every collection the backend queries"
     );
     let file = std::fs::read_to_string(concat!(

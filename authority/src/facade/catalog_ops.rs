@@ -7,9 +7,12 @@
 //!   `admin:org`, which are not a tool's to define.
 //! - Add-only: the catalog is shared by every org, so an existing scope or
 //!   description is never changed, and a tenant cannot relabel a built-in.
-//! - The catalog lives in memory: a remote guard registers again whenever
-//!   its revocation stream (re)connects, which covers authority restarts.
-//! - Each call that adds something is an admin audit event.
+//! - Registrations are stored (servers sharing a store share them); each
+//!   server keeps the catalog in memory and merges the store's registrations
+//!   in before it lists the catalog, adds to it, or refuses a mint for an
+//!   unknown scope.
+//! - Each call that adds something is an admin audit event, written in the
+//!   same transaction as the scopes it adds.
 
 use super::Authority;
 use crate::audit::NewEvent;
@@ -17,6 +20,7 @@ use crate::error::AuthorityError;
 use crate::policy::rules::require;
 use crate::policy::KeyContext;
 use crate::scopes::Scope;
+use crate::store::CatalogEntry;
 
 const MAX_SCOPES: usize = 200;
 const MAX_DESCRIPTION: usize = 200;
@@ -81,40 +85,78 @@ impl Authority {
                 scope.to_string(),
             ));
         }
-        let mut added = Vec::new();
-        {
-            let mut catalog = self.inner.catalog.write();
-            for (service, action, description, canonical) in &parsed {
-                if catalog.register_if_new(service, action, description)? {
-                    added.push(canonical.clone());
-                }
+        let mut unique: Vec<(String, String, String, String)> = Vec::with_capacity(parsed.len());
+        for entry in &parsed {
+            if !unique.iter().any(|u| u.3 == entry.3) {
+                unique.push(entry.clone());
             }
         }
-        if !added.is_empty() {
-            self.record_catalog_event(p, &added).await?;
+        // Another server may register some of them between our read and our
+        // write: the store then refuses the whole set, and we read again.
+        for _ in 0..3 {
+            self.refresh_catalog().await?;
+            let new: Vec<CatalogEntry> = {
+                let catalog = self.inner.catalog.read();
+                unique
+                    .iter()
+                    .filter(|(service, action, _, _)| {
+                        !catalog.is_known(&Scope::service(service, action))
+                    })
+                    .map(|(service, action, description, _)| CatalogEntry {
+                        service: service.clone(),
+                        action: action.clone(),
+                        description: description.clone(),
+                    })
+                    .collect()
+            };
+            if !new.is_empty() {
+                match self.store_scopes(p, &new).await {
+                    Err(AuthorityError::Conflict(_)) => continue,
+                    other => other?,
+                }
+                let mut catalog = self.inner.catalog.write();
+                for e in &new {
+                    catalog.register_if_new(&e.service, &e.action, &e.description)?;
+                }
+            }
+            return Ok(RegisteredScopes {
+                scopes: parsed
+                    .into_iter()
+                    .map(|(_, _, _, canonical)| canonical)
+                    .collect(),
+                added: new.len(),
+            });
         }
-        Ok(RegisteredScopes {
-            scopes: parsed
-                .into_iter()
-                .map(|(_, _, _, canonical)| canonical)
-                .collect(),
-            added: added.len(),
+        Err(AuthorityError::Unavailable {
+            cause: "scope registrations kept racing with another server's".into(),
         })
     }
 
-    async fn record_catalog_event(
+    /// Merges the scopes registered in the store (possibly by another
+    /// server sharing it) into this server's catalog.
+    pub(crate) async fn refresh_catalog(&self) -> Result<(), AuthorityError> {
+        let stored = self.inner.store.list_scopes().await?;
+        let mut catalog = self.inner.catalog.write();
+        for e in stored {
+            catalog.register_if_new(&e.service, &e.action, &e.description)?;
+        }
+        Ok(())
+    }
+
+    async fn store_scopes(
         &self,
         p: &KeyContext,
-        added: &[String],
+        new: &[CatalogEntry],
     ) -> Result<(), AuthorityError> {
         let mut body: NewEvent = self.admin_event(Some(p), &p.org, "register_scopes", self.now());
+        let added: Vec<String> = new
+            .iter()
+            .map(|e| Scope::service(&e.service, &e.action).to_string())
+            .collect();
         body.subject = Some(added.join(" ").chars().take(1000).collect());
         let store = &self.inner.store;
         self.with_admin_event(body, move |event| async move {
-            store
-                .append_audit(std::slice::from_ref(&event))
-                .await
-                .map(|()| ((), true))
+            store.add_scopes(new, &event).await.map(|()| ((), true))
         })
         .await?;
         Ok(())

@@ -32,9 +32,17 @@ impl Authority {
             .get_org(&p.org)
             .await?
             .ok_or(AuthorityError::NotFound)?;
-        let plan = {
-            let catalog = self.inner.catalog.read();
-            rules::plan_mint(p, &org, &req, &catalog, now)?
+        let plan = |authority: &Self| {
+            let catalog = authority.inner.catalog.read();
+            rules::plan_mint(p, &org, &req, &catalog, now)
+        };
+        let plan = match plan(self) {
+            // Another server sharing the store may have registered it.
+            Err(AuthorityError::InvalidScope(crate::scopes::ScopeError::Unknown { .. })) => {
+                self.refresh_catalog().await?;
+                plan(self)?
+            }
+            other => other?,
         };
         let Generated { raw, hint } = keys::generate(plan.env);
         let hash = self.inner.validator.pepper().hash(raw.expose_secret());

@@ -241,9 +241,11 @@ impl Authority {
         outcome_to_result(self.authenticate(raw_key, required).await)
     }
 
-    /// The scope catalog for the scope picker and `GET /scopes`.
-    pub fn scope_catalog(&self) -> Vec<ServiceInfo> {
-        self.inner.catalog.read().services()
+    /// The scope catalog for the scope picker and `GET /scopes`, with the
+    /// registrations of every server sharing the store.
+    pub async fn scope_catalog(&self) -> Result<Vec<ServiceInfo>, AuthorityError> {
+        self.refresh_catalog().await?;
+        Ok(self.inner.catalog.read().services())
     }
 
     /// Tool servers register the scopes their tools require.

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
+use super::{CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
 use crate::audit::chain::{ChainState, ChainVerifier};
 use crate::audit::{AuditCursor, AuditEvent, AuditFilter, Decision, EventKind, NewEvent};
 use crate::ids::{EventId, KeyId, OrgId};
@@ -69,7 +69,7 @@ macro_rules! conformance_tests {
             orgs_and_emptiness, key_insert_get_and_isolation, revoke_is_idempotent, rotation,
             bulk_revoke, touch_keys, audit_append_and_queries, audit_pagination, audit_timeline,
             chains_and_prune, concurrent_revokes_and_mints, reopen_after_close,
-            pepper_fingerprint_is_recorded_once);
+            pepper_fingerprint_is_recorded_once, scope_registrations_are_add_only);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
         $(
@@ -984,6 +984,52 @@ pub async fn pepper_fingerprint_is_recorded_once<F: StoreFactory>(f: &F) {
     drop(s);
     let s = f.open(&loc).await;
     assert_eq!(s.pepper_fingerprint(&other).await.unwrap(), first);
+}
+
+pub async fn scope_registrations_are_add_only<F: StoreFactory>(f: &F) {
+    let loc = f.fresh().await;
+    let s = f.open(&loc).await;
+    let mut ev = Events::new();
+    let entry = |service: &str, action: &str| CatalogEntry {
+        service: service.into(),
+        action: action.into(),
+        description: format!("{action} {service}"),
+    };
+    assert_eq!(s.list_scopes().await.unwrap(), []);
+    s.add_scopes(
+        &[entry("jira", "write"), entry("jira", "read")],
+        &ev.admin("acme", "register_scopes", T0),
+    )
+    .await
+    .unwrap();
+    // All or none: one known scope refuses the set and its event.
+    let refused = s
+        .add_scopes(
+            &[entry("crm", "read"), entry("jira", "read")],
+            &ev.admin("acme", "register_scopes", T0),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    drop(s);
+    let s = f.open(&loc).await;
+    assert_eq!(
+        s.list_scopes().await.unwrap(),
+        [entry("jira", "read"), entry("jira", "write")],
+        "by service, then action; nothing of the refused set"
+    );
+    let registrations = events_of(
+        &*s,
+        "acme",
+        AuditFilter {
+            tool: Some("register_scopes".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(registrations.len(), 1);
 }
 
 pub async fn reopen_after_close<F: StoreFactory>(f: &F) {

@@ -95,6 +95,18 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.pepper_fingerprint(fingerprint).await
     }
+    async fn list_scopes(&self) -> Result<Vec<super::CatalogEntry>, StoreError> {
+        self.check()?;
+        self.inner.list_scopes().await
+    }
+    async fn add_scopes(
+        &self,
+        entries: &[super::CatalogEntry],
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.add_scopes(entries, event).await
+    }
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.check()?;
         self.inner.is_empty().await

@@ -32,7 +32,7 @@ use crate::keys::KeyHash;
 use crate::time::Timestamp;
 use crate::validator::RevocationEvent;
 
-pub use records::{KeyRecord, KeyStatus, OrgRecord, Revocation};
+pub use records::{CatalogEntry, KeyRecord, KeyStatus, OrgRecord, Revocation};
 pub use sqlite::SqliteStore;
 
 #[cfg(feature = "firestore")]
@@ -119,6 +119,17 @@ pub trait Store: Send + Sync + 'static {
     /// one, and returns the one it holds: every process sharing a store must
     /// hash keys with the same pepper, or none finds the others' keys.
     async fn pepper_fingerprint(&self, fingerprint: &[u8; 32]) -> Result<[u8; 32], StoreError>;
+
+    /// The tool scopes tool servers registered, by service then action.
+    async fn list_scopes(&self) -> Result<Vec<CatalogEntry>, StoreError>;
+
+    /// Registers `entries` with their admin event, all or none. `Conflict`
+    /// if any of them is registered already (the catalog is add-only).
+    async fn add_scopes(
+        &self,
+        entries: &[CatalogEntry],
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
 
     /// True when no org exists (first start).
     async fn is_empty(&self) -> Result<bool, StoreError>;

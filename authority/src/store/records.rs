@@ -95,6 +95,15 @@ impl KeyRecord {
     }
 }
 
+/// A tool scope (`svc:<service>:<action>`) a tool server registered; shared
+/// by every org. The built-in catalog is not stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogEntry {
+    pub service: String,
+    pub action: String,
+    pub description: String,
+}
+
 /// Who revoked what, when and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revocation {

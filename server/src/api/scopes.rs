@@ -59,11 +59,13 @@ pub async fn register(
         (status = 401, description = "Missing, malformed, unknown, expired or revoked key", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The key lacks the required scope (named in the message)", body = super::openapi::ErrorEnvelope),
         (status = 429, description = "Too many failed authentications from this address", body = super::openapi::ErrorEnvelope),
+        (status = 503, description = "The store could not be reached", body = super::openapi::ErrorEnvelope),
     )
 )]
 pub async fn catalog(
     State(state): State<ApiState>,
     _caller: Authed<KeysRead>,
-) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "services": state.authority.scope_catalog() }))
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let services = state.authority.scope_catalog().await?;
+    Ok(Json(serde_json::json!({ "services": services })))
 }

@@ -235,6 +235,15 @@ pub(super) fn key_from(doc: &Document) -> Result<KeyRecord, StoreError> {
     })
 }
 
+/// `scopes/{service}:{action}`: a registered tool scope.
+pub(super) fn catalog_fields(e: &crate::store::CatalogEntry) -> Fields {
+    Fields::from([
+        ("service".into(), string(&e.service)),
+        ("action".into(), string(&e.action)),
+        ("description".into(), string(&e.description)),
+    ])
+}
+
 /// `meta/pepper`: the fingerprint of the servers' shared pepper.
 pub(super) fn fingerprint_fields(fingerprint: &[u8; 32]) -> Fields {
     Fields::from([("fingerprint".into(), bytes(fingerprint))])

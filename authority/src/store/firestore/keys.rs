@@ -16,7 +16,7 @@ use super::{create, retrying, set, update_if_unchanged, CommitError, FirestoreSt
 use crate::audit::AuditEvent;
 use crate::ids::{KeyId, OrgId};
 use crate::keys::KeyHash;
-use crate::store::{KeyRecord, OrgRecord, Revocation, RevokeResult, StoreError};
+use crate::store::{CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, StoreError};
 use crate::time::Timestamp;
 
 pub(super) async fn pepper_fingerprint(
@@ -41,6 +41,42 @@ pub(super) async fn pepper_fingerprint(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+pub(super) async fn list_scopes(s: &FirestoreStore) -> Result<Vec<CatalogEntry>, StoreError> {
+    let mut entries = s
+        .query(Query::of(None, "scopes"))
+        .await?
+        .iter()
+        .map(|doc| {
+            let r = Reader::new(doc);
+            Ok(CatalogEntry {
+                service: r.str("service")?,
+                action: r.str("action")?,
+                description: r.str("description")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    entries.sort_by(|a, b| (&a.service, &a.action).cmp(&(&b.service, &b.action)));
+    Ok(entries)
+}
+
+pub(super) async fn add_scopes(
+    s: &FirestoreStore,
+    entries: &[CatalogEntry],
+    event: &AuditEvent,
+) -> Result<(), StoreError> {
+    let mut writes: Vec<Write> = entries
+        .iter()
+        .map(|e| {
+            create(
+                format!("{}/scopes/{}:{}", s.root(), e.service, e.action),
+                docs::catalog_fields(e),
+            )
+        })
+        .collect();
+    writes.extend(event_writes(s, std::slice::from_ref(event)));
+    Ok(s.commit(writes).await?)
 }
 
 pub(super) async fn is_empty(s: &FirestoreStore) -> Result<bool, StoreError> {

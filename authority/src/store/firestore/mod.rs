@@ -12,7 +12,8 @@
 //!   its first event and by retention, never per call);
 //! - `revocations/{hex hash}`: a notice per revoked key that every server's
 //!   listener evicts on ([`watch`]);
-//! - `meta/pepper`: the fingerprint of the pepper the servers share.
+//! - `meta/pepper`: the fingerprint of the pepper the servers share;
+//!   `scopes/{service}:{action}`: tool scopes registered by tool servers.
 //!
 //! Rules:
 //! - Every state change is ONE atomic `Commit` (no transaction round trips):
@@ -48,7 +49,7 @@ use firestore::gcloud_sdk::tonic::Code;
 use firestore::{FirestoreDb, FirestoreDbOptions, FirestoreQueryParams};
 use futures_util::TryStreamExt;
 
-use super::{KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
+use super::{CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
 use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
@@ -449,6 +450,18 @@ impl Store for FirestoreStore {
 
     async fn pepper_fingerprint(&self, fingerprint: &[u8; 32]) -> Result<[u8; 32], StoreError> {
         keys::pepper_fingerprint(self, fingerprint).await
+    }
+
+    async fn list_scopes(&self) -> Result<Vec<CatalogEntry>, StoreError> {
+        keys::list_scopes(self).await
+    }
+
+    async fn add_scopes(
+        &self,
+        entries: &[CatalogEntry],
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        keys::add_scopes(self, entries, event).await
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {

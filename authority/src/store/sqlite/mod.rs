@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
+use super::{CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
 use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
@@ -167,6 +167,48 @@ impl Store for SqliteStore {
                 .map_err(map_err)?;
             <[u8; 32]>::try_from(held.as_slice())
                 .map_err(|_| StoreError::Corrupt("pepper fingerprint length".into()))
+        })
+        .await
+    }
+
+    async fn list_scopes(&self) -> Result<Vec<CatalogEntry>, StoreError> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT service, action, description FROM scopes ORDER BY service, action",
+                )
+                .map_err(map_err)?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok(CatalogEntry {
+                        service: r.get(0)?,
+                        action: r.get(1)?,
+                        description: r.get(2)?,
+                    })
+                })
+                .map_err(map_err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(map_err)
+        })
+        .await
+    }
+
+    async fn add_scopes(
+        &self,
+        entries: &[CatalogEntry],
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let (entries, event) = (entries.to_vec(), event.clone());
+        self.write(move |c| {
+            let tx = c.transaction().map_err(map_err)?;
+            for e in &entries {
+                tx.execute(
+                    "INSERT INTO scopes (service, action, description) VALUES (?1, ?2, ?3)",
+                    [&e.service, &e.action, &e.description],
+                )
+                .map_err(map_err)?;
+            }
+            audit::insert_event(&tx, &event)?;
+            tx.commit().map_err(map_err)
         })
         .await
     }

@@ -64,11 +64,18 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (org, writer)
     );
     "#,
-    // 2: store-wide facts (the pepper's fingerprint).
+    // 2: store-wide facts (the pepper's fingerprint) and the tool scopes
+    // tool servers registered.
     r#"
     CREATE TABLE meta (
         name TEXT PRIMARY KEY,
         value BLOB NOT NULL
+    );
+    CREATE TABLE scopes (
+        service TEXT NOT NULL,
+        action TEXT NOT NULL,
+        description TEXT NOT NULL,
+        PRIMARY KEY (service, action)
     );
     "#,
 ];
