@@ -152,7 +152,8 @@ pub trait Store: Send + Sync + 'static {
     /// A key of `org`; a key of another org is `None`, like a missing one.
     async fn get_key(&self, org: &OrgId, id: &KeyId) -> Result<Option<KeyRecord>, StoreError>;
 
-    /// The validator's lookup.
+    /// The validator's lookup. `last_used_at` may be left out: nothing on
+    /// this path reads it, and Firestore keeps it in another document.
     async fn find_key_by_hash(&self, hash: &KeyHash) -> Result<Option<KeyRecord>, StoreError>;
 
     /// All keys of `org`, newest first.

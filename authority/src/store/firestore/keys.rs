@@ -173,9 +173,13 @@ pub(super) async fn find_by_hash(
         OrgId::from_stored(r.str("org")?),
         KeyId::from_stored(r.str("key_id")?),
     );
-    let key = get_key(s, &org, &id).await?;
-    // The lookup names the key; the key's own hash must agree.
-    Ok(key.filter(|k| &k.hash == hash))
+    // The validator's miss path: the key document alone, not its usage.
+    let Some(doc) = s.get(&s.key_path(&org, &id)).await? else {
+        return Ok(None);
+    };
+    let key = docs::key_from(&doc)?;
+    // The lookup names the key; the key's own org and hash must agree.
+    Ok((key.org == org && &key.hash == hash).then_some(key))
 }
 
 /// Every key of `org`, newest first, as [`key_doc`] reads one.
