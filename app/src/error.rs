@@ -37,23 +37,6 @@ pub enum DashError {
     Transport(String),
 }
 
-impl DashError {
-    /// The HTTP status a server function answers with when it fails this
-    /// way (Leptos answers 500 for every error unless told otherwise).
-    pub fn http_status(&self) -> u16 {
-        match self {
-            DashError::SignedOut | DashError::SignInRefused(_) => 401,
-            DashError::Forbidden(_) => 403,
-            DashError::NotFound => 404,
-            DashError::Conflict(_) => 409,
-            DashError::Invalid(_) => 422,
-            DashError::Unavailable => 503,
-            DashError::Internal => 500,
-            DashError::Transport(_) => 400,
-        }
-    }
-}
-
 impl FromServerFnError for DashError {
     type Encoder = JsonEncoding;
 
@@ -67,7 +50,7 @@ impl From<authority::AuthorityError> for DashError {
     fn from(e: authority::AuthorityError) -> Self {
         use authority::AuthorityError as E;
         match e {
-            E::Unauthenticated { .. } => DashError::SignedOut,
+            E::Unauthenticated(_) => DashError::SignedOut,
             E::Forbidden { message, .. } => DashError::Forbidden(message),
             E::NotFound => DashError::NotFound,
             E::Conflict(message) => DashError::Conflict(message),

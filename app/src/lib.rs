@@ -16,6 +16,7 @@ pub mod keys;
 pub mod model;
 pub mod server_info;
 pub mod session;
+pub mod sign_in;
 pub mod ui;
 
 use leptos::prelude::*;
@@ -61,7 +62,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=StaticSegment("") view=home::HomePage/>
-                <Route path=path!("/sign-in") view=session::SignInPage/>
+                <Route path=path!("/sign-in") view=sign_in::SignInPage/>
                 <Route path=path!("/keys") view=keys::KeysPage/>
                 <Route path=path!("/keys/new") view=keys::NewKeyPage/>
                 <Route path=path!("/incident") view=incident::IncidentPage/>

@@ -2,6 +2,7 @@
 //! [`MintedKey::key`], which only mint and rotate return (in their POST
 //! response, never in a page's serialized resources).
 
+use ::model::{Env, KeyStatus};
 use serde::{Deserialize, Serialize};
 
 /// The signed-in principal, for the header.
@@ -17,13 +18,16 @@ pub struct Me {
 pub struct KeyRow {
     pub id: String,
     pub name: String,
-    pub env: String,
+    pub env: Env,
     pub agent: Option<String>,
     pub scopes: Vec<String>,
     /// Display hint (`ace_live_…abcd`); not a secret.
     pub hint: String,
-    /// `active`, `expired` or `revoked`.
-    pub status: String,
+    pub status: KeyStatus,
+    /// Whether the key may be rotated now (the key view's rule).
+    pub can_rotate: bool,
+    /// Whether revoking would stop anything (the key view's rule).
+    pub can_revoke: bool,
     pub created_at: String,
     pub created_by: Option<String>,
     pub expires_at: Option<String>,
@@ -121,44 +125,6 @@ pub struct Bucket {
     pub denied: u64,
 }
 
-/// The audit explorer's filters, exactly as they sit in the URL query.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditFilters {
-    pub key_id: Option<String>,
-    pub agent: Option<String>,
-    pub tool: Option<String>,
-    /// `allowed` or `denied`.
-    pub decision: Option<String>,
-    /// RFC 3339 or epoch ms.
-    pub since: Option<String>,
-    pub until: Option<String>,
-    /// A preset range ending now: `1h`, `24h`, `7d`, `30d` (ignored when `since` is set).
-    pub range: Option<String>,
-}
-
-impl AuditFilters {
-    /// `key=value` pairs of the present filters, for links and exports.
-    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
-        [
-            ("key_id", &self.key_id),
-            ("agent", &self.agent),
-            ("tool", &self.tool),
-            ("decision", &self.decision),
-            ("since", &self.since),
-            ("until", &self.until),
-            ("range", &self.range),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (k, v)))
-        .collect()
-    }
-
-    /// The URL query string (without `?`), percent-encoded.
-    pub fn query_string(&self) -> String {
-        self.pairs()
-            .into_iter()
-            .map(|(k, v)| format!("{k}={}", crate::ui::fmt::encode_component(v)))
-            .collect::<Vec<_>>()
-            .join("&")
-    }
-}
+/// The audit explorer's filters, exactly as they sit in the URL query (the
+/// model's type: the authority parses the same fields for REST and here).
+pub use ::model::wire::AuditFilterParams as AuditFilters;

@@ -1,55 +1,114 @@
 //! The error every facade method returns.
 //!
 //! Rules:
-//! - `Display` is the public message: safe to put in an HTTP response. The
+//! - `Display` is the public message: safe to put in a response. The
 //!   internal cause (a store error text, say) is kept in a separate field,
 //!   readable through [`AuthorityError::internal_cause`] for logs only.
 //! - Nothing here ever carries key material.
 //! - A key of another org and a missing key are the same [`AuthorityError::NotFound`].
+//! - No transport status lives here: the server maps each variant to its
+//!   HTTP status, the dashboard to its own error.
 
-use crate::scopes::ScopeError;
-use crate::store::StoreError;
+use crate::keys::{Env, ParseError};
+use crate::scopes::{Scope, ScopeError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthorityError {
-    /// The caller's key does not authenticate (401).
-    #[error("{message}")]
-    Unauthenticated { code: &'static str, message: String },
-    /// Authenticated but not allowed (403); `missing` names a scope when one
+    /// The caller's credential does not authenticate.
+    #[error(transparent)]
+    Unauthenticated(#[from] Unauthenticated),
+    /// Authenticated but not allowed; `missing` names a scope when one
     /// would have allowed it.
     #[error("{message}")]
     Forbidden {
         message: String,
-        missing: Option<String>,
+        missing: Option<Scope>,
     },
-    /// No such resource in the caller's org (404).
+    /// No such resource in the caller's org.
     #[error("not found")]
     NotFound,
-    /// The resource's state forbids the change (409).
+    /// The resource's state forbids the change.
     #[error("{0}")]
     Conflict(String),
-    /// A request field is invalid (422).
+    /// A request field is invalid.
     #[error("invalid `{field}`: {message}")]
     InvalidField {
         field: &'static str,
         message: String,
     },
-    /// A scope is malformed or unknown (422); the message names it and close matches.
+    /// A scope is malformed or unknown; the message names it and close matches.
     #[error(transparent)]
     InvalidScope(#[from] ScopeError),
-    /// The store could not answer; nothing was decided (503).
+    /// The store could not answer; nothing was decided.
     #[error("the key authority is temporarily unavailable")]
     Unavailable { cause: String },
-    /// A bug or corrupt data (500).
+    /// A bug or corrupt data.
     #[error("internal error")]
     Internal { cause: String },
+}
+
+/// Why a credential does not authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unauthenticated {
+    /// Not an acekeys key at all (no lookup happened).
+    #[error("{0}")]
+    Malformed(ParseError),
+    #[error("invalid API key")]
+    Unknown,
+    #[error("API key expired")]
+    Expired,
+    #[error("API key revoked")]
+    Revoked,
+    /// A `test` key on a `live` server or vice versa.
+    #[error("this server accepts `{expected}` keys; this is a `{got}` key")]
+    WrongEnv { expected: Env, got: Env },
+    /// A dashboard session whose key no longer qualifies.
+    #[error("{0}")]
+    SessionEnded(SessionEnd),
+}
+
+/// Why a dashboard session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SessionEnd {
+    #[error("the key behind this session no longer exists")]
+    KeyGone,
+    #[error("the key behind this session was revoked")]
+    KeyRevoked,
+    #[error("the key behind this session has expired")]
+    KeyExpired,
+    #[error("the key behind this session is no longer an admin key")]
+    NotAdmin,
+}
+
+impl Unauthenticated {
+    /// Stable machine-readable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Unauthenticated::Malformed(e) => e.code(),
+            Unauthenticated::Unknown => "unknown_key",
+            Unauthenticated::Expired => "expired_key",
+            Unauthenticated::Revoked => "revoked_key",
+            Unauthenticated::WrongEnv { .. } => "wrong_env",
+            Unauthenticated::SessionEnded(_) => "session_ended",
+        }
+    }
+
+    /// Whether a caller probing with this credential could learn something
+    /// about stored keys from the exact reason (unknown vs expired vs
+    /// revoked): such reasons are answered alike.
+    pub fn reveals_stored_state(self) -> bool {
+        matches!(
+            self,
+            Unauthenticated::Unknown | Unauthenticated::Expired | Unauthenticated::Revoked
+        )
+    }
 }
 
 impl AuthorityError {
     /// Stable machine-readable code for `{"error": {"code": ...}}`.
     pub fn code(&self) -> &'static str {
         match self {
-            AuthorityError::Unauthenticated { code, .. } => code,
+            AuthorityError::Unauthenticated(why) => why.code(),
             AuthorityError::Forbidden {
                 missing: Some(_), ..
             } => "insufficient_scope",
@@ -61,18 +120,6 @@ impl AuthorityError {
             AuthorityError::InvalidScope(_) => "invalid_scope",
             AuthorityError::Unavailable { .. } => "unavailable",
             AuthorityError::Internal { .. } => "internal",
-        }
-    }
-
-    pub fn http_status(&self) -> u16 {
-        match self {
-            AuthorityError::Unauthenticated { .. } => 401,
-            AuthorityError::Forbidden { .. } => 403,
-            AuthorityError::NotFound => 404,
-            AuthorityError::Conflict(_) => 409,
-            AuthorityError::InvalidField { .. } | AuthorityError::InvalidScope(_) => 422,
-            AuthorityError::Unavailable { .. } => 503,
-            AuthorityError::Internal { .. } => 500,
         }
     }
 
@@ -101,29 +148,20 @@ impl AuthorityError {
     }
 }
 
-impl From<StoreError> for AuthorityError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unavailable(cause) => AuthorityError::Unavailable { cause },
-            StoreError::Conflict(msg) => AuthorityError::Conflict(msg),
-            StoreError::NotFound => AuthorityError::NotFound,
-            StoreError::Corrupt(cause) => AuthorityError::Internal { cause },
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn public_message_hides_cause() {
-        let e = AuthorityError::from(StoreError::Unavailable("disk I/O error at /var/x".into()));
-        assert_eq!(
-            e.to_string(),
-            "the key authority is temporarily unavailable"
-        );
-        assert_eq!(e.internal_cause(), Some("disk I/O error at /var/x"));
-        assert_eq!(e.http_status(), 503);
+    fn unauthenticated_codes() {
+        let e = AuthorityError::from(Unauthenticated::Malformed(ParseError::BadChecksum));
+        assert_eq!(e.code(), "bad_checksum");
+        assert!(e.to_string().contains("checksum"));
+        assert!(Unauthenticated::Revoked.reveals_stored_state());
+        assert!(!Unauthenticated::WrongEnv {
+            expected: Env::Live,
+            got: Env::Test
+        }
+        .reveals_stored_state());
     }
 }

@@ -2,21 +2,25 @@
 //!
 //! Everything that decides whether a key is valid, what it may do, and what
 //! happened lives here, so the dashboard, the REST API and every tool server
-//! share one implementation of the rules. No web framework appears in this
-//! crate.
+//! share one implementation of the rules. No web framework and no HTTP
+//! status appears in this crate; the shared vocabulary (ids, scopes,
+//! statuses, timestamps, wire bodies) is the `model` crate's, re-exported
+//! here under the same names.
 //!
 //! - [`keys`]: key material — generation, the `ace_<env>_<secret><checksum>`
-//!   format, peppered HMAC lookup hashes, display hints.
-//! - [`ids`]: public ids (`key_…`, `evt_…`, org ids).
-//! - [`scopes`]: the scope grammar, canonical forms, implication, catalog.
+//!   format, peppered HMAC lookup hashes, display hints, key records.
+//! - [`ids`], [`scopes`]: the model's ids and scope grammar.
 //! - [`policy`]: mint, revoke, rotate, bulk revoke, list and get rules.
-//! - [`store`]: the storage trait, the SQLite backend, the conformance suite.
-//! - [`validator`]: cached validation outcomes and the revocation stream.
-//! - [`audit`]: events, hash chains, group commit, queries, retention.
+//! - [`store`]: the storage trait, the SQLite and Firestore backends; with
+//!   the `testkit` feature, the conformance suite and a fault injector.
+//! - [`validator`]: cached validation outcomes.
+//! - [`revocation`]: the revocation events every cache and stream follows.
+//! - [`audit`]: hash chains, queries, exports, retention.
+//! - [`recorder`]: group-committed, durable recording of tool-call events.
 //! - [`sessions`]: dashboard session tokens (hashed) and their timeouts.
-//! - [`Authority`]: the facade the server calls, one method per handler.
-//! - `guard` (feature `guard`): the tool-server guard, a tower layer that
-//!   authenticates, scope-checks and audits every tool call.
+//! - [`Authority`]: the facade the server calls, one method per handler;
+//!   [`Authority::open`] builds one from [`OpenOptions`] (store, pepper and
+//!   its check) for the server, the CLI and tool servers alike.
 //!
 //! Secrets: a raw key is only ever held in [`keys::RawKey`] (redacted
 //! `Debug`, zeroized on drop) and only serialized in [`MintedKey`], the
@@ -25,33 +29,30 @@
 pub mod audit;
 mod error;
 mod facade;
-#[cfg(feature = "guard")]
-pub mod guard;
-pub mod ids;
 pub mod keys;
+pub mod open;
 pub mod policy;
-pub mod scopes;
+pub mod recorder;
+pub mod revocation;
 pub mod sessions;
 mod stats;
 pub mod store;
 pub mod time;
 pub mod validator;
 
-pub use error::AuthorityError;
-pub use facade::{
-    Authority, AuthorityConfig, BootstrapRequest, Introspection, MintLimits, RegisteredScopes,
-    ScopeRegistration, ToolCall,
-};
+pub use model::{ids, scopes, wire};
+
+pub use error::{AuthorityError, Unauthenticated};
+pub use facade::{Authority, AuthorityConfig, BootstrapRequest, MintLimits};
 pub use ids::{EventId, KeyId, OrgId};
 pub use keys::{Env, Pepper, RawKey};
+pub use open::{OpenError, OpenOptions, StoreLocation};
 pub use policy::{
-    BulkRevokeRequest, BulkRevokeResult, ExpiryChoice, KeyContext, KeyListFilter, KeyView,
-    MintRequest, MintedKey, RotateRequest, RotatedKey,
+    BulkRevokeRequest, BulkRevokeResult, BulkRevokeTarget, ExpiryChoice, KeyContext, KeyListFilter,
+    KeyView, MintRequest, MintedKey, RotateRequest, RotatedKey,
 };
 pub use scopes::{Scope, ScopeCatalog, ScopeSet};
 pub use stats::StatsSnapshot;
 pub use store::{SqliteStore, Store, StoreError};
 pub use validator::{Outcome, RevocationEvent};
-
-/// The principal of a facade call: a validated key's context.
-pub type Principal = KeyContext;
+pub use wire::{IntrospectAnswer, RegisteredScopes, ScopeRegistration, ToolCall};

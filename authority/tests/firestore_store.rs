@@ -63,9 +63,8 @@ async fn an_incident_switch_larger_than_one_commit_revokes_every_key_and_audits_
         .bulk_revoke(
             &p,
             BulkRevokeRequest {
-                agent: None,
                 reason: Some("incident".into()),
-                include_caller: false,
+                ..BulkRevokeRequest::whole_org()
             },
         )
         .await

@@ -1,14 +1,14 @@
-//! Command line and configuration: every setting is a flag with an
-//! environment-variable twin, so the same binary runs by hand, under
-//! cargo-leptos and in a container.
+//! The command line: `serve` (the default), `bootstrap`, `audit verify`.
+//! Settings are [`Config`]'s; starting and serving is [`crate::startup`]'s.
 
 use std::io::Write;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use authority::{AuthorityError, BootstrapRequest, StoreError};
+use authority::{AuthorityError, BootstrapRequest};
 use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::startup::{self, StartError};
 
 /// acekeys: scoped, auditable, revocable API keys for AI agents.
 #[derive(Debug, Parser)]
@@ -19,52 +19,6 @@ pub struct Cli {
 
     #[command(flatten)]
     config: Config,
-}
-
-/// Settings shared by every subcommand.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Config {
-    /// Directory for the embedded store, the pepper and other state.
-    #[arg(
-        long,
-        env = "ACEKEYS_DATA_DIR",
-        default_value = "./data",
-        global = true
-    )]
-    pub data_dir: PathBuf,
-
-    /// Which store to use: `sqlite` (the embedded default: one file in the
-    /// data directory), `sqlite:PATH` for a SQLite file elsewhere, or
-    /// `firestore://PROJECT[/DATABASE]` for a Firestore database several
-    /// servers share (honours `FIRESTORE_EMULATOR_HOST`).
-    #[arg(long, env = "ACEKEYS_STORE", default_value = "sqlite", global = true)]
-    pub store: String,
-
-    /// Address to listen on (cargo-leptos's variable name). Port 0 picks a
-    /// free port; the real address is printed on stdout.
-    #[arg(
-        long,
-        env = "LEPTOS_SITE_ADDR",
-        default_value = "127.0.0.1:3000",
-        global = true
-    )]
-    pub addr: SocketAddr,
-
-    /// Which keys this server accepts: `live` or `test`. Keys of the other
-    /// env are refused with a clear error.
-    #[arg(long, env = "ACEKEYS_ENV", default_value = "live", global = true)]
-    pub env: String,
-
-    /// Mark the dashboard's session cookie `Secure`: set this when the
-    /// dashboard is served over TLS (directly or behind a TLS proxy). Not
-    /// inferred from `X-Forwarded-Proto`, which any client can send.
-    #[arg(
-        long,
-        env = "ACEKEYS_SECURE_COOKIES",
-        default_value_t = false,
-        global = true
-    )]
-    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,11 +54,12 @@ impl Cli {
     /// Runs the chosen subcommand.
     pub async fn run(self) -> Result<ExitCode, CliError> {
         match self.command.unwrap_or(Command::Serve) {
-            Command::Serve => crate::routes::serve(self.config)
+            Command::Serve => startup::serve(self.config)
                 .await
-                .map(|()| ExitCode::SUCCESS),
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(CliError::from),
             Command::Bootstrap { org, expires_days } => {
-                let authority = crate::startup::open_authority(&self.config).await?;
+                let authority = startup::open_authority(&self.config).await?;
                 let mut request = BootstrapRequest::new(&org);
                 request.expires_days = expires_days;
                 let minted = authority.bootstrap(request).await?;
@@ -116,9 +71,9 @@ impl Cli {
             Command::Audit {
                 command: AuditCommand::Verify,
             } => {
-                let authority = crate::startup::open_authority(&self.config).await?;
+                let authority = startup::open_authority(&self.config).await?;
                 let report = authority.verify_all_audit().await?;
-                let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+                let json = serde_json::to_string_pretty(&report).map_err(CliError::Report)?;
                 println!("{json}");
                 Ok(if report.ok {
                     ExitCode::SUCCESS
@@ -133,37 +88,15 @@ impl Cli {
     }
 }
 
-/// Why the binary stopped with a failure. Messages say what to do.
+/// Why a command failed. Messages say what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    #[error("could not read the Leptos site configuration: {0}")]
-    LeptosConfig(String),
-    #[error("could not listen on {addr}: {source}. Is another process using it? Set LEPTOS_SITE_ADDR or --addr to another address.")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
-    #[error("the server stopped with an error: {0}")]
-    Serve(std::io::Error),
-    #[error(
-        "unsupported store {0:?}: use `sqlite` (the embedded default), `sqlite:PATH` or `firestore://PROJECT[/DATABASE]`"
-    )]
-    UnknownStore(String),
-    #[error("{0}")]
-    BadStore(String),
-    #[error("unknown env {0:?}: use `live` or `test`")]
-    UnknownEnv(String),
-    #[error("cannot create the data directory {path}: {source}")]
-    DataDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot load the pepper: {0}")]
-    Pepper(String),
-    #[error("cannot open the store: {0}")]
-    Store(#[from] StoreError),
+    #[error(transparent)]
+    Start(#[from] StartError),
     #[error("{0}")]
     Authority(#[from] AuthorityError),
+    #[error("cannot write the audit report: {0}")]
+    Report(serde_json::Error),
     #[error("cannot write to stdout: {0}")]
     Output(std::io::Error),
 }

@@ -4,7 +4,10 @@
 
 pub mod api;
 pub mod cli;
+pub mod config;
 pub mod dashboard;
+pub mod error;
+pub mod export;
 pub mod metrics;
 pub mod routes;
 pub mod security;

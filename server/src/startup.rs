@@ -1,97 +1,141 @@
-//! Opening the store and building the authority from configuration.
+//! Starting the server: open the authority from the configuration, bind,
+//! serve until SIGTERM/SIGINT, then flush what is pending. Owns the errors
+//! that can stop it ([`StartError`]).
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::net::SocketAddr;
 
-use authority::keys::Pepper;
-use authority::{Authority, AuthorityConfig, Env, SqliteStore, Store};
+use app::server_info::ServerFacts;
+use authority::{Authority, AuthorityConfig, AuthorityError, OpenError, OpenOptions};
+use leptos::prelude::get_configuration;
 
-use crate::cli::{CliError, Config};
+use crate::config::{Config, ConfigError};
 
-/// Where the store lives, from `ACEKEYS_STORE`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreChoice {
-    /// The embedded SQLite file in the data directory.
-    EmbeddedDefault,
-    /// A SQLite file somewhere else.
-    SqliteFile(PathBuf),
-    /// A Firestore database several servers share:
-    /// `firestore://PROJECT[/DATABASE]`.
-    #[cfg(feature = "firestore")]
-    Firestore(authority::store::FirestoreLocation),
-}
-
-impl StoreChoice {
-    pub fn parse(text: &str) -> Result<Self, CliError> {
-        if text.starts_with("firestore:") {
-            return Self::parse_firestore(text);
-        }
-        match text {
-            "" | "sqlite" => Ok(Self::EmbeddedDefault),
-            other => match other.strip_prefix("sqlite:") {
-                Some(path) if !path.is_empty() => Ok(Self::SqliteFile(PathBuf::from(path))),
-                _ => Err(CliError::UnknownStore(other.to_owned())),
-            },
-        }
-    }
-
-    #[cfg(feature = "firestore")]
-    fn parse_firestore(text: &str) -> Result<Self, CliError> {
-        authority::store::FirestoreLocation::parse(text)
-            .map(Self::Firestore)
-            .map_err(CliError::BadStore)
-    }
-
-    #[cfg(not(feature = "firestore"))]
-    fn parse_firestore(_: &str) -> Result<Self, CliError> {
-        Err(CliError::BadStore(
-            "this acekeys binary was built without Firestore support (cargo feature `firestore`)"
-                .to_owned(),
-        ))
-    }
-
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::EmbeddedDefault | Self::SqliteFile(_) => "sqlite",
-            #[cfg(feature = "firestore")]
-            Self::Firestore(_) => "firestore",
-        }
-    }
-
-    async fn open(&self, data_dir: &std::path::Path) -> Result<Arc<dyn Store>, CliError> {
-        Ok(match self {
-            Self::EmbeddedDefault => Arc::new(SqliteStore::open(data_dir)?),
-            Self::SqliteFile(path) => Arc::new(SqliteStore::open_file(path)?),
-            #[cfg(feature = "firestore")]
-            Self::Firestore(location) => {
-                Arc::new(authority::store::FirestoreStore::open(location).await?)
-            }
-        })
-    }
+/// Why the server could not start or stopped with a failure. Messages say
+/// what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error("{0}")]
+    Authority(#[from] AuthorityError),
+    #[error("could not read the Leptos site configuration: {0}")]
+    LeptosConfig(String),
+    #[error("could not listen on {addr}: {source}. Is another process using it? Set LEPTOS_SITE_ADDR or --addr to another address.")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped with an error: {0}")]
+    Serve(std::io::Error),
 }
 
 /// Opens the configured store and pepper and builds the authority.
 /// Must run inside the Tokio runtime (the authority starts its flushers).
-pub async fn open_authority(config: &Config) -> Result<Authority, CliError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| CliError::DataDir {
-        path: config.data_dir.clone(),
-        source,
-    })?;
-    let store = StoreChoice::parse(&config.store)?
-        .open(&config.data_dir)
-        .await?;
-    let pepper = Pepper::load_or_create(&config.data_dir)
-        .map_err(|error| CliError::Pepper(error.to_string()))?;
-    let env = Env::parse(&config.env).ok_or_else(|| CliError::UnknownEnv(config.env.clone()))?;
-    let authority = Authority::new(
-        store,
-        pepper,
-        env,
-        AuthorityConfig {
+pub async fn open_authority(config: &Config) -> Result<Authority, StartError> {
+    let options = OpenOptions {
+        store: config.store_location()?,
+        data_dir: config.data_dir.clone(),
+        env: config.env()?,
+        config: AuthorityConfig {
             server_name: Some("acekeys".to_owned()),
             ..AuthorityConfig::default()
         },
+    };
+    Ok(Authority::open(options).await?)
+}
+
+/// Opens the store, bootstraps an empty one, and serves the dashboard, the
+/// REST API and the authority until SIGINT or SIGTERM.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    crate::metrics::install();
+    let store_kind = config.store_location()?.kind();
+    let authority = open_authority(&config).await?;
+
+    let mut leptos_options = get_configuration(None)
+        .map_err(|error| StartError::LeptosConfig(error.to_string()))?
+        .leptos_options;
+    leptos_options.site_addr = config.addr;
+    let facts = ServerFacts {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        store_kind: store_kind.to_owned(),
+    };
+
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+    let local = listener.local_addr().map_err(StartError::Serve)?;
+
+    if let Some(minted) = authority.ensure_default_org().await? {
+        // The one place a raw key is printed: stdout, once, for the operator
+        // who just started an empty server. Never to the log.
+        println!(
+            "First start: created org `default`.\n\
+             Its admin key is shown once; store it now:\n\n    {}\n\n\
+             Sign in at http://{local}/ or call the API with `Authorization: Bearer <key>`.",
+            minted.key.expose_secret()
+        );
+        tracing::info!(key_id = %minted.view.id, "bootstrapped org `default` on first start");
+    }
+
+    tracing::info!(%local, data_dir = %config.data_dir.display(), store = store_kind, env = %authority.env(), "acekeys listening");
+    // Tests start the server on port 0 and read the real address from here.
+    println!("acekeys listening on http://{local}");
+
+    let app = crate::routes::router(
+        authority.clone(),
+        leptos_options,
+        facts,
+        config.secure_cookies,
     );
-    authority.check_pepper().await?;
-    Ok(authority)
+    // Without TCP_NODELAY, a streamed page's last chunk waits for the
+    // client's delayed ACK on keep-alive connections: ~40 ms per page.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(StartError::Serve);
+    // In-flight requests have finished (each was answered only once its
+    // audit event was durable); write the coalesced last-used marks too.
+    if let Err(error) = authority.flush_usage().await {
+        tracing::warn!(%error, "could not flush last-used marks on shutdown");
+    }
+    tracing::info!("stopped");
+    result
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
 }

@@ -12,10 +12,10 @@ pub mod wiki;
 
 use std::sync::Arc;
 
-use authority::guard::{Guard, GuardError, ToolScopes};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use guard::{Guard, GuardError, ToolScopes};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tower::Layer as _;

@@ -79,7 +79,7 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         (None, None) => return Err(StartError::NoMode),
         (Some(dir), None) => {
             let ttl = Duration::from_secs(cli.cache_ttl_secs.unwrap_or(1));
-            startup::local_guard(dir, startup::parse_env(&cli.env)?, ttl, tools)?
+            startup::local_guard(dir, startup::parse_env(&cli.env)?, ttl, tools).await?
         }
         (None, Some(url)) => {
             let key = cli.service_key.as_deref().ok_or(StartError::NoServiceKey)?;

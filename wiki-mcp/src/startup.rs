@@ -1,12 +1,11 @@
 //! Building the guard: local mode (same store as the authority) or remote
 //! mode (authority URL + service key).
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 use std::time::Duration;
 
-use authority::guard::{Guard, GuardError, RemoteConfig, ToolScopes};
-use authority::{Authority, AuthorityConfig, Env, Pepper, SqliteStore, Store, StoreError};
+use authority::{Authority, AuthorityConfig, Env, OpenError, OpenOptions, StoreLocation};
+use guard::{Guard, GuardError, RemoteConfig, ToolScopes};
 
 /// Why wiki-mcp could not start. Messages say what to do.
 #[derive(Debug, thiserror::Error)]
@@ -21,10 +20,8 @@ pub enum StartError {
     NoServiceKey,
     #[error("unknown env {0:?}: use `live` or `test`")]
     UnknownEnv(String),
-    #[error("cannot open the store in {path}: {source}")]
-    Store { path: PathBuf, source: StoreError },
-    #[error("cannot load the pepper in {path}: {message}")]
-    Pepper { path: PathBuf, message: String },
+    #[error("cannot open the authority's store: {0}")]
+    Open(#[from] OpenError),
     #[error(transparent)]
     Guard(#[from] GuardError),
     #[error("cannot listen on {addr}: {source}")]
@@ -36,31 +33,28 @@ pub enum StartError {
     Serve(std::io::Error),
 }
 
-/// Opens the authority's store in `data_dir` (the directory the `acekeys`
-/// server uses) and guards with it in-process.
-pub fn local_guard(
+/// Opens the authority's embedded store in `data_dir` (the directory the
+/// `acekeys` server uses), exactly as the server does (pepper check
+/// included), and guards with it in-process.
+pub async fn local_guard(
     data_dir: &Path,
     env: Env,
     cache_ttl: Duration,
     tools: ToolScopes,
 ) -> Result<Guard, StartError> {
-    let store: Arc<dyn Store> =
-        Arc::new(
-            SqliteStore::open(data_dir).map_err(|source| StartError::Store {
-                path: data_dir.to_owned(),
-                source,
-            })?,
-        );
-    let pepper = Pepper::load_or_create(data_dir).map_err(|e| StartError::Pepper {
-        path: data_dir.to_owned(),
-        message: e.to_string(),
-    })?;
     let mut config = AuthorityConfig {
         server_name: Some("wiki-mcp".into()),
         ..AuthorityConfig::default()
     };
     config.validator.cache_ttl = cache_ttl;
-    local_guard_with(Authority::new(store, pepper, env, config), tools)
+    let authority = Authority::open(OpenOptions {
+        store: StoreLocation::EmbeddedDefault,
+        data_dir: data_dir.to_owned(),
+        env,
+        config,
+    })
+    .await?;
+    local_guard_with(authority, tools)
 }
 
 /// Local mode over an authority built by the caller (tests inject stores).

@@ -93,10 +93,26 @@ async fn allowed_denied_and_unauthenticated_calls_are_decided_and_audited() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
-    assert!(response.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .starts_with("Bearer"));
+    // RFC 6750 §3.1: no credentials, no error code.
+    assert_eq!(
+        response.headers()["www-authenticate"].to_str().unwrap(),
+        r#"Bearer realm="acekeys""#
+    );
+    // A bad credential: `invalid_token`.
+    let response = reqwest::Client::new()
+        .post(&wiki.url)
+        .header("accept", "application/json, text/event-stream")
+        .bearer_auth("ace_live_not-a-key")
+        .json(&json!({"jsonrpc":"2.0","id":2,"method":"tools/list"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.starts_with(r#"Bearer realm="acekeys", error="invalid_token""#),
+        "{challenge}"
+    );
 
     let events = seed.tool_events().await;
     let find = |tool: &str, decision: Decision| {

@@ -157,7 +157,7 @@ async fn remote_guard_introspects_evicts_on_revocation_and_spools_through_an_out
 /// join it again after the authority restarts (its catalog is in memory).
 #[tokio::test]
 async fn remote_guard_adds_its_tool_scopes_to_the_catalog_and_they_survive_a_restart() {
-    use authority::guard::{Guard, RemoteConfig, ToolScopes};
+    use guard::{Guard, RemoteConfig, ToolScopes};
 
     let data = tempfile::tempdir().unwrap();
     let admin = AcekeysProc::bootstrap(data.path(), "acme");

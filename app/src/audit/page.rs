@@ -22,6 +22,7 @@ pub fn AuditPage() -> impl IntoView {
                 agent: get("agent"),
                 tool: get("tool"),
                 decision: get("decision"),
+                kind: get("kind"),
                 since: get("since"),
                 until: get("until"),
                 range: get("range"),
@@ -63,7 +64,7 @@ pub fn AuditPage() -> impl IntoView {
         }
     });
 
-    let qs = move || filters.with(AuditFilters::query_string);
+    let qs = move || filters.with(crate::ui::fmt::filters_query);
     let link_with = move |extra: &str| {
         let base = qs();
         match (base.is_empty(), extra.is_empty()) {

@@ -18,8 +18,10 @@ pub struct IncidentResult {
     pub at_ms: i64,
 }
 
-/// Revokes every key of `agent` (or of the org when empty). The signed-in
-/// key itself is spared, so the responder keeps control.
+/// Revokes every key of `agent`, or of the whole org when `agent` is the
+/// picker's explicit "every key of the org" choice (the empty value; the
+/// parameter itself is required). The signed-in key itself is spared, so
+/// the responder keeps control.
 #[server]
 pub async fn incident_revoke(agent: String, reason: String) -> Result<IncidentResult, DashError> {
     use crate::session::server::{dashboard, principal};
@@ -30,7 +32,10 @@ pub async fn incident_revoke(agent: String, reason: String) -> Result<IncidentRe
         .bulk_revoke(
             &p,
             authority::BulkRevokeRequest {
-                agent: Some(agent.trim().to_owned()).filter(|a| !a.is_empty()),
+                target: match agent.trim() {
+                    "" => authority::BulkRevokeTarget::WholeOrg,
+                    name => authority::BulkRevokeTarget::Agent(name.to_owned()),
+                },
                 reason: Some(reason).filter(|r| !r.trim().is_empty()),
                 include_caller: false,
             },
@@ -92,7 +97,7 @@ pub fn IncidentPage() -> impl IntoView {
                 {move || keys.get().map(|r| match r {
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                     Ok(rows) => {
-                        let active: Vec<_> = rows.into_iter().filter(|k| k.status == "active").collect();
+                        let active: Vec<_> = rows.into_iter().filter(|k| k.status == ::model::KeyStatus::Active).collect();
                         let mut agents: Vec<(String, usize)> = Vec::new();
                         for a in active.iter().filter_map(|k| k.agent.clone()) {
                             match agents.iter_mut().find(|(n, _)| *n == a) {

@@ -1,6 +1,7 @@
 //! Mapping between the authority's types and the dashboard's wire types
 //! (server only). Parsing only: the authority decides.
 
+use ::model::KeyStatus;
 use authority::scopes::ServiceInfo;
 use authority::time::Timestamp;
 use authority::{Env, ExpiryChoice, KeyContext, KeyView, MintLimits, MintRequest, Scope};
@@ -12,22 +13,17 @@ use crate::model::{KeyRow, MintOptions, MintedKey, PickerAction, PickerService};
 const SOON_MS: i64 = 7 * 86_400_000;
 
 pub fn row(v: &KeyView, now: Timestamp) -> KeyRow {
-    use authority::store::KeyStatus;
-    let status = match v.status {
-        KeyStatus::Active => "active",
-        KeyStatus::Expired => "expired",
-        KeyStatus::Revoked => "revoked",
-    }
-    .to_owned();
     let active = v.status == KeyStatus::Active;
     KeyRow {
         id: v.id.to_string(),
         name: v.name.clone(),
-        env: v.env.as_str().to_owned(),
+        env: v.env,
         agent: v.agent.clone(),
         scopes: v.scopes.to_strings(),
         hint: v.hint.as_str().to_owned(),
-        status,
+        status: v.status,
+        can_rotate: v.can_rotate(),
+        can_revoke: v.can_revoke(),
         created_at: v.created_at.to_rfc3339(),
         created_by: v.created_by.as_ref().map(ToString::to_string),
         expires_at: v.expires_at.map(Timestamp::to_rfc3339),

@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 
 use super::{list_keys, revoke_key, rotate_key, CopyOnce};
+use ::model::KeyStatus;
+
 use crate::model::{KeyRow, MintedKey};
 use crate::ui::fmt::short_time;
 use crate::ui::{class, ErrorBox, Layout, Modal};
@@ -66,8 +68,8 @@ pub fn KeysPage() -> impl IntoView {
                     || k.agent.as_deref().is_some_and(|a| a.contains(&q))
                     || k.scopes.iter().any(|s| s.contains(&q))
             })
-            .filter(|k| st.is_empty() || k.status == st)
-            .filter(|k| en.is_empty() || k.env == en)
+            .filter(|k| st.is_empty() || k.status.as_str() == st)
+            .filter(|k| en.is_empty() || k.env.as_str() == en)
             .collect::<Vec<_>>()
     };
 
@@ -155,11 +157,10 @@ fn key_row(
     revoking: RwSignal<Option<KeyRow>>,
     rotating: RwSignal<Option<KeyRow>>,
 ) -> impl IntoView {
-    let active = k.status == "active" && k.revokes_at.is_none();
-    let badge = match k.status.as_str() {
-        "active" => "bg-emerald-50 text-emerald-700 ring-emerald-600/20",
-        "revoked" => "bg-red-50 text-red-700 ring-red-600/20",
-        _ => "bg-slate-100 text-slate-600 ring-slate-500/20",
+    let badge = match k.status {
+        KeyStatus::Active => "bg-emerald-50 text-emerald-700 ring-emerald-600/20",
+        KeyStatus::Revoked => "bg-red-50 text-red-700 ring-red-600/20",
+        KeyStatus::Expired => "bg-slate-100 text-slate-600 ring-slate-500/20",
     };
     let (for_revoke, for_rotate) = (k.clone(), k.clone());
     view! {
@@ -168,7 +169,7 @@ fn key_row(
                 <div class="font-medium text-slate-900 key-name">{k.name.clone()}</div>
                 <div class="font-mono text-xs text-slate-500">{k.hint.clone()}</div>
             </td>
-            <td class="px-3 py-2">{k.env.clone()}</td>
+            <td class="px-3 py-2">{k.env.as_str()}</td>
             <td class="px-3 py-2">{k.agent.clone().unwrap_or_else(|| "—".to_owned())}</td>
             <td class="px-3 py-2">
                 <div class="flex max-w-xs flex-wrap gap-1">
@@ -176,7 +177,7 @@ fn key_row(
                 </div>
             </td>
             <td class="px-3 py-2">
-                <span class=format!("key-status inline-flex rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {badge}")>{k.status.clone()}</span>
+                <span class=format!("key-status inline-flex rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {badge}")>{k.status.as_str()}</span>
                 {k.revokes_at.clone().map(|t| view! { <div class="mt-1 text-xs text-amber-700">"stops " {short_time(&t)}</div> })}
             </td>
             <td class="px-3 py-2">
@@ -189,8 +190,10 @@ fn key_row(
                 {k.created_by.clone().unwrap_or_else(|| "bootstrap".to_owned())}
             </td>
             <td class="px-3 py-2 whitespace-nowrap text-right">
-                {active.then(|| view! {
+                {k.can_rotate.then(|| view! {
                     <button type="button" class=format!("{} mr-2", class::BUTTON_SECONDARY) on:click=move |_| rotating.set(Some(for_rotate.clone()))>"Rotate"</button>
+                })}
+                {k.can_revoke.then(|| view! {
                     <button type="button" class=class::BUTTON_DANGER on:click=move |_| revoking.set(Some(for_revoke.clone()))>"Revoke"</button>
                 })}
             </td>

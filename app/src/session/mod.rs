@@ -7,11 +7,8 @@
 
 #[cfg(feature = "ssr")]
 pub mod cookie;
-mod page;
 #[cfg(feature = "ssr")]
 pub mod server;
-
-pub use page::SignInPage;
 
 use leptos::prelude::*;
 
@@ -27,8 +24,8 @@ pub async fn sign_in(key: String) -> Result<(), DashError> {
     let ctx =
         dash.authority.sign_in(key.trim(), ip).await.map_err(|e| {
             match e {
-            AuthorityError::Unauthenticated { message, .. } => DashError::SignInRefused(format!(
-                "That key cannot sign in: {message}. Paste a valid admin key (ace_live_…)."
+            AuthorityError::Unauthenticated(why) => DashError::SignInRefused(format!(
+                "That key cannot sign in: {why}. Paste a valid admin key (ace_live_…)."
             )),
             AuthorityError::Forbidden { .. } => DashError::SignInRefused(
                 "That key is valid but is not an admin key: signing in needs the scope `admin:org`."

@@ -8,6 +8,16 @@ pub fn short_time(rfc3339: &str) -> String {
     }
 }
 
+/// The URL query string of the explorer's filters (without `?`), percent-encoded.
+pub fn filters_query(filters: &::model::wire::AuditFilterParams) -> String {
+    filters
+        .pairs()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={}", encode_component(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// Percent-encodes a URL query component (RFC 3986 unreserved kept).
 pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

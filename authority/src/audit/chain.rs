@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::model::{AuditEvent, ChainHash, ChainLink, Checkpoint, NewEvent};
 use crate::ids::{EventId, OrgId};
+use model::audit::{AuditEvent, ChainHash, ChainLink, Checkpoint, NewEvent};
 
 const DOMAIN: &[u8] = b"acekeys-audit-v1";
 

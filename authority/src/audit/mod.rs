@@ -1,10 +1,10 @@
-//! The audit log: event model, hash chains, group-committed recording,
+//! The audit log: hash chains over the model's events, group-committed recording,
 //! queries and retention.
 //!
 //! Rules:
 //! - Every tool-call decision and every state change is an [`AuditEvent`].
 //!   Admin events are written by the store in the same transaction as the
-//!   change they describe; tool-call events go through the [`Recorder`],
+//!   change they describe; tool-call events go through the [`Recorder`](crate::recorder::Recorder),
 //!   which answers a caller only once its event is durable and answers with
 //!   an error if it is not (fail closed).
 //! - Events never contain key material: actors are key ids, never keys.
@@ -19,14 +19,13 @@
 //!   remaining suffix still verifies from the checkpoint.
 
 pub mod chain;
-mod model;
+mod export;
 mod query;
-mod recorder;
 
 pub use chain::{ChainProblem, ChainReport, ProblemKind, VerifyReport};
-pub use model::{AuditEvent, ChainHash, ChainLink, Checkpoint, Decision, EventKind, NewEvent};
-pub use query::{
-    AuditCursor, AuditFilter, AuditPage, AuditQuery, ChainInfo, PruneStats, TimelineBucket,
-    TimelineQuery,
+pub use export::ExportFormat;
+pub use model::audit::{
+    AuditEvent, ChainHash, ChainLink, Checkpoint, Decision, EventKind, NewEvent,
 };
-pub use recorder::{Recorder, RecorderConfig, RecorderError};
+pub use model::wire::{AuditPage, TimelineBucket};
+pub use query::{AuditCursor, AuditFilter, AuditQuery, ChainInfo, PruneStats, TimelineQuery};

@@ -2,9 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{AuditEvent, Checkpoint, Decision, EventKind};
+use crate::error::AuthorityError;
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::time::Timestamp;
+use model::audit::{AuditEvent, Checkpoint, Decision, EventKind};
+use model::wire::AuditFilterParams;
 
 /// Filters shared by queries and the timeline. All present filters must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,13 +64,6 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AuditPage {
-    pub events: Vec<AuditEvent>,
-    /// Present when more events may follow.
-    pub next_cursor: Option<String>,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TimelineQuery {
@@ -76,14 +71,6 @@ pub struct TimelineQuery {
     pub filter: AuditFilter,
     /// Bucket width in seconds; default chosen from the range (≤ 200 buckets).
     pub bucket_secs: Option<u64>,
-}
-
-/// Counts for one bucket `[start, start + width)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimelineBucket {
-    pub start: Timestamp,
-    pub allowed: u64,
-    pub denied: u64,
 }
 
 /// A chain known to a store: events and/or a retention checkpoint.
@@ -101,6 +88,77 @@ pub struct PruneStats {
 }
 
 impl AuditFilter {
+    /// Parses the explorer's filters as they arrive from any transport
+    /// (REST query string, dashboard URL). Empty values are no filter;
+    /// `range` counts back from `now` unless `since` is given.
+    pub fn parse(params: &AuditFilterParams, now: Timestamp) -> Result<Self, AuthorityError> {
+        fn given(value: &Option<String>) -> Option<&str> {
+            value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        }
+        fn time(
+            field: &'static str,
+            value: &Option<String>,
+        ) -> Result<Option<Timestamp>, AuthorityError> {
+            given(value)
+                .map(|text| {
+                    Timestamp::parse(text).ok_or_else(|| {
+                        AuthorityError::invalid(
+                            field,
+                            "must be an RFC 3339 time (2026-11-26T10:00:00Z) or epoch milliseconds",
+                        )
+                    })
+                })
+                .transpose()
+        }
+        let key_id = given(&params.key_id)
+            .map(|id| {
+                KeyId::parse(id).ok_or_else(|| {
+                    AuthorityError::invalid("key_id", "is not a key id (they look like `key_…`)")
+                })
+            })
+            .transpose()?;
+        let decision = given(&params.decision)
+            .map(|text| {
+                Decision::parse(text).ok_or_else(|| {
+                    AuthorityError::invalid("decision", "must be `allowed` or `denied`")
+                })
+            })
+            .transpose()?;
+        let kind = given(&params.kind)
+            .map(|text| {
+                EventKind::parse(text).ok_or_else(|| {
+                    AuthorityError::invalid("kind", "must be `tool_call` or `admin`")
+                })
+            })
+            .transpose()?;
+        let range_secs = match given(&params.range) {
+            None | Some("all") => None,
+            Some("1h") => Some(3600),
+            Some("24h") => Some(86_400),
+            Some("7d") => Some(7 * 86_400),
+            Some("30d") => Some(30 * 86_400),
+            Some(_) => {
+                return Err(AuthorityError::invalid(
+                    "range",
+                    "must be `1h`, `24h`, `7d`, `30d` or `all`",
+                ))
+            }
+        };
+        let since = match time("since", &params.since)? {
+            Some(since) => Some(since),
+            None => range_secs.map(|secs| now.plus_secs(-secs)),
+        };
+        Ok(Self {
+            key_id,
+            agent: given(&params.agent).map(str::to_owned),
+            tool: given(&params.tool).map(str::to_owned),
+            decision,
+            kind,
+            since,
+            until: time("until", &params.until)?,
+        })
+    }
+
     /// Whether `e` matches; the reference semantics every backend must share.
     pub fn matches(&self, e: &AuditEvent) -> bool {
         let b = &e.body;
@@ -116,5 +174,81 @@ impl AuditFilter {
             && self.kind.is_none_or(|k| b.kind == k)
             && self.since.is_none_or(|s| b.ts >= s)
             && self.until.is_none_or(|u| b.ts < u)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_params_parse_with_one_set_of_rules() {
+        let now = Timestamp::from_millis(10_000_000_000);
+        let params = AuditFilterParams {
+            range: Some("1h".into()),
+            decision: Some("denied".into()),
+            kind: Some("tool_call".into()),
+            agent: Some(" ".into()),
+            ..Default::default()
+        };
+        let filter = AuditFilter::parse(&params, now).unwrap();
+        assert_eq!(filter.since, Some(now.plus_secs(-3600)));
+        assert_eq!(filter.decision, Some(Decision::Denied));
+        assert_eq!(filter.kind, Some(EventKind::ToolCall));
+        assert_eq!(filter.agent, None, "blank is no filter");
+
+        let explicit = AuditFilterParams {
+            since: Some("5".into()),
+            range: Some("1h".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            AuditFilter::parse(&explicit, now).unwrap().since,
+            Some(Timestamp::from_millis(5)),
+            "since wins over range"
+        );
+
+        for (bad, field) in [
+            (
+                AuditFilterParams {
+                    key_id: Some("nope".into()),
+                    ..Default::default()
+                },
+                "key_id",
+            ),
+            (
+                AuditFilterParams {
+                    decision: Some("maybe".into()),
+                    ..Default::default()
+                },
+                "decision",
+            ),
+            (
+                AuditFilterParams {
+                    kind: Some("x".into()),
+                    ..Default::default()
+                },
+                "kind",
+            ),
+            (
+                AuditFilterParams {
+                    range: Some("2h".into()),
+                    ..Default::default()
+                },
+                "range",
+            ),
+            (
+                AuditFilterParams {
+                    until: Some("soon".into()),
+                    ..Default::default()
+                },
+                "until",
+            ),
+        ] {
+            match AuditFilter::parse(&bad, now) {
+                Err(AuthorityError::InvalidField { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
     }
 }

@@ -1,22 +1,21 @@
 //! Tool-call recording, audit queries, verification, retention,
 //! introspection and dashboard sign-in events.
 
-use serde::{Deserialize, Serialize};
-
 use super::Authority;
 use crate::audit::chain::ChainVerifier;
 use crate::audit::{
-    AuditCursor, AuditEvent, AuditPage, AuditQuery, Decision, EventKind, NewEvent, PruneStats,
-    RecorderError, TimelineBucket, TimelineQuery, VerifyReport,
+    AuditCursor, AuditEvent, AuditPage, AuditQuery, EventKind, NewEvent, PruneStats,
+    TimelineBucket, TimelineQuery, VerifyReport,
 };
 use crate::error::AuthorityError;
-use crate::ids::{EventId, KeyId, OrgId};
-use crate::keys::Env;
+use crate::ids::{EventId, OrgId};
 use crate::policy::rules::{audit_read, audit_write, keys_introspect, require};
 use crate::policy::KeyContext;
-use crate::scopes::{Scope, ScopeSet};
+use crate::recorder::RecorderError;
+use crate::scopes::Scope;
 use crate::time::Timestamp;
 use crate::validator::Outcome;
+use model::wire::{IntrospectAnswer, ToolCall};
 
 const MAX_PAGE: u32 = 1000;
 const DEFAULT_PAGE: u32 = 100;
@@ -24,106 +23,26 @@ const MAX_BUCKETS: i64 = 1000;
 const MAX_INGEST: usize = 1000;
 const CHAIN_PAGE: u32 = 5000;
 
-/// One tool call's decision, as a tool server (or the guard) reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ToolCall {
-    /// The key's org; `None` for keys that could not be attributed.
-    #[serde(default)]
-    pub org: Option<OrgId>,
-    #[serde(default)]
-    pub key_id: Option<KeyId>,
-    #[serde(default)]
-    pub agent: Option<String>,
-    pub tool: String,
-    #[serde(default)]
-    pub required_scope: Option<String>,
-    pub decision: Decision,
-    #[serde(default)]
-    pub reason: Option<String>,
-    #[serde(default)]
-    pub server: Option<String>,
-    #[serde(default)]
-    pub request_id: Option<String>,
-    #[serde(default)]
-    pub client_ip: Option<String>,
-    #[serde(default)]
-    pub latency_us: Option<u64>,
-    /// Default: when the authority receives it.
-    #[serde(default)]
-    pub ts: Option<Timestamp>,
-}
-
-impl ToolCall {
-    /// The event for a validation outcome: allowed iff valid, with the
-    /// outcome code as the reason when denied.
-    pub fn from_outcome(outcome: &Outcome, tool: &str, required: &Scope) -> Self {
-        let (org, key_id, agent) = match outcome {
-            Outcome::Valid(c) | Outcome::InsufficientScope { context: c, .. } => {
-                (Some(c.org.clone()), Some(c.key_id.clone()), c.agent.clone())
-            }
-            Outcome::Expired { key_id, org } | Outcome::Revoked { key_id, org } => {
-                (Some(org.clone()), Some(key_id.clone()), None)
-            }
-            _ => (None, None, None),
-        };
-        let allowed = outcome.is_valid();
-        Self {
-            org,
-            key_id,
-            agent,
-            tool: tool.to_owned(),
-            required_scope: Some(required.to_string()),
-            decision: if allowed {
-                Decision::Allowed
-            } else {
-                Decision::Denied
-            },
-            reason: (!allowed).then(|| outcome.code().to_owned()),
-            server: None,
-            request_id: None,
-            client_ip: None,
-            latency_us: None,
-            ts: None,
-        }
+/// The event a reported tool call becomes, at `now` unless it names its
+/// own instant; every free-text field is cut to a bounded length.
+fn tool_call_event(call: ToolCall, now: Timestamp) -> NewEvent {
+    let trim = |s: Option<String>, n: usize| s.map(|v| v.chars().take(n).collect::<String>());
+    NewEvent {
+        ts: call.ts.unwrap_or(now),
+        org: call.org.unwrap_or_else(OrgId::unattributed),
+        actor_key_id: call.key_id,
+        agent: trim(call.agent, 100),
+        kind: EventKind::ToolCall,
+        action: call.tool.chars().take(200).collect(),
+        required_scope: trim(call.required_scope, 200),
+        decision: call.decision,
+        reason: trim(call.reason, 500),
+        subject: None,
+        server: trim(call.server, 200),
+        request_id: trim(call.request_id, 200),
+        client_ip: trim(call.client_ip, 64),
+        latency_us: call.latency_us,
     }
-
-    fn into_event(self, now: Timestamp) -> NewEvent {
-        let trim = |s: Option<String>, n: usize| s.map(|v| v.chars().take(n).collect::<String>());
-        NewEvent {
-            ts: self.ts.unwrap_or(now),
-            org: self.org.unwrap_or_else(OrgId::unattributed),
-            actor_key_id: self.key_id,
-            agent: trim(self.agent, 100),
-            kind: EventKind::ToolCall,
-            action: self.tool.chars().take(200).collect(),
-            required_scope: trim(self.required_scope, 200),
-            decision: self.decision,
-            reason: trim(self.reason, 500),
-            subject: None,
-            server: trim(self.server, 200),
-            request_id: trim(self.request_id, 200),
-            client_ip: trim(self.client_ip, 64),
-            latency_us: self.latency_us,
-        }
-    }
-}
-
-/// RFC 7662-style answer. Inactive answers carry nothing else.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Introspection {
-    pub active: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<KeyId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub org: Option<OrgId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub env: Option<Env>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<ScopeSet>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<Timestamp>,
 }
 
 fn recorder_err(e: RecorderError) -> AuthorityError {
@@ -138,7 +57,7 @@ impl Authority {
     pub async fn record_tool_call(&self, call: ToolCall) -> Result<EventId, AuthorityError> {
         self.inner
             .recorder
-            .record(call.into_event(self.now()))
+            .record(tool_call_event(call, self.now()))
             .await
             .map_err(recorder_err)
     }
@@ -162,7 +81,7 @@ impl Authority {
             .into_iter()
             .map(|mut c| {
                 c.org = Some(p.org.clone());
-                c.into_event(now)
+                tool_call_event(c, now)
             })
             .collect();
         self.inner
@@ -311,30 +230,21 @@ impl Authority {
         &self,
         p: &KeyContext,
         raw_key: &str,
-    ) -> Result<Introspection, AuthorityError> {
+    ) -> Result<IntrospectAnswer, AuthorityError> {
         require(p, &keys_introspect())?;
         match self.validate(raw_key, None).await {
-            Outcome::Valid(c) if c.org == p.org => Ok(Introspection {
-                active: true,
-                key_id: Some(c.key_id.clone()),
-                org: Some(c.org.clone()),
-                env: Some(c.env),
-                agent: c.agent.clone(),
-                scopes: Some(c.scopes.clone()),
-                expires_at: c.expires_at,
-            }),
+            Outcome::Valid(c) if c.org == p.org => Ok(IntrospectAnswer::active(
+                c.key_id.clone(),
+                c.org.clone(),
+                c.env,
+                c.agent.clone(),
+                c.scopes.clone(),
+                c.expires_at,
+            )),
             Outcome::Unavailable => Err(AuthorityError::Unavailable {
                 cause: "key lookup failed".into(),
             }),
-            _ => Ok(Introspection {
-                active: false,
-                key_id: None,
-                org: None,
-                env: None,
-                agent: None,
-                scopes: None,
-                expires_at: None,
-            }),
+            _ => Ok(IntrospectAnswer::inactive()),
         }
     }
 

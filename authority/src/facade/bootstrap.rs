@@ -23,7 +23,7 @@ use crate::error::AuthorityError;
 use crate::ids::{KeyId, OrgId};
 use crate::keys::{self, Env, Generated};
 use crate::policy::rules::MAX_DAYS;
-use crate::policy::{KeyView, MintedKey};
+use crate::policy::MintedKey;
 use crate::scopes::{Scope, ScopeSet};
 use crate::store::{KeyRecord, OrgRecord, StoreError};
 use crate::time::Timestamp;
@@ -99,7 +99,7 @@ impl Authority {
         self.inner.validator.forget_negative(&rec.hash);
         Ok(MintedKey {
             key: raw,
-            view: KeyView::from_record(&rec, now),
+            view: rec.view(now),
         })
     }
 

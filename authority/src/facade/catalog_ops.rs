@@ -21,26 +21,10 @@ use crate::policy::rules::require;
 use crate::policy::KeyContext;
 use crate::scopes::Scope;
 use crate::store::CatalogEntry;
+use model::wire::{RegisteredScopes, ScopeRegistration};
 
 const MAX_SCOPES: usize = 200;
 const MAX_DESCRIPTION: usize = 200;
-
-/// One scope a tool requires, with its one-line description.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScopeRegistration {
-    pub scope: String,
-    pub description: String,
-}
-
-/// What [`Authority::register_tool_scopes`] did.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RegisteredScopes {
-    /// Canonical forms of every scope in the request.
-    pub scopes: Vec<String>,
-    /// How many of them were new to the catalog.
-    pub added: usize,
-}
 
 impl Authority {
     /// Adds the scopes a tool server's tools require (see the module rules).

@@ -7,8 +7,8 @@ use crate::ids::KeyId;
 use crate::keys::{self, Generated, RawKey};
 use crate::policy::rules::{self, keys_admin, keys_read, keys_write, require};
 use crate::policy::{
-    BulkRevokeRequest, BulkRevokeResult, KeyContext, KeyListFilter, KeyView, MintRequest,
-    MintedKey, RotateRequest, RotatedKey,
+    BulkRevokeRequest, BulkRevokeResult, BulkRevokeTarget, KeyContext, KeyListFilter, KeyView,
+    MintRequest, MintedKey, RotateRequest, RotatedKey,
 };
 use crate::scopes::Scope;
 use crate::store::{KeyRecord, Revocation, RevokeResult};
@@ -94,7 +94,7 @@ impl Authority {
         self.inner.validator.forget_negative(&rec.hash);
         Ok(MintedKey {
             key: raw,
-            view: KeyView::from_record(&rec, now),
+            view: rec.view(now),
         })
     }
 
@@ -135,9 +135,9 @@ impl Authority {
         match result {
             RevokeResult::Revoked(k) => {
                 self.publish_revocation(&k);
-                Ok(KeyView::from_record(&k, now))
+                Ok(k.view(now))
             }
-            RevokeResult::AlreadyRevoked(k) => Ok(KeyView::from_record(&k, now)),
+            RevokeResult::AlreadyRevoked(k) => Ok(k.view(now)),
             RevokeResult::NotFound => Err(AuthorityError::NotFound),
         }
     }
@@ -210,9 +210,9 @@ impl Authority {
         Ok(RotatedKey {
             successor: MintedKey {
                 key: raw,
-                view: KeyView::from_record(&succ, now),
+                view: succ.view(now),
             },
-            previous: KeyView::from_record(&old_now, now),
+            previous: old_now.view(now),
         })
     }
 
@@ -225,21 +225,24 @@ impl Authority {
         require(p, &keys_admin())?;
         // The incident switch for a whole org is the org admin's; an
         // agent-bound key may only switch off its own agent.
-        match (&p.agent, &req.agent) {
-            (Some(own), Some(target)) if own != target => {
+        let agent = match (&p.agent, &req.target) {
+            (Some(own), BulkRevokeTarget::Agent(target)) if own != target => {
                 return Err(AuthorityError::forbidden(format!(
                     "a key bound to `agent:{own}` can only revoke keys of that agent"
                 )))
             }
-            (Some(own), None) => {
+            (Some(own), BulkRevokeTarget::WholeOrg) => {
                 return Err(AuthorityError::forbidden(format!(
                     "a key bound to `agent:{own}` cannot revoke every key of the org"
                 )))
             }
-            (None, None) => require(p, &Scope::AdminOrg)?,
-            _ => {}
-        }
-        if let Some(a) = &req.agent {
+            (None, BulkRevokeTarget::WholeOrg) => {
+                require(p, &Scope::AdminOrg)?;
+                None
+            }
+            (_, BulkRevokeTarget::Agent(agent)) => Some(agent.clone()),
+        };
+        if let Some(a) = &agent {
             if !matches!(Scope::parse(&format!("agent:{a}")), Ok(Scope::Agent(_))) {
                 return Err(AuthorityError::invalid(
                     "agent",
@@ -256,7 +259,7 @@ impl Authority {
         };
         let mut body = self.admin_event(Some(p), &p.org, "bulk_revoke", now);
         body.subject = Some(
-            req.agent
+            agent
                 .as_ref()
                 .map_or_else(|| format!("org:{}", p.org), |a| format!("agent:{a}")),
         );
@@ -265,7 +268,7 @@ impl Authority {
         let (store, org, agent, exc, revr) = (
             &self.inner.store,
             &p.org,
-            req.agent.as_deref(),
+            agent.as_deref(),
             except.as_ref(),
             &rev,
         );
@@ -297,7 +300,7 @@ impl Authority {
         Ok(keys
             .iter()
             .filter(|k| k.org == p.org)
-            .map(|k| KeyView::from_record(k, now))
+            .map(|k| k.view(now))
             .filter(|v| filter.status.is_none_or(|s| v.status == s))
             .filter(|v| filter.env.is_none_or(|e| v.env == e))
             .filter(|v| {
@@ -322,6 +325,6 @@ impl Authority {
         if k.org != p.org {
             return Err(AuthorityError::NotFound);
         }
-        Ok(KeyView::from_record(&k, self.now()))
+        Ok(k.view(self.now()))
     }
 }

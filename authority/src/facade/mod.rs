@@ -29,22 +29,22 @@ use std::time::Duration;
 use parking_lot::RwLock;
 use tokio::sync::{broadcast, watch};
 
-pub use audit_ops::{Introspection, ToolCall};
 pub use bootstrap::BootstrapRequest;
-pub use catalog_ops::{RegisteredScopes, ScopeRegistration};
 pub use session_ops::MintLimits;
 
 use crate::audit::chain::ChainState;
-use crate::audit::{AuditEvent, Decision, EventKind, NewEvent, Recorder, RecorderConfig};
+use crate::audit::{AuditEvent, Decision, EventKind, NewEvent};
 use crate::error::AuthorityError;
 use crate::ids::EventId;
 use crate::keys::{base62, Env, Pepper};
 use crate::policy::KeyContext;
+use crate::recorder::{Recorder, RecorderConfig};
+use crate::revocation::{Origin, RevocationEvent};
 use crate::scopes::{Scope, ScopeCatalog, ServiceInfo};
 use crate::stats::{Stats, StatsSnapshot};
 use crate::store::{KeyRecord, SharedChange, Store, StoreError};
 use crate::time::{Clock, SystemClock, Timestamp};
-use crate::validator::{Origin, Outcome, RevocationEvent, Validator, ValidatorConfig};
+use crate::validator::{Outcome, Validator, ValidatorConfig};
 
 /// Facade configuration; `Default` suits production.
 #[derive(Clone)]
@@ -209,11 +209,6 @@ impl Authority {
 
     pub fn now(&self) -> Timestamp {
         self.inner.clock.now()
-    }
-
-    /// This process's writer-id prefix in audit chains.
-    pub fn instance_id(&self) -> &str {
-        &self.inner.instance
     }
 
     /// Counters for metrics: cache hits and misses, audit commits.
@@ -383,14 +378,13 @@ pub(crate) fn outcome_to_result(o: Outcome) -> Result<Arc<KeyContext>, Authority
         Outcome::Valid(c) => Ok(c),
         Outcome::InsufficientScope { missing, .. } => Err(AuthorityError::Forbidden {
             message: format!("this key lacks the scope `{missing}`"),
-            missing: Some(missing.to_string()),
+            missing: Some(missing),
         }),
-        Outcome::Unavailable => Err(AuthorityError::Unavailable {
-            cause: "key lookup failed".into(),
-        }),
-        other => Err(AuthorityError::Unauthenticated {
-            code: other.code(),
-            message: other.message(),
+        other => Err(match other.unauthenticated() {
+            Some(why) => why.into(),
+            None => AuthorityError::Unavailable {
+                cause: "key lookup failed".into(),
+            },
         }),
     }
 }

@@ -5,8 +5,8 @@ use super::Authority;
 use crate::error::AuthorityError;
 use crate::policy::rules::{keys_introspect, require};
 use crate::policy::KeyContext;
+use crate::revocation::{Origin, RevocationEvent};
 use crate::time::Timestamp;
-use crate::validator::{Origin, RevocationEvent};
 
 impl Authority {
     /// Every key of the caller's org whose revocation took effect at or

@@ -2,7 +2,7 @@
 //! session still good, and what may it grant when minting.
 
 use super::Authority;
-use crate::error::AuthorityError;
+use crate::error::{AuthorityError, SessionEnd, Unauthenticated};
 use crate::ids::{KeyId, OrgId};
 use crate::policy::KeyContext;
 use crate::scopes::Scope;
@@ -30,27 +30,22 @@ impl Authority {
         key_id: &KeyId,
         org: &OrgId,
     ) -> Result<KeyContext, AuthorityError> {
-        let ended = |message: &str| AuthorityError::Unauthenticated {
-            code: "session_ended",
-            message: message.to_owned(),
-        };
+        let ended = |why| AuthorityError::Unauthenticated(Unauthenticated::SessionEnded(why));
         let record = self
             .inner
             .store
             .get_key(org, key_id)
             .await?
             .filter(|k| &k.org == org)
-            .ok_or_else(|| ended("the key behind this session no longer exists"))?;
+            .ok_or_else(|| ended(SessionEnd::KeyGone))?;
         match record.status(self.now()) {
             KeyStatus::Active => {}
-            KeyStatus::Revoked => return Err(ended("the key behind this session was revoked")),
-            KeyStatus::Expired => return Err(ended("the key behind this session has expired")),
+            KeyStatus::Revoked => return Err(ended(SessionEnd::KeyRevoked)),
+            KeyStatus::Expired => return Err(ended(SessionEnd::KeyExpired)),
         }
         let ctx = KeyContext::from_record(&record);
         if !ctx.allows(&Scope::AdminOrg) {
-            return Err(ended(
-                "the key behind this session is no longer an admin key",
-            ));
+            return Err(ended(SessionEnd::NotAdmin));
         }
         Ok(ctx)
     }

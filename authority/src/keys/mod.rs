@@ -12,85 +12,21 @@
 //! - What is stored is [`KeyHash`] = HMAC-SHA256(pepper, raw key) and a
 //!   [`KeyHint`] (`ace_live_aBcD…wXyZ`).
 
-pub(crate) mod base62;
 mod format;
 mod pepper;
+pub mod record;
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
-use zeroize::Zeroize;
+
+pub(crate) use model::base62;
+pub use model::keys::{Env, KeyHint, KeyStatus, RawKey};
 
 pub use format::{
     generate, parse, Generated, ParseError, ParsedKey, CHECKSUM_LEN, KEY_PREFIX, SECRET_LEN,
 };
 pub use pepper::{Pepper, PepperError, PEPPER_FILE};
-
-/// The environment a key belongs to. A server runs in exactly one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Env {
-    Live,
-    Test,
-}
-
-impl Env {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Env::Live => "live",
-            Env::Test => "test",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "live" => Some(Env::Live),
-            "test" => Some(Env::Test),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Env {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A raw API key. Secret: never logged, never stored, never serialized.
-pub struct RawKey(String);
-
-impl RawKey {
-    /// The key text, for the one-time response and for hashing only.
-    pub fn expose_secret(&self) -> &str {
-        &self.0
-    }
-
-    pub(crate) fn new_unchecked(s: String) -> Self {
-        Self(s)
-    }
-}
-
-impl fmt::Debug for RawKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RawKey(<redacted>)")
-    }
-}
-
-impl PartialEq for RawKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
-    }
-}
-
-impl Eq for RawKey {}
-
-impl Drop for RawKey {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
 
 /// HMAC-SHA256(pepper, raw key): the stored lookup index and the cache key.
 ///
@@ -117,12 +53,11 @@ impl KeyHash {
     }
 
     pub fn to_hex(&self) -> String {
-        hex(&self.0)
+        model::hex::encode(&self.0)
     }
 
     pub fn from_hex(s: &str) -> Option<Self> {
-        let v = unhex(s)?;
-        <[u8; 32]>::try_from(v.as_slice()).ok().map(Self)
+        model::hex::decode32(s).map(Self)
     }
 }
 
@@ -140,66 +75,12 @@ impl fmt::Debug for KeyHash {
     }
 }
 
-/// `ace_live_aBcD…wXyZ`: enough for a human to recognise a key, far too
-/// little to use it (8 of 32 secret characters).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct KeyHint(String);
-
-impl KeyHint {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub(crate) fn from_stored(s: String) -> Self {
-        Self(s)
-    }
-}
-
-impl fmt::Debug for KeyHint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Display for KeyHint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const H: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(H[usize::from(b >> 4)] as char);
-        s.push(H[usize::from(b & 15)] as char);
-    }
-    s
-}
-
-pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    let val = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    };
-    s.as_bytes()
-        .chunks(2)
-        .map(|p| Some(val(p[0])? << 4 | val(p[1])?))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn raw_key_debug_is_redacted() {
+    fn generated_raw_key_debug_is_redacted() {
         let k = generate(Env::Live);
         let dbg = format!("{:?}", k.raw);
         assert!(!dbg.contains(&k.raw.expose_secret()[9..]));

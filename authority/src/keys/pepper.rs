@@ -18,7 +18,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use super::{hex, unhex, KeyHash};
+use super::KeyHash;
+use model::hex::{decode as unhex, encode as hex};
 
 pub const PEPPER_FILE: &str = "pepper";
 const PEPPER_BYTES: usize = 32;

@@ -31,19 +31,19 @@
 //!   the principal's expiry. The old key is revoked after the grace period
 //!   (default 3600 s, 0 = now, at most 30 days). A key can be rotated once;
 //!   revoked or expired keys cannot be rotated.
-//! - **Bulk revoke** (incident): every key of one agent, or of the whole org;
+//! - **Bulk revoke** (incident): every key of one agent, or of the whole org
+//!   ([`BulkRevokeTarget`]: the whole org is always named, never implied);
 //!   the caller's own key is spared unless `include_caller` is set, so the
 //!   responder keeps control.
 
 mod principal;
-mod requests;
 pub(crate) mod rules;
 
-pub use principal::KeyContext;
-pub use requests::{
-    BulkRevokeRequest, BulkRevokeResult, ExpiryChoice, KeyListFilter, KeyView, MintRequest,
-    MintedKey, RotateRequest, RotatedKey,
+pub use model::wire::{
+    BulkRevokeRequest, BulkRevokeResult, BulkRevokeTarget, ExpiryChoice, KeyListFilter, KeyView,
+    MintRequest, MintedKey, RotateRequest, RotatedKey,
 };
+pub use principal::KeyContext;
 
 #[cfg(test)]
 mod tests;

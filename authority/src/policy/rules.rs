@@ -22,7 +22,7 @@ pub(crate) fn require(p: &KeyContext, scope: &Scope) -> Result<(), AuthorityErro
     } else {
         Err(AuthorityError::Forbidden {
             message: format!("this key lacks the scope `{scope}`"),
-            missing: Some(scope.to_string()),
+            missing: Some(scope.clone()),
         })
     }
 }
@@ -131,7 +131,7 @@ pub(crate) fn check_may_revoke(p: &KeyContext, target: &ScopeSet) -> Result<(), 
                 "cannot revoke a key holding scopes the calling key does not hold: {}",
                 all.join(", ")
             ),
-            missing: Some(first.to_string()),
+            missing: Some((*first).clone()),
         });
     }
     if let Some(a) = &p.agent {
@@ -153,7 +153,7 @@ pub(crate) fn check_subset(p: &KeyContext, wanted: &ScopeSet) -> Result<(), Auth
                 "cannot grant scopes the calling key does not hold: {}",
                 all.join(", ")
             ),
-            missing: Some(first.to_string()),
+            missing: Some((*first).clone()),
         });
     }
     if let Some(a) = &p.agent {

@@ -26,7 +26,7 @@ impl SessionToken {
     pub fn generate() -> Self {
         let mut bytes = [0_u8; TOKEN_BYTES];
         getrandom::fill(&mut bytes).expect("the OS CSPRNG is unavailable");
-        Self(crate::keys::hex(&bytes))
+        Self(model::hex::encode(&bytes))
     }
 
     /// A token as read from a cookie; `None` unless it has the exact shape

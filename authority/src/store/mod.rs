@@ -13,26 +13,28 @@
 //!   "the answer is no", and callers fail closed on it.
 //! - Usable as `Arc<dyn Store>` (object safe through `async_trait`).
 //!
-//! [`conformance`] is the behaviour suite every backend must pass.
+//! `conformance` (feature `testkit`) is the behaviour suite every backend
+//! must pass; `fault` (same feature) injects outages into any backend.
 
-#[doc(hidden)]
+#[cfg(feature = "testkit")]
 pub mod conformance;
-#[doc(hidden)]
+#[cfg(feature = "testkit")]
 pub mod fault;
 #[cfg(feature = "firestore")]
 pub mod firestore;
-mod records;
 pub mod sqlite;
 
 use async_trait::async_trait;
 
 use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
+use crate::error::AuthorityError;
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
+use crate::revocation::RevocationEvent;
 use crate::time::Timestamp;
-use crate::validator::RevocationEvent;
 
-pub use records::{CatalogEntry, KeyRecord, KeyStatus, OrgRecord, Revocation};
+pub use crate::keys::record::{CatalogEntry, KeyRecord, OrgRecord, Revocation};
+pub use crate::keys::KeyStatus;
 pub use sqlite::SqliteStore;
 
 #[cfg(feature = "firestore")]
@@ -52,6 +54,19 @@ pub enum StoreError {
     /// Stored data could not be decoded.
     #[error("corrupt record: {0}")]
     Corrupt(String),
+}
+
+/// A store's failure as the facade reports it: unavailable stays
+/// unavailable (fail closed), corrupt data is internal.
+impl From<StoreError> for AuthorityError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(cause) => AuthorityError::Unavailable { cause },
+            StoreError::Conflict(msg) => AuthorityError::Conflict(msg),
+            StoreError::NotFound => AuthorityError::NotFound,
+            StoreError::Corrupt(cause) => AuthorityError::Internal { cause },
+        }
+    }
 }
 
 /// Which keys [`Store::bulk_revoke`] revokes: those of `agent` (or all),
@@ -246,4 +261,20 @@ pub trait Store: Send + Sync + 'static {
     /// all older than `before` and records a checkpoint (seq and hash of the
     /// last deleted event) in the same transaction.
     async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_message_hides_cause() {
+        let e = AuthorityError::from(StoreError::Unavailable("disk I/O error at /var/x".into()));
+        assert_eq!(
+            e.to_string(),
+            "the key authority is temporarily unavailable"
+        );
+        assert_eq!(e.internal_cause(), Some("disk I/O error at /var/x"));
+        assert_eq!(e.code(), "unavailable");
+    }
 }

@@ -17,7 +17,6 @@
 //!   flushed in batches by a background task.
 
 mod outcome;
-pub(crate) mod revocation;
 mod usage;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,11 +27,11 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 
-pub use outcome::{Outcome, OutcomeSummary};
-pub use revocation::{Origin, RevocationEvent};
+pub use crate::revocation::{Origin, RevocationEvent};
+pub use outcome::{parse_for_env, Outcome};
 pub(crate) use usage::UsageTracker;
 
-use crate::keys::{self, Env, KeyHash, Pepper};
+use crate::keys::{Env, KeyHash, Pepper};
 use crate::policy::KeyContext;
 use crate::scopes::Scope;
 use crate::store::{KeyRecord, Store};
@@ -121,16 +120,10 @@ impl Validator {
     }
 
     pub(crate) async fn validate(&self, raw: &str, required: Option<&Scope>) -> Outcome {
-        let parsed = match keys::parse(raw) {
-            Ok(p) => p,
-            Err(e) => return Outcome::Malformed(e),
+        let parsed = match parse_for_env(raw, self.env) {
+            Ok(parsed) => parsed,
+            Err(outcome) => return outcome,
         };
-        if parsed.env() != self.env {
-            return Outcome::WrongEnv {
-                expected: self.env,
-                got: parsed.env(),
-            };
-        }
         let hash = self.pepper.hash(parsed.expose_secret());
         let now = self.clock.now();
         if let Some(e) = self.positive.get(&hash) {

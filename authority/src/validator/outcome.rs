@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
-
+use crate::error::Unauthenticated;
 use crate::ids::{KeyId, OrgId};
-use crate::keys::{Env, ParseError};
+use crate::keys::{Env, ParseError, ParsedKey};
 use crate::policy::KeyContext;
 use crate::scopes::Scope;
+use model::audit::Decision;
+use model::wire::ToolCall;
 
 /// Every way a validation can end. Only `Valid` grants access.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,12 +40,18 @@ pub enum Outcome {
     Unavailable,
 }
 
-/// A serializable summary (introspection, logs, audit reasons).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OutcomeSummary {
-    pub code: &'static str,
-    pub message: String,
-    pub http_status: u16,
+/// Parses `raw` as a key of `env`: the checks every validator makes before
+/// any lookup (format, checksum, environment). `Err` is the outcome to
+/// answer with.
+pub fn parse_for_env(raw: &str, env: Env) -> Result<ParsedKey<'_>, Outcome> {
+    let parsed = crate::keys::parse(raw).map_err(Outcome::Malformed)?;
+    if parsed.env() != env {
+        return Err(Outcome::WrongEnv {
+            expected: env,
+            got: parsed.env(),
+        });
+    }
+    Ok(parsed)
 }
 
 impl Outcome {
@@ -59,6 +66,24 @@ impl Outcome {
             Outcome::Valid(c) | Outcome::InsufficientScope { context: c, .. } => Some(c),
             _ => None,
         }
+    }
+
+    /// Why the key does not authenticate, when that is the outcome (not for
+    /// valid keys, missing scopes or an unavailable store).
+    pub fn unauthenticated(&self) -> Option<Unauthenticated> {
+        Some(match self {
+            Outcome::Malformed(e) => Unauthenticated::Malformed(*e),
+            Outcome::Unknown => Unauthenticated::Unknown,
+            Outcome::Expired { .. } => Unauthenticated::Expired,
+            Outcome::Revoked { .. } => Unauthenticated::Revoked,
+            Outcome::WrongEnv { expected, got } => Unauthenticated::WrongEnv {
+                expected: *expected,
+                got: *got,
+            },
+            Outcome::Valid(_) | Outcome::InsufficientScope { .. } | Outcome::Unavailable => {
+                return None
+            }
+        })
     }
 
     /// Stable code for API errors and audit reasons.
@@ -90,25 +115,36 @@ impl Outcome {
         }
     }
 
-    /// 200, 400 (malformed), 401, 403 or 503, as DESIGN.md's API maps them.
-    pub fn http_status(&self) -> u16 {
-        match self {
-            Outcome::Valid(_) => 200,
-            Outcome::Malformed(_) => 400,
-            Outcome::Unknown
-            | Outcome::Expired { .. }
-            | Outcome::Revoked { .. }
-            | Outcome::WrongEnv { .. } => 401,
-            Outcome::InsufficientScope { .. } => 403,
-            Outcome::Unavailable => 503,
-        }
-    }
-
-    pub fn summary(&self) -> OutcomeSummary {
-        OutcomeSummary {
-            code: self.code(),
-            message: self.message(),
-            http_status: self.http_status(),
+    /// The audit event of a tool call decided by this outcome: allowed iff
+    /// valid, with the outcome's code as the reason when denied.
+    pub fn tool_call(&self, tool: &str, required: &Scope) -> ToolCall {
+        let (org, key_id, agent) = match self {
+            Outcome::Valid(c) | Outcome::InsufficientScope { context: c, .. } => {
+                (Some(c.org.clone()), Some(c.key_id.clone()), c.agent.clone())
+            }
+            Outcome::Expired { key_id, org } | Outcome::Revoked { key_id, org } => {
+                (Some(org.clone()), Some(key_id.clone()), None)
+            }
+            _ => (None, None, None),
+        };
+        let allowed = self.is_valid();
+        ToolCall {
+            org,
+            key_id,
+            agent,
+            tool: tool.to_owned(),
+            required_scope: Some(required.to_string()),
+            decision: if allowed {
+                Decision::Allowed
+            } else {
+                Decision::Denied
+            },
+            reason: (!allowed).then(|| self.code().to_owned()),
+            server: None,
+            request_id: None,
+            client_ip: None,
+            latency_us: None,
+            ts: None,
         }
     }
 }

@@ -14,11 +14,12 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use authority::{Authority, AuthorityError, KeyContext, Scope};
-use axum::http::{header, HeaderMap};
+use authority::{Authority, AuthorityError, KeyContext, Scope, Unauthenticated};
+use axum::http::{header, HeaderMap, HeaderValue};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use model::wire::bearer;
 
-use super::error::ApiError;
+use crate::error::ApiError;
 
 /// How many failed authentications an address may make per minute.
 const FAILURES_PER_MINUTE: u32 = 20;
@@ -66,8 +67,8 @@ impl AuthGate {
         let raw_key = bearer_key(headers)?;
         match authority.authorize(raw_key, required).await {
             Ok(context) => Ok(context),
-            Err(AuthorityError::Unauthenticated { code, message }) => {
-                crate::metrics::denied(code);
+            Err(AuthorityError::Unauthenticated(why)) => {
+                crate::metrics::denied(why.code());
                 if let Err(not_until) = self.failures.check_key(&client) {
                     let wait = not_until.wait_time_from(governor::clock::Clock::now(
                         &governor::clock::DefaultClock::default(),
@@ -78,7 +79,7 @@ impl AuthGate {
                     tracing::warn!(%client, "failed-authentication limit reached");
                     return Err(ApiError::rate_limited(seconds_until(until, now)));
                 }
-                Err(public_unauthenticated(code, message))
+                Err(public_unauthenticated(why))
             }
             Err(other) => {
                 crate::metrics::denied(other.code());
@@ -103,46 +104,27 @@ fn seconds_until(until: Instant, now: Instant) -> u64 {
 }
 
 /// Collapses the outcomes a probing caller must not tell apart.
-fn public_unauthenticated(code: &'static str, message: String) -> ApiError {
-    match code {
-        "unknown_key" | "expired_key" | "revoked_key" => {
+fn public_unauthenticated(why: Unauthenticated) -> ApiError {
+    match why {
+        why if why.reveals_stored_state() => {
             ApiError::unauthenticated("invalid_key", INVALID_KEY_MESSAGE)
         }
         // Malformed keys and wrong-env keys reveal nothing about stored keys,
         // and saying exactly what is wrong saves the caller a support ticket.
-        "wrong_env" => ApiError::unauthenticated("wrong_env", message),
-        "wrong_prefix" | "unknown_env" | "bad_length" | "bad_alphabet" | "bad_checksum" => {
-            ApiError::unauthenticated("malformed_key", message)
+        Unauthenticated::WrongEnv { .. } => ApiError::unauthenticated("wrong_env", why.to_string()),
+        Unauthenticated::Malformed(_) => {
+            ApiError::unauthenticated("malformed_key", why.to_string())
         }
-        _ => ApiError::unauthenticated(code, message),
+        other => ApiError::unauthenticated(other.code(), other.to_string()),
     }
 }
 
 /// The raw key from `Authorization: Bearer …`.
 pub fn bearer_key(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::unauthenticated(
-            "missing_key",
-            "send your API key as `Authorization: Bearer ace_live_…`",
-        )
-    })?;
-    let value = value.to_str().map_err(|_| {
-        ApiError::unauthenticated(
-            "malformed_key",
-            "the Authorization header is not valid text",
-        )
-    })?;
-    let (scheme, key) = value.split_once(' ').ok_or_else(|| {
-        ApiError::unauthenticated(
-            "malformed_key",
-            "the Authorization header must be `Bearer <key>`",
-        )
-    })?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(ApiError::unauthenticated(
-            "malformed_key",
-            "only the Bearer scheme is supported: `Authorization: Bearer ace_live_…`",
-        ));
-    }
-    Ok(key.trim())
+    bearer::credential(
+        headers
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes),
+    )
+    .map_err(|why| ApiError::unauthenticated(why.code(), why.message()))
 }

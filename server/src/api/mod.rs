@@ -6,7 +6,6 @@
 
 pub mod audit;
 pub mod auth;
-pub mod error;
 pub mod introspect;
 pub mod json;
 pub mod keys;
@@ -27,7 +26,7 @@ use axum::Router;
 use tower_http::timeout::TimeoutLayer;
 
 use self::auth::AuthGate;
-use self::error::ApiError;
+use crate::error::ApiError;
 
 /// What every handler can reach.
 #[derive(Clone)]

@@ -1,17 +1,19 @@
 //! The OpenAPI 3.1 document of the REST API, generated from the handlers'
-//! `#[utoipa::path]` annotations, and a readable reference page built from
-//! the same document.
+//! `#[utoipa::path]` annotations and the very types the handlers parse and
+//! render (the model crate's wire types, with its `openapi` feature), and a
+//! readable reference page built from the same document. Both are built
+//! once, at first use.
 //!
-//! The schema types below describe the wire shapes of authority types
-//! (which stay free of HTTP documentation crates). The schemathesis run in
-//! the test command checks real responses against them, so a drift between
-//! the two fails the build.
+//! The schemathesis run in the test command checks real responses against
+//! the document.
 
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use serde::Serialize;
+use std::sync::LazyLock;
+
+use model::wire;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,16 +42,42 @@ use utoipa::{Modify, OpenApi, ToSchema};
         super::scopes::register,
     ),
     components(schemas(
-        ErrorEnvelope, ErrorBody, MintBody, KeyView, MintedKey, KeyList, RevokeBody, RotateBody,
-        RotatedKey, BulkRevokeBody, BulkRevokeResult, IntrospectBody, IntrospectAnswer,
-        AuditEvent, AuditPage, TimelineBucket, Timeline, IngestBody, ToolCall, IngestAnswer,
-        ScopeCatalog, ServiceInfo, ActionInfo, RegisterScopesBody, ScopeRegistration,
-        RegisteredScopes
+        wire::ErrorEnvelope, wire::ErrorBody, wire::MintRequest, wire::KeyView, wire::MintedKey,
+        wire::KeyList, wire::RevokeBody, wire::RotateRequest, wire::RotatedKey,
+        wire::BulkRevokeBody, wire::BulkRevokeResult, wire::IntrospectRequest,
+        wire::IntrospectAnswer, model::audit::AuditEvent, wire::AuditPage, wire::TimelineBucket,
+        wire::TimelineAnswer, wire::IngestBody, wire::ToolCall, wire::IngestAnswer,
+        wire::ScopeCatalogAnswer, model::scopes::ServiceInfo, model::scopes::ActionInfo,
+        wire::RegisterScopesBody, wire::ScopeRegistration, wire::RegisteredScopes
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
+
+/// The answers every authenticated endpoint can give before its own logic
+/// runs; declared once, listed in each operation.
+#[derive(utoipa::IntoResponses)]
+pub enum AuthFailures {
+    /// Missing, malformed, unknown, expired or revoked key.
+    #[response(
+        status = 401,
+        description = "Missing, malformed, unknown, expired or revoked key"
+    )]
+    Unauthorized(wire::ErrorEnvelope),
+    /// The key lacks the endpoint's scope.
+    #[response(
+        status = 403,
+        description = "The key lacks the required scope (named in the message)"
+    )]
+    Forbidden(wire::ErrorEnvelope),
+    /// Too many failed authentications from the caller's address.
+    #[response(
+        status = 429,
+        description = "Too many failed authentications from this address"
+    )]
+    RateLimited(wire::ErrorEnvelope),
+}
 
 struct BearerAuth;
 
@@ -68,18 +96,38 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The document as JSON, built once.
+static SPEC_JSON: LazyLock<Result<String, String>> = LazyLock::new(|| {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .map_err(|e| e.to_string())
+});
+
+/// The reference page, built once.
+static REFERENCE_PAGE: LazyLock<String> = LazyLock::new(|| render_reference(&ApiDoc::openapi()));
+
 /// `GET /api/openapi.json`
 pub async fn spec() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        ApiDoc::openapi().to_pretty_json().unwrap_or_default(),
-    )
-        .into_response()
+    match &*SPEC_JSON {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json.as_str()).into_response(),
+        Err(cause) => {
+            tracing::error!(cause, "cannot serialize the OpenAPI document");
+            crate::error::ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the API description could not be built; see the server log",
+            )
+            .into_response()
+        }
+    }
 }
 
 /// `GET /api/docs`: the same document as a plain, script-free HTML page.
-pub async fn reference_page() -> Html<String> {
-    let doc = ApiDoc::openapi();
+pub async fn reference_page() -> Html<&'static str> {
+    Html(REFERENCE_PAGE.as_str())
+}
+
+fn render_reference(doc: &utoipa::openapi::OpenApi) -> String {
     let mut html = String::from(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>acekeys API reference</title>\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -126,7 +174,7 @@ pub async fn reference_page() -> Html<String> {
         }
     }
     html.push_str("</body></html>");
-    Html(html)
+    html
 }
 
 fn escape(text: &str) -> String {
@@ -134,242 +182,4 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-// ---- Wire shapes (documentation only; see the module docs) ----
-
-/// Every error: `{"error": {"code": "...", "message": "..."}}`.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorEnvelope {
-    error: ErrorBody,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Stable machine-readable code, e.g. `invalid_key`, `insufficient_scope`.
-    code: String,
-    /// What went wrong and how to fix it.
-    message: String,
-}
-
-/// `POST /keys/mint`. `orgId` may also be spelled `org_id`, and
-/// `expires_days` `expiresDays`; `expires_days: null` asks for a key that
-/// never expires (only where the org allows it).
-#[derive(Serialize, ToSchema)]
-pub struct MintBody {
-    #[serde(rename = "orgId")]
-    org_id: Option<String>,
-    name: String,
-    /// Canonical or short forms: `svc:wiki:read`, `read:wiki`, `org:acme`, `agent:devops`, `admin:org`.
-    scopes: Vec<String>,
-    /// 1–366, default 90.
-    #[schema(minimum = 1, maximum = 366)]
-    expires_days: Option<u32>,
-    /// `live` or `test`; default the caller's.
-    env: Option<String>,
-}
-
-/// A key as the API shows it: never the secret.
-#[derive(Serialize, ToSchema)]
-pub struct KeyView {
-    id: String,
-    org: String,
-    name: String,
-    /// `live` or `test`.
-    env: String,
-    agent: Option<String>,
-    scopes: Vec<String>,
-    /// `ace_live_aBcD…wXyZ`
-    hint: String,
-    /// `active`, `expired` or `revoked`.
-    status: String,
-    created_at: String,
-    created_by: Option<String>,
-    expires_at: Option<String>,
-    revoked_at: Option<String>,
-    revoked_by: Option<String>,
-    revoke_reason: Option<String>,
-    /// Set while a rotation grace period runs.
-    revokes_at: Option<String>,
-    last_used_at: Option<String>,
-    rotated_from: Option<String>,
-    rotated_to: Option<String>,
-}
-
-/// A new key: the raw `key` is in this response only.
-#[derive(Serialize, ToSchema)]
-pub struct MintedKey {
-    /// The raw key. Shown once; store it now.
-    key: String,
-    #[serde(flatten)]
-    view: KeyView,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct KeyList {
-    keys: Vec<KeyView>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RevokeBody {
-    reason: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RotateBody {
-    /// Seconds the old key keeps working; default 3600, 0 = revoke now.
-    grace_secs: Option<u64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RotatedKey {
-    successor: MintedKey,
-    previous: KeyView,
-}
-
-/// Give `agent` for one agent's keys, or `all: true` for the whole org.
-#[derive(Serialize, ToSchema)]
-pub struct BulkRevokeBody {
-    agent: Option<String>,
-    all: Option<bool>,
-    reason: Option<String>,
-    /// Also revoke the calling key (spared by default).
-    include_caller: Option<bool>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct BulkRevokeResult {
-    revoked: u64,
-    key_ids: Vec<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct IntrospectBody {
-    /// The raw key to check.
-    token: String,
-}
-
-/// RFC 7662-style; an inactive key has `active: false` and nothing else.
-#[derive(Serialize, ToSchema)]
-pub struct IntrospectAnswer {
-    active: bool,
-    key_id: Option<String>,
-    org: Option<String>,
-    env: Option<String>,
-    agent: Option<String>,
-    /// Space-separated scopes.
-    scope: Option<String>,
-    scopes: Option<Vec<String>>,
-    /// Expiry, seconds since the epoch.
-    exp: Option<i64>,
-    token_type: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AuditEvent {
-    id: String,
-    ts: String,
-    org: String,
-    actor_key_id: Option<String>,
-    agent: Option<String>,
-    /// `tool_call` or `admin`.
-    kind: String,
-    /// Tool name or admin action.
-    action: String,
-    required_scope: Option<String>,
-    /// `allowed` or `denied`.
-    decision: String,
-    reason: Option<String>,
-    subject: Option<String>,
-    server: Option<String>,
-    request_id: Option<String>,
-    client_ip: Option<String>,
-    latency_us: Option<u64>,
-    chain: serde_json::Value,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AuditPage {
-    events: Vec<AuditEvent>,
-    /// Pass as `cursor` for the next (older) page.
-    next_cursor: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TimelineBucket {
-    start: String,
-    allowed: u64,
-    denied: u64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Timeline {
-    buckets: Vec<TimelineBucket>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ToolCall {
-    tool: String,
-    /// `allowed` or `denied`.
-    decision: String,
-    key_id: Option<String>,
-    agent: Option<String>,
-    required_scope: Option<String>,
-    reason: Option<String>,
-    server: Option<String>,
-    request_id: Option<String>,
-    client_ip: Option<String>,
-    latency_us: Option<u64>,
-    ts: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct IngestBody {
-    /// At most 1000 per batch.
-    events: Vec<ToolCall>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct IngestAnswer {
-    accepted: u64,
-    ids: Vec<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ActionInfo {
-    action: String,
-    scope: String,
-    description: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ServiceInfo {
-    service: String,
-    description: String,
-    actions: Vec<ActionInfo>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ScopeCatalog {
-    services: Vec<ServiceInfo>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ScopeRegistration {
-    /// `svc:<service>:<action>` or `<action>:<service>`.
-    scope: String,
-    /// One line, 1-200 characters.
-    description: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RegisterScopesBody {
-    /// 1-200 scopes.
-    scopes: Vec<ScopeRegistration>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RegisteredScopes {
-    scopes: Vec<String>,
-    added: u64,
 }

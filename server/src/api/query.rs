@@ -5,7 +5,7 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
+use crate::error::ApiError;
 
 /// A query string parsed into `T`; a bad one is a 400 naming the problem.
 pub struct ApiQuery<T>(pub T);

@@ -13,8 +13,8 @@ use authority::{KeyContext, Scope};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 
-use super::error::ApiError;
 use super::ApiState;
+use crate::error::ApiError;
 
 /// A scope an endpoint requires.
 pub trait RequiredScope: Send + Sync + 'static {

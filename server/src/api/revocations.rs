@@ -23,9 +23,9 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::error::ApiError;
 use super::required::{Authed, KeysIntrospect, RequiredScope};
 use super::ApiState;
+use crate::error::ApiError;
 
 /// How far before the client's last event id a resume looks back: the clock
 /// skew between authority nodes sharing a store that a resume tolerates (a
@@ -51,10 +51,8 @@ struct RevocationData {
     params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
     responses(
         (status = 200, description = "text/event-stream of `revocation`, `checkpoint` and `reset` events", content_type = "text/event-stream"),
-        (status = 401, description = "Missing, malformed, unknown, expired or revoked key", body = super::openapi::ErrorEnvelope),
-        (status = 403, description = "The key lacks the required scope (named in the message)", body = super::openapi::ErrorEnvelope),
-        (status = 429, description = "Too many failed authentications from this address", body = super::openapi::ErrorEnvelope),
-        (status = 400, description = "Bad Last-Event-ID", body = super::openapi::ErrorEnvelope),
+        super::openapi::AuthFailures,
+        (status = 400, description = "Bad Last-Event-ID", body = model::wire::ErrorEnvelope),
     )
 )]
 pub async fn stream(

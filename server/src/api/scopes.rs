@@ -6,40 +6,33 @@ use axum::extract::State;
 use axum::Json;
 
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use model::wire::{RegisterScopesBody, ScopeCatalogAnswer};
 
-use super::error::ApiError;
 use super::json::ApiJson;
 use super::required::{Authed, CatalogWrite, KeysRead};
 use super::ApiState;
-
-/// Body of `POST /api/v1/scopes`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterBody {
-    scopes: Vec<authority::ScopeRegistration>,
-}
+use crate::error::ApiError;
 
 #[utoipa::path(
     post,
     path = "/scopes",
     summary = "Add the scopes a tool server's tools require (add-only)",
     description = "Requires `svc:catalog:write` (or `admin:org`). Existing scopes and descriptions never change.",
-    request_body = super::openapi::RegisterScopesBody,
+    request_body = model::wire::RegisterScopesBody,
     responses(
-        (status = 200, description = "Canonical scopes and how many were new", body = super::openapi::RegisteredScopes),
-        (status = 400, description = "Body is not JSON", body = super::openapi::ErrorEnvelope),
-        (status = 401, description = "Missing, malformed, unknown, expired or revoked key", body = super::openapi::ErrorEnvelope),
-        (status = 403, description = "The key lacks svc:catalog:write", body = super::openapi::ErrorEnvelope),
-        (status = 413, description = "Body too large", body = super::openapi::ErrorEnvelope),
-        (status = 422, description = "Not a tool scope, or a bad description", body = super::openapi::ErrorEnvelope),
-        (status = 429, description = "Too many failed authentications from this address", body = super::openapi::ErrorEnvelope),
+        (status = 200, description = "Canonical scopes and how many were new", body = model::wire::RegisteredScopes),
+        (status = 400, description = "Body is not JSON", body = model::wire::ErrorEnvelope),
+        (status = 401, description = "Missing, malformed, unknown, expired or revoked key", body = model::wire::ErrorEnvelope),
+        (status = 403, description = "The key lacks svc:catalog:write", body = model::wire::ErrorEnvelope),
+        (status = 413, description = "Body too large", body = model::wire::ErrorEnvelope),
+        (status = 422, description = "Not a tool scope, or a bad description", body = model::wire::ErrorEnvelope),
+        (status = 429, description = "Too many failed authentications from this address", body = model::wire::ErrorEnvelope),
     )
 )]
 pub async fn register(
     State(state): State<ApiState>,
     Authed { principal, .. }: Authed<CatalogWrite>,
-    ApiJson(body): ApiJson<RegisterBody>,
+    ApiJson(body): ApiJson<RegisterScopesBody>,
 ) -> Result<Response, ApiError> {
     let registered = state
         .authority
@@ -55,17 +48,15 @@ pub async fn register(
     summary = "The scope catalog",
     description = "Requires `svc:keys:read` (or `admin:org`).",
     responses(
-        (status = 200, description = "Services and their actions", body = super::openapi::ScopeCatalog),
-        (status = 401, description = "Missing, malformed, unknown, expired or revoked key", body = super::openapi::ErrorEnvelope),
-        (status = 403, description = "The key lacks the required scope (named in the message)", body = super::openapi::ErrorEnvelope),
-        (status = 429, description = "Too many failed authentications from this address", body = super::openapi::ErrorEnvelope),
-        (status = 503, description = "The store could not be reached", body = super::openapi::ErrorEnvelope),
+        (status = 200, description = "Services and their actions", body = model::wire::ScopeCatalogAnswer),
+        super::openapi::AuthFailures,
+        (status = 503, description = "The store could not be reached", body = model::wire::ErrorEnvelope),
     )
 )]
 pub async fn catalog(
     State(state): State<ApiState>,
     _caller: Authed<KeysRead>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<ScopeCatalogAnswer>, ApiError> {
     let services = state.authority.scope_catalog().await?;
-    Ok(Json(serde_json::json!({ "services": services })))
+    Ok(Json(ScopeCatalogAnswer { services }))
 }

@@ -27,10 +27,23 @@ pub async fn status_from_error(request: Request, next: Next) -> Response {
         return Response::from_parts(parts, Body::empty());
     };
     if let Ok(error) = serde_json::from_slice::<DashError>(&bytes) {
-        parts.status =
-            StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status = status_of(&error);
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The HTTP status each dashboard error means.
+pub fn status_of(error: &DashError) -> StatusCode {
+    match error {
+        DashError::SignedOut | DashError::SignInRefused(_) => StatusCode::UNAUTHORIZED,
+        DashError::Forbidden(_) => StatusCode::FORBIDDEN,
+        DashError::NotFound => StatusCode::NOT_FOUND,
+        DashError::Conflict(_) => StatusCode::CONFLICT,
+        DashError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        DashError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        DashError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        DashError::Transport(_) => StatusCode::BAD_REQUEST,
+    }
 }
 
 #[cfg(test)]

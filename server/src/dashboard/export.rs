@@ -1,8 +1,8 @@
 //! `GET /dashboard/export?format=csv|ndjson&<explorer filters>`: the audit
 //! export for the signed-in session, same-origin so the session cookie
 //! authenticates it. Filters parse exactly as the explorer's (so the file
-//! holds what the page shows); the streaming is the REST API's
-//! (`api::audit::export_stream`).
+//! holds what the page shows); the streaming is `crate::export`'s, shared
+//! with the REST API.
 
 use app::model::AuditFilters;
 use axum::extract::{Query, State};
@@ -12,7 +12,6 @@ use axum::Extension;
 use serde::Deserialize;
 
 use super::SessionLayerState;
-use crate::api::audit::export_stream;
 
 #[derive(Debug, Deserialize)]
 pub struct ExportParams {
@@ -38,7 +37,7 @@ pub async fn export(
         Ok(filter) => filter,
         Err(error) => return (StatusCode::UNPROCESSABLE_ENTITY, error.to_string()).into_response(),
     };
-    match export_stream(
+    match crate::export::stream(
         authority,
         signed_in.principal,
         filter,

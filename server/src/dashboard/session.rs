@@ -72,7 +72,7 @@ impl SessionLayerState {
                 self.principals.insert(session.key_id, p.clone());
                 Some(p)
             }
-            Err(authority::AuthorityError::Unauthenticated { .. }) => {
+            Err(authority::AuthorityError::Unauthenticated(_)) => {
                 d.sessions.end_for_key(&session.key_id);
                 None
             }

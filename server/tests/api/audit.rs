@@ -168,6 +168,17 @@ async fn audit_endpoints_refuse_bad_filters_and_missing_scopes() {
         )
         .await;
     assert_eq!(response.status(), 422);
+    // Ids in a body are validated like ids in a path: no `key_../x` lands in the trail.
+    let response = app
+        .post(
+            &writer,
+            "/api/v1/audit/events",
+            json!({ "events": [{ "tool": "x", "decision": "allowed", "key_id": "key_../x" }] }),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let message = response.text().await.unwrap();
+    assert!(message.contains("key id"), "{message}");
     let many: Vec<Value> = (0..1001).map(|_| call("t", "allowed", "a")).collect();
     let response = app
         .post(&writer, "/api/v1/audit/events", json!({ "events": many }))

@@ -85,11 +85,24 @@ async fn mint_refuses_what_it_must() {
         .send()
         .await
         .unwrap();
-    assert!(response.headers()["www-authenticate"]
+    // RFC 6750 §3.1: a request without credentials gets no error code.
+    assert_eq!(
+        response.headers()["www-authenticate"].to_str().unwrap(),
+        r#"Bearer realm="acekeys""#
+    );
+    assert_eq!(error_code(response, 401).await, "missing_key");
+
+    // A bad credential gets `invalid_token`.
+    let response = mint("ace_live_not-a-key", ok.clone()).await;
+    let challenge = response.headers()["www-authenticate"]
         .to_str()
         .unwrap()
-        .starts_with("Bearer"));
-    assert_eq!(error_code(response, 401).await, "missing_key");
+        .to_owned();
+    assert!(
+        challenge.starts_with(r#"Bearer realm="acekeys", error="invalid_token""#),
+        "{challenge}"
+    );
+    assert_eq!(error_code(response, 401).await, "malformed_key");
 
     // 403: a key that may only read keys, naming the scope it lacks.
     let (reader, _) = app.mint("reader", &["svc:keys:read"]).await;

@@ -269,7 +269,7 @@ pub(super) async fn rotate_key(
     retrying(|| async move {
         let (doc, mut k) = key_doc(s, org, old).await?.ok_or(StoreError::NotFound)?;
         if let Some(conflict) = k.rotation_conflict(succ) {
-            return Err(conflict.into());
+            return Err(StoreError::Conflict(conflict.into()).into());
         }
         k.rotated_to = Some(succ.id.clone());
         let revoke = k.revocation_applies(rev);

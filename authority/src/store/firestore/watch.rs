@@ -38,9 +38,9 @@ use super::indexes::Query;
 use super::{unavailable, wall_clock_millis, FirestoreStore};
 use crate::ids::{KeyId, OrgId};
 use crate::keys::KeyHash;
+use crate::revocation::{Origin, RevocationEvent};
 use crate::store::{SharedChange, StoreError};
 use crate::time::Timestamp;
-use crate::validator::{Origin, RevocationEvent};
 
 /// Notices written up to this long before the listener started are
 /// delivered too (servers' clocks disagree a little).

@@ -228,7 +228,7 @@ pub(super) fn rotate_key(
     let tx = c.transaction().map_err(map_err)?;
     let mut k = get_key(&tx, org, old)?.ok_or(StoreError::NotFound)?;
     if let Some(conflict) = k.rotation_conflict(succ) {
-        return Err(conflict);
+        return Err(StoreError::Conflict(conflict.into()));
     }
     insert_key(&tx, succ)?;
     tx.execute(

@@ -1,0 +1,128 @@
+//! Key and org records: what the authority knows about a key, whichever
+//! store keeps it. No record ever holds a raw key.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{KeyId, OrgId};
+use crate::keys::{Env, KeyHash, KeyHint, KeyStatus};
+use crate::scopes::ScopeSet;
+use crate::time::Timestamp;
+use model::wire::KeyView;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgRecord {
+    pub id: OrgId,
+    pub name: String,
+    pub created_at: Timestamp,
+    /// Whether keys may be minted with no expiry (an explicit `never`).
+    pub allow_never_expiry: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub id: KeyId,
+    pub org: OrgId,
+    pub name: String,
+    pub env: Env,
+    /// From the `agent:<name>` scope, denormalised for bulk revoke and filters.
+    pub agent: Option<String>,
+    pub scopes: ScopeSet,
+    pub hash: KeyHash,
+    pub hint: KeyHint,
+    /// The minting key; `None` for bootstrap keys.
+    pub created_by: Option<KeyId>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    /// May lie in the future: a rotation's grace period ends then.
+    pub revoked_at: Option<Timestamp>,
+    pub revoked_by: Option<String>,
+    pub revoke_reason: Option<String>,
+    pub last_used_at: Option<Timestamp>,
+    pub rotated_from: Option<KeyId>,
+    pub rotated_to: Option<KeyId>,
+}
+
+impl KeyRecord {
+    /// Revoked wins over expired: it is the stronger, deliberate statement.
+    pub fn status(&self, now: Timestamp) -> KeyStatus {
+        if self.revoked_at.is_some_and(|r| r <= now) {
+            KeyStatus::Revoked
+        } else if self.expires_at.is_some_and(|e| e <= now) {
+            KeyStatus::Expired
+        } else {
+            KeyStatus::Active
+        }
+    }
+
+    /// The key as the API shows it at `now`: never the secret.
+    pub fn view(&self, now: Timestamp) -> KeyView {
+        let (revoked_at, revokes_at) = match self.revoked_at {
+            Some(r) if r <= now => (Some(r), None),
+            Some(r) => (None, Some(r)),
+            None => (None, None),
+        };
+        let revoked = revoked_at.is_some();
+        KeyView {
+            id: self.id.clone(),
+            org: self.org.clone(),
+            name: self.name.clone(),
+            env: self.env,
+            agent: self.agent.clone(),
+            scopes: self.scopes.clone(),
+            hint: self.hint.clone(),
+            status: self.status(now),
+            created_at: self.created_at,
+            created_by: self.created_by.clone(),
+            expires_at: self.expires_at,
+            revoked_at,
+            revoked_by: self.revoked_by.clone().filter(|_| revoked),
+            revoke_reason: self.revoke_reason.clone().filter(|_| revoked),
+            revokes_at,
+            last_used_at: self.last_used_at,
+            rotated_from: self.rotated_from.clone(),
+            rotated_to: self.rotated_to.clone(),
+        }
+    }
+
+    /// Whether revoking at `rev.at` changes anything: not when the key is
+    /// already revoked at or before it. Every backend decides with this.
+    pub(crate) fn revocation_applies(&self, rev: &Revocation) -> bool {
+        self.revoked_at.is_none_or(|r| r > rev.at)
+    }
+
+    pub(crate) fn apply_revocation(&mut self, rev: &Revocation) {
+        self.revoked_at = Some(rev.at);
+        self.revoked_by = Some(rev.by.clone());
+        self.revoke_reason = rev.reason.clone();
+    }
+
+    /// Why this key cannot hand over to `successor`, if it cannot: a key
+    /// rotates once, and not after its revocation took effect.
+    pub(crate) fn rotation_conflict(&self, successor: &KeyRecord) -> Option<&'static str> {
+        if self.rotated_to.is_some() {
+            Some("key was already rotated")
+        } else if self.revoked_at.is_some_and(|r| r <= successor.created_at) {
+            Some("key is revoked")
+        } else {
+            None
+        }
+    }
+}
+
+/// A tool scope (`svc:<service>:<action>`) a tool server registered; shared
+/// by every org. The built-in catalog is not stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogEntry {
+    pub service: String,
+    pub action: String,
+    pub description: String,
+}
+
+/// Who revoked what, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    pub at: Timestamp,
+    /// A key id, or `system`.
+    pub by: String,
+    pub reason: Option<String>,
+}

@@ -1,0 +1,259 @@
+//! Conformance cases for the audit trail: appends, queries, pagination,
+//! the timeline, chains and retention.
+
+use super::*;
+
+pub async fn audit_append_and_queries<F: StoreFactory>(f: &F) {
+    let loc = f.fresh().await;
+    let s = f.open(&loc).await;
+    let mut ev = Events::new();
+    let k = KeyId::generate();
+    let batch: Vec<AuditEvent> = (0..10)
+        .map(|i| {
+            let d = if i % 3 == 0 {
+                Decision::Denied
+            } else {
+                Decision::Allowed
+            };
+            let tool = if i % 2 == 0 { "search" } else { "write_page" };
+            ev.tool("acme", tool, d, T0.plus_secs(i), (i < 5).then_some(&k))
+        })
+        .collect();
+    s.append_audit(&batch).await.unwrap();
+    s.append_audit(&[ev.tool("other", "search", Decision::Allowed, T0, None)])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_audit_event(&org_id("acme"), &batch[3].id)
+            .await
+            .unwrap(),
+        Some(batch[3].clone())
+    );
+    assert_eq!(
+        s.get_audit_event(&org_id("other"), &batch[3].id)
+            .await
+            .unwrap(),
+        None
+    );
+
+    let all = events_of(&*s, "acme", AuditFilter::default()).await;
+    assert_eq!(all.len(), 10);
+    assert!(
+        all.windows(2).all(|w| w[0].body.ts >= w[1].body.ts),
+        "newest first"
+    );
+    let filters = [
+        AuditFilter {
+            key_id: Some(k.clone()),
+            ..Default::default()
+        },
+        AuditFilter {
+            agent: Some("bot".into()),
+            ..Default::default()
+        },
+        AuditFilter {
+            tool: Some("search".into()),
+            ..Default::default()
+        },
+        AuditFilter {
+            decision: Some(Decision::Denied),
+            ..Default::default()
+        },
+        AuditFilter {
+            kind: Some(EventKind::Admin),
+            ..Default::default()
+        },
+        AuditFilter {
+            since: Some(T0.plus_secs(3)),
+            until: Some(T0.plus_secs(7)),
+            ..Default::default()
+        },
+        AuditFilter {
+            tool: Some("search".into()),
+            decision: Some(Decision::Allowed),
+            since: Some(T0.plus_secs(1)),
+            ..Default::default()
+        },
+    ];
+    for fl in filters {
+        let got: Vec<EventId> = events_of(&*s, "acme", fl.clone())
+            .await
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        let want: Vec<EventId> = all
+            .iter()
+            .filter(|e| fl.matches(e))
+            .map(|e| e.id.clone())
+            .collect();
+        assert_eq!(got, want, "filter {fl:?}");
+    }
+
+    // All-or-nothing: a batch with one duplicate writes none.
+    let good = ev.tool("acme", "x", Decision::Allowed, T0, None);
+    let r = s.append_audit(&[good.clone(), batch[0].clone()]).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    assert_eq!(
+        s.get_audit_event(&org_id("acme"), &good.id).await.unwrap(),
+        None
+    );
+}
+
+pub async fn audit_pagination<F: StoreFactory>(f: &F) {
+    let loc = f.fresh().await;
+    let s = f.open(&loc).await;
+    let mut ev = Events::new();
+    // Several events share a timestamp: the id breaks ties.
+    let batch: Vec<AuditEvent> = (0..25)
+        .map(|i| ev.tool("acme", "t", Decision::Allowed, T0.plus_secs(i / 4), None))
+        .collect();
+    s.append_audit(&batch).await.unwrap();
+    let acme = org_id("acme");
+    let mut seen = Vec::new();
+    let mut cursor: Option<AuditCursor> = None;
+    loop {
+        let page = s
+            .query_audit(&acme, &AuditFilter::default(), cursor.as_ref(), 7)
+            .await
+            .unwrap();
+        assert!(page.len() <= 7);
+        if page.is_empty() {
+            break;
+        }
+        cursor = page.last().map(AuditCursor::after);
+        seen.extend(page);
+    }
+    assert_eq!(seen.len(), 25, "every event exactly once");
+    let mut ids: Vec<&EventId> = seen.iter().map(|e| &e.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 25);
+    assert!(seen
+        .windows(2)
+        .all(|w| (w[0].body.ts, &w[0].id) > (w[1].body.ts, &w[1].id)));
+}
+
+pub async fn audit_timeline<F: StoreFactory>(f: &F) {
+    let loc = f.fresh().await;
+    let s = f.open(&loc).await;
+    let mut ev = Events::new();
+    let base = Timestamp::from_millis(1_700_000_040_000); // a multiple of 60 s
+    let mut batch = Vec::new();
+    for i in 0..6 {
+        batch.push(ev.tool("acme", "t", Decision::Allowed, base.plus_secs(i * 20), None));
+    }
+    batch.push(ev.tool("acme", "t", Decision::Denied, base.plus_secs(61), None));
+    batch.push(ev.tool("acme", "u", Decision::Denied, base.plus_secs(200), None));
+    s.append_audit(&batch).await.unwrap();
+    let b = s
+        .audit_timeline(&org_id("acme"), &AuditFilter::default(), 60_000)
+        .await
+        .unwrap();
+    let got: Vec<(i64, u64, u64)> = b
+        .iter()
+        .map(|x| (x.start.as_millis() - base.as_millis(), x.allowed, x.denied))
+        .collect();
+    assert_eq!(got, vec![(0, 3, 0), (60_000, 3, 1), (180_000, 0, 1)]);
+    let only_t = AuditFilter {
+        tool: Some("t".into()),
+        ..Default::default()
+    };
+    let b = s
+        .audit_timeline(&org_id("acme"), &only_t, 60_000)
+        .await
+        .unwrap();
+    assert_eq!(b.len(), 2);
+    assert!(s
+        .audit_timeline(&org_id("nobody"), &AuditFilter::default(), 60_000)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+pub(super) async fn verify_all(s: &dyn Store) -> bool {
+    let mut ok = true;
+    for c in s.audit_chains(None).await.unwrap() {
+        let mut v = ChainVerifier::new(c.org.clone(), c.writer.clone(), c.checkpoint.as_ref());
+        let after = c.checkpoint.as_ref().map_or(0, |c| c.seq);
+        for e in s
+            .audit_chain_events(&c.org, &c.writer, after, 100_000)
+            .await
+            .unwrap()
+        {
+            v.feed(&e);
+        }
+        ok &= v.finish().ok();
+    }
+    ok
+}
+
+pub async fn chains_and_prune<F: StoreFactory>(f: &F) {
+    let loc = f.fresh().await;
+    let s = f.open(&loc).await;
+    let mut a = Events::new();
+    let mut b = Events::new();
+    let mut batch = Vec::new();
+    for i in 0..10 {
+        batch.push(a.tool("acme", "t", Decision::Allowed, T0.plus_secs(i), None));
+        batch.push(b.tool("acme", "t", Decision::Allowed, T0.plus_secs(i), None));
+        batch.push(a.tool("other", "t", Decision::Allowed, T0.plus_secs(i), None));
+    }
+    s.append_audit(&batch).await.unwrap();
+    let chains = s.audit_chains(None).await.unwrap();
+    assert_eq!(chains.len(), 3);
+    assert_eq!(
+        s.audit_chains(Some(&org_id("acme"))).await.unwrap().len(),
+        2
+    );
+    let writer = batch[0].chain.writer.clone();
+    let page = s
+        .audit_chain_events(&org_id("acme"), &writer, 3, 4)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.chain.seq).collect::<Vec<_>>(),
+        vec![4, 5, 6, 7]
+    );
+    assert!(verify_all(&*s).await);
+
+    let stats = s.prune_audit(T0.plus_secs(4)).await.unwrap();
+    assert_eq!(stats.deleted, 12);
+    assert_eq!(stats.checkpoints, 3);
+    let left = events_of(&*s, "acme", AuditFilter::default()).await;
+    assert!(left.iter().all(|e| e.body.ts >= T0.plus_secs(4)));
+    let chains = s.audit_chains(Some(&org_id("acme"))).await.unwrap();
+    assert!(chains
+        .iter()
+        .all(|c| c.checkpoint.as_ref().is_some_and(|cp| cp.seq == 4)));
+    assert!(
+        verify_all(&*s).await,
+        "the suffix verifies from its checkpoint"
+    );
+
+    // The chain continues after pruning, and pruning again moves the checkpoint.
+    s.append_audit(&[a.tool("acme", "t", Decision::Allowed, T0.plus_secs(50), None)])
+        .await
+        .unwrap();
+    let stats = s.prune_audit(T0.plus_secs(100)).await.unwrap();
+    assert_eq!(stats.deleted, 6 + 6 + 6 + 1);
+    assert!(verify_all(&*s).await);
+    assert_eq!(
+        s.audit_chains(None).await.unwrap().len(),
+        3,
+        "checkpoints keep chains known"
+    );
+    assert_eq!(s.prune_audit(T0.plus_secs(100)).await.unwrap().deleted, 0);
+
+    // An event older than the cut-off after a newer one stays (prefix only).
+    let mut c = Events::new();
+    let e1 = c.tool("acme", "t", Decision::Allowed, T0.plus_secs(500), None);
+    let e2 = c.tool("acme", "t", Decision::Allowed, T0.plus_secs(1), None);
+    s.append_audit(&[e1.clone(), e2.clone()]).await.unwrap();
+    s.prune_audit(T0.plus_secs(200)).await.unwrap();
+    assert!(s
+        .get_audit_event(&org_id("acme"), &e2.id)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(verify_all(&*s).await);
+}

@@ -1,0 +1,253 @@
+//! The tower layer: one guard decision per HTTP request.
+//!
+//! POST bodies are buffered (up to a limit) so that a JSON-RPC
+//! `tools/call` can be recognised and its tool's scope checked before the
+//! MCP server sees it; the buffered bytes are then handed on unchanged.
+//! Refusals are answered here, so a refused request never reaches the
+//! server behind the layer:
+//!
+//! | refusal | answer |
+//! |---|---|
+//! | missing / malformed / unknown / expired / revoked / wrong-env key | 401, `WWW-Authenticate: Bearer …`, `{"error":{code,message}}` |
+//! | key lacks the tool's scope, undeclared tool | 200, JSON-RPC error naming the scope |
+//! | authority or audit trail unavailable | 503, `Retry-After: 1` (a JSON-RPC error for tool calls) |
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{Method, Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::{BodyExt, Either, Full, Limited};
+use serde_json::{json, Value};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use model::wire::bearer::{self, BearerError, Challenge};
+use model::wire::ErrorEnvelope;
+
+use super::jsonrpc::{self, Peek};
+use super::{Guard, GuardedCaller, Refusal};
+
+/// Bodies larger than this are refused (413) before any decision.
+pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// JSON-RPC error code for a refused tool call (server-defined range).
+pub const FORBIDDEN_CODE: i64 = -32003;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The response body: the inner service's, or the guard's own answer.
+pub type GuardBody<B> = Either<B, Full<Bytes>>;
+
+/// Wraps an HTTP service (an MCP endpoint) with a [`Guard`].
+#[derive(Clone, Debug)]
+pub struct GuardLayer {
+    guard: Guard,
+    max_body: usize,
+}
+
+impl GuardLayer {
+    pub fn new(guard: Guard) -> Self {
+        Self {
+            guard,
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+}
+
+impl<S> Layer<S> for GuardLayer {
+    type Service = GuardService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        GuardService {
+            guard: self.guard.clone(),
+            inner,
+            max_body: self.max_body,
+        }
+    }
+}
+
+/// See [`GuardLayer`].
+#[derive(Clone, Debug)]
+pub struct GuardService<S> {
+    guard: Guard,
+    inner: S,
+    max_body: usize,
+}
+
+impl<S, ReqB, ResB> Service<Request<ReqB>> for GuardService<S>
+where
+    S: Service<Request<ReqB>, Response = Response<ResB>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    ReqB: Body<Data = Bytes> + From<Bytes> + Send + 'static,
+    ReqB::Error: Into<BoxError>,
+    ResB: Body<Data = Bytes> + Send + 'static,
+{
+    type Response = Response<GuardBody<ResB>>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqB>) -> Self::Future {
+        // The service that was polled ready handles this request.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let guard = self.guard.clone();
+        let max_body = self.max_body;
+        Box::pin(async move {
+            let (mut parts, body) = request.into_parts();
+            let bearer = bearer(&parts.headers);
+            let (body, peek) = if parts.method == Method::POST {
+                match Limited::new(body, max_body).collect().await {
+                    Ok(collected) => {
+                        let bytes = collected.to_bytes();
+                        let peek = jsonrpc::peek(&bytes);
+                        (ReqB::from(bytes), peek)
+                    }
+                    Err(e) => {
+                        let too_large = e.downcast_ref::<http_body_util::LengthLimitError>();
+                        return Ok(if too_large.is_some() {
+                            plain(
+                                StatusCode::PAYLOAD_TOO_LARGE,
+                                "body_too_large",
+                                "request body too large",
+                            )
+                        } else {
+                            plain(
+                                StatusCode::BAD_REQUEST,
+                                "bad_body",
+                                "could not read the request body",
+                            )
+                        });
+                    }
+                }
+            } else {
+                (body, Peek::Other)
+            };
+            let decision = match &peek {
+                Peek::ToolCall { tool, id } => {
+                    guard
+                        .authorize_tool(bearer.as_deref(), tool, jsonrpc::id_text(id))
+                        .await
+                }
+                Peek::BatchWithToolCall => {
+                    return Ok(plain(
+                        StatusCode::BAD_REQUEST,
+                        "batch_not_supported",
+                        "send tools/call requests one at a time, not in a JSON-RPC batch",
+                    ));
+                }
+                Peek::Other => guard.authenticate(bearer.as_deref()).await,
+            };
+            drop(bearer);
+            match decision {
+                Ok(caller) => {
+                    parts.extensions.insert(GuardedCaller(caller));
+                    let response = inner.call(Request::from_parts(parts, body)).await?;
+                    Ok(response.map(Either::Left))
+                }
+                Err(refusal) => Ok(refuse(&refusal, &peek)),
+            }
+        })
+    }
+}
+
+/// The Bearer credential: `None` when no Authorization header was sent. A
+/// header that holds no usable Bearer credential (another scheme, not
+/// text, nothing after `Bearer`) is a credential that cannot be valid: it
+/// is checked, refused as malformed and audited like any bad key.
+fn bearer(headers: &http::HeaderMap) -> Option<String> {
+    match bearer::credential(headers.get(AUTHORIZATION).map(HeaderValue::as_bytes)) {
+        Ok(token) => Some(token.to_owned()),
+        Err(BearerError::Missing) => None,
+        Err(BearerError::Malformed(_)) => Some(String::new()),
+    }
+}
+
+fn refuse<B>(refusal: &Refusal, peek: &Peek) -> Response<GuardBody<B>> {
+    let message = refusal.message();
+    match refusal {
+        Refusal::MissingKey | Refusal::InvalidKey(_) => {
+            let mut response = plain(StatusCode::UNAUTHORIZED, refusal.code(), &message);
+            let challenge = match refusal {
+                Refusal::MissingKey => Challenge::NoCredential,
+                _ => Challenge::InvalidToken {
+                    description: &message,
+                },
+            };
+            if let Ok(value) = HeaderValue::from_str(&bearer::challenge(challenge)) {
+                response.headers_mut().insert(WWW_AUTHENTICATE, value);
+            }
+            response
+        }
+        Refusal::InsufficientScope { tool, scope } => rpc_error(
+            StatusCode::OK,
+            peek,
+            &message,
+            json!({ "code": refusal.code(), "tool": tool, "required_scope": scope.to_string() }),
+        ),
+        Refusal::UnknownTool { tool } => rpc_error(
+            StatusCode::OK,
+            peek,
+            &message,
+            json!({ "code": refusal.code(), "tool": tool }),
+        ),
+        Refusal::Unavailable | Refusal::AuditUnavailable => {
+            let mut response = match peek {
+                Peek::ToolCall { .. } => rpc_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    peek,
+                    &message,
+                    json!({ "code": refusal.code() }),
+                ),
+                _ => plain(StatusCode::SERVICE_UNAVAILABLE, refusal.code(), &message),
+            };
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+    }
+}
+
+fn rpc_error<B>(
+    status: StatusCode,
+    peek: &Peek,
+    message: &str,
+    data: Value,
+) -> Response<GuardBody<B>> {
+    let id = match peek {
+        Peek::ToolCall { id, .. } => id.clone(),
+        _ => Value::Null,
+    };
+    respond(status, jsonrpc::error(&id, FORBIDDEN_CODE, message, data))
+}
+
+/// The acekeys REST error envelope.
+fn plain<B>(status: StatusCode, code: &str, message: &str) -> Response<GuardBody<B>> {
+    respond(
+        status,
+        Bytes::from(ErrorEnvelope::new(code, message).to_json()),
+    )
+}
+
+fn respond<B>(status: StatusCode, body: Bytes) -> Response<GuardBody<B>> {
+    let mut response = Response::new(Either::Right(Full::new(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}

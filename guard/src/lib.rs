@@ -1,0 +1,396 @@
+//! The tool-server guard: every tool call is
+//! authenticated, checked against the scope its tool requires, and audited
+//! before the tool body runs.
+//!
+//! - [`ToolScopes`]: a tool server declares once which scope each tool needs.
+//! - [`Guard`]: the decision logic, over one of two backends:
+//!   - *local*: an in-process [`Authority`] over the same store as the key
+//!     authority; events go through [`Authority::record_tool_call`];
+//!   - *remote* ([`RemoteConfig`]): only the authority's URL and a service
+//!     key; keys are checked through `POST /api/v1/introspect` behind a
+//!     short-lived cache that the revocation stream evicts, and events are
+//!     spooled durably and shipped through `POST /api/v1/audit/events`.
+//! - [`GuardLayer`]: a tower layer for any HTTP MCP server (rmcp's
+//!   `StreamableHttpService`, an axum router). It reads the Bearer key,
+//!   answers 401 with `WWW-Authenticate: Bearer` for missing and bad keys,
+//!   peeks at JSON-RPC `tools/call` bodies to check the tool's scope, and
+//!   inserts the [`GuardedCaller`] into the request extensions (rmcp copies
+//!   them into the handler's `RequestContext`).
+//!
+//! Fail closed: if the audit event of a call cannot be recorded durably, the
+//! call is refused and never reaches the tool. The event is therefore
+//! written *before* the tool runs; it records the decision, its reason and
+//! the guard's decision latency, not the tool's own result.
+
+mod jsonrpc;
+mod layer;
+mod local;
+pub mod remote;
+mod tools;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+pub use layer::{GuardBody, GuardLayer, GuardService};
+pub use remote::{RemoteConfig, SpoolError};
+pub use tools::{ToolScope, ToolScopes};
+
+use authority::scopes::{Scope, ScopeError};
+use authority::KeyContext;
+use authority::Outcome;
+use authority::{Authority, ToolCall};
+use authority::{AuthorityError, Unauthenticated};
+
+/// Why a guard could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    #[error("tool `{tool}` declares an invalid scope: {source}")]
+    ToolScope { tool: String, source: ScopeError },
+    #[error("tool `{0}` is declared twice")]
+    DuplicateTool(String),
+    #[error("cannot register the tools' scopes in the catalog: {0}")]
+    Register(AuthorityError),
+    #[error("invalid remote guard configuration: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+}
+
+/// The caller the guard let through, in the request's extensions.
+#[derive(Debug, Clone)]
+pub struct GuardedCaller(pub Arc<KeyContext>);
+
+impl GuardedCaller {
+    /// The caller of a request that passed the guard (e.g. from the
+    /// `http::request::Parts` rmcp puts into a tool's `RequestContext`).
+    pub fn from_parts(parts: &http::request::Parts) -> Option<&KeyContext> {
+        parts.extensions.get::<GuardedCaller>().map(|c| &*c.0)
+    }
+}
+
+/// Why a request or a tool call was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No Bearer credential: 401 with a challenge that carries no error
+    /// code (RFC 6750 §3.1).
+    MissingKey,
+    /// Malformed, unknown, expired, revoked or wrong-env key: 401,
+    /// `error="invalid_token"`.
+    InvalidKey(Unauthenticated),
+    /// The key is valid but lacks the tool's scope: a JSON-RPC error.
+    InsufficientScope { tool: String, scope: Scope },
+    /// The tool was never declared, so nothing can allow it.
+    UnknownTool { tool: String },
+    /// The authority could not be asked: 503, fail closed.
+    Unavailable,
+    /// The audit event could not be recorded: 503, fail closed.
+    AuditUnavailable,
+}
+
+impl Refusal {
+    /// A stable machine-readable code (also the audit reason).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::MissingKey => "missing_key",
+            Refusal::InvalidKey(why) => why.code(),
+            Refusal::InsufficientScope { .. } => "insufficient_scope",
+            Refusal::UnknownTool { .. } => "unknown_tool",
+            Refusal::Unavailable => "unavailable",
+            Refusal::AuditUnavailable => "audit_unavailable",
+        }
+    }
+
+    /// A message safe to show the caller (never contains the key).
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::MissingKey => "missing `Authorization: Bearer <acekeys key>` header".into(),
+            Refusal::InvalidKey(why) => why.to_string(),
+            Refusal::InsufficientScope { tool, scope } => {
+                format!("this key lacks the scope `{scope}` that tool `{tool}` requires")
+            }
+            Refusal::UnknownTool { tool } => format!("unknown tool `{tool}`"),
+            Refusal::Unavailable => "the key authority is temporarily unavailable".into(),
+            Refusal::AuditUnavailable => {
+                "the audit trail is unavailable, so the call was refused".into()
+            }
+        }
+    }
+}
+
+/// A snapshot of the guard's health, for a status endpoint or metrics.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GuardStatus {
+    /// `local` or `remote`.
+    pub mode: &'static str,
+    /// True when revocations may reach this guard late (stream down) or
+    /// audit events are not being shipped.
+    pub degraded: bool,
+    /// Remote: the revocation stream is connected.
+    pub stream_connected: bool,
+    /// Remote: times the stream was (re)connected.
+    pub stream_connects: u64,
+    /// Remote: cached introspection answers.
+    pub cache_entries: u64,
+    /// Remote: events durable in the spool, not yet confirmed by the authority.
+    pub spool_pending: u64,
+    /// Remote: events the authority confirmed.
+    pub shipped: u64,
+    /// Remote: events kept in the spool's `rejected` table instead of the
+    /// trail (the authority refused them, or the row could not be decoded);
+    /// anything above 0 needs an operator.
+    pub spool_rejected: u64,
+    /// Remote: the last shipping or stream error.
+    pub last_error: Option<String>,
+    pub allowed: u64,
+    pub denied: u64,
+    /// Calls refused because their event could not be recorded.
+    pub audit_failures: u64,
+}
+
+/// The guard. Cheap to clone.
+#[derive(Clone)]
+pub struct Guard {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Backend,
+    tools: ToolScopes,
+    server: Option<String>,
+    allowed: AtomicU64,
+    denied: AtomicU64,
+    audit_failures: AtomicU64,
+}
+
+enum Backend {
+    Local(Authority),
+    Remote(remote::Remote),
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("mode", &self.mode())
+            .field("tools", &self.inner.tools.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the guard learnt about a request's key.
+enum KeyCheck {
+    Missing,
+    Checked(Outcome),
+}
+
+impl Guard {
+    /// An in-process guard. Registers every tool's service scope in the
+    /// authority's catalog (in this process; a separate authority server
+    /// knows only its built-in catalog and its own registrations).
+    pub fn local(
+        authority: Authority,
+        tools: ToolScopes,
+        server_name: Option<String>,
+    ) -> Result<Self, GuardError> {
+        for (_, tool) in tools.iter() {
+            if let Scope::Service { service, action } = &tool.scope {
+                authority
+                    .register_scope(service, action, &tool.description)
+                    .map_err(GuardError::Register)?;
+            }
+        }
+        Ok(Self::with_backend(
+            Backend::Local(authority),
+            tools,
+            server_name,
+        ))
+    }
+
+    /// A guard that talks to a remote authority. Must be called inside a
+    /// Tokio runtime: it starts the revocation listener and the shipper.
+    /// The tools' scopes must exist in the authority's catalog (the
+    /// built-in catalog has `wiki`, `kb`, `mcp`, …).
+    pub async fn remote(
+        config: RemoteConfig,
+        tools: ToolScopes,
+        server_name: Option<String>,
+    ) -> Result<Self, GuardError> {
+        let registrations = tools
+            .iter()
+            .map(|(_, tool)| authority::ScopeRegistration {
+                scope: tool.scope.to_string(),
+                description: tool.description.clone(),
+            })
+            .collect();
+        let remote = remote::Remote::start(config, Arc::new(registrations)).await?;
+        Ok(Self::with_backend(
+            Backend::Remote(remote),
+            tools,
+            server_name,
+        ))
+    }
+
+    fn with_backend(backend: Backend, tools: ToolScopes, server: Option<String>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                backend,
+                tools,
+                server,
+                allowed: AtomicU64::new(0),
+                denied: AtomicU64::new(0),
+                audit_failures: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The tower layer for an HTTP MCP endpoint.
+    pub fn layer(&self) -> GuardLayer {
+        GuardLayer::new(self.clone())
+    }
+
+    pub fn tools(&self) -> &ToolScopes {
+        &self.inner.tools
+    }
+
+    pub fn mode(&self) -> &'static str {
+        match self.inner.backend {
+            Backend::Local(_) => "local",
+            Backend::Remote(_) => "remote",
+        }
+    }
+
+    /// Health and counters. Warns (once per transition) when degraded.
+    pub fn status(&self) -> GuardStatus {
+        let mut status = GuardStatus {
+            mode: self.mode(),
+            allowed: self.inner.allowed.load(Ordering::Relaxed),
+            denied: self.inner.denied.load(Ordering::Relaxed),
+            audit_failures: self.inner.audit_failures.load(Ordering::Relaxed),
+            ..GuardStatus::default()
+        };
+        if let Backend::Remote(remote) = &self.inner.backend {
+            remote.fill_status(&mut status);
+        }
+        status
+    }
+
+    /// Authenticates a request that is not a tool call (initialize, list,
+    /// the event stream): only the key is checked, nothing is audited.
+    pub async fn authenticate(&self, bearer: Option<&str>) -> Result<Arc<KeyContext>, Refusal> {
+        match self.check_key(bearer).await {
+            KeyCheck::Missing => Err(Refusal::MissingKey),
+            KeyCheck::Checked(Outcome::Valid(ctx)) => Ok(ctx),
+            KeyCheck::Checked(other) => Err(refusal_of(other)),
+        }
+    }
+
+    /// Decides one tool call: key, the tool's scope, then a durable audit
+    /// event. `Ok` means the event is recorded and the tool may run.
+    pub async fn authorize_tool(
+        &self,
+        bearer: Option<&str>,
+        tool: &str,
+        request_id: Option<String>,
+    ) -> Result<Arc<KeyContext>, Refusal> {
+        let started = Instant::now();
+        let check = self.check_key(bearer).await;
+        let scope = self.inner.tools.scope_for(tool).cloned();
+        let (mut call, decision) = decide(check, tool, scope);
+        call.latency_us = Some(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+        call.server.clone_from(&self.inner.server);
+        call.request_id = request_id.map(|id| id.chars().take(200).collect());
+        let recorded = self.record(call).await;
+        let decision = match (recorded, decision) {
+            (Ok(()), decision) => decision,
+            (Err(cause), decision) => {
+                self.inner.audit_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(tool, cause = %cause, "audit event not recorded; refusing the call");
+                match decision {
+                    Ok(_) => Err(Refusal::AuditUnavailable),
+                    Err(refusal) => Err(refusal),
+                }
+            }
+        };
+        let counter = if decision.is_ok() {
+            &self.inner.allowed
+        } else {
+            &self.inner.denied
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        decision
+    }
+
+    async fn check_key(&self, bearer: Option<&str>) -> KeyCheck {
+        let Some(raw) = bearer else {
+            return KeyCheck::Missing;
+        };
+        KeyCheck::Checked(match &self.inner.backend {
+            Backend::Local(authority) => local::validate(authority, raw).await,
+            Backend::Remote(remote) => remote.validate(raw).await,
+        })
+    }
+
+    async fn record(&self, call: ToolCall) -> Result<(), String> {
+        match &self.inner.backend {
+            Backend::Local(authority) => local::record(authority, call).await,
+            Backend::Remote(remote) => remote.record(call).await.map_err(|e| e.to_string()),
+        }
+    }
+}
+
+fn refusal_of(outcome: Outcome) -> Refusal {
+    match outcome.unauthenticated() {
+        Some(why) => Refusal::InvalidKey(why),
+        // Valid keys never get here; a store that cannot answer fails closed.
+        None => Refusal::Unavailable,
+    }
+}
+
+/// The audit event and the decision for one call (before recording).
+fn decide(
+    check: KeyCheck,
+    tool: &str,
+    scope: Option<Scope>,
+) -> (ToolCall, Result<Arc<KeyContext>, Refusal>) {
+    let outcome = match check {
+        KeyCheck::Missing => {
+            let mut call = Outcome::Unknown.tool_call(tool, &Scope::AdminOrg);
+            call.required_scope = scope.map(|s| s.to_string());
+            call.reason = Some("missing_key".into());
+            return (call, Err(Refusal::MissingKey));
+        }
+        KeyCheck::Checked(outcome) => outcome,
+    };
+    let Some(scope) = scope else {
+        let mut call = outcome.tool_call(tool, &Scope::AdminOrg);
+        call.required_scope = None;
+        let decision = match outcome {
+            Outcome::Valid(_) => Err(Refusal::UnknownTool {
+                tool: tool.to_owned(),
+            }),
+            other => Err(refusal_of(other)),
+        };
+        call.decision = authority::audit::Decision::Denied;
+        call.reason = Some(decision.as_ref().err().map_or("", Refusal::code).to_owned());
+        return (call, decision);
+    };
+    let outcome = match outcome {
+        Outcome::Valid(ctx) if !ctx.allows(&scope) => Outcome::InsufficientScope {
+            context: ctx,
+            missing: scope.clone(),
+        },
+        other => other,
+    };
+    let call = outcome.tool_call(tool, &scope);
+    let decision = match outcome {
+        Outcome::Valid(ctx) => Ok(ctx),
+        Outcome::InsufficientScope { missing, .. } => Err(Refusal::InsufficientScope {
+            tool: tool.to_owned(),
+            scope: missing,
+        }),
+        other => Err(refusal_of(other)),
+    };
+    (call, decision)
+}

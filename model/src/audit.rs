@@ -1,0 +1,176 @@
+//! The audit event record: what happened, who did it, the decision, and
+//! where the event sits in its hash chain.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{EventId, KeyId, OrgId};
+use crate::time::Timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    ToolCall,
+    Admin,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::ToolCall => "tool_call",
+            EventKind::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "tool_call" => Some(EventKind::ToolCall),
+            "admin" => Some(EventKind::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Allowed,
+    Denied,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allowed => "allowed",
+            Decision::Denied => "denied",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "allowed" => Some(Decision::Allowed),
+            "denied" => Some(Decision::Denied),
+            _ => None,
+        }
+    }
+}
+
+/// A SHA-256 chain hash; hex on the wire.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ChainHash(pub [u8; 32]);
+
+impl ChainHash {
+    /// The `prev_hash` of the first event of a chain.
+    pub const GENESIS: ChainHash = ChainHash([0; 32]);
+
+    pub fn to_hex(&self) -> String {
+        crate::hex::encode(&self.0)
+    }
+
+    pub fn from_hex(s: &str) -> Option<Self> {
+        crate::hex::decode32(s).map(Self)
+    }
+}
+
+impl fmt::Debug for ChainHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", &self.to_hex()[..12])
+    }
+}
+
+impl Serialize for ChainHash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for ChainHash {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::from_hex(&s).ok_or_else(|| serde::de::Error::custom("expected 64 hex characters"))
+    }
+}
+
+crate::schema::string_schema!(ChainHash, "A SHA-256 chain hash, 64 hex characters");
+
+/// Where an event sits in its chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChainLink {
+    pub writer: String,
+    pub seq: u64,
+    pub prev_hash: ChainHash,
+    pub hash: ChainHash,
+}
+
+/// The last pruned event of a chain; verification resumes after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub seq: u64,
+    pub hash: ChainHash,
+    /// The retention cut-off that produced this checkpoint.
+    pub pruned_at: Timestamp,
+}
+
+/// An event before it is placed in a chain: what callers describe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewEvent {
+    pub ts: Timestamp,
+    pub org: OrgId,
+    pub actor_key_id: Option<KeyId>,
+    pub agent: Option<String>,
+    pub kind: EventKind,
+    /// The tool name (tool calls) or admin action (`mint`, `revoke`, ...).
+    pub action: String,
+    pub required_scope: Option<String>,
+    pub decision: Decision,
+    pub reason: Option<String>,
+    /// What an admin action acted on (a key id, an agent, an org).
+    pub subject: Option<String>,
+    pub server: Option<String>,
+    pub request_id: Option<String>,
+    pub client_ip: Option<String>,
+    pub latency_us: Option<u64>,
+}
+
+impl NewEvent {
+    /// A minimal event; fill the optional fields with struct update syntax.
+    pub fn new(
+        ts: Timestamp,
+        org: OrgId,
+        kind: EventKind,
+        action: &str,
+        decision: Decision,
+    ) -> Self {
+        Self {
+            ts,
+            org,
+            actor_key_id: None,
+            agent: None,
+            kind,
+            action: action.to_owned(),
+            required_scope: None,
+            decision,
+            reason: None,
+            subject: None,
+            server: None,
+            request_id: None,
+            client_ip: None,
+            latency_us: None,
+        }
+    }
+}
+
+/// A recorded audit event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEvent {
+    pub id: EventId,
+    #[serde(flatten)]
+    pub body: NewEvent,
+    pub chain: ChainLink,
+}

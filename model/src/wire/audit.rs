@@ -1,0 +1,125 @@
+//! Bodies of the `/audit` endpoints: tool-call reports (ingest), pages of
+//! events, the timeline.
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{AuditEvent, Decision};
+use crate::ids::{EventId, KeyId, OrgId};
+use crate::time::Timestamp;
+
+/// One tool call's decision, as a tool server (or the guard) reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ToolCall {
+    /// The key's org; `None` for keys that could not be attributed. On
+    /// ingest the authority records the reporting key's org whatever this says.
+    #[serde(default)]
+    pub org: Option<OrgId>,
+    #[serde(default)]
+    pub key_id: Option<KeyId>,
+    #[serde(default)]
+    pub agent: Option<String>,
+    pub tool: String,
+    #[serde(default)]
+    pub required_scope: Option<String>,
+    pub decision: Decision,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub server: Option<String>,
+    #[serde(default)]
+    pub request_id: Option<String>,
+    #[serde(default)]
+    pub client_ip: Option<String>,
+    #[serde(default)]
+    pub latency_us: Option<u64>,
+    /// Default: when the authority receives it.
+    #[serde(default)]
+    pub ts: Option<Timestamp>,
+}
+
+/// `POST /audit/events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct IngestBody {
+    /// At most 1000 per batch.
+    pub events: Vec<ToolCall>,
+}
+
+/// Every event of the batch is durable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IngestAnswer {
+    pub accepted: u64,
+    pub ids: Vec<EventId>,
+}
+
+/// `GET /audit`: newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    /// Pass as `cursor` for the next (older) page; present when more
+    /// events may follow.
+    pub next_cursor: Option<String>,
+}
+
+/// Counts for one bucket `[start, start + width)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TimelineBucket {
+    pub start: Timestamp,
+    pub allowed: u64,
+    pub denied: u64,
+}
+
+/// `GET /audit/timeline`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Timeline))]
+pub struct TimelineAnswer {
+    pub buckets: Vec<TimelineBucket>,
+}
+
+/// The audit explorer's filters as text, exactly as they arrive in a query
+/// string (REST) or the dashboard's URL. The authority parses them into its
+/// filter (one parser for every transport); empty values mean "no filter".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilterParams {
+    /// A key: the calls it made (`key_…`).
+    pub key_id: Option<String>,
+    pub agent: Option<String>,
+    /// A tool name or admin action.
+    pub tool: Option<String>,
+    /// `allowed` or `denied`.
+    pub decision: Option<String>,
+    /// `tool_call` or `admin`.
+    pub kind: Option<String>,
+    /// RFC 3339 or epoch milliseconds, inclusive.
+    pub since: Option<String>,
+    /// RFC 3339 or epoch milliseconds, exclusive.
+    pub until: Option<String>,
+    /// A preset range ending now: `1h`, `24h`, `7d`, `30d` or `all`
+    /// (ignored when `since` is given).
+    pub range: Option<String>,
+}
+
+impl AuditFilterParams {
+    /// `name=value` pairs of the filters that are set, for links and exports.
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("key_id", &self.key_id),
+            ("agent", &self.agent),
+            ("tool", &self.tool),
+            ("decision", &self.decision),
+            ("kind", &self.kind),
+            ("since", &self.since),
+            ("until", &self.until),
+            ("range", &self.range),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (k, v)))
+        .collect()
+    }
+}

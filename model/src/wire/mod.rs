@@ -1,0 +1,24 @@
+//! The REST API's request and response bodies, declared once.
+//!
+//! The server parses and renders these; the remote guard and the tests read
+//! them back; with the `openapi` feature each describes itself to `utoipa`,
+//! so `/api/openapi.json` is generated from these very types.
+
+mod audit;
+pub mod bearer;
+mod error;
+mod introspect;
+mod keys;
+mod scopes;
+
+pub use audit::{
+    AuditFilterParams, AuditPage, IngestAnswer, IngestBody, TimelineAnswer, TimelineBucket,
+    ToolCall,
+};
+pub use error::{ErrorBody, ErrorEnvelope};
+pub use introspect::{IntrospectAnswer, IntrospectRequest};
+pub use keys::{
+    BulkRevokeBody, BulkRevokeRequest, BulkRevokeResult, BulkRevokeTarget, ExpiryChoice, KeyList,
+    KeyListFilter, KeyView, MintRequest, MintedKey, RevokeBody, RotateRequest, RotatedKey,
+};
+pub use scopes::{RegisterScopesBody, RegisteredScopes, ScopeCatalogAnswer, ScopeRegistration};

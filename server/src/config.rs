@@ -1,0 +1,76 @@
+//! The server's configuration: every setting is a flag with an
+//! environment-variable twin (`acekeys --help`), so the same binary runs by
+//! hand, under cargo-leptos and in a container. Parsed into typed values
+//! (`Env`, `StoreLocation`) before anything starts.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use authority::{Env, OpenError, StoreLocation};
+
+/// Settings shared by every subcommand.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Directory for the embedded store, the pepper and other state.
+    #[arg(
+        long,
+        env = "ACEKEYS_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// Which store to use: `sqlite` (the embedded default: one file in the
+    /// data directory), `sqlite:PATH` for a SQLite file elsewhere, or
+    /// `firestore://PROJECT[/DATABASE]` for a Firestore database several
+    /// servers share (honours `FIRESTORE_EMULATOR_HOST`).
+    #[arg(long, env = "ACEKEYS_STORE", default_value = "sqlite", global = true)]
+    pub store: String,
+
+    /// Address to listen on (cargo-leptos's variable name). Port 0 picks a
+    /// free port; the real address is printed on stdout.
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub addr: SocketAddr,
+
+    /// Which keys this server accepts: `live` or `test`. Keys of the other
+    /// env are refused with a clear error.
+    #[arg(long, env = "ACEKEYS_ENV", default_value = "live", global = true)]
+    pub env: String,
+
+    /// Mark the dashboard's session cookie `Secure`: set this when the
+    /// dashboard is served over TLS (directly or behind a TLS proxy). Not
+    /// inferred from `X-Forwarded-Proto`, which any client can send.
+    #[arg(
+        long,
+        env = "ACEKEYS_SECURE_COOKIES",
+        default_value_t = false,
+        global = true
+    )]
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    /// Which keys this server accepts.
+    pub fn env(&self) -> Result<Env, ConfigError> {
+        Env::parse(&self.env).ok_or_else(|| ConfigError::UnknownEnv(self.env.clone()))
+    }
+
+    /// Where the store lives.
+    pub fn store_location(&self) -> Result<StoreLocation, ConfigError> {
+        Ok(StoreLocation::parse(&self.store)?)
+    }
+}
+
+/// A setting that does not parse. Messages say what to write instead.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("unknown env {0:?}: use `live` or `test`")]
+    UnknownEnv(String),
+    #[error(transparent)]
+    Store(#[from] OpenError),
+}
