@@ -6,8 +6,6 @@
 //! one calls a single authority method and maps its error. Every rule (who
 //! may mint what, expiry limits, tenant isolation) is the authority's.
 
-#![recursion_limit = "512"]
-
 pub mod audit;
 pub mod error;
 pub mod home;

@@ -2,7 +2,7 @@
 //! [`MintedKey::key`], which only mint and rotate return (in their POST
 //! response, never in a page's serialized resources).
 
-use ::model::{Env, KeyStatus};
+use ::model::wire::KeyView;
 use serde::{Deserialize, Serialize};
 
 /// The signed-in principal, for the header.
@@ -13,32 +13,22 @@ pub struct Me {
     pub org: String,
 }
 
-/// A row of the keys table.
+/// A row of the keys table: the model's key view (never a secret) and
+/// what the server's clock says about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyRow {
-    pub id: String,
-    pub name: String,
-    pub env: Env,
-    pub agent: Option<String>,
-    pub scopes: Vec<String>,
-    /// Display hint (`ace_live_…abcd`); not a secret.
-    pub hint: String,
-    pub status: KeyStatus,
-    /// Whether the key may be rotated now (the key view's rule).
-    pub can_rotate: bool,
-    /// Whether revoking would stop anything (the key view's rule).
-    pub can_revoke: bool,
-    pub created_at: String,
-    pub created_by: Option<String>,
-    pub expires_at: Option<String>,
+    #[serde(flatten)]
+    pub key: KeyView,
     /// True when an active key expires within 7 days.
     pub expiring_soon: bool,
-    pub revoked_at: Option<String>,
-    pub revoke_reason: Option<String>,
-    /// Set while a rotation grace period runs.
-    pub revokes_at: Option<String>,
-    pub last_used_at: Option<String>,
-    pub rotated_to: Option<String>,
+}
+
+impl std::ops::Deref for KeyRow {
+    type Target = KeyView;
+
+    fn deref(&self) -> &KeyView {
+        &self.key
+    }
 }
 
 /// The one-time answer of mint and rotate.
@@ -92,31 +82,11 @@ pub struct MintOptions {
     pub forced_agent: Option<String>,
 }
 
-/// One audit event, flattened for tables and the detail panel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditRow {
-    pub id: String,
-    pub ts: String,
-    pub kind: String,
-    pub key_id: Option<String>,
-    pub agent: Option<String>,
-    pub action: String,
-    pub required_scope: Option<String>,
-    pub decision: String,
-    pub reason: Option<String>,
-    pub subject: Option<String>,
-    pub server: Option<String>,
-    pub request_id: Option<String>,
-    pub client_ip: Option<String>,
-    pub latency_us: Option<u64>,
-    pub chain: String,
-}
+/// One audit event, as the model has it.
+pub use ::model::audit::AuditEvent as AuditRow;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditPageData {
-    pub events: Vec<AuditRow>,
-    pub next_cursor: Option<String>,
-}
+/// A page of the explorer: the REST API's page type.
+pub use ::model::wire::AuditPage as AuditPageData;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bucket {

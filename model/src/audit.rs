@@ -94,7 +94,11 @@ impl<'de> Deserialize<'de> for ChainHash {
     }
 }
 
-crate::schema::string_schema!(ChainHash, "A SHA-256 chain hash, 64 hex characters");
+crate::schema::string_schema!(
+    ChainHash,
+    "A SHA-256 chain hash, 64 hex characters",
+    pattern = "^[0-9a-f]{64}$"
+);
 
 /// Where an event sits in its chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

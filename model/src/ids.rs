@@ -19,7 +19,6 @@ macro_rules! string_id {
     ($(#[$m:meta])* $name:ident, $expected:literal) => {
         $(#[$m])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -76,6 +75,22 @@ string_id!(
     /// An audit event id, `evt_` + 20 base62 characters.
     EventId,
     "expected an event id: `evt_` followed by base62 characters"
+);
+
+crate::schema::string_schema!(
+    OrgId,
+    "An org id: 1-63 characters of [a-z0-9_-], starting with a letter or digit",
+    pattern = "^(_unattributed|[a-z0-9][a-z0-9_-]{0,62})$"
+);
+crate::schema::string_schema!(
+    KeyId,
+    "A key's public id",
+    pattern = "^key_[0-9A-Za-z]{1,64}$"
+);
+crate::schema::string_schema!(
+    EventId,
+    "An audit event's id",
+    pattern = "^evt_[0-9A-Za-z]{1,64}$"
 );
 
 /// Why an org id was refused.

@@ -107,12 +107,6 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
-crate::schema::string_schema!(
-    Timestamp,
-    "An instant, RFC 3339 in UTC (e.g. `2025-01-31T12:00:00.123Z`)",
-    date_time
-);
-
 #[cfg(test)]
 mod tests {
     use super::*;

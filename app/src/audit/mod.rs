@@ -37,7 +37,7 @@ pub async fn load_audit_page(
         )
         .await?;
     Ok(AuditPageData {
-        events: page.events.iter().map(convert::row).collect(),
+        events: page.events,
         next_cursor: page.next_cursor,
     })
 }
@@ -74,7 +74,7 @@ pub async fn audit_event(id: String) -> Result<AuditRow, DashError> {
     use crate::session::server::{dashboard, principal};
     let (dash, p) = (dashboard()?, principal()?);
     let event = dash.authority.audit_event(&p, &id).await?;
-    Ok(convert::row(&event))
+    Ok(event)
 }
 
 /// Denied calls at or after `since_ms`, newest first (the incident feed).
@@ -102,7 +102,7 @@ pub async fn denials_since(
             },
         )
         .await?;
-    Ok(page.events.iter().map(convert::row).collect())
+    Ok(page.events)
 }
 
 /// The explorer's filters as the authority's filter, for the server's

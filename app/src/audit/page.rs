@@ -7,6 +7,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::chart::Timeline;
 use super::{audit_event, audit_timeline, load_audit_page};
+use ::model::Decision;
+
 use crate::model::{AuditFilters, AuditRow};
 use crate::ui::fmt::short_time;
 use crate::ui::{class, ErrorBox, Layout};
@@ -207,46 +209,59 @@ pub fn AuditPage() -> impl IntoView {
     }
 }
 
-fn decision_badge(d: &str) -> &'static str {
-    if d == "denied" {
-        "inline-flex rounded-full bg-red-50 px-2 py-0.5 text-xs font-medium text-red-700 ring-1 ring-inset ring-red-600/20"
-    } else {
-        "inline-flex rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-700 ring-1 ring-inset ring-emerald-600/20"
+fn decision_badge(d: Decision) -> &'static str {
+    match d {
+        Decision::Denied => "inline-flex rounded-full bg-red-50 px-2 py-0.5 text-xs font-medium text-red-700 ring-1 ring-inset ring-red-600/20",
+        Decision::Allowed => "inline-flex rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-700 ring-1 ring-inset ring-emerald-600/20",
     }
 }
 
 fn event_row(e: AuditRow, href: String) -> impl IntoView {
+    let b = e.body;
     view! {
-        <tr data-event-id=e.id.clone()>
-            <td class="px-3 py-2 whitespace-nowrap"><a class="text-indigo-700 underline" href=href>{short_time(&e.ts)}</a></td>
-            <td class="px-3 py-2"><span class=decision_badge(&e.decision)>{e.decision.clone()}</span></td>
-            <td class="px-3 py-2 font-mono text-xs event-action">{e.action.clone()}</td>
-            <td class="px-3 py-2">{e.agent.clone().unwrap_or_else(|| "—".to_owned())}</td>
-            <td class="px-3 py-2 font-mono text-xs">{e.key_id.clone().unwrap_or_else(|| "—".to_owned())}</td>
+        <tr data-event-id=e.id.to_string()>
+            <td class="px-3 py-2 whitespace-nowrap"><a class="text-indigo-700 underline" href=href>{short_time(&b.ts.to_rfc3339())}</a></td>
+            <td class="px-3 py-2"><span class=decision_badge(b.decision)>{b.decision.as_str()}</span></td>
+            <td class="px-3 py-2 font-mono text-xs event-action">{b.action}</td>
+            <td class="px-3 py-2">{b.agent.unwrap_or_else(|| "—".to_owned())}</td>
+            <td class="px-3 py-2 font-mono text-xs">{b.actor_key_id.map_or_else(|| "—".to_owned(), |k| k.to_string())}</td>
         </tr>
     }
 }
 
 fn detail_view(e: AuditRow) -> impl IntoView {
+    let b = e.body;
+    let text = |v: Option<String>| v.unwrap_or_default();
     let fields: Vec<(&'static str, String)> = vec![
-        ("Id", e.id),
-        ("Time", e.ts),
-        ("Kind", e.kind),
-        ("Decision", e.decision),
-        ("Tool / action", e.action),
-        ("Required scope", e.required_scope.unwrap_or_default()),
-        ("Reason", e.reason.unwrap_or_default()),
-        ("Key", e.key_id.unwrap_or_default()),
-        ("Agent", e.agent.unwrap_or_default()),
-        ("Subject", e.subject.unwrap_or_default()),
-        ("Server", e.server.unwrap_or_default()),
-        ("Request id", e.request_id.unwrap_or_default()),
-        ("Client IP", e.client_ip.unwrap_or_default()),
+        ("Id", e.id.to_string()),
+        ("Time", b.ts.to_rfc3339()),
+        ("Kind", b.kind.as_str().to_owned()),
+        ("Decision", b.decision.as_str().to_owned()),
+        ("Tool / action", b.action),
+        ("Required scope", text(b.required_scope)),
+        ("Reason", text(b.reason)),
+        (
+            "Key",
+            b.actor_key_id.map(|k| k.to_string()).unwrap_or_default(),
+        ),
+        ("Agent", text(b.agent)),
+        ("Subject", text(b.subject)),
+        ("Server", text(b.server)),
+        ("Request id", text(b.request_id)),
+        ("Client IP", text(b.client_ip)),
         (
             "Latency",
-            e.latency_us.map(|u| format!("{u} µs")).unwrap_or_default(),
+            b.latency_us.map(|u| format!("{u} µs")).unwrap_or_default(),
         ),
-        ("Chain", e.chain),
+        (
+            "Chain",
+            format!(
+                "{} #{} {}",
+                e.chain.writer,
+                e.chain.seq,
+                e.chain.hash.to_hex()
+            ),
+        ),
     ];
     view! {
         <dl class="mt-2 space-y-2 text-sm">

@@ -174,10 +174,10 @@ pub fn IncidentPage() -> impl IntoView {
                             } else {
                                 rows.into_iter().map(|e| view! {
                                     <li class="py-2">
-                                        <span class="font-mono text-xs">{short_time(&e.ts)}</span> " "
-                                        <span class="font-medium">{e.action}</span> " · "
-                                        {e.reason.unwrap_or_default()} " · "
-                                        <span class="font-mono text-xs">{e.key_id.unwrap_or_default()}</span>
+                                        <span class="font-mono text-xs">{short_time(&e.body.ts.to_rfc3339())}</span> " "
+                                        <span class="font-medium">{e.body.action}</span> " · "
+                                        {e.body.reason.unwrap_or_default()} " · "
+                                        <span class="font-mono text-xs">{e.body.actor_key_id.map(|k| k.to_string()).unwrap_or_default()}</span>
                                     </li>
                                 }).collect_view().into_any()
                             }

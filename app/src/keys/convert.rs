@@ -13,28 +13,11 @@ use crate::model::{KeyRow, MintOptions, MintedKey, PickerAction, PickerService};
 const SOON_MS: i64 = 7 * 86_400_000;
 
 pub fn row(v: &KeyView, now: Timestamp) -> KeyRow {
-    let active = v.status == KeyStatus::Active;
     KeyRow {
-        id: v.id.to_string(),
-        name: v.name.clone(),
-        env: v.env,
-        agent: v.agent.clone(),
-        scopes: v.scopes.to_strings(),
-        hint: v.hint.as_str().to_owned(),
-        status: v.status,
-        can_rotate: v.can_rotate(),
-        can_revoke: v.can_revoke(),
-        created_at: v.created_at.to_rfc3339(),
-        created_by: v.created_by.as_ref().map(ToString::to_string),
-        expires_at: v.expires_at.map(Timestamp::to_rfc3339),
-        expiring_soon: active
+        expiring_soon: v.status == KeyStatus::Active
             && v.expires_at
                 .is_some_and(|e| e.as_millis() - now.as_millis() < SOON_MS),
-        revoked_at: v.revoked_at.map(Timestamp::to_rfc3339),
-        revoke_reason: v.revoke_reason.clone(),
-        revokes_at: v.revokes_at.map(Timestamp::to_rfc3339),
-        last_used_at: v.last_used_at.map(Timestamp::to_rfc3339),
-        rotated_to: v.rotated_to.as_ref().map(ToString::to_string),
+        key: v.clone(),
     }
 }
 

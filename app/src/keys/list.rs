@@ -64,9 +64,9 @@ pub fn KeysPage() -> impl IntoView {
             .filter(|k| {
                 q.is_empty()
                     || k.name.to_lowercase().contains(&q)
-                    || k.id.to_lowercase().contains(&q)
+                    || k.id.as_str().to_lowercase().contains(&q)
                     || k.agent.as_deref().is_some_and(|a| a.contains(&q))
-                    || k.scopes.iter().any(|s| s.contains(&q))
+                    || k.scopes.iter().any(|s| s.to_string().contains(&q))
             })
             .filter(|k| st.is_empty() || k.status.as_str() == st)
             .filter(|k| en.is_empty() || k.env.as_str() == en)
@@ -164,36 +164,36 @@ fn key_row(
     };
     let (for_revoke, for_rotate) = (k.clone(), k.clone());
     view! {
-        <tr data-key-id=k.id.clone() class="align-top">
+        <tr data-key-id=k.id.to_string() class="align-top">
             <td class="px-3 py-2">
                 <div class="font-medium text-slate-900 key-name">{k.name.clone()}</div>
-                <div class="font-mono text-xs text-slate-500">{k.hint.clone()}</div>
+                <div class="font-mono text-xs text-slate-500">{k.hint.to_string()}</div>
             </td>
             <td class="px-3 py-2">{k.env.as_str()}</td>
             <td class="px-3 py-2">{k.agent.clone().unwrap_or_else(|| "—".to_owned())}</td>
             <td class="px-3 py-2">
                 <div class="flex max-w-xs flex-wrap gap-1">
-                    {k.scopes.iter().map(|s| view! { <code class="rounded bg-slate-100 px-1 text-xs">{s.clone()}</code> }).collect_view()}
+                    {k.scopes.iter().map(|s| view! { <code class="rounded bg-slate-100 px-1 text-xs">{s.to_string()}</code> }).collect_view()}
                 </div>
             </td>
             <td class="px-3 py-2">
                 <span class=format!("key-status inline-flex rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {badge}")>{k.status.as_str()}</span>
-                {k.revokes_at.clone().map(|t| view! { <div class="mt-1 text-xs text-amber-700">"stops " {short_time(&t)}</div> })}
+                {k.revokes_at.map(|t| view! { <div class="mt-1 text-xs text-amber-700">"stops " {short_time(&t.to_rfc3339())}</div> })}
             </td>
             <td class="px-3 py-2">
-                <div class="whitespace-nowrap">{k.expires_at.as_deref().map_or_else(|| "never".to_owned(), short_time)}</div>
+                <div class="whitespace-nowrap">{k.expires_at.map_or_else(|| "never".to_owned(), |t| short_time(&t.to_rfc3339()))}</div>
                 {k.expiring_soon.then(|| view! { <span class="mt-1 inline-flex rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800">"expires soon"</span> })}
             </td>
-            <td class="px-3 py-2 whitespace-nowrap">{k.last_used_at.as_deref().map_or_else(|| "never".to_owned(), short_time)}</td>
+            <td class="px-3 py-2 whitespace-nowrap">{k.last_used_at.map_or_else(|| "never".to_owned(), |t| short_time(&t.to_rfc3339()))}</td>
             // Key ids are long; the full id stays in the tooltip.
-            <td class="max-w-[7rem] truncate px-3 py-2 font-mono text-xs" title=k.created_by.clone().unwrap_or_else(|| "bootstrap".to_owned())>
-                {k.created_by.clone().unwrap_or_else(|| "bootstrap".to_owned())}
+            <td class="max-w-[7rem] truncate px-3 py-2 font-mono text-xs" title=k.created_by.as_ref().map_or_else(|| "bootstrap".to_owned(), ToString::to_string)>
+                {k.created_by.as_ref().map_or_else(|| "bootstrap".to_owned(), ToString::to_string)}
             </td>
             <td class="px-3 py-2 whitespace-nowrap text-right">
-                {k.can_rotate.then(|| view! {
+                {k.can_rotate().then(|| view! {
                     <button type="button" class=format!("{} mr-2", class::BUTTON_SECONDARY) on:click=move |_| rotating.set(Some(for_rotate.clone()))>"Rotate"</button>
                 })}
-                {k.can_revoke.then(|| view! {
+                {k.can_revoke().then(|| view! {
                     <button type="button" class=class::BUTTON_DANGER on:click=move |_| revoking.set(Some(for_revoke.clone()))>"Revoke"</button>
                 })}
             </td>
@@ -212,7 +212,7 @@ fn RevokeDialog(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if let Some(k) = target.get_untracked() {
-            action.dispatch((k.id, reason.get_untracked()));
+            action.dispatch((k.id.to_string(), reason.get_untracked()));
         }
     };
     view! {
@@ -244,7 +244,7 @@ fn RotateDialog(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if let Some(k) = target.get_untracked() {
-            action.dispatch((k.id, grace.get_untracked()));
+            action.dispatch((k.id.to_string(), grace.get_untracked()));
         }
     };
     view! {

@@ -31,11 +31,24 @@ pub struct ToolCall {
     pub request_id: Option<String>,
     #[serde(default)]
     pub client_ip: Option<String>,
-    #[serde(default)]
+    /// At most `i64::MAX` (what every store keeps exactly; a larger value
+    /// would be stored clamped and no longer match its chain hash).
+    #[serde(default, deserialize_with = "storable_latency")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 9_223_372_036_854_775_807_u64))]
     pub latency_us: Option<u64>,
     /// Default: when the authority receives it.
     #[serde(default)]
     pub ts: Option<Timestamp>,
+}
+
+fn storable_latency<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let value = Option::<u64>::deserialize(d)?;
+    match value {
+        Some(us) if i64::try_from(us).is_err() => Err(serde::de::Error::custom(
+            "latency_us must be at most 9223372036854775807 microseconds",
+        )),
+        other => Ok(other),
+    }
 }
 
 /// `POST /audit/events`.
@@ -121,5 +134,25 @@ impl AuditFilterParams {
         .into_iter()
         .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (k, v)))
         .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_beyond_what_stores_keep_is_refused() {
+        let at = |us: u64| {
+            serde_json::from_value::<ToolCall>(serde_json::json!({
+                "tool": "t", "decision": "allowed", "latency_us": us
+            }))
+        };
+        assert_eq!(
+            at(i64::MAX as u64).unwrap().latency_us,
+            Some(i64::MAX as u64)
+        );
+        let err = at(i64::MAX as u64 + 1).unwrap_err();
+        assert!(err.to_string().contains("latency_us"), "{err}");
     }
 }

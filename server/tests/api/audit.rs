@@ -179,6 +179,23 @@ async fn audit_endpoints_refuse_bad_filters_and_missing_scopes() {
     assert_eq!(response.status(), 422);
     let message = response.text().await.unwrap();
     assert!(message.contains("key id"), "{message}");
+    // A latency no store keeps exactly (found by schemathesis): refused, not stored clamped
+    // beside a chain hash over the unclamped value, which `audit verify` would call tampering.
+    let response = app
+        .post(
+            &writer,
+            "/api/v1/audit/events",
+            json!({ "events": [{ "tool": "x", "decision": "allowed", "latency_us": 9_223_372_036_854_775_808_u64 }] }),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let verify: Value = app
+        .get(&app.admin, "/api/v1/audit/verify")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verify["ok"], true, "{verify}");
     let many: Vec<Value> = (0..1001).map(|_| call("t", "allowed", "a")).collect();
     let response = app
         .post(&writer, "/api/v1/audit/events", json!({ "events": many }))
