@@ -47,10 +47,12 @@ impl utoipa::PartialSchema for crate::time::Timestamp {
             .item(
                 ObjectBuilder::new()
                     .schema_type(Type::Integer)
-                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .minimum(Some(crate::time::Timestamp::RFC3339_MIN.as_millis()))
+                    .maximum(Some(crate::time::Timestamp::RFC3339_MAX.as_millis())),
             )
             .description(Some(
-                "An instant: RFC 3339 (answers send `2025-01-31T12:00:00.123Z`), or epoch milliseconds on input",
+                "An instant in the years 0000-9999: RFC 3339 (answers send `2025-01-31T12:00:00.123Z`), or epoch milliseconds on input",
             ))
             .into()
     }

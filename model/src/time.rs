@@ -62,15 +62,29 @@ impl Timestamp {
         dt.to_rfc3339_opts(precision, true)
     }
 
-    /// Parses RFC 3339 (any offset) or a plain integer of epoch milliseconds.
+    /// Parses RFC 3339 (any offset) or a plain integer of epoch
+    /// milliseconds; only instants that RFC 3339 can also express (years
+    /// 0000 to 9999), so that whatever is accepted is answered as RFC 3339
+    /// again.
     pub fn parse(s: &str) -> Option<Self> {
         if let Ok(ms) = s.parse::<i64>() {
-            return Some(Self(ms));
+            return Self::representable(ms);
         }
         DateTime::parse_from_rfc3339(s)
             .ok()
-            .map(|dt| Self(dt.timestamp_millis()))
+            .and_then(|dt| Self::representable(dt.timestamp_millis()))
     }
+
+    fn representable(ms: i64) -> Option<Self> {
+        (Self::RFC3339_MIN.0..=Self::RFC3339_MAX.0)
+            .contains(&ms)
+            .then_some(Self(ms))
+    }
+
+    /// `0000-01-01T00:00:00Z`, the first instant RFC 3339 can write.
+    pub const RFC3339_MIN: Self = Self(-62_167_219_200_000);
+    /// `9999-12-31T23:59:59.999Z`, the last.
+    pub const RFC3339_MAX: Self = Self(253_402_300_799_999);
 }
 
 impl fmt::Debug for Timestamp {
@@ -100,7 +114,11 @@ impl<'de> Deserialize<'de> for Timestamp {
             Str(String),
         }
         match Repr::deserialize(d)? {
-            Repr::Int(ms) => Ok(Self(ms)),
+            Repr::Int(ms) => Self::representable(ms).ok_or_else(|| {
+                serde::de::Error::custom(
+                    "expected epoch milliseconds within the years 0000 to 9999",
+                )
+            }),
             Repr::Str(s) => Self::parse(&s)
                 .ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 timestamp")),
         }
@@ -129,11 +147,29 @@ mod tests {
     }
 
     #[test]
-    fn extremes_do_not_panic_and_round_trip() {
-        for ms in [i64::MIN, -1, 0, i64::MAX] {
+    fn what_is_accepted_is_answered_as_rfc3339() {
+        for ms in [Timestamp::RFC3339_MIN.0, -1, 0, Timestamp::RFC3339_MAX.0] {
             let t = Timestamp::from_millis(ms);
             assert_eq!(Timestamp::parse(&t.to_rfc3339()), Some(t), "{ms}");
+            assert!(t.to_rfc3339().contains('T'), "{ms}");
         }
         assert_eq!(Timestamp::from_millis(-1).as_secs(), -1);
+        // Beyond RFC 3339's reach: refused on input, never panicking on output.
+        for ms in [
+            i64::MIN,
+            Timestamp::RFC3339_MIN.0 - 1,
+            Timestamp::RFC3339_MAX.0 + 1,
+            i64::MAX,
+        ] {
+            assert_eq!(Timestamp::parse(&ms.to_string()), None, "{ms}");
+            assert!(serde_json::from_str::<Timestamp>(&ms.to_string()).is_err());
+        }
+        assert_eq!(
+            Timestamp::from_millis(i64::MAX).to_rfc3339(),
+            i64::MAX.to_string()
+        );
+        // An offset that moves an instant out of years 0000-9999.
+        assert_eq!(Timestamp::parse("0000-01-01T00:00:00+01:00"), None);
+        assert_eq!(Timestamp::parse("9999-12-31T23:59:59-01:00"), None);
     }
 }

@@ -189,6 +189,15 @@ async fn audit_endpoints_refuse_bad_filters_and_missing_scopes() {
         )
         .await;
     assert_eq!(response.status(), 422);
+    // An instant RFC 3339 cannot write (found by schemathesis: it came back as a bare number).
+    let response = app
+        .post(
+            &writer,
+            "/api/v1/audit/events",
+            json!({ "events": [{ "tool": "x", "decision": "allowed", "ts": i64::MAX }] }),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
     let verify: Value = app
         .get(&app.admin, "/api/v1/audit/verify")
         .await
