@@ -21,6 +21,9 @@ pub struct ApiError {
     retry_after: Option<u64>,
     /// For 403 `insufficient_scope`: the scope that would have allowed it.
     missing_scope: Option<String>,
+    /// For 401: the request carried no credential at all (RFC 6750 §3.1:
+    /// the challenge then names no error).
+    no_credential: bool,
 }
 
 /// The HTTP status of each authority error: chosen here, not in the authority.
@@ -46,6 +49,7 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
             missing_scope: None,
+            no_credential: false,
         }
     }
 
@@ -71,6 +75,13 @@ impl ApiError {
             "body_too_large",
             format!("the request body is larger than the {limit} bytes this endpoint accepts"),
         )
+    }
+
+    /// 401 for a request without any credential.
+    pub fn no_credential(code: &'static str, message: impl Into<String>) -> Self {
+        let mut error = Self::unauthenticated(code, message);
+        error.no_credential = true;
+        error
     }
 
     pub fn unauthenticated(code: &'static str, message: impl Into<String>) -> Self {
@@ -126,10 +137,12 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, axum::Json(envelope)).into_response();
         let headers = response.headers_mut();
         // RFC 6750 §3.1: no error code when the request carried no credential.
-        let challenge = match (self.status, self.code) {
-            (StatusCode::UNAUTHORIZED, "missing_key") => Some(Challenge::NoCredential),
-            (StatusCode::UNAUTHORIZED, code) => Some(Challenge::InvalidToken { description: code }),
-            (StatusCode::FORBIDDEN, _) => Some(Challenge::InsufficientScope {
+        let challenge = match self.status {
+            StatusCode::UNAUTHORIZED if self.no_credential => Some(Challenge::NoCredential),
+            StatusCode::UNAUTHORIZED => Some(Challenge::InvalidToken {
+                description: self.code,
+            }),
+            StatusCode::FORBIDDEN => Some(Challenge::InsufficientScope {
                 scope: self.missing_scope.as_deref(),
             }),
             _ => None,

@@ -105,14 +105,12 @@ impl AuthorityApi {
 
     /// `POST /api/v1/audit/events`; `Ok` once the authority says every
     /// event is durable (201).
-    pub(crate) async fn ingest(&self, events: &[ToolCall]) -> Result<(), ApiError> {
+    pub(crate) async fn ingest(&self, events: Vec<ToolCall>) -> Result<(), ApiError> {
         let response = self
             .http
             .post(self.url("/api/v1/audit/events"))
             .header(reqwest::header::AUTHORIZATION, self.bearer())
-            .json(&IngestBody {
-                events: events.to_vec(),
-            })
+            .json(&IngestBody { events })
             .send()
             .await
             .map_err(transport)?;

@@ -155,10 +155,11 @@ impl Spool {
             return Ok(0);
         };
         let decoded = decode_batch(&batch);
-        let result = if decoded.calls.is_empty() {
+        let sent = decoded.calls.len();
+        let result = if sent == 0 {
             Ok(())
         } else {
-            api.ingest(&decoded.calls).await
+            api.ingest(decoded.calls).await
         };
         let rejected = match result {
             Ok(()) => None,
@@ -168,12 +169,7 @@ impl Spool {
         let db = self.db.clone();
         let n = batch.len();
         let undecodable = decoded.undecodable;
-        let moved = undecodable.len()
-            + if rejected.is_some() {
-                decoded.calls.len()
-            } else {
-                0
-            };
+        let moved = undecodable.len() + if rejected.is_some() { sent } else { 0 };
         tokio::task::spawn_blocking(move || {
             settle(&mut db.lock(), last_id, rejected.as_deref(), &undecodable)
         })

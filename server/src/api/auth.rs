@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use authority::{Authority, AuthorityError, KeyContext, Scope, Unauthenticated};
 use axum::http::{header, HeaderMap, HeaderValue};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use model::wire::bearer;
+use model::wire::bearer::{self, BearerError};
 
 use crate::error::ApiError;
 
@@ -126,5 +126,8 @@ pub fn bearer_key(headers: &HeaderMap) -> Result<&str, ApiError> {
             .get(header::AUTHORIZATION)
             .map(HeaderValue::as_bytes),
     )
-    .map_err(|why| ApiError::unauthenticated(why.code(), why.message()))
+    .map_err(|why| match why {
+        BearerError::Missing => ApiError::no_credential(why.code(), why.message()),
+        BearerError::Malformed(_) => ApiError::unauthenticated(why.code(), why.message()),
+    })
 }
