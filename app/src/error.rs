@@ -3,9 +3,14 @@
 //! Messages are written for the person at the keyboard: each says what
 //! happened and what to do next. The authority's public messages (never its
 //! internal causes) are passed through.
+//!
+//! On the server each error also sets its own HTTP status as it becomes the
+//! response (see [`DashError::status`]): Leptos would answer every `Err`
+//! with 500, and a refused sign-in or an ended session is not a server fault.
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::{Bytes, Encodes};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -42,6 +47,35 @@ impl FromServerFnError for DashError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         DashError::Transport(value.to_string())
+    }
+
+    /// Called on the server, inside the server function's context, as the
+    /// error becomes the response body: the one place its status is set.
+    fn ser(&self) -> Bytes {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(self.status());
+        }
+        <Self as FromServerFnError>::Encoder::encode(self)
+            .unwrap_or_else(|_| Bytes::from_static(br#""Internal""#))
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl DashError {
+    /// The HTTP status this error means.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            DashError::SignedOut | DashError::SignInRefused(_) => StatusCode::UNAUTHORIZED,
+            DashError::Forbidden(_) => StatusCode::FORBIDDEN,
+            DashError::NotFound => StatusCode::NOT_FOUND,
+            DashError::Conflict(_) => StatusCode::CONFLICT,
+            DashError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            DashError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            DashError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            DashError::Transport(_) => StatusCode::BAD_REQUEST,
+        }
     }
 }
 

@@ -733,9 +733,28 @@ async fn scope_catalog_is_served_and_extensible() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), "unknown_scope");
-    h.auth
-        .register_scope("tickets", "close", "Close tickets")
+    let added = h
+        .auth
+        .register_local_tool_scopes(&[authority::ScopeRegistration {
+            scope: "svc:tickets:close".into(),
+            description: "Close tickets".into(),
+        }])
+        .await
         .unwrap();
+    assert_eq!(added.added, 1);
+    // Stored and audited like a key's registration, under no tenant.
+    let events = h
+        .auth
+        .store()
+        .query_audit(
+            &authority::ids::OrgId::unattributed(),
+            &Default::default(),
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert!(events.iter().any(|e| e.body.action == "register_scopes"));
     assert!(h
         .auth
         .mint(&p, mint_req(&["svc:tickets:close"]))

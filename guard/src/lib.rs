@@ -187,19 +187,19 @@ enum KeyCheck {
 
 impl Guard {
     /// An in-process guard. Registers every tool's service scope in the
-    /// authority's catalog (in this process; a separate authority server
-    /// knows only its built-in catalog and its own registrations).
-    pub fn local(
+    /// authority's catalog the way a remote guard does (stored, audited, so
+    /// every server sharing the store can mint for them).
+    pub async fn local(
         authority: Authority,
         tools: ToolScopes,
         server_name: Option<String>,
     ) -> Result<Self, GuardError> {
-        for (_, tool) in tools.iter() {
-            if let Scope::Service { service, action } = &tool.scope {
-                authority
-                    .register_scope(service, action, &tool.description)
-                    .map_err(GuardError::Register)?;
-            }
+        let registrations = service_registrations(&tools);
+        if !registrations.is_empty() {
+            authority
+                .register_local_tool_scopes(&registrations)
+                .await
+                .map_err(GuardError::Register)?;
         }
         Ok(Self::with_backend(
             Backend::Local(authority),
@@ -217,13 +217,7 @@ impl Guard {
         tools: ToolScopes,
         server_name: Option<String>,
     ) -> Result<Self, GuardError> {
-        let registrations = tools
-            .iter()
-            .map(|(_, tool)| authority::ScopeRegistration {
-                scope: tool.scope.to_string(),
-                description: tool.description.clone(),
-            })
-            .collect();
+        let registrations = service_registrations(&tools);
         let remote = remote::Remote::start(config, Arc::new(registrations)).await?;
         Ok(Self::with_backend(
             Backend::Remote(remote),
@@ -393,4 +387,20 @@ fn decide(
         other => Err(refusal_of(other)),
     };
     (call, decision)
+}
+
+/// The catalog registrations for the tools' `svc:` scopes. The other kinds
+/// (`admin:org`, `org:`, `agent:`) are the grammar's, not a tool's to define,
+/// and the authority refuses a registration that names one.
+fn service_registrations(tools: &ToolScopes) -> Vec<authority::ScopeRegistration> {
+    let mut registrations: Vec<authority::ScopeRegistration> = Vec::new();
+    for (_, tool) in tools.iter() {
+        if matches!(tool.scope, Scope::Service { .. }) {
+            registrations.push(authority::ScopeRegistration {
+                scope: tool.scope.to_string(),
+                description: tool.description.clone(),
+            });
+        }
+    }
+    registrations
 }

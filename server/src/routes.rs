@@ -51,9 +51,6 @@ pub fn router(
         ))
         .with_state(leptos_options)
         .merge(dashboard::routes(sessions.clone()))
-        .layer(axum::middleware::from_fn(
-            dashboard::errors::status_from_error,
-        ))
         .layer(axum::middleware::from_fn_with_state(
             sessions,
             dashboard::session::layer,

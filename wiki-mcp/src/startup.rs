@@ -54,12 +54,15 @@ pub async fn local_guard(
         config,
     })
     .await?;
-    local_guard_with(authority, tools)
+    local_guard_with(authority, tools).await
 }
 
 /// Local mode over an authority built by the caller (tests inject stores).
-pub fn local_guard_with(authority: Authority, tools: ToolScopes) -> Result<Guard, StartError> {
-    Ok(Guard::local(authority, tools, Some("wiki-mcp".into()))?)
+pub async fn local_guard_with(
+    authority: Authority,
+    tools: ToolScopes,
+) -> Result<Guard, StartError> {
+    Ok(Guard::local(authority, tools, Some("wiki-mcp".into())).await?)
 }
 
 /// Remote mode.

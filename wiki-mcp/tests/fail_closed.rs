@@ -26,7 +26,9 @@ async fn a_call_whose_event_cannot_be_recorded_is_refused_and_the_tool_never_run
         Env::Live,
         AuthorityConfig::default(),
     );
-    let guard = startup::local_guard_with(authority, tool_scopes().unwrap()).unwrap();
+    let guard = startup::local_guard_with(authority, tool_scopes().unwrap())
+        .await
+        .unwrap();
     let wiki = Wiki::new();
     let app = router(guard.clone(), wiki.clone(), vec!["127.0.0.1".into()]);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

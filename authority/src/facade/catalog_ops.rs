@@ -1,8 +1,13 @@
 //! Tool servers adding the scopes their tools require to the catalog, so
 //! keys can be minted for them (`POST /api/v1/scopes`).
 //!
+//! Two registrars, one path: a key holding `svc:catalog:write` (REST), and a
+//! guard embedding the authority in its own process (the operator's code, so
+//! no key), whose registrations are audited under the reserved
+//! `_unattributed` org because they belong to no tenant.
+//!
 //! Rules:
-//! - Needs `svc:catalog:write`.
+//! - A key needs `svc:catalog:write`.
 //! - Only `svc:<service>:<action>` scopes; never `org:`, `agent:` or
 //!   `admin:org`, which are not a tool's to define.
 //! - Add-only: the catalog is shared by every org, so an existing scope or
@@ -17,6 +22,7 @@
 use super::Authority;
 use crate::audit::NewEvent;
 use crate::error::AuthorityError;
+use crate::ids::OrgId;
 use crate::policy::rules::require;
 use crate::policy::KeyContext;
 use crate::scopes::Scope;
@@ -34,6 +40,24 @@ impl Authority {
         scopes: &[ScopeRegistration],
     ) -> Result<RegisteredScopes, AuthorityError> {
         require(p, &Scope::service("catalog", "write"))?;
+        self.add_tool_scopes(Some(p), scopes).await
+    }
+
+    /// The same registration for a guard running in this process (no key:
+    /// the embedding code is the operator's). Stored and audited like the
+    /// REST path, under `_unattributed`, naming this server.
+    pub async fn register_local_tool_scopes(
+        &self,
+        scopes: &[ScopeRegistration],
+    ) -> Result<RegisteredScopes, AuthorityError> {
+        self.add_tool_scopes(None, scopes).await
+    }
+
+    async fn add_tool_scopes(
+        &self,
+        registrar: Option<&KeyContext>,
+        scopes: &[ScopeRegistration],
+    ) -> Result<RegisteredScopes, AuthorityError> {
         if scopes.is_empty() || scopes.len() > MAX_SCOPES {
             return Err(AuthorityError::invalid(
                 "scopes",
@@ -94,7 +118,7 @@ impl Authority {
                     .collect()
             };
             if !new.is_empty() {
-                match self.store_scopes(p, &new).await {
+                match self.store_scopes(registrar, &new).await {
                     Err(AuthorityError::Conflict(_)) => continue,
                     other => other?,
                 }
@@ -129,10 +153,11 @@ impl Authority {
 
     async fn store_scopes(
         &self,
-        p: &KeyContext,
+        registrar: Option<&KeyContext>,
         new: &[CatalogEntry],
     ) -> Result<(), AuthorityError> {
-        let mut body: NewEvent = self.admin_event(Some(p), &p.org, "register_scopes", self.now());
+        let org = registrar.map_or_else(OrgId::unattributed, |p| p.org.clone());
+        let mut body: NewEvent = self.admin_event(registrar, &org, "register_scopes", self.now());
         let added: Vec<String> = new
             .iter()
             .map(|e| Scope::service(&e.service, &e.action).to_string())

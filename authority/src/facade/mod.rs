@@ -243,20 +243,6 @@ impl Authority {
         Ok(self.inner.catalog.read().services())
     }
 
-    /// Tool servers register the scopes their tools require.
-    pub fn register_scope(
-        &self,
-        service: &str,
-        action: &str,
-        description: &str,
-    ) -> Result<(), AuthorityError> {
-        Ok(self
-            .inner
-            .catalog
-            .write()
-            .register(service, action, description)?)
-    }
-
     /// Revocations accepted by (or fed into) this process.
     pub fn subscribe_revocations(&self) -> broadcast::Receiver<RevocationEvent> {
         self.inner.revocations.subscribe()

@@ -9,7 +9,6 @@
 
 pub mod csp;
 pub mod csrf;
-pub mod errors;
 mod export;
 pub mod session;
 
