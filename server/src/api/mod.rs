@@ -21,9 +21,12 @@ use std::time::Duration;
 use authority::Authority;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use self::auth::AuthGate;
 use crate::error::ApiError;
@@ -38,24 +41,31 @@ pub struct ApiState {
 /// How long a handler may take to produce its response head.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The `/api/v1` endpoints. Each route's path and method come from its
+/// handler's `#[utoipa::path]`, so the router and the OpenAPI document
+/// ([`openapi::document`]) are one list and cannot drift apart.
+fn v1_routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(keys::mint))
+        .routes(routes!(keys::bulk_revoke))
+        .routes(routes!(keys::list))
+        .routes(routes!(keys::get))
+        .routes(routes!(keys::revoke))
+        .routes(routes!(keys::rotate))
+        .routes(routes!(introspect::introspect))
+        .routes(routes!(revocations::stream))
+        .routes(routes!(audit::query))
+        .routes(routes!(audit::export))
+        .routes(routes!(audit::timeline))
+        .routes(routes!(audit::verify))
+        .routes(routes!(audit::ingest))
+        .routes(routes!(audit::event))
+        .routes(routes!(scopes::catalog, scopes::register))
+}
+
 /// The `/api/v1` router (mounted by the caller), plus `/api/openapi.json`.
 pub fn router(state: ApiState) -> Router {
-    let v1 = Router::new()
-        .route("/keys/mint", post(keys::mint))
-        .route("/keys/revoke", post(keys::bulk_revoke))
-        .route("/keys", get(keys::list))
-        .route("/keys/{id}", get(keys::get))
-        .route("/keys/{id}/revoke", post(keys::revoke))
-        .route("/keys/{id}/rotate", post(keys::rotate))
-        .route("/introspect", post(introspect::introspect))
-        .route("/revocations/stream", get(revocations::stream))
-        .route("/audit", get(audit::query))
-        .route("/audit/export", get(audit::export))
-        .route("/audit/timeline", get(audit::timeline))
-        .route("/audit/verify", get(audit::verify))
-        .route("/audit/events", post(audit::ingest))
-        .route("/audit/events/{id}", get(audit::event))
-        .route("/scopes", get(scopes::catalog).post(scopes::register))
+    let v1 = Router::from(v1_routes())
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
