@@ -5,7 +5,10 @@
 mod chart;
 #[cfg(feature = "ssr")]
 pub(crate) mod convert;
+mod detail;
+mod filters;
 mod page;
+mod table;
 
 pub use page::AuditPage;
 

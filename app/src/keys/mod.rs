@@ -5,9 +5,11 @@
 #[cfg(feature = "ssr")]
 pub(crate) mod convert;
 mod copy_once;
+mod dialogs;
 mod list;
 mod new;
 mod picker;
+mod table;
 
 pub use copy_once::CopyOnce;
 pub use list::KeysPage;

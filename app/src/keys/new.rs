@@ -1,4 +1,6 @@
-//! The new-key form: name, environment, agent, scopes, expiry.
+//! The new-key form: details (name, environment, agent), permissions (the
+//! scope picker) and expiry, each its own section; minting opens the
+//! copy-once dialog.
 
 use leptos::prelude::*;
 
@@ -60,12 +62,6 @@ pub fn NewKeyPage() -> impl IntoView {
             expiry,
         });
     };
-    let presets = [
-        ("7", "7 days"),
-        ("30", "30 days"),
-        ("90", "90 days"),
-        ("366", "1 year (366 days)"),
-    ];
 
     view! {
         <Layout>
@@ -79,71 +75,9 @@ pub fn NewKeyPage() -> impl IntoView {
                         let forced = opts.forced_agent.is_some();
                         view! {
                             <form id="new-key-form" class="mt-4 space-y-6" on:submit=submit>
-                                <section class=class::CARD>
-                                    <h2 class="text-base font-semibold">"Details"</h2>
-                                    <div class="mt-3 grid grid-cols-1 gap-4 sm:grid-cols-3">
-                                        <div>
-                                            <label for="key-name" class=class::LABEL>"Name"</label>
-                                            <input id="key-name" required maxlength="100" class=class::INPUT placeholder="e.g. wiki-bot production"
-                                                prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
-                                        </div>
-                                        <div>
-                                            <label for="key-env-new" class=class::LABEL>"Environment"</label>
-                                            <select id="key-env-new" class=class::INPUT on:change=move |ev| env.set(event_target_value(&ev))>
-                                                <option value="live" selected>"live"</option>
-                                                <option value="test">"test"</option>
-                                            </select>
-                                        </div>
-                                        <div>
-                                            <label for="key-agent" class=class::LABEL>"Agent (optional)"</label>
-                                            <input id="key-agent" class=class::INPUT placeholder="e.g. support-bot" pattern="[a-z0-9_-]+"
-                                                title="lowercase letters, digits, - and _" disabled=forced
-                                                prop:value=agent on:input=move |ev| agent.set(event_target_value(&ev))/>
-                                            <p class="mt-1 text-xs text-slate-500">"Binds the key to one agent, so you can revoke all of an agent's keys at once."</p>
-                                        </div>
-                                    </div>
-                                </section>
-                                {view! { <section class=class::CARD aria-labelledby="scopes-heading">
-                                    <h2 id="scopes-heading" class="text-base font-semibold">"Permissions"</h2>
-                                    <p class="text-xs text-slate-500">"Write includes read; admin includes write. Greyed-out levels exceed your own key."</p>
-                                    <div class="mt-2" id="scope-picker">
-                                        <ScopePicker services=opts.services.clone() chosen=chosen/>
-                                    </div>
-                                    <p class="mt-2 text-xs text-slate-600" id="chosen-scopes">
-                                        "Selected: " {move || { let c = chosen.get(); if c.is_empty() { "nothing yet".to_owned() } else { c.join(", ") } }}
-                                    </p>
-                                </section> }.into_any()}
-                                {view! { <section class=class::CARD>
-                                    <fieldset>
-                                        <legend class="text-base font-semibold">"Expiry"</legend>
-                                        <div class="mt-3 flex flex-wrap gap-4 text-sm">
-                                            {presets.into_iter().map(|(v, label)| view! {
-                                                <label class="inline-flex items-center gap-1">
-                                                    <input type="radio" name="expiry" value=v checked=v == "90" on:change=move |_| expiry.set(v.to_owned())/>
-                                                    {label}
-                                                </label>
-                                            }).collect_view()}
-                                            <label class="inline-flex items-center gap-1">
-                                                <input type="radio" name="expiry" value="custom" on:change=move |_| expiry.set("custom".to_owned())/>
-                                                "Custom date"
-                                            </label>
-                                            {opts.never_allowed.then(|| view! {
-                                                <label class="inline-flex items-center gap-1">
-                                                    <input type="radio" name="expiry" value="never" on:change=move |_| expiry.set("never".to_owned())/>
-                                                    "Never"
-                                                </label>
-                                            })}
-                                        </div>
-                                        <Show when=move || expiry.get() == "custom">
-                                            <label for="expiry-date" class=format!("mt-3 {}", class::LABEL)>"Expires at the end of (UTC)"</label>
-                                            <input id="expiry-date" type="date" class=class::INPUT required
-                                                prop:value=custom_date on:input=move |ev| custom_date.set(event_target_value(&ev))/>
-                                        </Show>
-                                        {opts.latest_expiry.clone().map(|t| view! {
-                                            <p class="mt-2 text-xs text-slate-500">"Your key expires " {crate::ui::fmt::short_time(&t)} "; new keys cannot outlive it."</p>
-                                        })}
-                                    </fieldset>
-                                </section> }.into_any()}
+                                <DetailsSection name=name env=env agent=agent forced_agent=forced/>
+                                <PermissionsSection services=opts.services.clone() chosen=chosen/>
+                                <ExpirySection expiry=expiry custom_date=custom_date never_allowed=opts.never_allowed latest_expiry=opts.latest_expiry.clone()/>
                                 <div class="flex items-center gap-3">
                                     <button type="submit" id="create-key" class=class::BUTTON disabled=move || mint.pending().get()>
                                         {move || if mint.pending().get() { "Creating…" } else { "Create key" }}
@@ -158,5 +92,111 @@ pub fn NewKeyPage() -> impl IntoView {
             </Suspense>
             <CopyOnce minted=minted/>
         </Layout>
+    }
+}
+
+#[component]
+fn DetailsSection(
+    name: RwSignal<String>,
+    env: RwSignal<String>,
+    agent: RwSignal<String>,
+    /// The signed-in key is bound to an agent: new keys get the same one.
+    forced_agent: bool,
+) -> impl IntoView {
+    view! {
+        <section class=class::CARD>
+            <h2 class="text-base font-semibold">"Details"</h2>
+            <div class="mt-3 grid grid-cols-1 gap-4 sm:grid-cols-3">
+                <div>
+                    <label for="key-name" class=class::LABEL>"Name"</label>
+                    <input id="key-name" required maxlength="100" class=class::INPUT placeholder="e.g. wiki-bot production"
+                        prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+                </div>
+                <div>
+                    <label for="key-env-new" class=class::LABEL>"Environment"</label>
+                    <select id="key-env-new" class=class::INPUT on:change=move |ev| env.set(event_target_value(&ev))>
+                        <option value="live" selected>"live"</option>
+                        <option value="test">"test"</option>
+                    </select>
+                </div>
+                <div>
+                    <label for="key-agent" class=class::LABEL>"Agent (optional)"</label>
+                    <input id="key-agent" class=class::INPUT placeholder="e.g. support-bot" pattern="[a-z0-9_-]+"
+                        title="lowercase letters, digits, - and _" disabled=forced_agent
+                        prop:value=agent on:input=move |ev| agent.set(event_target_value(&ev))/>
+                    <p class="mt-1 text-xs text-slate-500">"Binds the key to one agent, so you can revoke all of an agent's keys at once."</p>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn PermissionsSection(
+    services: Vec<crate::model::PickerService>,
+    chosen: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    view! {
+        <section class=class::CARD aria-labelledby="scopes-heading">
+            <h2 id="scopes-heading" class="text-base font-semibold">"Permissions"</h2>
+            <p class="text-xs text-slate-500">"Write includes read; admin includes write. Greyed-out levels exceed your own key."</p>
+            <div class="mt-2" id="scope-picker">
+                <ScopePicker services=services chosen=chosen/>
+            </div>
+            <p class="mt-2 text-xs text-slate-600" id="chosen-scopes">
+                "Selected: " {move || { let c = chosen.get(); if c.is_empty() { "nothing yet".to_owned() } else { c.join(", ") } }}
+            </p>
+        </section>
+    }
+}
+
+/// Expiry presets, a custom date, and "never" when the signed-in key may
+/// grant it.
+#[component]
+fn ExpirySection(
+    expiry: RwSignal<String>,
+    custom_date: RwSignal<String>,
+    never_allowed: bool,
+    /// The signed-in key's own expiry, which new keys cannot outlive.
+    latest_expiry: Option<String>,
+) -> impl IntoView {
+    let presets = [
+        ("7", "7 days"),
+        ("30", "30 days"),
+        ("90", "90 days"),
+        ("366", "1 year (366 days)"),
+    ];
+    view! {
+        <section class=class::CARD>
+            <fieldset>
+                <legend class="text-base font-semibold">"Expiry"</legend>
+                <div class="mt-3 flex flex-wrap gap-4 text-sm">
+                    {presets.into_iter().map(|(v, label)| view! {
+                        <label class="inline-flex items-center gap-1">
+                            <input type="radio" name="expiry" value=v checked=v == "90" on:change=move |_| expiry.set(v.to_owned())/>
+                            {label}
+                        </label>
+                    }).collect_view()}
+                    <label class="inline-flex items-center gap-1">
+                        <input type="radio" name="expiry" value="custom" on:change=move |_| expiry.set("custom".to_owned())/>
+                        "Custom date"
+                    </label>
+                    {never_allowed.then(|| view! {
+                        <label class="inline-flex items-center gap-1">
+                            <input type="radio" name="expiry" value="never" on:change=move |_| expiry.set("never".to_owned())/>
+                            "Never"
+                        </label>
+                    })}
+                </div>
+                <Show when=move || expiry.get() == "custom">
+                    <label for="expiry-date" class=format!("mt-3 {}", class::LABEL)>"Expires at the end of (UTC)"</label>
+                    <input id="expiry-date" type="date" class=class::INPUT required
+                        prop:value=custom_date on:input=move |ev| custom_date.set(event_target_value(&ev))/>
+                </Show>
+                {latest_expiry.map(|t| view! {
+                    <p class="mt-2 text-xs text-slate-500">"Your key expires " {crate::ui::fmt::short_time(&t)} "; new keys cannot outlive it."</p>
+                })}
+            </fieldset>
+        </section>
     }
 }
