@@ -16,6 +16,7 @@
 
 mod audit;
 mod keys;
+mod revocation;
 
 use std::sync::Arc;
 
@@ -23,10 +24,8 @@ use async_trait::async_trait;
 
 use audit::verify_all;
 pub use audit::{audit_append_and_queries, audit_pagination, audit_timeline, chains_and_prune};
-pub use keys::{
-    bulk_revoke, concurrent_revokes_and_mints, key_insert_get_and_isolation, revoke_is_idempotent,
-    rotation, touch_keys,
-};
+pub use keys::{concurrent_revokes_and_mints, key_insert_get_and_isolation, touch_keys};
+pub use revocation::{bulk_revoke, revoke_is_idempotent, rotation};
 
 use super::{CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
 use crate::audit::chain::{ChainState, ChainVerifier};

@@ -33,17 +33,23 @@ mod audit;
 mod docs;
 pub mod indexes;
 mod keys;
+mod location;
 mod watch;
+mod writes;
+
+pub use location::{emulator_test_location, FirestoreLocation};
+pub(crate) use writes::{
+    backoff, create, delete, merge, retrying, set, update_if_unchanged, CommitError, MAX_ATTEMPTS,
+};
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use firestore::gcloud_sdk::google::firestore::v1::{
-    precondition::ConditionType, write, BatchWriteRequest, CommitRequest, Document, DocumentMask,
-    Precondition, Write,
+    run_query_request, RunQueryRequest, StructuredQuery,
 };
 use firestore::gcloud_sdk::google::firestore::v1::{
-    run_query_request, RunQueryRequest, StructuredQuery,
+    BatchWriteRequest, CommitRequest, Document, Write,
 };
 use firestore::gcloud_sdk::tonic::Code;
 use firestore::{FirestoreDb, FirestoreDbOptions, FirestoreQueryParams};
@@ -59,76 +65,6 @@ use crate::time::Timestamp;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Writes per atomic commit (Firestore's documented batch size).
 pub(crate) const MAX_COMMIT_WRITES: usize = 500;
-
-/// Where a Firestore store lives: `firestore://PROJECT[/DATABASE]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FirestoreLocation {
-    pub project: String,
-    pub database: String,
-}
-
-impl FirestoreLocation {
-    pub const DEFAULT_DATABASE: &'static str = "(default)";
-
-    /// Parses `firestore://PROJECT[/DATABASE]`, with a message saying what
-    /// is wrong otherwise.
-    pub fn parse(url: &str) -> Result<Self, String> {
-        let rest = url.strip_prefix("firestore://").ok_or_else(|| {
-            format!("`{url}` is not a Firestore location: use firestore://PROJECT[/DATABASE]")
-        })?;
-        let (project, database) = match rest.split_once('/') {
-            Some((p, d)) => (p, d),
-            None => (rest, Self::DEFAULT_DATABASE),
-        };
-        let ok = |s: &str, extra: &str| {
-            !s.is_empty()
-                && s.len() <= 63
-                && s.chars().all(|c| {
-                    c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || extra.contains(c)
-                })
-        };
-        if !ok(project, "") {
-            return Err(format!(
-                "Firestore project `{project}` is not a project id (lowercase letters, digits, hyphens): use firestore://PROJECT[/DATABASE]"
-            ));
-        }
-        if database != Self::DEFAULT_DATABASE && !ok(database, "") {
-            return Err(format!(
-                "Firestore database `{database}` is not a database id (lowercase letters, digits, hyphens, or (default))"
-            ));
-        }
-        Ok(Self {
-            project: project.to_owned(),
-            database: database.to_owned(),
-        })
-    }
-}
-
-impl std::fmt::Display for FirestoreLocation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "firestore://{}/{}", self.project, self.database)
-    }
-}
-
-/// For tests: a fresh, isolated location (its own project) on the
-/// emulator at `FIRESTORE_EMULATOR_HOST`, or why there is none.
-#[doc(hidden)]
-pub fn emulator_test_location() -> Result<FirestoreLocation, String> {
-    match std::env::var("FIRESTORE_EMULATOR_HOST") {
-        Ok(host) if !host.is_empty() => {
-            let suffix = crate::keys::base62::random_string(12).to_ascii_lowercase();
-            Ok(FirestoreLocation {
-                project: format!("acekeys-test-{suffix}"),
-                database: FirestoreLocation::DEFAULT_DATABASE.to_owned(),
-            })
-        }
-        _ => Err("FIRESTORE_EMULATOR_HOST is not set, so the Firestore tests cannot run. \
-             Run them through scripts/test, which starts Google's Firestore emulator \
-             (/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar, \
-             Java 17) and exports FIRESTORE_EMULATOR_HOST, or start it yourself (see README)."
-            .to_owned()),
-    }
-}
 
 #[derive(Clone)]
 pub struct FirestoreStore {
@@ -148,48 +84,12 @@ pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("firestore: {e}"))
 }
 
-/// Why a commit did not happen.
-#[derive(Debug)]
-pub(crate) enum CommitError {
-    /// A create-if-absent precondition failed: the document exists.
-    Exists(String),
-    /// An update-time precondition failed (someone wrote in between) or the
-    /// commit was aborted by contention: read again and retry.
-    Stale,
-    /// An exists precondition failed: the document is gone.
-    Missing,
-    Other(StoreError),
-}
-
-impl From<CommitError> for StoreError {
-    fn from(e: CommitError) -> Self {
-        match e {
-            CommitError::Exists(m) => StoreError::Conflict(m),
-            // Only reached when retrying is not possible or gave up.
-            CommitError::Stale => StoreError::Unavailable(
-                "firestore: the commit lost to concurrent writes; try again".into(),
-            ),
-            CommitError::Missing => StoreError::NotFound,
-            CommitError::Other(e) => e,
-        }
-    }
-}
-
-impl From<StoreError> for CommitError {
-    fn from(e: StoreError) -> Self {
-        CommitError::Other(e)
-    }
-}
-
 /// This machine's clock, for the revocation notices' `written_at` (the
 /// listeners' window); records carry the authority's clock instead.
 pub(crate) fn wall_clock_millis() -> i64 {
     use crate::time::Clock;
     crate::time::SystemClock.now().as_millis()
 }
-
-/// How many times a read-modify-write is retried after losing a race.
-pub(crate) const MAX_ATTEMPTS: usize = 16;
 
 impl FirestoreStore {
     /// Connects to `location`: the emulator at `FIRESTORE_EMULATOR_HOST`
@@ -337,97 +237,6 @@ impl FirestoreStore {
     pub(crate) fn db(&self) -> &FirestoreDb {
         &self.db
     }
-}
-
-/// A document write: create (must not exist), set, or masked update.
-pub(crate) fn create(path: String, fields: docs::Fields) -> Write {
-    write_doc(path, fields, None, Some(ConditionType::Exists(false)))
-}
-
-pub(crate) fn set(path: String, fields: docs::Fields) -> Write {
-    write_doc(path, fields, None, None)
-}
-
-/// Updates only `mask`'s fields of a document whose last update was at
-/// `update_time` (optimistic concurrency).
-pub(crate) fn update_if_unchanged(
-    doc: &Document,
-    fields: docs::Fields,
-    mask: &[&str],
-) -> Result<Write, StoreError> {
-    let update_time = doc
-        .update_time
-        .ok_or_else(|| StoreError::Corrupt("document without update time".into()))?;
-    Ok(write_doc(
-        doc.name.clone(),
-        fields,
-        Some(mask),
-        Some(ConditionType::UpdateTime(update_time)),
-    ))
-}
-
-/// Updates only `mask`'s fields, creating the document if needed.
-pub(crate) fn merge(path: String, fields: docs::Fields, mask: &[&str]) -> Write {
-    write_doc(path, fields, Some(mask), None)
-}
-
-fn write_doc(
-    name: String,
-    fields: docs::Fields,
-    mask: Option<&[&str]>,
-    condition: Option<ConditionType>,
-) -> Write {
-    Write {
-        operation: Some(write::Operation::Update(Document {
-            name,
-            fields,
-            create_time: None,
-            update_time: None,
-        })),
-        update_mask: mask.map(|m| DocumentMask {
-            field_paths: m.iter().map(|f| (*f).to_owned()).collect(),
-        }),
-        update_transforms: Vec::new(),
-        current_document: condition.map(|c| Precondition {
-            condition_type: Some(c),
-        }),
-    }
-}
-
-pub(crate) fn delete(path: String) -> Write {
-    Write {
-        operation: Some(write::Operation::Delete(path)),
-        update_mask: None,
-        update_transforms: Vec::new(),
-        current_document: None,
-    }
-}
-
-/// Waits before retry `n` after a lost race: exponential from 2 ms, capped
-/// at 128 ms, with jitter so racing servers do not retry in step.
-pub(crate) async fn backoff(n: usize) {
-    let base = 2u64 << n.min(6);
-    let mut jitter = [0u8; 1];
-    let _ = getrandom::fill(&mut jitter);
-    let ms = base + u64::from(jitter[0]) % base;
-    tokio::time::sleep(Duration::from_millis(ms)).await;
-}
-
-/// Runs a read-modify-write until it commits without a lost race.
-pub(crate) async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, CommitError>>,
-{
-    for n in 0..MAX_ATTEMPTS {
-        match attempt().await {
-            Err(CommitError::Stale) => backoff(n).await,
-            other => return other.map_err(StoreError::from),
-        }
-    }
-    Err(StoreError::Unavailable(
-        "firestore: too much contention on one document, try again".into(),
-    ))
 }
 
 #[async_trait]
@@ -580,34 +389,5 @@ impl Store for FirestoreStore {
 
     async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, StoreError> {
         audit::prune(self, before).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::FirestoreLocation;
-
-    #[test]
-    fn locations_parse_with_a_default_database_and_reject_junk() {
-        let l = FirestoreLocation::parse("firestore://acme-prod").unwrap();
-        assert_eq!(
-            (l.project.as_str(), l.database.as_str()),
-            ("acme-prod", "(default)")
-        );
-        let l = FirestoreLocation::parse("firestore://acme-prod/keys-db").unwrap();
-        assert_eq!(l.database, "keys-db");
-        for bad in [
-            "acme",
-            "firestore://",
-            "firestore://Acme",
-            "firestore://a/b/c",
-            "firestore://a/",
-        ] {
-            let err = FirestoreLocation::parse(bad).unwrap_err();
-            assert!(
-                err.contains("firestore://PROJECT") || err.contains("database id"),
-                "{bad}: {err}"
-            );
-        }
     }
 }
