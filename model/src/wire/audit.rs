@@ -41,6 +41,62 @@ pub struct ToolCall {
     pub ts: Option<Timestamp>,
 }
 
+impl ToolCall {
+    /// The most characters each text field keeps. Longer values are cut
+    /// (marked with a trailing `…`), never refused, so an honest event is
+    /// never lost over the length of a name an attacker chose.
+    pub const MAX_TOOL: usize = 200;
+    pub const MAX_AGENT: usize = 100;
+    pub const MAX_REQUIRED_SCOPE: usize = 200;
+    pub const MAX_REASON: usize = 500;
+    pub const MAX_SERVER: usize = 200;
+    pub const MAX_REQUEST_ID: usize = 200;
+    pub const MAX_CLIENT_IP: usize = 64;
+
+    /// The call with every text field cut to its limit. The guard bounds
+    /// each event before it spools it; the authority bounds each event it
+    /// records, whoever sent it.
+    #[must_use]
+    pub fn bounded(self) -> Self {
+        let cut = |s: Option<String>, n: usize| s.map(|v| cut_to(v, n));
+        Self {
+            org: self.org,
+            key_id: self.key_id,
+            agent: cut(self.agent, Self::MAX_AGENT),
+            tool: cut_to(self.tool, Self::MAX_TOOL),
+            required_scope: cut(self.required_scope, Self::MAX_REQUIRED_SCOPE),
+            decision: self.decision,
+            reason: cut(self.reason, Self::MAX_REASON),
+            server: cut(self.server, Self::MAX_SERVER),
+            request_id: cut(self.request_id, Self::MAX_REQUEST_ID),
+            client_ip: cut(self.client_ip, Self::MAX_CLIENT_IP),
+            latency_us: self.latency_us,
+            ts: self.ts,
+        }
+    }
+}
+
+/// `s` if it has at most `max` characters, else its first `max - 1` and `…`.
+fn cut_to(s: String, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s,
+        Some(_) => {
+            let end = s.char_indices().nth(max - 1).map_or(s.len(), |(i, _)| i);
+            let mut cut = s[..end].to_owned();
+            cut.push('…');
+            cut
+        }
+    }
+}
+
+/// The largest request body the REST API accepts, in bytes (`413` above).
+/// Audit ingest batches are the biggest legitimate bodies: a sender sizes
+/// its batches in bytes under this.
+pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+/// The most events one `POST /audit/events` may carry.
+pub const MAX_INGEST_EVENTS: usize = 1000;
+
 fn storable_latency<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     let value = Option::<u64>::deserialize(d)?;
     match value {
@@ -56,7 +112,8 @@ fn storable_latency<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IngestBody {
-    /// At most 1000 per batch.
+    /// At most [`MAX_INGEST_EVENTS`] per batch, in at most
+    /// [`MAX_REQUEST_BYTES`].
     pub events: Vec<ToolCall>,
 }
 
@@ -154,5 +211,48 @@ mod tests {
         );
         let err = at(i64::MAX as u64 + 1).unwrap_err();
         assert!(err.to_string().contains("latency_us"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(tool: &str) -> ToolCall {
+        ToolCall {
+            org: None,
+            key_id: None,
+            agent: Some("é".repeat(300)),
+            tool: tool.to_owned(),
+            required_scope: None,
+            decision: Decision::Denied,
+            reason: None,
+            server: None,
+            request_id: Some("x".repeat(10_000)),
+            client_ip: None,
+            latency_us: None,
+            ts: None,
+        }
+    }
+
+    #[test]
+    fn bounded_cuts_every_long_field_at_a_character_and_marks_it() {
+        let bounded = call(&"t".repeat(1_500_000)).bounded();
+        assert_eq!(bounded.tool.chars().count(), ToolCall::MAX_TOOL);
+        assert!(bounded.tool.ends_with('…'));
+        let agent = bounded.agent.unwrap();
+        assert_eq!(agent.chars().count(), ToolCall::MAX_AGENT);
+        assert!(agent.starts_with("éé") && agent.ends_with('…'));
+        assert_eq!(
+            bounded.request_id.unwrap().chars().count(),
+            ToolCall::MAX_REQUEST_ID
+        );
+    }
+
+    #[test]
+    fn bounded_keeps_values_within_their_limit_unchanged() {
+        let exact = "t".repeat(ToolCall::MAX_TOOL);
+        assert_eq!(call(&exact).bounded().tool, exact);
+        assert_eq!(call("read_page").bounded().tool, "read_page");
     }
 }

@@ -13,7 +13,7 @@ mod scopes;
 
 pub use audit::{
     AuditFilterParams, AuditPage, IngestAnswer, IngestBody, TimelineAnswer, TimelineBucket,
-    ToolCall,
+    ToolCall, MAX_INGEST_EVENTS, MAX_REQUEST_BYTES,
 };
 pub use error::{ErrorBody, ErrorEnvelope};
 pub use introspect::{IntrospectAnswer, IntrospectRequest};

@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 
 /// The largest JSON body any endpoint accepts (audit ingest batches are the
-/// biggest legitimate ones).
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// biggest legitimate ones); the model states it for senders.
+pub const MAX_BODY_BYTES: usize = model::wire::MAX_REQUEST_BYTES;
 
 /// A JSON body parsed into `T`.
 pub struct ApiJson<T>(pub T);
