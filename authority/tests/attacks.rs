@@ -456,3 +456,63 @@ async fn insufficient_scope_names_the_missing_scope() {
     assert_eq!(e.code(), "insufficient_scope");
     assert!(e.to_string().contains("svc:wiki:write"));
 }
+
+/// Asking about another org's key answers "inactive" and leaves no trace on
+/// that key: its `last_used_at` stays unset. Its own org's introspection
+/// does mark it (the tool server is acting on the key's call).
+#[tokio::test]
+async fn introspecting_another_orgs_key_does_not_mark_it_used() {
+    let h = harness(Env::Live);
+    let acme = h
+        .auth
+        .bootstrap(BootstrapRequest::new("acme"))
+        .await
+        .unwrap();
+    let evil = h
+        .auth
+        .bootstrap(BootstrapRequest::new("evil"))
+        .await
+        .unwrap();
+    let acme_p = h
+        .auth
+        .authorize(acme.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
+    let evil_p = h
+        .auth
+        .authorize(evil.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
+    let victim = h.auth.mint(&acme_p, req(&["svc:wiki:read"])).await.unwrap();
+
+    let answer = h
+        .auth
+        .introspect(&evil_p, victim.key.expose_secret())
+        .await
+        .unwrap();
+    assert!(!answer.active);
+    h.auth.flush_usage().await.unwrap();
+    let view = h
+        .auth
+        .get_key(&acme_p, victim.view.id.as_str())
+        .await
+        .unwrap();
+    assert_eq!(
+        view.last_used_at, None,
+        "a foreign introspection marked the key used"
+    );
+
+    let own = h
+        .auth
+        .introspect(&acme_p, victim.key.expose_secret())
+        .await
+        .unwrap();
+    assert!(own.active);
+    h.auth.flush_usage().await.unwrap();
+    let view = h
+        .auth
+        .get_key(&acme_p, victim.view.id.as_str())
+        .await
+        .unwrap();
+    assert!(view.last_used_at.is_some());
+}

@@ -13,6 +13,9 @@ use crate::error::DashError;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IncidentResult {
     pub revoked: u64,
+    /// Keys of the target left active: they hold scopes the signed-in key
+    /// does not.
+    pub spared: u64,
     /// When it happened (epoch ms), for the denial feed.
     pub at_ms: i64,
 }
@@ -42,6 +45,7 @@ pub async fn incident_revoke(agent: String, reason: String) -> Result<IncidentRe
         .await?;
     Ok(IncidentResult {
         revoked: result.revoked,
+        spared: result.spared.len() as u64,
         at_ms,
     })
 }

@@ -65,6 +65,7 @@ pub fn IncidentPage() -> impl IntoView {
                     Ok(res) => view! {
                         <p class="rounded-md border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900">
                             {format!("Revoked {} {}.", res.revoked, if res.revoked == 1 { "key" } else { "keys" })}
+                            {(res.spared > 0).then(|| format!(" {} {} still active: {} scopes your key does not; revoke {} with a key that holds them (an admin:org key).", res.spared, if res.spared == 1 { "key is" } else { "keys are" }, if res.spared == 1 { "it holds" } else { "they hold" }, if res.spared == 1 { "it" } else { "them" }))}
                             " Denied calls that follow appear below."
                         </p>
                     }.into_any(),

@@ -20,27 +20,27 @@ use model::wire::{IntrospectAnswer, ToolCall};
 const MAX_PAGE: u32 = 1000;
 const DEFAULT_PAGE: u32 = 100;
 const MAX_BUCKETS: i64 = 1000;
-const MAX_INGEST: usize = 1000;
+const MAX_INGEST: usize = model::wire::MAX_INGEST_EVENTS;
 const CHAIN_PAGE: u32 = 5000;
 
 /// The event a reported tool call becomes, at `now` unless it names its
 /// own instant; every free-text field is cut to a bounded length.
 fn tool_call_event(call: ToolCall, now: Timestamp) -> NewEvent {
-    let trim = |s: Option<String>, n: usize| s.map(|v| v.chars().take(n).collect::<String>());
+    let call = call.bounded();
     NewEvent {
         ts: call.ts.unwrap_or(now),
         org: call.org.unwrap_or_else(OrgId::unattributed),
         actor_key_id: call.key_id,
-        agent: trim(call.agent, 100),
+        agent: call.agent,
         kind: EventKind::ToolCall,
-        action: call.tool.chars().take(200).collect(),
-        required_scope: trim(call.required_scope, 200),
+        action: call.tool,
+        required_scope: call.required_scope,
         decision: call.decision,
-        reason: trim(call.reason, 500),
+        reason: call.reason,
         subject: None,
-        server: trim(call.server, 200),
-        request_id: trim(call.request_id, 200),
-        client_ip: trim(call.client_ip, 64),
+        server: call.server,
+        request_id: call.request_id,
+        client_ip: call.client_ip,
         latency_us: call.latency_us,
     }
 }
@@ -232,15 +232,20 @@ impl Authority {
         raw_key: &str,
     ) -> Result<IntrospectAnswer, AuthorityError> {
         require(p, &keys_introspect())?;
-        match self.validate(raw_key, None).await {
-            Outcome::Valid(c) if c.org == p.org => Ok(IntrospectAnswer::active(
-                c.key_id.clone(),
-                c.org.clone(),
-                c.env,
-                c.agent.clone(),
-                c.scopes.clone(),
-                c.expires_at,
-            )),
+        // Only a key of the caller's own org is marked used: asking about a
+        // foreign key must leave no trace on it.
+        match self.inner.validator.check(raw_key, None).await {
+            Outcome::Valid(c) if c.org == p.org => {
+                self.inner.validator.usage.mark(&c, self.now());
+                Ok(IntrospectAnswer::active(
+                    c.key_id.clone(),
+                    c.org.clone(),
+                    c.env,
+                    c.agent.clone(),
+                    c.scopes.clone(),
+                    c.expires_at,
+                ))
+            }
             Outcome::Unavailable => Err(AuthorityError::Unavailable {
                 cause: "key lookup failed".into(),
             }),

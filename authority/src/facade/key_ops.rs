@@ -11,7 +11,7 @@ use crate::policy::{
     MintRequest, MintedKey, RotateRequest, RotatedKey,
 };
 use crate::scopes::Scope;
-use crate::store::{KeyRecord, Revocation, RevokeResult};
+use crate::store::{BulkSelection, KeyRecord, Revocation, RevokeResult};
 use crate::time::Timestamp;
 
 fn expiry_text(e: Option<Timestamp>) -> String {
@@ -264,17 +264,15 @@ impl Authority {
                 .map_or_else(|| format!("org:{}", p.org), |a| format!("agent:{a}")),
         );
         body.reason = reason;
-        let except = (!req.include_caller).then(|| p.key_id.clone());
-        let (store, org, agent, exc, revr) = (
-            &self.inner.store,
-            &p.org,
-            agent.as_deref(),
-            except.as_ref(),
-            &rev,
-        );
+        let selection = BulkSelection {
+            agent,
+            except: (!req.include_caller).then(|| p.key_id.clone()),
+            within: Some(p.scopes.clone()),
+        };
+        let (store, org, sel, revr) = (&self.inner.store, &p.org, &selection, &rev);
         let revoked = self
             .with_admin_event(body, move |ev| async move {
-                let v = store.bulk_revoke(org, agent, exc, revr, &ev).await?;
+                let v = store.bulk_revoke(org, sel, revr, &ev).await?;
                 let wrote = !v.is_empty();
                 Ok((v, wrote))
             })
@@ -282,9 +280,27 @@ impl Authority {
         for k in &revoked {
             self.publish_revocation(k);
         }
+        // Reported, not decided, here: the store applied the ceiling.
+        let spared = self
+            .inner
+            .store
+            .list_keys(&p.org)
+            .await?
+            .into_iter()
+            .filter(|k| {
+                let beyond = BulkSelection {
+                    within: None,
+                    ..selection.clone()
+                };
+                crate::store::bulk_revoke_hits(k, &beyond, &rev)
+                    && !crate::store::bulk_revoke_hits(k, &selection, &rev)
+            })
+            .map(|k| k.id)
+            .collect();
         Ok(BulkRevokeResult {
             revoked: revoked.len() as u64,
             key_ids: revoked.into_iter().map(|k| k.id).collect(),
+            spared,
         })
     }
 

@@ -20,6 +20,11 @@ pub struct KeyContext {
     pub env: Env,
     pub agent: Option<String>,
     pub scopes: ScopeSet,
+    /// When the key stops working: its expiry, or its scheduled revocation
+    /// (a rotated key's grace period) when that comes first. Every cap
+    /// that says "not beyond the calling key" (minting, rotating, the
+    /// introspection `exp`) reads this, so a key in its grace period cannot
+    /// mint keys that outlive it.
     pub expires_at: Option<Timestamp>,
     pub created_by: Option<KeyId>,
 }
@@ -37,7 +42,10 @@ impl KeyContext {
             env: k.env,
             agent: k.agent.clone(),
             scopes: k.scopes.clone(),
-            expires_at: k.expires_at,
+            expires_at: match (k.expires_at, k.revoked_at) {
+                (Some(expiry), Some(revocation)) => Some(expiry.min(revocation)),
+                (expiry, revocation) => expiry.or(revocation),
+            },
             created_by: k.created_by.clone(),
         }
     }

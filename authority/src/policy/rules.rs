@@ -172,7 +172,7 @@ fn check_not_after_principal(p: &KeyContext, exp: Option<Timestamp>) -> Result<(
             "a key that expires cannot create a key that never expires (latest allowed expiry: {pe})"
         ))),
         (Some(pe), Some(e)) if e > pe => Err(AuthorityError::forbidden(format!(
-            "expiry must not be later than the calling key's ({pe})"
+            "expiry must not be later than the moment the calling key stops working ({pe}: its expiry, or the end of its rotation grace period)"
         ))),
         _ => Ok(()),
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
+use super::{BulkSelection, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
 use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
@@ -167,13 +167,12 @@ impl Store for FaultyStore {
     async fn bulk_revoke(
         &self,
         org: &OrgId,
-        agent: Option<&str>,
-        except: Option<&KeyId>,
+        selection: &BulkSelection,
         rev: &Revocation,
         event: &AuditEvent,
     ) -> Result<Vec<KeyRecord>, StoreError> {
         self.check()?;
-        self.inner.bulk_revoke(org, agent, except, rev, event).await
+        self.inner.bulk_revoke(org, selection, rev, event).await
     }
     async fn touch_keys(&self, updates: &[(OrgId, KeyId, Timestamp)]) -> Result<(), StoreError> {
         self.check()?;

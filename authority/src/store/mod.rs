@@ -31,6 +31,7 @@ use crate::error::AuthorityError;
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
 use crate::revocation::RevocationEvent;
+use crate::scopes::ScopeSet;
 use crate::time::Timestamp;
 
 pub use crate::keys::record::{CatalogEntry, KeyRecord, OrgRecord, Revocation};
@@ -69,19 +70,33 @@ impl From<StoreError> for AuthorityError {
     }
 }
 
-/// Which keys [`Store::bulk_revoke`] revokes: those of `agent` (or all),
-/// never `except`, not already revoked at or before `rev.at`, and not
-/// minted after it (a store that revokes in several commits re-reads the
-/// keys between them and must not catch keys minted meanwhile). Shared by
-/// every backend so that they agree.
-pub(crate) fn bulk_revoke_hits(
-    k: &KeyRecord,
-    agent: Option<&str>,
-    except: Option<&KeyId>,
-    rev: &Revocation,
-) -> bool {
-    agent.is_none_or(|a| k.agent.as_deref() == Some(a))
-        && except != Some(&k.id)
+/// Which keys a [`Store::bulk_revoke`] may catch.
+#[derive(Debug, Clone, Default)]
+pub struct BulkSelection {
+    /// Only keys bound to this agent; `None`: every key of the org.
+    pub agent: Option<String>,
+    /// Never this key (the caller's own, so the responder keeps control).
+    pub except: Option<KeyId>,
+    /// Only keys whose every scope this set allows (the caller's own:
+    /// revoking is as sensitive as granting). `None`: no ceiling.
+    pub within: Option<ScopeSet>,
+}
+
+/// Which keys [`Store::bulk_revoke`] revokes: those `selection` picks, not
+/// already revoked at or before `rev.at`, and not minted after it (a store
+/// that revokes in several commits re-reads the keys between them and must
+/// not catch keys minted meanwhile). Shared by every backend so that they
+/// agree.
+pub(crate) fn bulk_revoke_hits(k: &KeyRecord, selection: &BulkSelection, rev: &Revocation) -> bool {
+    selection
+        .agent
+        .as_deref()
+        .is_none_or(|a| k.agent.as_deref() == Some(a))
+        && selection.except.as_ref() != Some(&k.id)
+        && selection
+            .within
+            .as_ref()
+            .is_none_or(|ceiling| ceiling.missing(k.org.as_str(), &k.scopes).is_empty())
         && k.revocation_applies(rev)
         && k.created_at <= rev.at
 }
@@ -197,14 +212,13 @@ pub trait Store: Send + Sync + 'static {
         event: &AuditEvent,
     ) -> Result<KeyRecord, StoreError>;
 
-    /// Revokes every key of `org` not revoked at or before `rev.at`,
-    /// optionally only those bound to `agent`, never `except`. Returns the
+    /// Revokes every key of `org` that `selection` picks and that is not
+    /// revoked at or before `rev.at` ([`bulk_revoke_hits`]). Returns the
     /// keys it revoked (with the event written if there was at least one).
     async fn bulk_revoke(
         &self,
         org: &OrgId,
-        agent: Option<&str>,
-        except: Option<&KeyId>,
+        selection: &BulkSelection,
         rev: &Revocation,
         event: &AuditEvent,
     ) -> Result<Vec<KeyRecord>, StoreError>;

@@ -77,6 +77,11 @@ pub(crate) struct Validator {
     positive: Cache<KeyHash, Arc<Entry>>,
     negative: Cache<KeyHash, ()>,
     epoch: AtomicU64,
+    /// Makes "the epoch is unchanged, so cache what the store said" one
+    /// step with respect to evictions: without it an eviction landing
+    /// between the check and the insert would be overwritten by the
+    /// pre-revocation record it was meant to remove.
+    cache_writes: parking_lot::Mutex<()>,
     store_timeout: Duration,
     pub(crate) usage: Arc<UsageTracker>,
     stats: Arc<crate::stats::Stats>,
@@ -105,6 +110,7 @@ impl Validator {
                 .time_to_live(cfg.negative_ttl.min(MAX_TTL))
                 .build(),
             epoch: AtomicU64::new(0),
+            cache_writes: parking_lot::Mutex::new(()),
             store_timeout: cfg.store_timeout,
             usage: Arc::new(UsageTracker::default()),
             stats,
@@ -119,7 +125,18 @@ impl Validator {
         &self.pepper
     }
 
+    /// Checks a key and marks it used (the key itself is calling).
     pub(crate) async fn validate(&self, raw: &str, required: Option<&Scope>) -> Outcome {
+        let outcome = self.check(raw, required).await;
+        if let Some(ctx) = outcome.context() {
+            self.usage.mark(ctx, self.clock.now());
+        }
+        outcome
+    }
+
+    /// Checks a key without marking it used: for a caller asking about a
+    /// key it holds (introspection), which is not that key's use.
+    pub(crate) async fn check(&self, raw: &str, required: Option<&Scope>) -> Outcome {
         let parsed = match parse_for_env(raw, self.env) {
             Ok(parsed) => parsed,
             Err(outcome) => return outcome,
@@ -150,14 +167,18 @@ impl Validator {
             }
         };
         let Some(rec) = rec.filter(|r| r.hash == hash) else {
+            let _writing = self.cache_writes.lock();
             if self.epoch.load(Ordering::Acquire) == epoch {
                 self.negative.insert(hash, ());
             }
             return Outcome::Unknown;
         };
         let entry = Arc::new(entry_of(&rec));
-        if self.epoch.load(Ordering::Acquire) == epoch {
-            self.positive.insert(hash, entry.clone());
+        {
+            let _writing = self.cache_writes.lock();
+            if self.epoch.load(Ordering::Acquire) == epoch {
+                self.positive.insert(hash, entry.clone());
+            }
         }
         self.decide(&entry, required, now)
     }
@@ -182,7 +203,6 @@ impl Validator {
                 got: e.ctx.env,
             };
         }
-        self.usage.mark(&e.ctx, now);
         match required {
             Some(s) if !e.ctx.allows(s) => Outcome::InsufficientScope {
                 context: e.ctx.clone(),
@@ -194,6 +214,7 @@ impl Validator {
 
     /// Evicts a key everywhere in this process's caches.
     pub(crate) fn evict(&self, hash: &KeyHash) {
+        let _writing = self.cache_writes.lock();
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.positive.invalidate(hash);
     }
@@ -205,6 +226,7 @@ impl Validator {
 
     /// After a lagged revocation stream: nothing cached can be trusted.
     pub(crate) fn evict_all(&self) {
+        let _writing = self.cache_writes.lock();
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.positive.invalidate_all();
     }

@@ -146,6 +146,10 @@ impl TryFrom<BulkRevokeBody> for BulkRevokeRequest {
 pub struct BulkRevokeResult {
     pub revoked: u64,
     pub key_ids: Vec<KeyId>,
+    /// Active keys of the target left alone because they hold scopes the
+    /// calling key does not (revoking is as sensitive as granting): revoke
+    /// them with a key that holds their scopes, e.g. an `admin:org` key.
+    pub spared: Vec<KeyId>,
 }
 
 /// `GET /keys` filters.

@@ -425,3 +425,83 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// Revoking is as sensitive as granting, also in bulk: a `svc:keys:admin`
+/// key that may not revoke an `admin:org` key by id cannot revoke it through
+/// its agent either (it is spared and reported), while the agent's keys it
+/// does cover are revoked.
+#[tokio::test]
+async fn bulk_revoke_cannot_reach_keys_beyond_the_caller() {
+    let app = spawn_app().await;
+    let (ops_admin, ops_admin_id) = app.mint("ops admin", &["admin:org", "agent:ops"]).await;
+    let (ops_reader, ops_reader_id) = app
+        .mint("ops reader", &["svc:wiki:read", "agent:ops"])
+        .await;
+    // It holds everything the reader holds (so it may revoke it), not admin:org.
+    let (keys_admin, _) = app
+        .mint(
+            "keys admin",
+            &["svc:keys:admin", "svc:wiki:read", "agent:ops"],
+        )
+        .await;
+
+    let by_id = app
+        .post(
+            &keys_admin,
+            &format!("/api/v1/keys/{ops_admin_id}/revoke"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(by_id, 403).await, "insufficient_scope");
+
+    let bulk = app
+        .post(
+            &keys_admin,
+            "/api/v1/keys/revoke",
+            json!({ "agent": "ops" }),
+        )
+        .await;
+    assert_eq!(bulk.status(), 200);
+    let body: Value = bulk.json().await.unwrap();
+    assert_eq!(body["key_ids"], json!([ops_reader_id]), "{body}");
+    assert_eq!(body["spared"], json!([ops_admin_id]), "{body}");
+
+    assert_eq!(app.get(&ops_admin, "/api/v1/keys").await.status(), 200);
+    assert_eq!(
+        error_code(app.get(&ops_reader, "/api/v1/keys").await, 401).await,
+        "invalid_key"
+    );
+}
+
+/// A rotated key keeps working through its grace period, but it cannot
+/// use that hour to mint keys that outlive it.
+#[tokio::test]
+async fn a_key_in_its_rotation_grace_period_cannot_mint_keys_that_outlive_it() {
+    let app = spawn_app().await;
+    let (old, old_id) = app.mint("old", &["svc:keys:write", "svc:wiki:read"]).await;
+    let rotated = app
+        .post(
+            &app.admin,
+            &format!("/api/v1/keys/{old_id}/rotate"),
+            json!({ "grace_secs": 3600 }),
+        )
+        .await;
+    assert_eq!(rotated.status(), 201);
+    assert_eq!(
+        app.get(&old, "/api/v1/keys").await.status(),
+        200,
+        "still valid in grace"
+    );
+
+    let outliving = app
+        .post(
+            &old,
+            "/api/v1/keys/mint",
+            json!({ "name": "heir", "scopes": ["svc:wiki:read"], "expires_days": 30 }),
+        )
+        .await;
+    assert_eq!(outliving.status(), 403);
+    let body: Value = outliving.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("rotation grace period"), "{message}");
+}

@@ -25,9 +25,11 @@ use async_trait::async_trait;
 use audit::verify_all;
 pub use audit::{audit_append_and_queries, audit_pagination, audit_timeline, chains_and_prune};
 pub use keys::{concurrent_revokes_and_mints, key_insert_get_and_isolation, touch_keys};
-pub use revocation::{bulk_revoke, revoke_is_idempotent, rotation};
+pub use revocation::{bulk_revoke, bulk_revoke_within_a_ceiling, revoke_is_idempotent, rotation};
 
-use super::{CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
+use super::{
+    BulkSelection, CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError,
+};
 use crate::audit::chain::{ChainState, ChainVerifier};
 use crate::audit::{AuditCursor, AuditEvent, AuditFilter, Decision, EventKind, NewEvent};
 use crate::ids::{EventId, KeyId, OrgId};
@@ -76,7 +78,7 @@ macro_rules! conformance_tests {
     ($factory:expr) => {
         $crate::conformance_tests!(@cases $factory;
             orgs_and_emptiness, key_insert_get_and_isolation, revoke_is_idempotent, rotation,
-            bulk_revoke, touch_keys, audit_append_and_queries, audit_pagination, audit_timeline,
+            bulk_revoke, bulk_revoke_within_a_ceiling, touch_keys, audit_append_and_queries, audit_pagination, audit_timeline,
             chains_and_prune, concurrent_revokes_and_mints, reopen_after_close,
             pepper_fingerprint_is_recorded_once, scope_registrations_are_add_only);
     };

@@ -249,8 +249,10 @@ pub async fn bulk_revoke<F: StoreFactory>(f: &F) {
     let hit = s
         .bulk_revoke(
             &acme,
-            Some("bot"),
-            None,
+            &BulkSelection {
+                agent: Some("bot".into()),
+                ..Default::default()
+            },
             &rev(at, "incident"),
             &ev.admin("acme", "bulk_revoke", at),
         )
@@ -263,8 +265,10 @@ pub async fn bulk_revoke<F: StoreFactory>(f: &F) {
     let none = s
         .bulk_revoke(
             &acme,
-            Some("bot"),
-            None,
+            &BulkSelection {
+                agent: Some("bot".into()),
+                ..Default::default()
+            },
             &rev(at, "again"),
             &ev.admin("acme", "bulk_revoke", at),
         )
@@ -293,8 +297,10 @@ pub async fn bulk_revoke<F: StoreFactory>(f: &F) {
     let all = s
         .bulk_revoke(
             &acme,
-            None,
-            Some(&admin.id),
+            &BulkSelection {
+                except: Some(admin.id.clone()),
+                ..Default::default()
+            },
             &rev(at, "org"),
             &ev.admin("acme", "bulk_revoke", at),
         )
@@ -311,5 +317,49 @@ pub async fn bulk_revoke<F: StoreFactory>(f: &F) {
             .revoked_at,
         None,
         "except is spared"
+    );
+}
+
+/// A ceiling spares every key holding a scope beyond it, in the same
+/// commit that revokes the rest.
+pub async fn bulk_revoke_within_a_ceiling<F: StoreFactory>(f: &F) {
+    let mut ev = Events::new();
+    let (_loc, s, _admin) = with_org(f, &mut ev).await;
+    let acme = org_id("acme");
+    let plain = key("acme", "plain", Some("bot"), T0);
+    let mut powerful = key("acme", "powerful", Some("bot"), T0);
+    powerful.scopes = powerful
+        .scopes
+        .iter()
+        .cloned()
+        .chain([Scope::service("wiki", "write")])
+        .collect();
+    for k in [&plain, &powerful] {
+        s.insert_key(k, &ev.admin("acme", "mint", T0))
+            .await
+            .unwrap();
+    }
+    let at = T0.plus_secs(1);
+    let hit = s
+        .bulk_revoke(
+            &acme,
+            &BulkSelection {
+                agent: Some("bot".into()),
+                except: None,
+                within: Some(plain.scopes.clone()),
+            },
+            &rev(at, "incident"),
+            &ev.admin("acme", "bulk_revoke", at),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        hit.into_iter().map(|k| k.id).collect::<Vec<_>>(),
+        vec![plain.id.clone()]
+    );
+    let spared = s.get_key(&acme, &powerful.id).await.unwrap().unwrap();
+    assert_eq!(
+        spared.revoked_at, None,
+        "a key beyond the ceiling is spared"
     );
 }

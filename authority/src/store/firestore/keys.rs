@@ -16,7 +16,9 @@ use super::{create, retrying, set, update_if_unchanged, CommitError, FirestoreSt
 use crate::audit::AuditEvent;
 use crate::ids::{KeyId, OrgId};
 use crate::keys::KeyHash;
-use crate::store::{CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, StoreError};
+use crate::store::{
+    BulkSelection, CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, StoreError,
+};
 use crate::time::Timestamp;
 
 pub(super) async fn pepper_fingerprint(
@@ -306,8 +308,7 @@ const BULK_CHUNK: usize = (super::MAX_COMMIT_WRITES - 2) / 2;
 pub(super) async fn bulk_revoke(
     s: &FirestoreStore,
     org: &OrgId,
-    agent: Option<&str>,
-    except: Option<&KeyId>,
+    selection: &BulkSelection,
     rev: &Revocation,
     event: &AuditEvent,
 ) -> Result<Vec<KeyRecord>, StoreError> {
@@ -323,7 +324,7 @@ pub(super) async fn bulk_revoke(
         let mut hit: Vec<(Document, KeyRecord)> = key_docs(s, org)
             .await?
             .into_iter()
-            .filter(|(_, k)| crate::store::bulk_revoke_hits(k, agent, except, rev))
+            .filter(|(_, k)| crate::store::bulk_revoke_hits(k, selection, rev))
             .collect();
         if hit.is_empty() {
             return Ok(revoked);

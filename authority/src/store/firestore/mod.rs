@@ -55,7 +55,9 @@ use firestore::gcloud_sdk::tonic::Code;
 use firestore::{FirestoreDb, FirestoreDbOptions, FirestoreQueryParams};
 use futures_util::TryStreamExt;
 
-use super::{CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
+use super::{
+    BulkSelection, CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError,
+};
 use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
@@ -330,12 +332,11 @@ impl Store for FirestoreStore {
     async fn bulk_revoke(
         &self,
         org: &OrgId,
-        agent: Option<&str>,
-        except: Option<&KeyId>,
+        selection: &BulkSelection,
         rev: &Revocation,
         event: &AuditEvent,
     ) -> Result<Vec<KeyRecord>, StoreError> {
-        keys::bulk_revoke(self, org, agent, except, rev, event).await
+        keys::bulk_revoke(self, org, selection, rev, event).await
     }
 
     async fn touch_keys(&self, updates: &[(OrgId, KeyId, Timestamp)]) -> Result<(), StoreError> {

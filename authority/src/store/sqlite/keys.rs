@@ -8,7 +8,7 @@ use crate::audit::AuditEvent;
 use crate::ids::{KeyId, OrgId};
 use crate::keys::{Env, KeyHash, KeyHint};
 use crate::scopes::ScopeSet;
-use crate::store::{KeyRecord, OrgRecord, Revocation, RevokeResult, StoreError};
+use crate::store::{BulkSelection, KeyRecord, OrgRecord, Revocation, RevokeResult, StoreError};
 use crate::time::Timestamp;
 
 const KEY_COLS: &str = "id, org, name, env, agent, scopes, hash, hint, created_by, created_at, \
@@ -249,15 +249,14 @@ pub(super) fn rotate_key(
 pub(super) fn bulk_revoke(
     c: &mut Connection,
     org: &OrgId,
-    agent: Option<&str>,
-    except: Option<&KeyId>,
+    selection: &BulkSelection,
     rev: &Revocation,
     event: &AuditEvent,
 ) -> Result<Vec<KeyRecord>, StoreError> {
     let tx = c.transaction().map_err(map_err)?;
     let mut hit: Vec<KeyRecord> = list_keys(&tx, org)?
         .into_iter()
-        .filter(|k| crate::store::bulk_revoke_hits(k, agent, except, rev))
+        .filter(|k| crate::store::bulk_revoke_hits(k, selection, rev))
         .collect();
     for k in &mut hit {
         set_revoked(&tx, &k.id, rev)?;

@@ -21,7 +21,9 @@ use async_trait::async_trait;
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
+use super::{
+    BulkSelection, CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError,
+};
 use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
@@ -294,22 +296,14 @@ impl Store for SqliteStore {
     async fn bulk_revoke(
         &self,
         org: &OrgId,
-        agent: Option<&str>,
-        except: Option<&KeyId>,
+        selection: &BulkSelection,
         rev: &Revocation,
         event: &AuditEvent,
     ) -> Result<Vec<KeyRecord>, StoreError> {
-        let (org, agent, except, rev, event) = (
-            org.clone(),
-            agent.map(str::to_owned),
-            except.cloned(),
-            rev.clone(),
-            event.clone(),
-        );
-        self.write(move |c| {
-            keys::bulk_revoke(c, &org, agent.as_deref(), except.as_ref(), &rev, &event)
-        })
-        .await
+        let (org, selection, rev, event) =
+            (org.clone(), selection.clone(), rev.clone(), event.clone());
+        self.write(move |c| keys::bulk_revoke(c, &org, &selection, &rev, &event))
+            .await
     }
 
     async fn touch_keys(&self, updates: &[(OrgId, KeyId, Timestamp)]) -> Result<(), StoreError> {
