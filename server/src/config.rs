@@ -3,6 +3,7 @@
 //! hand, under cargo-leptos and in a container. Parsed into typed values
 //! (`Env`, `StoreLocation`) before anything starts.
 
+use crate::client_addr::TrustedProxies;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -52,12 +53,28 @@ pub struct Config {
         global = true
     )]
     pub secure_cookies: bool,
+
+    /// Reverse proxies whose `X-Forwarded-For` names the client
+    /// (comma-separated addresses or CIDR ranges). Empty: the connection's
+    /// peer is the client, and the header is ignored.
+    #[arg(
+        long,
+        env = "ACEKEYS_TRUSTED_PROXIES",
+        default_value = "",
+        global = true
+    )]
+    pub trusted_proxies: String,
 }
 
 impl Config {
     /// Which keys this server accepts.
     pub fn env(&self) -> Result<Env, ConfigError> {
         Env::parse(&self.env).ok_or_else(|| ConfigError::UnknownEnv(self.env.clone()))
+    }
+
+    /// The proxies whose forwarded-for header is believed.
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, ConfigError> {
+        TrustedProxies::parse(&self.trusted_proxies).map_err(ConfigError::TrustedProxies)
     }
 
     /// Where the store lives.
@@ -73,4 +90,6 @@ pub enum ConfigError {
     UnknownEnv(String),
     #[error(transparent)]
     Store(#[from] OpenError),
+    #[error("--trusted-proxies: {0}")]
+    TrustedProxies(String),
 }

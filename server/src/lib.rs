@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod client_addr;
 pub mod config;
 pub mod dashboard;
 pub mod error;

@@ -13,6 +13,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::trace::TraceLayer;
 
 use crate::api::{self, auth::AuthGate, ApiState};
+use crate::client_addr::{self, TrustedProxies};
 use crate::dashboard;
 
 /// Builds the whole router.
@@ -21,6 +22,7 @@ pub fn router(
     leptos_options: LeptosOptions,
     facts: ServerFacts,
     secure_cookies: bool,
+    trusted_proxies: TrustedProxies,
 ) -> Router {
     let routes = generate_route_list(App);
     let sessions = dashboard::SessionLayerState::new(authority.clone(), secure_cookies);
@@ -58,7 +60,7 @@ pub fn router(
     let for_metrics = authority.clone();
     let api = api::router(ApiState {
         authority,
-        gate: Arc::new(AuthGate::new()),
+        gate: AuthGate::shared(),
     });
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -74,5 +76,10 @@ pub fn router(
     for layer in crate::security::headers() {
         router = router.layer(layer);
     }
-    router.layer(TraceLayer::new_for_http())
+    router
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(trusted_proxies),
+            client_addr::resolve,
+        ))
+        .layer(TraceLayer::new_for_http())
 }

@@ -51,6 +51,7 @@ pub async fn open_authority(config: &Config) -> Result<Authority, StartError> {
 pub async fn serve(config: Config) -> Result<(), StartError> {
     crate::metrics::install();
     let store_kind = config.store_location()?.kind();
+    let trusted_proxies = config.trusted_proxies()?;
     let authority = open_authority(&config).await?;
 
     let mut leptos_options = get_configuration(None)
@@ -91,6 +92,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         leptos_options,
         facts,
         config.secure_cookies,
+        trusted_proxies,
     );
     // Without TCP_NODELAY, a streamed page's last chunk waits for the
     // client's delayed ACK on keep-alive connections: ~40 ms per page.

@@ -6,8 +6,14 @@
 //!   only reads the header, maps the outcome, and counts failures.
 //! - Unknown, expired, revoked and other-org keys get one identical answer,
 //!   so a caller without a valid key learns nothing about which it holds.
-//! - After too many failed authentications an address gets 429 with
-//!   `Retry-After` for every authenticated request until the window passes.
+//! - Only failures are throttled: after too many failed authentications
+//!   from one client address, that address's *failed* attempts get 429 with
+//!   `Retry-After` until the window passes. A key that authenticates is
+//!   never refused because others behind the same address (a NAT, a proxy)
+//!   failed. The client address is [`crate::client_addr`]'s.
+//! - The limiter's memory is pruned every minute, and the block list holds
+//!   at most 100,000 addresses, so a flood of spoofed sources cannot grow
+//!   it without bound.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -50,6 +56,24 @@ impl AuthGate {
         }
     }
 
+    /// A gate shared by the API's handlers, pruned every minute for as long
+    /// as it is in use.
+    pub fn shared() -> Arc<Self> {
+        let gate = Arc::new(Self::new());
+        let weak = Arc::downgrade(&gate);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let Some(gate) = weak.upgrade() else { break };
+                gate.failures.retain_recent();
+                gate.failures.shrink_to_fit();
+            }
+        });
+        gate
+    }
+
     /// Authenticates the request's Bearer key for `required`.
     pub async fn authorize(
         &self,
@@ -58,17 +82,17 @@ impl AuthGate {
         client: IpAddr,
         required: &Scope,
     ) -> Result<Arc<KeyContext>, ApiError> {
-        if let Some(until) = self.blocked_until.get(&client) {
-            let now = Instant::now();
-            if until > now {
-                return Err(ApiError::rate_limited(seconds_until(until, now)));
-            }
-        }
-        let raw_key = bearer_key(headers)?;
+        let raw_key = match bearer_key(headers) {
+            Ok(raw_key) => raw_key,
+            Err(missing) => return Err(self.blocked(client).unwrap_or(missing)),
+        };
         match authority.authorize(raw_key, required).await {
             Ok(context) => Ok(context),
             Err(AuthorityError::Unauthenticated(why)) => {
                 crate::metrics::denied(why.code());
+                if let Some(blocked) = self.blocked(client) {
+                    return Err(blocked);
+                }
                 if let Err(not_until) = self.failures.check_key(&client) {
                     let wait = not_until.wait_time_from(governor::clock::Clock::now(
                         &governor::clock::DefaultClock::default(),
@@ -86,6 +110,15 @@ impl AuthGate {
                 Err(other.into())
             }
         }
+    }
+}
+
+impl AuthGate {
+    /// The 429 for an address inside its block window.
+    fn blocked(&self, client: IpAddr) -> Option<ApiError> {
+        let until = self.blocked_until.get(&client)?;
+        let now = Instant::now();
+        (until > now).then(|| ApiError::rate_limited(seconds_until(until, now)))
     }
 }
 

@@ -6,14 +6,15 @@
 //! admin key passes every check without being named here.
 
 use std::marker::PhantomData;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use authority::{KeyContext, Scope};
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::ApiState;
+use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
 
 /// A scope an endpoint requires.
@@ -94,11 +95,10 @@ impl<S: RequiredScope> FromRequestParts<ApiState> for Authed<S> {
     }
 }
 
-/// The peer address of the connection. Forwarded-for headers are not
-/// trusted: behind a proxy, every client shares the proxy's budget.
+/// The client address [`crate::client_addr`] resolved for this request.
 pub fn client_ip(parts: &Parts) -> IpAddr {
     parts
         .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::from([127, 0, 0, 1]), |ConnectInfo(addr)| addr.ip())
+        .get::<ClientAddr>()
+        .map_or(IpAddr::from([127, 0, 0, 1]), |ClientAddr(ip)| *ip)
 }

@@ -5,7 +5,6 @@
 //! seconds; a revocation event evicts the key's cache entry at once and, if
 //! the revocation is already in effect, ends its sessions.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +12,9 @@ use app::session::cookie;
 use app::session::server::{ClientIp, DashboardState, SignedIn};
 use authority::sessions::SessionTable;
 use authority::{Authority, KeyContext, KeyId};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
+
+use crate::client_addr::ClientAddr;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -120,9 +121,8 @@ pub async fn layer(
         )
             .into_response();
     }
-    if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
-        let ip = ClientIp(addr.ip().to_string());
-        req.extensions_mut().insert(ip);
+    if let Some(ClientAddr(addr)) = req.extensions().get::<ClientAddr>().copied() {
+        req.extensions_mut().insert(ClientIp(addr.to_string()));
     }
     let had_cookie = cookie::present(req.headers());
     let signed_in = match cookie::read(req.headers()) {

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{error_code, spawn_app};
+use crate::harness::{error_code, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn another_orgs_key_ids_answer_404_everywhere() {
@@ -352,8 +352,41 @@ async fn failed_authentications_are_rate_limited_per_address() {
         .unwrap();
     assert!(retry >= 1);
     assert_eq!(error_code(response, 429).await, "rate_limited");
-    // While limited, even a valid key from this address waits.
-    assert_eq!(app.get(&app.admin, "/api/v1/keys").await.status(), 429);
+    // Only failures are throttled: a valid key behind the same address (a
+    // NAT, a proxy) keeps working while the address's failures get 429.
+    assert_eq!(app.get(&app.admin, "/api/v1/keys").await.status(), 200);
+    assert_eq!(
+        app.get("ace_live_garbage", "/api/v1/keys").await.status(),
+        429
+    );
+}
+
+/// Behind a trusted proxy each client has its own failure budget: one
+/// client's lockout is not its neighbour's, and the header only counts on
+/// connections from the proxy.
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_are_counted_per_forwarded_client() {
+    let app = spawn_app_with(&[("ACEKEYS_TRUSTED_PROXIES", "127.0.0.1, ::1")]).await;
+    let failing = |client: &'static str| {
+        app.client
+            .get(app.url("/api/v1/keys"))
+            .bearer_auth("ace_live_garbage")
+            .header("x-forwarded-for", client)
+            .send()
+    };
+    let mut limited = false;
+    for _ in 0..40 {
+        if failing("198.51.100.1").await.unwrap().status() == 429 {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "the failing client was never limited");
+    assert_eq!(
+        failing("198.51.100.2").await.unwrap().status(),
+        401,
+        "another client behind the same proxy was locked out"
+    );
 }
 
 #[tokio::test]
