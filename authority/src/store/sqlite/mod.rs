@@ -12,6 +12,7 @@
 
 mod audit;
 mod keys;
+mod private;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -88,11 +89,12 @@ fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
 impl SqliteStore {
     /// Opens (creating if needed) `<dir>/acekeys.db` and applies migrations.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(unavailable)?;
+        private::create_dir(dir).map_err(unavailable)?;
         Self::open_file(&dir.join(DB_FILE))
     }
 
     pub fn open_file(path: &Path) -> Result<Self, StoreError> {
+        private::secure(path).map_err(unavailable)?;
         let mut writer = open_conn(path).map_err(unavailable)?;
         schema::migrate(&mut writer).map_err(unavailable)?;
         Ok(Self {
