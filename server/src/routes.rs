@@ -76,6 +76,9 @@ pub fn router(
     for layer in crate::security::headers() {
         router = router.layer(layer);
     }
+    router = router.layer(axum::middleware::from_fn(
+        crate::security::no_store_for_data,
+    ));
     router
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(trusted_proxies),

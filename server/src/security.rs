@@ -4,7 +4,10 @@
 //! scripts) belongs to the dashboard work; the headers here are the ones
 //! every response needs regardless.
 
+use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Layers that add the headers (only where a handler did not set its own).
@@ -28,4 +31,36 @@ pub fn headers() -> Vec<SetResponseHeaderLayer<HeaderValue>> {
             SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
         })
         .collect()
+}
+
+/// `Cache-Control: no-store` on every response that carries data (pages,
+/// JSON, exports, event streams, errors): a page listing an org's keys or
+/// its audit trail must not stay in a shared or back-button cache after
+/// sign-out. Static assets (scripts, WASM, styles, images) keep their
+/// caching; a handler that chose its own policy keeps it.
+pub async fn no_store_for_data(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if headers.contains_key(header::CACHE_CONTROL) {
+        return response;
+    }
+    let is_asset = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            [
+                "application/javascript",
+                "text/javascript",
+                "application/wasm",
+                "text/css",
+                "image/",
+                "font/",
+            ]
+            .iter()
+            .any(|prefix| ct.starts_with(prefix))
+        });
+    if !is_asset {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }

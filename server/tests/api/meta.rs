@@ -179,3 +179,24 @@ async fn unknown_endpoints_and_methods_answer_in_the_envelope() {
         .unwrap();
     assert_eq!(error_code(response, 405).await, "method_not_allowed");
 }
+
+/// Pages and data answers are never kept in a cache: a shared or
+/// back-button cache must not show an org's keys or trail after sign-out.
+#[tokio::test]
+async fn pages_and_data_answers_are_no_store() {
+    let app = spawn_app().await;
+    let sign_in = app.client.get(app.url("/sign-in")).send().await.unwrap();
+    assert_eq!(sign_in.status(), 200);
+    assert_eq!(sign_in.headers()["cache-control"], "no-store");
+    for path in ["/api/v1/keys", "/api/v1/audit?limit=1", "/api/v1/nothing"] {
+        let response = app.get(&app.admin, path).await;
+        assert_eq!(
+            response
+                .headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{path}"
+        );
+    }
+}
