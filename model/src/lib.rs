@@ -7,6 +7,8 @@
 //! - [`keys`]: [`Env`], [`KeyStatus`], the display [`KeyHint`] and the
 //!   redacted [`RawKey`].
 //! - [`scopes`]: the scope grammar, canonical forms, implication, catalog.
+//! - [`text`]: characters that would mislead a reader (bidi, zero-width,
+//!   control), refused in names and revealed in reported text.
 //! - [`time`]: [`Timestamp`], integer milliseconds, RFC 3339 on the wire.
 //! - [`audit`]: audit events, decisions and chain links.
 //! - [`wire`]: every request and response body of the REST API, declared
@@ -23,6 +25,7 @@ pub mod ids;
 pub mod keys;
 mod schema;
 pub mod scopes;
+pub mod text;
 pub mod time;
 pub mod wire;
 

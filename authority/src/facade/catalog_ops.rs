@@ -77,15 +77,13 @@ impl Authority {
                 ));
             };
             let description = registration.description.trim();
-            if description.is_empty()
-                || description.chars().count() > MAX_DESCRIPTION
-                || description.chars().any(char::is_control)
-            {
+            if description.is_empty() || description.chars().count() > MAX_DESCRIPTION {
                 return Err(AuthorityError::invalid(
                     "description",
                     format!("one line of 1 to {MAX_DESCRIPTION} characters, for `{scope}`"),
                 ));
             }
+            crate::policy::rules::check_readable("description", description)?;
             parsed.push((
                 service.clone(),
                 action.clone(),

@@ -48,13 +48,28 @@ pub(crate) fn audit_write() -> Scope {
 
 pub(crate) fn check_name(name: &str) -> Result<String, AuthorityError> {
     let n = name.trim();
-    if n.is_empty() || n.chars().count() > MAX_NAME || n.chars().any(char::is_control) {
+    if n.is_empty() || n.chars().count() > MAX_NAME {
         return Err(AuthorityError::invalid(
             "name",
             format!("1-{MAX_NAME} printable characters"),
         ));
     }
+    check_readable("name", n)?;
     Ok(n.to_owned())
+}
+
+/// Text a person will read must show what it says: no control,
+/// bidirectional or invisible characters (see `model::text`).
+pub(crate) fn check_readable(field: &'static str, text: &str) -> Result<(), AuthorityError> {
+    match model::text::first_deceptive(text) {
+        None => Ok(()),
+        Some(found) => Err(AuthorityError::invalid(
+            field,
+            format!(
+                "contains {found}, a control, bidirectional or invisible character that would change how it reads; remove it"
+            ),
+        )),
+    }
 }
 
 pub(crate) fn check_reason(reason: Option<String>) -> Result<Option<String>, AuthorityError> {
@@ -62,13 +77,12 @@ pub(crate) fn check_reason(reason: Option<String>) -> Result<Option<String>, Aut
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty())
     {
-        Some(r) if r.chars().count() > MAX_REASON || r.chars().any(char::is_control) => {
-            Err(AuthorityError::invalid(
-                "reason",
-                format!("at most {MAX_REASON} printable characters"),
-            ))
-        }
-        r => Ok(r),
+        Some(r) if r.chars().count() > MAX_REASON => Err(AuthorityError::invalid(
+            "reason",
+            format!("at most {MAX_REASON} printable characters"),
+        )),
+        Some(r) => check_readable("reason", &r).map(|()| Some(r)),
+        None => Ok(None),
     }
 }
 

@@ -53,9 +53,11 @@ impl ToolCall {
     pub const MAX_REQUEST_ID: usize = 200;
     pub const MAX_CLIENT_IP: usize = 64;
 
-    /// The call with every text field cut to its limit. The guard bounds
-    /// each event before it spools it; the authority bounds each event it
-    /// records, whoever sent it.
+    /// The call with every text field cut to its limit, and every control,
+    /// bidirectional or invisible character written out (`<U+202E>`, see
+    /// [`crate::text::reveal`]) so the trail shows what was reported. The
+    /// guard bounds each event before it spools it; the authority bounds
+    /// each event it records, whoever sent it.
     #[must_use]
     pub fn bounded(self) -> Self {
         let cut = |s: Option<String>, n: usize| s.map(|v| cut_to(v, n));
@@ -76,8 +78,13 @@ impl ToolCall {
     }
 }
 
-/// `s` if it has at most `max` characters, else its first `max - 1` and `…`.
+/// `s` revealed, then cut: at most `max` characters, else its first
+/// `max - 1` and `…`.
 fn cut_to(s: String, max: usize) -> String {
+    let s = match crate::text::reveal(&s) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(revealed) => revealed,
+    };
     match s.char_indices().nth(max) {
         None => s,
         Some(_) => {
@@ -212,11 +219,6 @@ mod tests {
         let err = at(i64::MAX as u64 + 1).unwrap_err();
         assert!(err.to_string().contains("latency_us"), "{err}");
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     fn call(tool: &str) -> ToolCall {
         ToolCall {
@@ -247,6 +249,12 @@ mod tests {
             bounded.request_id.unwrap().chars().count(),
             ToolCall::MAX_REQUEST_ID
         );
+    }
+
+    #[test]
+    fn bounded_writes_out_characters_that_would_mislead_a_reader() {
+        let bounded = call("read_page\u{202E}txt.exe").bounded();
+        assert_eq!(bounded.tool, "read_page<U+202E>txt.exe");
     }
 
     #[test]
