@@ -516,3 +516,55 @@ async fn introspecting_another_orgs_key_does_not_mark_it_used() {
         .unwrap();
     assert!(view.last_used_at.is_some());
 }
+
+/// A `test` key is a sandbox credential, even on a server whose store also
+/// holds the org's `live` keys: it cannot mint, rotate or revoke a live key,
+/// and the incident switch spares live keys (and says so).
+#[tokio::test]
+async fn a_test_key_cannot_reach_live_keys() {
+    let h = harness(Env::Test);
+    let live = h
+        .auth
+        .bootstrap(BootstrapRequest {
+            env: Some(Env::Live),
+            ..BootstrapRequest::new("acme")
+        })
+        .await
+        .unwrap();
+    let test_admin = h.auth.recover_admin("acme", None).await.unwrap();
+    let t = h
+        .auth
+        .authorize(test_admin.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
+
+    let to_live = MintRequest {
+        env: Some(Env::Live),
+        ..req(&["svc:wiki:read"])
+    };
+    let refused = h.auth.mint(&t, to_live).await.unwrap_err();
+    assert!(
+        matches!(refused, AuthorityError::Forbidden { .. }),
+        "{refused:?}"
+    );
+    assert!(refused.to_string().contains("test key"), "{refused}");
+    let sandbox = h.auth.mint(&t, req(&["svc:wiki:read"])).await.unwrap();
+    assert_eq!(sandbox.view.env, Env::Test);
+
+    let live_id = live.view.id.as_str();
+    assert!(matches!(
+        h.auth.rotate(&t, live_id, RotateRequest::default()).await,
+        Err(AuthorityError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        h.auth.revoke(&t, live_id, None).await,
+        Err(AuthorityError::Forbidden { .. })
+    ));
+    let switched = h
+        .auth
+        .bulk_revoke(&t, BulkRevokeRequest::whole_org())
+        .await
+        .unwrap();
+    assert_eq!(switched.key_ids, vec![sandbox.view.id.clone()]);
+    assert_eq!(switched.spared, vec![live.view.id.clone()]);
+}

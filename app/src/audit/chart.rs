@@ -9,21 +9,25 @@ const W: f64 = 600.0;
 const H: f64 = 120.0;
 
 /// Bar geometry: (x, width, allowed height, denied height) in viewBox units.
+///
+/// Instants are subtracted as `i128` and counts added saturating: the
+/// buckets come from the server, and no value in them may panic the page.
 pub fn bars(buckets: &[Bucket]) -> Vec<(f64, f64, f64, f64)> {
     let (Some(first), Some(last)) = (buckets.first(), buckets.last()) else {
         return Vec::new();
     };
+    let gap = |a: i64, b: i64| i128::from(b) - i128::from(a);
     let step = buckets
         .windows(2)
-        .map(|w| w[1].start_ms - w[0].start_ms)
+        .map(|w| gap(w[0].start_ms, w[1].start_ms))
         .filter(|d| *d > 0)
         .min()
         .unwrap_or(60_000);
     let t0 = first.start_ms;
-    let span = (last.start_ms + step - t0).max(1) as f64;
+    let span = (gap(t0, last.start_ms) + step).max(1) as f64;
     let max = buckets
         .iter()
-        .map(|b| b.allowed + b.denied)
+        .map(|b| b.allowed.saturating_add(b.denied))
         .max()
         .unwrap_or(1)
         .max(1) as f64;
@@ -31,7 +35,7 @@ pub fn bars(buckets: &[Bucket]) -> Vec<(f64, f64, f64, f64)> {
     buckets
         .iter()
         .map(|b| {
-            let x = (b.start_ms - t0) as f64 / span * W;
+            let x = (gap(t0, b.start_ms) as f64 / span * W).clamp(0.0, W);
             (
                 x,
                 width,
@@ -44,8 +48,12 @@ pub fn bars(buckets: &[Bucket]) -> Vec<(f64, f64, f64, f64)> {
 
 #[component]
 pub fn Timeline(buckets: Vec<Bucket>) -> impl IntoView {
-    let total_allowed: u64 = buckets.iter().map(|b| b.allowed).sum();
-    let total_denied: u64 = buckets.iter().map(|b| b.denied).sum();
+    let total_allowed = buckets
+        .iter()
+        .fold(0_u64, |n, b| n.saturating_add(b.allowed));
+    let total_denied = buckets
+        .iter()
+        .fold(0_u64, |n, b| n.saturating_add(b.denied));
     let summary = format!("{total_allowed} allowed and {total_denied} denied calls in this range");
     if buckets.is_empty() {
         return view! { <p class="text-sm text-slate-500" id="timeline-empty">"No events in this range yet."</p> }.into_any();
@@ -96,5 +104,19 @@ mod tests {
         assert!((out[0].2 + out[0].3 - H).abs() < 1e-9);
         assert!(out[2].0 < W);
         assert!(bars(&[]).is_empty());
+    }
+
+    #[test]
+    fn extreme_instants_and_counts_neither_panic_nor_leave_the_chart() {
+        let b = |start_ms, allowed, denied| Bucket {
+            start_ms,
+            allowed,
+            denied,
+        };
+        let out = bars(&[b(i64::MIN, u64::MAX, u64::MAX), b(i64::MAX, 1, 0)]);
+        for (x, width, allowed, denied) in out {
+            assert!((0.0..=W).contains(&x) && (1.0..=W).contains(&width));
+            assert!(allowed.is_finite() && denied.is_finite());
+        }
     }
 }

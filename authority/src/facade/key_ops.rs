@@ -4,7 +4,7 @@ use super::Authority;
 use crate::audit::NewEvent;
 use crate::error::AuthorityError;
 use crate::ids::KeyId;
-use crate::keys::{self, Generated, RawKey};
+use crate::keys::{self, Env, Generated, RawKey};
 use crate::policy::rules::{self, keys_admin, keys_read, keys_write, require};
 use crate::policy::{
     BulkRevokeRequest, BulkRevokeResult, BulkRevokeTarget, KeyContext, KeyListFilter, KeyView,
@@ -114,6 +114,7 @@ impl Authority {
             .await?
             .ok_or(AuthorityError::NotFound)?;
         rules::check_may_revoke(p, &target.scopes)?;
+        rules::check_env_reach(p, target.env, "revoke")?;
         let reason = rules::check_reason(reason)?;
         let now = self.now();
         let rev = Revocation {
@@ -268,6 +269,7 @@ impl Authority {
             agent,
             except: (!req.include_caller).then(|| p.key_id.clone()),
             within: Some(p.scopes.clone()),
+            env: (p.env == Env::Test).then_some(Env::Test),
         };
         let (store, org, sel, revr) = (&self.inner.store, &p.org, &selection, &rev);
         let revoked = self
@@ -290,6 +292,7 @@ impl Authority {
             .filter(|k| {
                 let beyond = BulkSelection {
                     within: None,
+                    env: None,
                     ..selection.clone()
                 };
                 crate::store::bulk_revoke_hits(k, &beyond, &rev)

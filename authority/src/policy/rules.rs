@@ -236,13 +236,31 @@ pub(crate) fn plan_mint(
     let scopes = parse_scopes(p, &req.scopes, catalog)?;
     check_subset(p, &scopes)?;
     let expires_at = resolve_expiry(p, org, req.expires_days, now)?;
+    let env = req.env.unwrap_or(p.env);
+    check_env_reach(p, env, "create")?;
     Ok(MintPlan {
         name,
         agent: scopes.agent().map(str::to_owned),
         scopes,
-        env: req.env.unwrap_or(p.env),
+        env,
         expires_at,
     })
+}
+
+/// A `test` key is a sandbox credential: it may create, rotate and revoke
+/// only `test` keys, even on a server whose store also holds `live` ones.
+/// A `live` key reaches both.
+pub(crate) fn check_env_reach(
+    p: &KeyContext,
+    target: Env,
+    verb: &str,
+) -> Result<(), AuthorityError> {
+    if p.env == Env::Test && target == Env::Live {
+        return Err(AuthorityError::forbidden(format!(
+            "a test key cannot {verb} live keys; use a live key"
+        )));
+    }
+    Ok(())
 }
 
 /// Rotation: the successor's expiry and when the old key stops working.
@@ -262,6 +280,7 @@ pub(crate) fn plan_rotation(
     if old.rotated_to.is_some() {
         return Err(AuthorityError::Conflict("key was already rotated".into()));
     }
+    check_env_reach(p, old.env, "rotate")?;
     check_subset(p, &old.scopes)?;
     let grace = grace_secs.unwrap_or(DEFAULT_GRACE_SECS);
     if grace > MAX_GRACE_SECS {

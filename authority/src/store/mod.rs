@@ -29,7 +29,7 @@ use async_trait::async_trait;
 use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
 use crate::error::AuthorityError;
 use crate::ids::{EventId, KeyId, OrgId};
-use crate::keys::KeyHash;
+use crate::keys::{Env, KeyHash};
 use crate::revocation::RevocationEvent;
 use crate::scopes::ScopeSet;
 use crate::time::Timestamp;
@@ -80,6 +80,8 @@ pub struct BulkSelection {
     /// Only keys whose every scope this set allows (the caller's own:
     /// revoking is as sensitive as granting). `None`: no ceiling.
     pub within: Option<ScopeSet>,
+    /// Only keys of this env (a `test` caller reaches `test` keys only).
+    pub env: Option<Env>,
 }
 
 /// Which keys [`Store::bulk_revoke`] revokes: those `selection` picks, not
@@ -97,6 +99,7 @@ pub(crate) fn bulk_revoke_hits(k: &KeyRecord, selection: &BulkSelection, rev: &R
             .within
             .as_ref()
             .is_none_or(|ceiling| ceiling.missing(k.org.as_str(), &k.scopes).is_empty())
+        && selection.env.is_none_or(|env| k.env == env)
         && k.revocation_applies(rev)
         && k.created_at <= rev.at
 }

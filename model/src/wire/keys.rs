@@ -147,8 +147,9 @@ pub struct BulkRevokeResult {
     pub revoked: u64,
     pub key_ids: Vec<KeyId>,
     /// Active keys of the target left alone because they hold scopes the
-    /// calling key does not (revoking is as sensitive as granting): revoke
-    /// them with a key that holds their scopes, e.g. an `admin:org` key.
+    /// calling key does not (revoking is as sensitive as granting), or are
+    /// `live` keys and the caller a `test` key: revoke them with a key that
+    /// reaches them, e.g. a live `admin:org` key.
     pub spared: Vec<KeyId>,
 }
 

@@ -347,6 +347,7 @@ pub async fn bulk_revoke_within_a_ceiling<F: StoreFactory>(f: &F) {
                 agent: Some("bot".into()),
                 except: None,
                 within: Some(plain.scopes.clone()),
+                env: None,
             },
             &rev(at, "incident"),
             &ev.admin("acme", "bulk_revoke", at),
