@@ -139,6 +139,12 @@ pub struct NewEvent {
     pub request_id: Option<String>,
     pub client_ip: Option<String>,
     pub latency_us: Option<u64>,
+    /// The key that reported this event through `POST /audit/events` (a
+    /// tool server's service key); `None` when the authority itself saw the
+    /// call or the action. Everything else in a reported event is that
+    /// key's word, which is why the dashboard shows it as "reported by".
+    #[serde(default)]
+    pub reported_by: Option<KeyId>,
 }
 
 impl NewEvent {
@@ -165,6 +171,7 @@ impl NewEvent {
             request_id: None,
             client_ip: None,
             latency_us: None,
+            reported_by: None,
         }
     }
 }

@@ -21,6 +21,10 @@ pub fn detail_view(e: AuditRow) -> impl IntoView {
             b.actor_key_id.map(|k| k.to_string()).unwrap_or_default(),
         ),
         ("Agent", text(b.agent)),
+        (
+            "Reported by",
+            b.reported_by.map(|k| k.to_string()).unwrap_or_default(),
+        ),
         ("Subject", text(b.subject)),
         ("Server", text(b.server)),
         ("Request id", text(b.request_id)),

@@ -75,6 +75,12 @@ pub fn event_hash(
             h.update(l.to_be_bytes());
         }
     }
+    // Added after the first chains were written: hashed only when present,
+    // so every event written before it still verifies.
+    if let Some(reporter) = &e.reported_by {
+        h.update([2u8]);
+        put_bytes(&mut h, reporter.as_str().as_bytes());
+    }
     let out = h.finalize();
     let mut b = [0u8; 32];
     b.copy_from_slice(&out);

@@ -1,6 +1,8 @@
 //! Tool-call recording, audit queries, verification, retention,
 //! introspection and dashboard sign-in events.
 
+use std::collections::HashMap;
+
 use super::Authority;
 use crate::audit::chain::ChainVerifier;
 use crate::audit::{
@@ -8,7 +10,7 @@ use crate::audit::{
     TimelineBucket, TimelineQuery, VerifyReport,
 };
 use crate::error::AuthorityError;
-use crate::ids::{EventId, OrgId};
+use crate::ids::{EventId, KeyId, OrgId};
 use crate::policy::rules::{audit_read, audit_write, keys_introspect, require};
 use crate::policy::KeyContext;
 use crate::recorder::RecorderError;
@@ -42,7 +44,54 @@ fn tool_call_event(call: ToolCall, now: Timestamp) -> NewEvent {
         request_id: call.request_id,
         client_ip: call.client_ip,
         latency_us: call.latency_us,
+        reported_by: None,
     }
+}
+
+/// How far a reported instant may lie in the future (clock skew between a
+/// tool server and the authority).
+pub const MAX_REPORTED_AHEAD_MS: i64 = 5 * 60 * 1000;
+/// How far in the past: a guard ships what it spooled during an outage of
+/// the authority, up to this long.
+pub const MAX_REPORTED_AGE_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// A reported call, with what its sender cannot decide replaced: the org
+/// is the reporting key's; a claimed key that is not a key of that org is
+/// dropped (and the claim kept, visibly, in the reason); an instant
+/// outside `[now - 7 days, now + 5 min]` is moved to the nearest bound (and
+/// the reported one kept in the reason).
+fn settle_reported(
+    mut call: ToolCall,
+    p: &KeyContext,
+    now: Timestamp,
+    claim_holds: impl Fn(&KeyId) -> bool,
+) -> ToolCall {
+    call.org = Some(p.org.clone());
+    let mut notes: Vec<String> = Vec::new();
+    if let Some(claimed) = call.key_id.take() {
+        if claim_holds(&claimed) {
+            call.key_id = Some(claimed);
+        } else {
+            notes.push(format!("claimed key {claimed} is not a key of this org"));
+        }
+    }
+    if let Some(ts) = call.ts {
+        let earliest = now.as_millis().saturating_sub(MAX_REPORTED_AGE_MS);
+        let latest = now.as_millis().saturating_add(MAX_REPORTED_AHEAD_MS);
+        let clamped = ts.as_millis().clamp(earliest, latest);
+        if clamped != ts.as_millis() {
+            notes.push(format!("reported at {ts}, outside the accepted window"));
+            call.ts = Some(Timestamp::from_millis(clamped));
+        }
+    }
+    if !notes.is_empty() {
+        let note = format!("[{}]", notes.join("; "));
+        call.reason = Some(match call.reason.take() {
+            Some(reason) => format!("{note} {reason}"),
+            None => note,
+        });
+    }
+    call
 }
 
 fn recorder_err(e: RecorderError) -> AuthorityError {
@@ -62,8 +111,11 @@ impl Authority {
             .map_err(recorder_err)
     }
 
-    /// `POST /audit/events`: a remote tool server's batch, recorded into the
-    /// caller's org whatever the events claim.
+    /// `POST /audit/events`: a remote tool server's batch. What the sender
+    /// cannot be trusted to say is settled here (see [`settle_reported`]):
+    /// the org is the caller's, the reporting key is recorded with every
+    /// event, a claimed key must be a key of that org, and the instant must
+    /// lie within the stated skew of now.
     pub async fn ingest_audit(
         &self,
         p: &KeyContext,
@@ -77,13 +129,20 @@ impl Authority {
             ));
         }
         let now = self.now();
-        let events = calls
-            .into_iter()
-            .map(|mut c| {
-                c.org = Some(p.org.clone());
-                tool_call_event(c, now)
-            })
-            .collect();
+        let mut org_keys: HashMap<KeyId, bool> = HashMap::new();
+        let mut events = Vec::with_capacity(calls.len());
+        for call in calls {
+            if let Some(claimed) = &call.key_id {
+                if !org_keys.contains_key(claimed) {
+                    let known = self.inner.store.get_key(&p.org, claimed).await?.is_some();
+                    org_keys.insert(claimed.clone(), known);
+                }
+            }
+            let claim_holds = |k: &KeyId| org_keys.get(k).copied().unwrap_or(false);
+            let mut event = tool_call_event(settle_reported(call, p, now, claim_holds), now);
+            event.reported_by = Some(p.key_id.clone());
+            events.push(event);
+        }
         self.inner
             .recorder
             .record_batch(events)

@@ -541,3 +541,86 @@ async fn a_key_in_its_rotation_grace_period_cannot_mint_keys_that_outlive_it() {
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("rotation grace period"), "{message}");
 }
+
+/// A leaked tool-server key (`svc:audit:write`) cannot write history in
+/// another key's name unnoticed: every event it reports names it as the
+/// reporter, a claimed key must be a key of its org, and it cannot date an
+/// event outside the accepted window (last January, next year).
+#[tokio::test]
+async fn reported_events_name_their_reporter_and_cannot_be_backdated_or_misattributed() {
+    let app = spawn_app().await;
+    let (writer, writer_id) = app.mint("tool server", &["svc:audit:write"]).await;
+    let (_, admin_id) = app.mint("another admin", &["admin:org"]).await;
+    let (_, foreign_id) = app
+        .mint_as(&app.other_admin, "globex key", &["svc:wiki:read"])
+        .await;
+    let forged = |key_id: &str, ts: &str| {
+        json!({ "key_id": key_id, "agent": "ops", "tool": "delete_everything",
+                "decision": "allowed", "ts": ts })
+    };
+    let response = app
+        .post(
+            &writer,
+            "/api/v1/audit/events",
+            json!({ "events": [
+                forged(&admin_id, "2026-01-01T00:00:00Z"),
+                forged(&foreign_id, "2099-01-01T00:00:00Z"),
+                forged("key_doesNotExist0000000", "2026-01-01T00:00:00Z"),
+            ]}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let ids: Value = response.json().await.unwrap();
+    let event = |i: usize| {
+        let id = ids["ids"][i].as_str().unwrap().to_owned();
+        let app = &app;
+        async move {
+            app.get(&app.admin, &format!("/api/v1/audit/events/{id}"))
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let millis = |e: &Value| {
+        serde_json::from_value::<model::Timestamp>(e["ts"].clone())
+            .unwrap()
+            .as_millis()
+    };
+
+    let backdated = event(0).await;
+    assert_eq!(backdated["reported_by"], json!(writer_id), "{backdated}");
+    assert_eq!(
+        backdated["actor_key_id"],
+        json!(admin_id),
+        "a key of the org may be named"
+    );
+    assert!(
+        now - millis(&backdated) <= 7 * 24 * 3600 * 1000 + 60_000,
+        "{backdated}"
+    );
+    assert!(backdated["reason"]
+        .as_str()
+        .unwrap()
+        .contains("outside the accepted window"));
+
+    let future = event(1).await;
+    assert_eq!(
+        future["actor_key_id"],
+        Value::Null,
+        "another org's key was accepted: {future}"
+    );
+    assert!(millis(&future) - now <= 5 * 60 * 1000 + 60_000, "{future}");
+    assert!(future["reason"]
+        .as_str()
+        .unwrap()
+        .contains("not a key of this org"));
+
+    let unknown = event(2).await;
+    assert_eq!(unknown["actor_key_id"], Value::Null);
+    assert_eq!(unknown["reported_by"], json!(writer_id));
+}

@@ -159,6 +159,9 @@ impl Events {
     ) -> AuditEvent {
         let mut e = NewEvent::new(ts, org_id(org), EventKind::ToolCall, tool, d);
         e.actor_key_id = key.cloned();
+        // Events that name a key also name a reporter, so every store's
+        // round trip of `reported_by` (and its place in the hash) is checked.
+        e.reported_by = key.cloned();
         e.agent = Some("bot".into());
         self.0.place(EventId::generate(), e)
     }

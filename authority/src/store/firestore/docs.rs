@@ -289,6 +289,10 @@ pub(super) fn event_fields(e: &AuditEvent) -> Fields {
         ("request_id".into(), opt_string(b.request_id.as_deref())),
         ("client_ip".into(), opt_string(b.client_ip.as_deref())),
         ("latency_us".into(), opt_int(latency)),
+        (
+            "reported_by".into(),
+            opt_string(b.reported_by.as_ref().map(KeyId::as_str)),
+        ),
         ("writer".into(), string(&e.chain.writer)),
         ("seq".into(), int(seq_to_i64(e.chain.seq))),
         ("prev_hash".into(), bytes(&e.chain.prev_hash.0)),
@@ -324,6 +328,7 @@ pub(super) fn event_from(doc: &Document) -> Result<AuditEvent, StoreError> {
             request_id: r.opt_str("request_id")?,
             client_ip: r.opt_str("client_ip")?,
             latency_us: r.opt_int("latency_us")?.map(|v| v.max(0) as u64),
+            reported_by: r.opt_str("reported_by")?.map(KeyId::from_stored),
         },
         chain: ChainLink {
             writer: r.str("writer")?,

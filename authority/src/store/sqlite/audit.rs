@@ -14,7 +14,7 @@ use crate::time::Timestamp;
 
 const COLS: &str =
     "id, ts, org, actor, agent, kind, action, scope, decision, reason, subject, server, \
-    request_id, client_ip, latency_us, writer, seq, prev_hash, hash";
+    request_id, client_ip, latency_us, writer, seq, prev_hash, hash, reported_by";
 
 fn hash_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<ChainHash>> {
     let v: Vec<u8> = r.get(i)?;
@@ -47,6 +47,7 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AuditEvent, StoreError
             request_id: r.get(12)?,
             client_ip: r.get(13)?,
             latency_us: r.get::<_, Option<i64>>(14)?.map(|v| v.max(0) as u64),
+            reported_by: r.get::<_, Option<String>>(19)?.map(KeyId::from_stored),
         },
         chain: ChainLink {
             writer: r.get(15)?,
@@ -61,7 +62,7 @@ pub(super) fn insert_event(c: &Connection, e: &AuditEvent) -> Result<(), StoreEr
     let b = &e.body;
     c.prepare_cached(&format!(
         "INSERT INTO audit_events ({COLS}) VALUES \
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
     ))
     .map_err(map_err)?
     .execute(params![
@@ -84,6 +85,7 @@ pub(super) fn insert_event(c: &Connection, e: &AuditEvent) -> Result<(), StoreEr
         i64::try_from(e.chain.seq).unwrap_or(i64::MAX),
         &e.chain.prev_hash.0[..],
         &e.chain.hash.0[..],
+        b.reported_by.as_ref().map(KeyId::as_str),
     ])
     .map_err(map_err)?;
     Ok(())

@@ -78,6 +78,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (service, action)
     );
     "#,
+    // 3: which key reported an ingested event.
+    r#"
+    ALTER TABLE audit_events ADD COLUMN reported_by TEXT;
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
