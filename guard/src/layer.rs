@@ -10,12 +10,20 @@
 //! |---|---|
 //! | missing / malformed / unknown / expired / revoked / wrong-env key | 401, `WWW-Authenticate: Bearer …`, `{"error":{code,message}}` |
 //! | key lacks the tool's scope, undeclared tool | 200, JSON-RPC error naming the scope |
-//! | authority or audit trail unavailable | 503, `Retry-After: 1` (a JSON-RPC error for tool calls) |
+//! | authority or audit trail unavailable, remote spool full | 503, `Retry-After: 1` (a JSON-RPC error for tool calls) |
+//! | too many tool calls without a valid key | 429, `Retry-After: <secs>`, a JSON-RPC error (not audited) |
+//!
+//! The caller's address comes from axum's `ConnectInfo<SocketAddr>` when
+//! the server provides it (`into_make_service_with_connect_info`): the
+//! limit on unauthenticated calls is then per address as well as global,
+//! and events record it as `client_ip`.
 
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use axum::extract::ConnectInfo;
 use bytes::Bytes;
 use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{Method, Request, Response, StatusCode};
@@ -109,6 +117,7 @@ where
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
             let bearer = bearer(&parts.headers);
+            let client = client_addr(&parts.extensions);
             let (body, peek) = if parts.method == Method::POST {
                 match Limited::new(body, max_body).collect().await {
                     Ok(collected) => {
@@ -139,7 +148,7 @@ where
             let decision = match &peek {
                 Peek::ToolCall { tool, id } => {
                     guard
-                        .authorize_tool(bearer.as_deref(), tool, jsonrpc::id_text(id))
+                        .authorize_tool(bearer.as_deref(), tool, jsonrpc::id_text(id), client)
                         .await
                 }
                 Peek::BatchWithToolCall => {
@@ -174,6 +183,14 @@ fn bearer(headers: &http::HeaderMap) -> Option<String> {
         Err(BearerError::Missing) => None,
         Err(BearerError::Malformed(_)) => Some(String::new()),
     }
+}
+
+/// The peer's address, if the server put it in the request (axum does with
+/// `into_make_service_with_connect_info::<SocketAddr>()`).
+fn client_addr(extensions: &http::Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
 }
 
 fn refuse<B>(refusal: &Refusal, peek: &Peek) -> Response<GuardBody<B>> {
@@ -217,6 +234,18 @@ fn refuse<B>(refusal: &Refusal, peek: &Peek) -> Response<GuardBody<B>> {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+        Refusal::Throttled { retry_after_secs } => {
+            let mut response = rpc_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                peek,
+                &message,
+                json!({ "code": refusal.code() }),
+            );
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             response
         }
     }

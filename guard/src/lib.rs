@@ -16,18 +16,29 @@
 //!   peeks at JSON-RPC `tools/call` bodies to check the tool's scope, and
 //!   inserts the [`GuardedCaller`] into the request extensions (rmcp copies
 //!   them into the handler's `RequestContext`).
+//! - [`Refusal`]: why a call was refused; the layer answers each with its
+//!   HTTP status.
+//! - [`UnauthenticatedLimit`]: tool calls without a valid key are audited
+//!   up to this rate, then answered 429 unaudited, so a flood of them cannot
+//!   fill the audit trail; calls with a valid key are never limited.
 //!
 //! Fail closed: if the audit event of a call cannot be recorded durably, the
 //! call is refused and never reaches the tool. The event is therefore
 //! written *before* the tool runs; it records the decision, its reason and
-//! the guard's decision latency, not the tool's own result.
+//! the guard's decision latency, not the tool's own result. Every event is
+//! bounded ([`ToolCall::bounded`]) before it is recorded: its text fields
+//! (the tool name above all) are the caller's to choose.
 
+mod decision;
 mod jsonrpc;
 mod layer;
 mod local;
+mod refusal;
 pub mod remote;
+mod throttle;
 mod tools;
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -35,14 +46,18 @@ use std::time::Instant;
 use serde::Serialize;
 
 pub use layer::{GuardBody, GuardLayer, GuardService};
+pub use refusal::Refusal;
 pub use remote::{RemoteConfig, SpoolError};
+pub use throttle::UnauthenticatedLimit;
 pub use tools::{ToolScope, ToolScopes};
 
 use authority::scopes::{Scope, ScopeError};
+use authority::AuthorityError;
 use authority::KeyContext;
 use authority::Outcome;
 use authority::{Authority, ToolCall};
-use authority::{AuthorityError, Unauthenticated};
+use decision::{decide, head, refusal_of, shown, KeyCheck};
+use throttle::Throttle;
 
 /// Why a guard could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -71,55 +86,6 @@ impl GuardedCaller {
     }
 }
 
-/// Why a request or a tool call was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// No Bearer credential: 401 with a challenge that carries no error
-    /// code (RFC 6750 §3.1).
-    MissingKey,
-    /// Malformed, unknown, expired, revoked or wrong-env key: 401,
-    /// `error="invalid_token"`.
-    InvalidKey(Unauthenticated),
-    /// The key is valid but lacks the tool's scope: a JSON-RPC error.
-    InsufficientScope { tool: String, scope: Scope },
-    /// The tool was never declared, so nothing can allow it.
-    UnknownTool { tool: String },
-    /// The authority could not be asked: 503, fail closed.
-    Unavailable,
-    /// The audit event could not be recorded: 503, fail closed.
-    AuditUnavailable,
-}
-
-impl Refusal {
-    /// A stable machine-readable code (also the audit reason).
-    pub fn code(&self) -> &'static str {
-        match self {
-            Refusal::MissingKey => "missing_key",
-            Refusal::InvalidKey(why) => why.code(),
-            Refusal::InsufficientScope { .. } => "insufficient_scope",
-            Refusal::UnknownTool { .. } => "unknown_tool",
-            Refusal::Unavailable => "unavailable",
-            Refusal::AuditUnavailable => "audit_unavailable",
-        }
-    }
-
-    /// A message safe to show the caller (never contains the key).
-    pub fn message(&self) -> String {
-        match self {
-            Refusal::MissingKey => "missing `Authorization: Bearer <acekeys key>` header".into(),
-            Refusal::InvalidKey(why) => why.to_string(),
-            Refusal::InsufficientScope { tool, scope } => {
-                format!("this key lacks the scope `{scope}` that tool `{tool}` requires")
-            }
-            Refusal::UnknownTool { tool } => format!("unknown tool `{tool}`"),
-            Refusal::Unavailable => "the key authority is temporarily unavailable".into(),
-            Refusal::AuditUnavailable => {
-                "the audit trail is unavailable, so the call was refused".into()
-            }
-        }
-    }
-}
-
 /// A snapshot of the guard's health, for a status endpoint or metrics.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct GuardStatus {
@@ -136,18 +102,29 @@ pub struct GuardStatus {
     pub cache_entries: u64,
     /// Remote: events durable in the spool, not yet confirmed by the authority.
     pub spool_pending: u64,
+    /// Remote: bytes of those events' JSON (the spool's byte cap counts these).
+    pub spool_pending_bytes: u64,
     /// Remote: events the authority confirmed.
     pub shipped: u64,
     /// Remote: events kept in the spool's `rejected` table instead of the
-    /// trail (the authority refused them, or the row could not be decoded);
-    /// anything above 0 needs an operator.
+    /// trail (the authority refused the event on its own, or the row could
+    /// not be decoded); anything above 0 needs an operator.
     pub spool_rejected: u64,
+    /// Remote: calls whose event did not fit in the full spool (also in
+    /// `audit_failures`). An allowed call was refused (503), a denied one
+    /// kept its answer; none of them is in the trail.
+    pub spool_full_refusals: u64,
     /// Remote: the last shipping or stream error.
     pub last_error: Option<String>,
     pub allowed: u64,
+    /// Refused calls, except the throttled ones.
     pub denied: u64,
-    /// Calls refused because their event could not be recorded.
+    /// Calls whose event could not be recorded (refused if they were
+    /// allowed).
     pub audit_failures: u64,
+    /// Tool calls without a valid key answered 429 beyond the
+    /// [`UnauthenticatedLimit`]: counted here, not audited.
+    pub unauthenticated_throttled: u64,
 }
 
 /// The guard. Cheap to clone.
@@ -160,9 +137,11 @@ struct Inner {
     backend: Backend,
     tools: ToolScopes,
     server: Option<String>,
+    throttle: Throttle,
     allowed: AtomicU64,
     denied: AtomicU64,
     audit_failures: AtomicU64,
+    spool_full_refusals: AtomicU64,
 }
 
 enum Backend {
@@ -179,10 +158,13 @@ impl std::fmt::Debug for Guard {
     }
 }
 
-/// What the guard learnt about a request's key.
-enum KeyCheck {
-    Missing,
-    Checked(Outcome),
+/// Why an event was not recorded.
+#[derive(Debug, thiserror::Error)]
+enum RecordError {
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    #[error("{0}")]
+    Local(String),
 }
 
 impl Guard {
@@ -232,9 +214,11 @@ impl Guard {
                 backend,
                 tools,
                 server,
+                throttle: Throttle::new(UnauthenticatedLimit::default()),
                 allowed: AtomicU64::new(0),
                 denied: AtomicU64::new(0),
                 audit_failures: AtomicU64::new(0),
+                spool_full_refusals: AtomicU64::new(0),
             }),
         }
     }
@@ -242,6 +226,12 @@ impl Guard {
     /// The tower layer for an HTTP MCP endpoint.
     pub fn layer(&self) -> GuardLayer {
         GuardLayer::new(self.clone())
+    }
+
+    /// Replaces the limit on tool calls without a valid key (default:
+    /// [`UnauthenticatedLimit::default`]); its buckets start full again.
+    pub fn set_unauthenticated_limit(&self, limit: UnauthenticatedLimit) {
+        self.inner.throttle.set_limit(limit);
     }
 
     pub fn tools(&self) -> &ToolScopes {
@@ -262,6 +252,8 @@ impl Guard {
             allowed: self.inner.allowed.load(Ordering::Relaxed),
             denied: self.inner.denied.load(Ordering::Relaxed),
             audit_failures: self.inner.audit_failures.load(Ordering::Relaxed),
+            spool_full_refusals: self.inner.spool_full_refusals.load(Ordering::Relaxed),
+            unauthenticated_throttled: self.inner.throttle.throttled.load(Ordering::Relaxed),
             ..GuardStatus::default()
         };
         if let Backend::Remote(remote) = &self.inner.backend {
@@ -282,25 +274,46 @@ impl Guard {
 
     /// Decides one tool call: key, the tool's scope, then a durable audit
     /// event. `Ok` means the event is recorded and the tool may run.
+    /// `client` is the caller's address when the server knows it: the
+    /// limit on unauthenticated calls is per address, and the event
+    /// records it.
     pub async fn authorize_tool(
         &self,
         bearer: Option<&str>,
         tool: &str,
         request_id: Option<String>,
+        client: Option<IpAddr>,
     ) -> Result<Arc<KeyContext>, Refusal> {
         let started = Instant::now();
         let check = self.check_key(bearer).await;
+        // Before anything is recorded: a throttled call leaves no event
+        // (that is the point of the limit), only the counter.
+        if check.is_unauthenticated() {
+            if let Err(retry_after_secs) = self.inner.throttle.admit(client, Instant::now()) {
+                return Err(Refusal::Throttled { retry_after_secs });
+            }
+        }
         let scope = self.inner.tools.scope_for(tool).cloned();
-        let (mut call, decision) = decide(check, tool, scope);
+        let tool = shown(tool);
+        let (mut call, decision) = decide(check, &tool, scope);
         call.latency_us = Some(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
         call.server.clone_from(&self.inner.server);
-        call.request_id = request_id.map(|id| id.chars().take(200).collect());
+        call.request_id = request_id.map(|id| head(&id, ToolCall::MAX_REQUEST_ID).to_owned());
+        call.client_ip = client.map(|ip| ip.to_canonical().to_string());
         let recorded = self.record(call).await;
         let decision = match (recorded, decision) {
             (Ok(()), decision) => decision,
             (Err(cause), decision) => {
                 self.inner.audit_failures.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(tool, cause = %cause, "audit event not recorded; refusing the call");
+                if matches!(cause, RecordError::Spool(SpoolError::Full { .. })) {
+                    // Counted, not logged per call: the spool logs when it
+                    // fills, and a flood must not become a log flood.
+                    self.inner
+                        .spool_full_refusals
+                        .fetch_add(1, Ordering::Relaxed);
+                } else {
+                    tracing::warn!(%tool, %cause, "audit event not recorded; refusing the call");
+                }
                 match decision {
                     Ok(_) => Err(Refusal::AuditUnavailable),
                     Err(refusal) => Err(refusal),
@@ -326,67 +339,18 @@ impl Guard {
         })
     }
 
-    async fn record(&self, call: ToolCall) -> Result<(), String> {
+    /// Records the event, bounded first: whatever a caller sent, no field
+    /// outgrows what the authority accepts (an oversized event would be
+    /// refused there with the honest events shipped beside it).
+    async fn record(&self, call: ToolCall) -> Result<(), RecordError> {
+        let call = call.bounded();
         match &self.inner.backend {
-            Backend::Local(authority) => local::record(authority, call).await,
-            Backend::Remote(remote) => remote.record(call).await.map_err(|e| e.to_string()),
+            Backend::Local(authority) => local::record(authority, call)
+                .await
+                .map_err(RecordError::Local),
+            Backend::Remote(remote) => Ok(remote.record(call).await?),
         }
     }
-}
-
-fn refusal_of(outcome: Outcome) -> Refusal {
-    match outcome.unauthenticated() {
-        Some(why) => Refusal::InvalidKey(why),
-        // Valid keys never get here; a store that cannot answer fails closed.
-        None => Refusal::Unavailable,
-    }
-}
-
-/// The audit event and the decision for one call (before recording).
-fn decide(
-    check: KeyCheck,
-    tool: &str,
-    scope: Option<Scope>,
-) -> (ToolCall, Result<Arc<KeyContext>, Refusal>) {
-    let outcome = match check {
-        KeyCheck::Missing => {
-            let mut call = Outcome::Unknown.tool_call(tool, &Scope::AdminOrg);
-            call.required_scope = scope.map(|s| s.to_string());
-            call.reason = Some("missing_key".into());
-            return (call, Err(Refusal::MissingKey));
-        }
-        KeyCheck::Checked(outcome) => outcome,
-    };
-    let Some(scope) = scope else {
-        let mut call = outcome.tool_call(tool, &Scope::AdminOrg);
-        call.required_scope = None;
-        let decision = match outcome {
-            Outcome::Valid(_) => Err(Refusal::UnknownTool {
-                tool: tool.to_owned(),
-            }),
-            other => Err(refusal_of(other)),
-        };
-        call.decision = authority::audit::Decision::Denied;
-        call.reason = Some(decision.as_ref().err().map_or("", Refusal::code).to_owned());
-        return (call, decision);
-    };
-    let outcome = match outcome {
-        Outcome::Valid(ctx) if !ctx.allows(&scope) => Outcome::InsufficientScope {
-            context: ctx,
-            missing: scope.clone(),
-        },
-        other => other,
-    };
-    let call = outcome.tool_call(tool, &scope);
-    let decision = match outcome {
-        Outcome::Valid(ctx) => Ok(ctx),
-        Outcome::InsufficientScope { missing, .. } => Err(Refusal::InsufficientScope {
-            tool: tool.to_owned(),
-            scope: missing,
-        }),
-        other => Err(refusal_of(other)),
-    };
-    (call, decision)
 }
 
 /// The catalog registrations for the tools' `svc:` scopes. The other kinds

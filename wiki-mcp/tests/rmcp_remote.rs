@@ -6,16 +6,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::authority_proc::{AcekeysProc, Api};
-use common::{call, connect, WikiProc};
+use common::{call, connect, wait_for, WikiProc};
 use serde_json::json;
-
-async fn wait_for(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let started = Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < limit, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test]
 async fn remote_guard_introspects_evicts_on_revocation_and_spools_through_an_outage() {

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use authority::time::Timestamp;
 use authority::{KeyContext, RawKey};
 use model::wire::{
-    ErrorEnvelope, IngestBody, IntrospectAnswer, IntrospectRequest, RegisterScopesBody,
-    ScopeRegistration, ToolCall,
+    ErrorEnvelope, IntrospectAnswer, IntrospectRequest, RegisterScopesBody, ScopeRegistration,
 };
 
 /// Why a call to the authority failed. Never contains a key.
@@ -103,14 +102,16 @@ impl AuthorityApi {
         }
     }
 
-    /// `POST /api/v1/audit/events`; `Ok` once the authority says every
-    /// event is durable (201).
-    pub(crate) async fn ingest(&self, events: Vec<ToolCall>) -> Result<(), ApiError> {
+    /// `POST /api/v1/audit/events` with a body already encoded (an
+    /// `IngestBody`: the shipper sizes it in bytes before sending); `Ok`
+    /// once the authority says every event is durable (201).
+    pub(crate) async fn ingest_json(&self, body: String) -> Result<(), ApiError> {
         let response = self
             .http
             .post(self.url("/api/v1/audit/events"))
             .header(reqwest::header::AUTHORIZATION, self.bearer())
-            .json(&IngestBody { events })
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
             .send()
             .await
             .map_err(transport)?;
@@ -123,6 +124,10 @@ pub(crate) fn transport(e: reqwest::Error) -> ApiError {
 }
 
 /// Maps non-success statuses to typed errors, with the server's message.
+/// Only statuses that blame the request itself are [`ApiError::Rejected`]
+/// (400, 409, 413, 422); a 404 means the endpoint is missing (a wrong URL,
+/// an older authority), so it is retried like a server error rather than
+/// held against the events sent.
 pub(crate) async fn check(response: reqwest::Response) -> Result<reqwest::Response, ApiError> {
     let status = response.status().as_u16();
     if response.status().is_success() {
@@ -134,7 +139,7 @@ pub(crate) async fn check(response: reqwest::Response) -> Result<reqwest::Respon
         .unwrap_or_else(|_| text.chars().take(200).collect());
     Err(match status {
         401 | 403 => ApiError::ServiceKey { status, message },
-        400 | 404 | 409 | 413 | 422 => ApiError::Rejected { status, message },
+        400 | 409 | 413 | 422 => ApiError::Rejected { status, message },
         _ => ApiError::Server { status, message },
     })
 }

@@ -1,10 +1,10 @@
 //! Remote mode: the guard knows only the authority's URL and its own
 //! service key (`svc:keys:introspect` + `svc:audit:write`).
 //!
-//! - [`cache`]: introspection answers keyed by SHA-256 of the raw key.
-//! - [`stream`]: the revocation listener that evicts from the cache.
-//! - [`spool`]: durable local audit spool + shipper.
-//! - [`client`]: the REST calls.
+//! - `cache`: introspection answers keyed by SHA-256 of the raw key.
+//! - `stream`: the revocation listener that evicts from the cache.
+//! - `spool`: the durable, bounded local audit spool and its shipper.
+//! - `client`: the REST calls.
 //!
 //! Keys are parsed locally first: a malformed or wrong-env key is refused
 //! without a network call.
@@ -26,7 +26,7 @@ pub use spool::SpoolError;
 
 use self::cache::{digest, IntrospectionCache};
 use self::client::AuthorityApi;
-use self::spool::Spool;
+use self::spool::{Spool, SpoolLimits};
 use self::stream::StreamState;
 use super::{GuardError, GuardStatus};
 use authority::keys::{self, Env, RawKey};
@@ -37,6 +37,12 @@ use authority::ToolCall;
 
 /// The longest a cached answer may live (DESIGN: TTL ≤ 60 s).
 pub const MAX_CACHE_TTL: Duration = Duration::from_secs(60);
+/// Default [`RemoteConfig::spool_max_events`]: about 250 MB of typical
+/// events (200–300 bytes each), hours of a busy server's calls during an
+/// authority outage.
+pub const DEFAULT_SPOOL_MAX_EVENTS: u64 = 1_000_000;
+/// Default [`RemoteConfig::spool_max_bytes`]: 1 GiB of events' JSON.
+pub const DEFAULT_SPOOL_MAX_BYTES: u64 = 1 << 30;
 
 /// How a remote guard reaches its authority.
 pub struct RemoteConfig {
@@ -54,6 +60,12 @@ pub struct RemoteConfig {
     pub revocation_stream: bool,
     /// Timeout of introspection and ingest requests.
     pub request_timeout: Duration,
+    /// The most events the spool holds for the authority. When an event
+    /// does not fit (this, or [`spool_max_bytes`](Self::spool_max_bytes)),
+    /// its call is refused (503) and counted in `spool_full_refusals`.
+    pub spool_max_events: u64,
+    /// The most bytes of events' JSON the spool holds.
+    pub spool_max_bytes: u64,
 }
 
 impl std::fmt::Debug for RemoteConfig {
@@ -64,6 +76,8 @@ impl std::fmt::Debug for RemoteConfig {
             .field("spool_dir", &self.spool_dir)
             .field("cache_ttl", &self.cache_ttl)
             .field("revocation_stream", &self.revocation_stream)
+            .field("spool_max_events", &self.spool_max_events)
+            .field("spool_max_bytes", &self.spool_max_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -93,6 +107,8 @@ impl RemoteConfig {
             cache_capacity: 100_000,
             revocation_stream: true,
             request_timeout: Duration::from_secs(5),
+            spool_max_events: DEFAULT_SPOOL_MAX_EVENTS,
+            spool_max_bytes: DEFAULT_SPOOL_MAX_BYTES,
         })
     }
 }
@@ -143,7 +159,11 @@ impl Remote {
             config.cache_ttl.min(MAX_CACHE_TTL),
             config.cache_capacity,
         ));
-        let spool = Arc::new(Spool::open(&config.spool_dir)?);
+        let limits = SpoolLimits {
+            max_events: config.spool_max_events,
+            max_bytes: config.spool_max_bytes,
+        };
+        let spool = Arc::new(Spool::open(&config.spool_dir, limits)?);
         api.register_scopes_or_warn(&scopes).await;
         let mut tasks = Vec::new();
         {
@@ -209,18 +229,22 @@ impl Remote {
     }
 
     /// Durable once this returns `Ok` (fsynced in the spool); the event's
-    /// time is the decision's, not the shipping's.
+    /// time is the decision's, not the shipping's. The caller bounds the
+    /// event ([`ToolCall::bounded`]) first.
     pub(crate) async fn record(&self, mut call: ToolCall) -> Result<(), SpoolError> {
         call.ts.get_or_insert_with(|| SystemClock.now());
         self.spool.append(call).await
     }
 
     pub(crate) fn fill_status(&self, status: &mut GuardStatus) {
+        let spool = &self.spool.stats;
         status.cache_entries = self.cache.len();
-        status.spool_pending = self.spool.pending.load(Ordering::Relaxed);
-        status.shipped = self.spool.shipped.load(Ordering::Relaxed);
-        status.spool_rejected = self.spool.rejected.load(Ordering::Relaxed);
-        let ship_error = self.spool.ship_error.lock().clone();
+        status.spool_pending = spool.pending.load(Ordering::Relaxed);
+        status.spool_pending_bytes = spool.pending_bytes.load(Ordering::Relaxed);
+        status.shipped = spool.shipped.load(Ordering::Relaxed);
+        status.spool_rejected = spool.rejected.load(Ordering::Relaxed);
+        let spool_full = spool.full.load(Ordering::Relaxed);
+        let ship_error = spool.ship_error.lock().clone();
         match &self.stream {
             Some(state) => {
                 status.stream_connected = state.connected.load(Ordering::SeqCst);
@@ -229,11 +253,12 @@ impl Remote {
             }
             None => status.last_error = ship_error,
         }
-        status.degraded = !status.stream_connected || status.last_error.is_some();
+        status.degraded = !status.stream_connected || status.last_error.is_some() || spool_full;
         if status.degraded {
             tracing::warn!(
                 stream_connected = status.stream_connected,
                 spool_pending = status.spool_pending,
+                spool_full,
                 last_error = status.last_error.as_deref().unwrap_or(""),
                 "guard degraded"
             );

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use authority::audit::{AuditEvent, AuditFilter, AuditQuery, EventKind};
 use authority::keys::Env;
@@ -313,4 +313,13 @@ pub fn text(result: &CallToolResult) -> String {
         .ok()
         .and_then(|v| v[0]["text"].as_str().map(str::to_owned))
         .unwrap_or_default()
+}
+
+/// Polls `check` every 50 ms until it holds; fails the test after `limit`.
+pub async fn wait_for(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

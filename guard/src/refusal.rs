@@ -1,0 +1,63 @@
+//! Why the guard refused a request or a tool call, as a stable code and a
+//! message safe to show the caller. The layer turns each into its HTTP
+//! answer.
+
+use authority::scopes::Scope;
+use authority::Unauthenticated;
+
+/// Why a request or a tool call was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No Bearer credential: 401 with a challenge that carries no error
+    /// code (RFC 6750 §3.1).
+    MissingKey,
+    /// Malformed, unknown, expired, revoked or wrong-env key: 401,
+    /// `error="invalid_token"`.
+    InvalidKey(Unauthenticated),
+    /// The key is valid but lacks the tool's scope: a JSON-RPC error.
+    InsufficientScope { tool: String, scope: Scope },
+    /// The tool was never declared, so nothing can allow it.
+    UnknownTool { tool: String },
+    /// The authority could not be asked: 503, fail closed.
+    Unavailable,
+    /// The audit event could not be recorded (the store failed, or the
+    /// remote spool is full): 503, fail closed.
+    AuditUnavailable,
+    /// Too many unauthenticated tool calls (from this client, or from all):
+    /// 429 with `Retry-After`, and not audited.
+    Throttled { retry_after_secs: u64 },
+}
+
+impl Refusal {
+    /// A stable machine-readable code (also the audit reason).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::MissingKey => "missing_key",
+            Refusal::InvalidKey(why) => why.code(),
+            Refusal::InsufficientScope { .. } => "insufficient_scope",
+            Refusal::UnknownTool { .. } => "unknown_tool",
+            Refusal::Unavailable => "unavailable",
+            Refusal::AuditUnavailable => "audit_unavailable",
+            Refusal::Throttled { .. } => "throttled",
+        }
+    }
+
+    /// A message safe to show the caller (never contains the key).
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::MissingKey => "missing `Authorization: Bearer <acekeys key>` header".into(),
+            Refusal::InvalidKey(why) => why.to_string(),
+            Refusal::InsufficientScope { tool, scope } => {
+                format!("this key lacks the scope `{scope}` that tool `{tool}` requires")
+            }
+            Refusal::UnknownTool { tool } => format!("unknown tool `{tool}`"),
+            Refusal::Unavailable => "the key authority is temporarily unavailable".into(),
+            Refusal::AuditUnavailable => {
+                "the audit trail is unavailable, so the call was refused".into()
+            }
+            Refusal::Throttled { .. } => {
+                "too many calls without a valid key; retry after the time in Retry-After".into()
+            }
+        }
+    }
+}
