@@ -33,6 +33,9 @@ pub enum DashError {
     Conflict(String),
     #[error("The key authority is temporarily unavailable. Try again in a moment.")]
     Unavailable,
+    /// Too many failed sign-ins from this address; seconds to wait.
+    #[error("Too many failed sign-ins from your address. Try again in {0} s.")]
+    TooManyAttempts(u64),
     #[error(
         "Something went wrong on the server. Try again; if it persists, check the server log."
     )]
@@ -73,6 +76,7 @@ impl DashError {
             DashError::Conflict(_) => StatusCode::CONFLICT,
             DashError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             DashError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            DashError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             DashError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             DashError::Transport(_) => StatusCode::BAD_REQUEST,
         }

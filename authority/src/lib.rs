@@ -37,6 +37,7 @@ pub mod revocation;
 pub mod sessions;
 mod stats;
 pub mod store;
+pub mod throttle;
 pub mod time;
 pub mod validator;
 

@@ -25,7 +25,10 @@ pub fn router(
     trusted_proxies: TrustedProxies,
 ) -> Router {
     let routes = generate_route_list(App);
-    let sessions = dashboard::SessionLayerState::new(authority.clone(), secure_cookies);
+    // One failure budget per client address for every way in.
+    let throttle = authority::throttle::FailureThrottle::shared();
+    let sessions =
+        dashboard::SessionLayerState::new(authority.clone(), secure_cookies, throttle.clone());
     let context = {
         let state = sessions.dashboard.clone();
         move || {
@@ -60,7 +63,7 @@ pub fn router(
     let for_metrics = authority.clone();
     let api = api::router(ApiState {
         authority,
-        gate: AuthGate::shared(),
+        gate: Arc::new(AuthGate::new(throttle)),
     });
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))

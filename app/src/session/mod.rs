@@ -21,19 +21,29 @@ pub async fn sign_in(key: String) -> Result<(), DashError> {
     use authority::AuthorityError;
     let dash = server::dashboard()?;
     let ip = server::client_ip();
-    let ctx =
-        dash.authority.sign_in(key.trim(), ip).await.map_err(|e| {
-            match e {
-            AuthorityError::Unauthenticated(why) => DashError::SignInRefused(format!(
-                "That key cannot sign in: {why}. Paste a valid admin key (ace_live_…)."
-            )),
-            AuthorityError::Forbidden { .. } => DashError::SignInRefused(
-                "That key is valid but is not an admin key: signing in needs the scope `admin:org`."
-                    .to_owned(),
-            ),
-            other => other.into(),
+    let ctx = match dash.authority.sign_in(key.trim(), ip.clone()).await {
+        Ok(ctx) => ctx,
+        Err(AuthorityError::Unauthenticated(why)) => {
+            let client = ip.as_deref().and_then(|ip| ip.parse().ok());
+            if let Some(wait) = client.and_then(|c| dash.throttle.failed(c)) {
+                return Err(DashError::TooManyAttempts(
+                    authority::throttle::retry_after_secs(wait),
+                ));
+            }
+            // Unknown, expired and revoked keys read the same, as at the
+            // REST API: a guesser learns nothing about which it holds.
+            return Err(DashError::SignInRefused(if why.reveals_stored_state() {
+                "That key cannot sign in: it is unknown, expired or revoked. Paste a valid admin key (ace_live_…).".to_owned()
+            } else {
+                format!("That key cannot sign in: {why}. Paste a valid admin key (ace_live_…).")
+            }));
         }
-        })?;
+        Err(AuthorityError::Forbidden { .. }) => return Err(DashError::SignInRefused(
+            "That key is valid but is not an admin key: signing in needs the scope `admin:org`."
+                .to_owned(),
+        )),
+        Err(other) => return Err(other.into()),
+    };
     if let Some(old) = server::signed_in() {
         dash.sessions.end(&old.token);
     }

@@ -19,6 +19,8 @@ pub struct DashboardState {
     pub sessions: Arc<SessionTable>,
     /// Mark the cookie `Secure` (the dashboard is served over TLS).
     pub secure_cookies: bool,
+    /// Failed sign-ins per client address (shared with the REST API).
+    pub throttle: Arc<authority::throttle::FailureThrottle>,
 }
 
 /// A request extension: the request's live session.

@@ -293,7 +293,13 @@ impl Authority {
         require(p, &keys_introspect())?;
         // Only a key of the caller's own org is marked used: asking about a
         // foreign key must leave no trace on it.
-        match self.inner.validator.check(raw_key, None).await {
+        let outcome = self.inner.validator.check(raw_key, None).await;
+        if matches!(&outcome, Outcome::Revoked { org, .. } | Outcome::Expired { org, .. } if *org == p.org)
+        {
+            // A tool server of the key's own org was handed a dead key.
+            self.trace_refused_key(&outcome, None);
+        }
+        match outcome {
             Outcome::Valid(c) if c.org == p.org => {
                 self.inner.validator.usage.mark(&c, self.now());
                 Ok(IntrospectAnswer::active(

@@ -19,6 +19,7 @@ mod audit_ops;
 mod bootstrap;
 mod catalog_ops;
 mod key_ops;
+mod refusals;
 mod revocation_ops;
 mod session_ops;
 
@@ -95,6 +96,7 @@ struct Inner {
     recorder: Recorder,
     admin_chain: tokio::sync::Mutex<ChainState>,
     revocations: broadcast::Sender<RevocationEvent>,
+    refusals_traced: refusals::RecentlyTraced,
     instance: String,
     server_name: Option<String>,
     _stop: watch::Sender<()>,
@@ -148,6 +150,7 @@ impl Authority {
                 recorder,
                 admin_chain: tokio::sync::Mutex::new(ChainState::new(format!("{instance}-a"))),
                 revocations,
+                refusals_traced: refusals::recently_traced(),
                 instance,
                 server_name: config.server_name,
                 _stop: stop_tx,
@@ -233,7 +236,9 @@ impl Authority {
         raw_key: &str,
         required: &Scope,
     ) -> Result<Arc<KeyContext>, AuthorityError> {
-        outcome_to_result(self.authenticate(raw_key, required).await)
+        let outcome = self.authenticate(raw_key, required).await;
+        self.trace_refused_key(&outcome, Some(required));
+        outcome_to_result(outcome)
     }
 
     /// The scope catalog for the scope picker and `GET /scopes`, with the

@@ -79,11 +79,16 @@ impl ToolCall {
 }
 
 /// `s` revealed, then cut: at most `max` characters, else its first
-/// `max - 1` and `…`.
+/// `max - 1` and `…`. Only the first `max + 1` characters are revealed
+/// (the rest is cut anyway), so a huge hostile value never grows here.
 fn cut_to(s: String, max: usize) -> String {
-    let s = match crate::text::reveal(&s) {
-        std::borrow::Cow::Borrowed(_) => s,
-        std::borrow::Cow::Owned(revealed) => revealed,
+    let head = match s.char_indices().nth(max + 1) {
+        Some((end, _)) => &s[..end],
+        None => s.as_str(),
+    };
+    let s = match crate::text::reveal(head) {
+        std::borrow::Cow::Borrowed(_) if head.len() == s.len() => s,
+        revealed => revealed.into_owned(),
     };
     match s.char_indices().nth(max) {
         None => s,

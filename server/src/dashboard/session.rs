@@ -33,7 +33,11 @@ pub struct SessionLayerState {
 
 impl SessionLayerState {
     /// Also starts the task that follows revocations.
-    pub fn new(authority: Authority, secure_cookies: bool) -> Self {
+    pub fn new(
+        authority: Authority,
+        secure_cookies: bool,
+        throttle: Arc<authority::throttle::FailureThrottle>,
+    ) -> Self {
         let sessions = Arc::new(SessionTable::default());
         let principals = moka::sync::Cache::builder()
             .max_capacity(10_000)
@@ -49,6 +53,7 @@ impl SessionLayerState {
                 authority,
                 sessions,
                 secure_cookies,
+                throttle,
             },
             principals,
         }

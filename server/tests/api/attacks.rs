@@ -624,3 +624,44 @@ async fn reported_events_name_their_reporter_and_cannot_be_backdated_or_misattri
     assert_eq!(unknown["actor_key_id"], Value::Null);
     assert_eq!(unknown["reported_by"], json!(writer_id));
 }
+
+/// After a leak the attacker is whoever keeps trying the dead key: a
+/// revoked key's attempts leave a trace in its org's trail, attributed to
+/// the key, at most one event a minute however hard it is tried.
+#[tokio::test]
+async fn a_revoked_key_still_being_tried_leaves_one_attributed_trace() {
+    let app = spawn_app().await;
+    let (leaked, leaked_id) = app.mint("leaked", &["svc:keys:read"]).await;
+    let revoked = app
+        .post(
+            &app.admin,
+            &format!("/api/v1/keys/{leaked_id}/revoke"),
+            json!({ "reason": "leaked" }),
+        )
+        .await;
+    assert_eq!(revoked.status(), 200);
+    for _ in 0..5 {
+        assert_eq!(app.get(&leaked, "/api/v1/keys").await.status(), 401);
+    }
+    let mut traces = Vec::new();
+    for _ in 0..50 {
+        let page: Value = app
+            .get(
+                &app.admin,
+                "/api/v1/audit?tool=authenticate&decision=denied",
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        traces = page["events"].as_array().unwrap().clone();
+        if !traces.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(traces.len(), 1, "{traces:?}");
+    assert_eq!(traces[0]["actor_key_id"], json!(leaked_id));
+    assert_eq!(traces[0]["reason"], "revoked_key");
+    assert_eq!(traces[0]["required_scope"], "svc:keys:read");
+}
