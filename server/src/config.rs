@@ -64,6 +64,13 @@ pub struct Config {
         global = true
     )]
     pub trusted_proxies: String,
+
+    /// Where to serve Prometheus metrics (`/metrics`), e.g. `127.0.0.1:9464`:
+    /// a separate listener an operator can keep off the public network.
+    /// Unset: no metrics endpoint at all. The metrics are the whole
+    /// server's, across orgs, so they are never on the public listener.
+    #[arg(long, env = "ACEKEYS_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Config {

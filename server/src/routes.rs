@@ -60,20 +60,12 @@ pub fn router(
             sessions,
             dashboard::session::layer,
         ));
-    let for_metrics = authority.clone();
     let api = api::router(ApiState {
         authority,
         gate: Arc::new(AuthGate::new(throttle)),
     });
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route(
-            "/metrics",
-            get(move || {
-                let authority = for_metrics.clone();
-                async move { crate::metrics::render(&authority) }
-            }),
-        )
         .merge(api)
         .merge(dashboard);
     for layer in crate::security::headers() {
@@ -88,4 +80,15 @@ pub fn router(
             client_addr::resolve,
         ))
         .layer(TraceLayer::new_for_http())
+}
+
+/// The operator's listener: `/metrics` only (see `--metrics-addr`).
+pub fn metrics_router(authority: Authority) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let authority = authority.clone();
+            async move { crate::metrics::render(&authority) }
+        }),
+    )
 }

@@ -27,6 +27,11 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("could not listen for metrics on {addr}: {source}. Set ACEKEYS_METRICS_ADDR or --metrics-addr to a free address.")]
+    MetricsBind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }
@@ -81,6 +86,20 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             minted.key.expose_secret()
         );
         tracing::info!(key_id = %minted.view.id, "bootstrapped org `default` on first start");
+    }
+
+    if let Some(addr) = config.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::MetricsBind { addr, source })?;
+        let local = listener.local_addr().map_err(StartError::Serve)?;
+        println!("acekeys metrics on http://{local}/metrics");
+        let metrics = crate::routes::metrics_router(authority.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, metrics).await {
+                tracing::error!(%error, "the metrics listener stopped");
+            }
+        });
     }
 
     tracing::info!(%local, data_dir = %config.data_dir.display(), store = store_kind, env = %authority.env(), "acekeys listening");

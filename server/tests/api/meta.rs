@@ -3,11 +3,11 @@
 
 use serde_json::Value;
 
-use crate::harness::{error_code, spawn_app};
+use crate::harness::{error_code, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn health_metrics_and_headers() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[("ACEKEYS_METRICS_ADDR", "127.0.0.1:0")]).await;
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     assert_eq!(health.headers()["x-content-type-options"], "nosniff");
@@ -16,9 +16,19 @@ async fn health_metrics_and_headers() {
     // Some traffic, so the metrics have something to say.
     app.get(&app.admin, "/api/v1/keys").await;
     app.get("ace_live_bogus", "/api/v1/keys").await;
+    // The whole server's metrics are for its operator: never on the public
+    // listener, only on the one `--metrics-addr` names.
+    let public = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404);
+    let stdout = app.stdout();
+    let metrics_url = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("acekeys metrics on "))
+        .expect("the metrics address is printed")
+        .to_owned();
     let metrics = app
         .client
-        .get(app.url("/metrics"))
+        .get(metrics_url)
         .send()
         .await
         .unwrap()
