@@ -8,6 +8,7 @@ pub mod client_addr;
 pub mod config;
 pub mod dashboard;
 pub mod error;
+pub mod limits;
 pub mod export;
 pub mod metrics;
 pub mod routes;

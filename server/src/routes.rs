@@ -71,9 +71,15 @@ pub fn router(
     for layer in crate::security::headers() {
         router = router.layer(layer);
     }
-    router = router.layer(axum::middleware::from_fn(
-        crate::security::no_store_for_data,
-    ));
+    router = router
+        .layer(axum::middleware::from_fn(
+            crate::security::no_store_for_data,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            crate::limits::REQUEST_TIMEOUT,
+        ))
+        .layer(axum::middleware::from_fn(crate::limits::limit_body));
     router
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(trusted_proxies),

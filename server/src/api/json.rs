@@ -13,7 +13,7 @@ use crate::error::ApiError;
 
 /// The largest JSON body any endpoint accepts (audit ingest batches are the
 /// biggest legitimate ones); the model states it for senders.
-pub const MAX_BODY_BYTES: usize = model::wire::MAX_REQUEST_BYTES;
+pub const MAX_BODY_BYTES: usize = crate::limits::MAX_BODY_BYTES;
 
 /// A JSON body parsed into `T`.
 pub struct ApiJson<T>(pub T);

@@ -16,14 +16,12 @@ pub mod revocations;
 pub mod scopes;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use authority::Authority;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -38,8 +36,6 @@ pub struct ApiState {
     pub gate: Arc<AuthGate>,
 }
 
-/// How long a handler may take to produce its response head.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The `/api/v1` endpoints. Each route's path and method come from its
 /// handler's `#[utoipa::path]`, so the router and the OpenAPI document
@@ -81,10 +77,6 @@ pub fn router(state: ApiState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(json::MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
         .with_state(state);
     Router::new()
         .nest("/api/v1", v1)

@@ -665,3 +665,30 @@ async fn a_revoked_key_still_being_tried_leaves_one_attributed_trace() {
     assert_eq!(traces[0]["reason"], "revoked_key");
     assert_eq!(traces[0]["required_scope"], "svc:keys:read");
 }
+
+/// Every route has the same body limit and says so the same way: a body
+/// declared larger than 1 MiB gets 413 in the error envelope before any of
+/// it is read, on the REST API, a dashboard page or server function, and a
+/// static path alike.
+#[tokio::test]
+async fn oversized_bodies_get_413_in_the_envelope_on_every_route() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/keys/mint",
+        "/sign-in",
+        "/api/sign_in",
+        "/pkg/app.js",
+        "/",
+    ] {
+        let response = app
+            .client
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", app.url(""))
+            .body(vec![b'a'; 2 * 1024 * 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(response, 413).await, "body_too_large", "{path}");
+    }
+}
