@@ -3,11 +3,18 @@
 //!
 //! The test re-executes its own binary as the child (`crash_child`, active
 //! only when `ACEKEYS_CRASH_DIR` is set). The child records tool-call events
-//! from many tasks and mints keys, printing `ACK <event id>` / `KEY <key id>`
-//! only after the authority acknowledged them. The parent reads those lines,
-//! SIGKILLs the child mid-flight, reopens the database and checks.
+//! from many tasks and mints, revokes and rotates keys, printing
+//! `ACK <event id>` / `KEY <id> <secret>` / `REVOKED <id> <secret>` /
+//! `ROTATED <successor id> <secret>` only after the authority acknowledged
+//! them. The parent reads those lines, SIGKILLs the child mid-flight, reopens
+//! the database and checks that nothing acknowledged was lost: no event, no
+//! key, and no revocation (a revoked key presented after the crash is still
+//! refused as revoked).
+//!
+//! A kill cannot lose what is in the page cache, so this test alone would
+//! pass with `synchronous=NORMAL`; `durability.rs` checks the fsyncs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -15,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use authority::audit::{AuditFilter, Decision};
 use authority::{
-    Authority, AuthorityConfig, BootstrapRequest, Env, MintRequest, OrgId, Pepper, Scope,
-    SqliteStore, ToolCall,
+    Authority, AuthorityConfig, BootstrapRequest, Env, MintRequest, OrgId, Outcome, Pepper,
+    RotateRequest, Scope, SqliteStore, ToolCall,
 };
 
 const DIR_VAR: &str = "ACEKEYS_CRASH_DIR";
@@ -80,7 +87,11 @@ fn crash_child() {
                 }
             });
         }
-        loop {
+        // Key changes interleaved with the audit load: every mint, and then
+        // every second key revoked and every third rotated with no grace.
+        // Each line is printed only after the authority answered, with the
+        // raw secrets, so the parent can present them after the crash.
+        for n in 0u64.. {
             let k = auth
                 .mint(
                     &p,
@@ -94,9 +105,76 @@ fn crash_child() {
                 )
                 .await
                 .unwrap();
-            say(format!("KEY {}", k.view.id));
+            say(format!("KEY {} {}", k.view.id, k.key.expose_secret()));
+            if n % 3 == 1 {
+                let r = auth
+                    .rotate(
+                        &p,
+                        k.view.id.as_str(),
+                        RotateRequest {
+                            grace_secs: Some(0),
+                        },
+                    )
+                    .await
+                    .unwrap();
+                say(format!(
+                    "ROTATED {} {}",
+                    r.successor.view.id,
+                    r.successor.key.expose_secret()
+                ));
+                say(format!("REVOKED {} {}", k.view.id, k.key.expose_secret()));
+            } else if n % 2 == 0 {
+                auth.revoke(&p, k.view.id.as_str(), Some("crash test".into()))
+                    .await
+                    .unwrap();
+                say(format!("REVOKED {} {}", k.view.id, k.key.expose_secret()));
+            }
         }
     });
+}
+
+/// What the child acknowledged, read from its stdout.
+#[derive(Default)]
+struct Acks {
+    events: Vec<String>,
+    /// Every key whose creation was acknowledged (minted or a rotation's
+    /// successor), id → raw secret.
+    keys: HashMap<String, String>,
+    /// Keys whose revocation (plain, or by a rotation with no grace) was
+    /// acknowledged.
+    revoked: HashMap<String, String>,
+    /// Keys nothing ever tried to revoke: minted keys the child leaves
+    /// alone and rotation successors. They must still authenticate.
+    untouched: HashSet<String>,
+    minted: u64,
+}
+
+impl Acks {
+    fn take(&mut self, line: &str) {
+        let mut parts = line.split(' ');
+        let (kind, id, secret) = (parts.next(), parts.next(), parts.next());
+        match (kind, id, secret) {
+            (Some("ACK"), Some(id), None) => self.events.push(id.to_owned()),
+            (Some("KEY"), Some(id), Some(secret)) => {
+                // Same rule as the child: n % 3 == 1 rotated, else even revoked.
+                let n = self.minted;
+                self.minted += 1;
+                if n % 3 != 1 && n % 2 != 0 {
+                    self.untouched.insert(id.to_owned());
+                }
+                self.keys.insert(id.to_owned(), secret.to_owned());
+            }
+            (Some("ROTATED"), Some(id), Some(secret)) => {
+                self.untouched.insert(id.to_owned());
+                self.keys.insert(id.to_owned(), secret.to_owned());
+            }
+            (Some("REVOKED"), Some(id), Some(secret)) => {
+                self.revoked.insert(id.to_owned(), secret.to_owned());
+            }
+            _ if line.contains("READY") || line.starts_with("running ") || line.is_empty() => {}
+            _ => panic!("unexpected line from the crash child: {line:?}"),
+        }
+    }
 }
 
 #[test]
@@ -109,43 +187,50 @@ fn acknowledged_events_survive_sigkill() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut acked = Vec::new();
-    let mut keys = Vec::new();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    // A line counts only once its newline arrived: a kill can cut the last
+    // one short, and a cut line was not acknowledged.
+    let mut next_line = move || {
+        let mut line = String::new();
+        match out.read_line(&mut line) {
+            Ok(n) if n > 0 && line.ends_with('\n') => Some(line.trim_end().to_owned()),
+            _ => None,
+        }
+    };
+    let mut acks = Acks::default();
     let started = Instant::now();
     let mut target = None;
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(id) = line.strip_prefix("ACK ") {
-            acked.push(id.to_owned());
-        } else if let Some(id) = line.strip_prefix("KEY ") {
-            keys.push(id.to_owned());
-        }
+    while let Some(line) = next_line() {
+        acks.take(&line);
         // Kill at an arbitrary point once the load is well under way.
-        if target.is_none() && acked.len() >= 3000 {
-            target = Some(acked.len() + 137);
+        if target.is_none() && acks.events.len() >= 3000 && acks.revoked.len() >= 20 {
+            target = Some(acks.events.len() + 137);
         }
-        if target.is_some_and(|t| acked.len() >= t) || started.elapsed() > Duration::from_secs(60) {
+        if target.is_some_and(|t| acks.events.len() >= t)
+            || started.elapsed() > Duration::from_secs(60)
+        {
             break;
         }
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     // Lines already in the pipe were acknowledged before the kill.
-    for line in lines {
-        let Ok(line) = line else { break };
-        if let Some(id) = line.strip_prefix("ACK ") {
-            acked.push(id.to_owned());
-        } else if let Some(id) = line.strip_prefix("KEY ") {
-            keys.push(id.to_owned());
-        }
+    while let Some(line) = next_line() {
+        acks.take(&line);
     }
+    let acked = &acks.events;
     assert!(
         acked.len() >= 1000,
         "child acknowledged too few events ({}) to be a load test",
         acked.len()
     );
-    assert!(!keys.is_empty(), "child minted no key");
+    assert!(!acks.keys.is_empty(), "child minted no key");
+    assert!(
+        acks.revoked.len() >= 2 && acks.untouched.len() >= 2,
+        "child revoked {} and left {} keys alone: too few to test",
+        acks.revoked.len(),
+        acks.untouched.len()
+    );
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -164,19 +249,49 @@ fn acknowledged_events_survive_sigkill() {
             missing.len(),
             missing.first()
         );
-        let mut st = conn.prepare("SELECT id FROM keys").unwrap();
-        let stored_keys: HashSet<String> = st
-            .query_map([], |r| r.get(0))
+        let mut st = conn
+            .prepare("SELECT id, revoked_at IS NOT NULL FROM keys")
+            .unwrap();
+        let stored_keys: HashMap<String, bool> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
             .map(Result::unwrap)
             .collect();
+        let lost: Vec<&String> = acks
+            .keys
+            .keys()
+            .filter(|k| !stored_keys.contains_key(*k))
+            .collect();
+        assert!(lost.is_empty(), "acknowledged keys lost: {lost:?}");
+        let unrevoked: Vec<&String> = acks
+            .revoked
+            .keys()
+            .filter(|k| stored_keys.get(*k) != Some(&true))
+            .collect();
         assert!(
-            keys.iter().all(|k| stored_keys.contains(k)),
-            "an acknowledged key change was lost"
+            unrevoked.is_empty(),
+            "acknowledged revocations lost (the keys came back): {unrevoked:?}"
         );
 
         let pepper = Pepper::load_or_create(dir.path()).unwrap();
         let auth = Authority::new(store, pepper, Env::Live, AuthorityConfig::default());
+        // Through the validator of a fresh authority (empty cache, so the
+        // store answers): a revoked key stays revoked, a key nobody touched
+        // still works.
+        for (id, secret) in &acks.revoked {
+            let outcome = auth.validate(secret, None).await;
+            assert!(
+                matches!(outcome, Outcome::Revoked { .. }),
+                "revoked key {id} after the crash: {outcome:?}"
+            );
+        }
+        for id in &acks.untouched {
+            let outcome = auth.validate(&acks.keys[id], None).await;
+            assert!(
+                matches!(outcome, Outcome::Valid(_)),
+                "untouched key {id} after the crash: {outcome:?}"
+            );
+        }
         let report = auth.verify_all_audit().await.unwrap();
         assert!(
             report.ok,
@@ -184,28 +299,46 @@ fn acknowledged_events_survive_sigkill() {
             report.chains.iter().filter(|c| !c.ok()).collect::<Vec<_>>()
         );
         assert!(report.events as usize >= acked.len());
-        let mints = auth
-            .store()
-            .query_audit(
-                &OrgId::parse("acme").unwrap(),
-                &AuditFilter {
-                    tool: Some("mint".into()),
-                    ..Default::default()
-                },
-                None,
-                1_000_000,
-            )
-            .await
-            .unwrap();
+        let acme = OrgId::parse("acme").unwrap();
+        let count = |tool: &'static str| {
+            let (auth, acme) = (auth.clone(), acme.clone());
+            async move {
+                auth.store()
+                    .query_audit(
+                        &acme,
+                        &AuditFilter {
+                            tool: Some(tool.into()),
+                            ..Default::default()
+                        },
+                        None,
+                        1_000_000,
+                    )
+                    .await
+                    .unwrap()
+                    .len()
+            }
+        };
+        let (mints, rotations, revokes) = (
+            count("mint").await,
+            count("rotate").await,
+            count("revoke").await,
+        );
         assert_eq!(
-            mints.len(),
+            mints + rotations,
             stored_keys.len() - 1,
-            "every stored key change has its event"
+            "every stored key (but the bootstrap admin) has its mint or rotate event"
+        );
+        let stored_revoked = stored_keys.values().filter(|r| **r).count();
+        assert_eq!(
+            revokes + rotations,
+            stored_revoked,
+            "every stored revocation has its revoke or rotate event"
         );
         eprintln!(
-            "acknowledged {} events and {} keys before SIGKILL; all present",
+            "acknowledged {} events, {} keys and {} revocations before SIGKILL; all present",
             acked.len(),
-            keys.len()
+            acks.keys.len(),
+            acks.revoked.len()
         );
     });
 }
