@@ -129,8 +129,8 @@ pub async fn layer(
     if let Some(ClientAddr(addr)) = req.extensions().get::<ClientAddr>().copied() {
         req.extensions_mut().insert(ClientIp(addr.to_string()));
     }
-    let had_cookie = cookie::present(req.headers());
-    let signed_in = match cookie::read(req.headers()) {
+    let had_cookie = cookie::present(req.headers(), secure);
+    let signed_in = match cookie::read(req.headers(), secure) {
         Some(token) => state
             .principal(&token)
             .await
