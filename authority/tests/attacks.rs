@@ -568,3 +568,44 @@ async fn a_test_key_cannot_reach_live_keys() {
     assert_eq!(switched.key_ids, vec![sandbox.view.id.clone()]);
     assert_eq!(switched.spared, vec![live.view.id.clone()]);
 }
+
+/// One org re-verifying its trail in a loop cannot pile up work: while one
+/// verification of the org runs, another is refused at once (a conflict),
+/// and once it finishes the next one runs.
+#[tokio::test]
+async fn one_verification_per_org_at_a_time() {
+    let h = harness(Env::Live);
+    let acme = h
+        .auth
+        .bootstrap(BootstrapRequest::new("acme"))
+        .await
+        .unwrap();
+    let p = h
+        .auth
+        .authorize(acme.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap();
+    h.flaky.hold_chain_reads(true);
+    let first = {
+        let (auth, p) = (h.auth.clone(), p.clone());
+        tokio::spawn(async move { auth.verify_audit(&p).await })
+    };
+    for _ in 0..500 {
+        if h.flaky.chain_reads_waiting() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        h.flaky.chain_reads_waiting(),
+        1,
+        "the first verification never reached the store"
+    );
+    assert!(matches!(
+        h.auth.verify_audit(&p).await,
+        Err(AuthorityError::Conflict(_))
+    ));
+    h.flaky.hold_chain_reads(false);
+    assert!(first.await.unwrap().unwrap().ok);
+    assert!(h.auth.verify_audit(&p).await.unwrap().ok);
+}

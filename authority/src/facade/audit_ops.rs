@@ -240,8 +240,19 @@ impl Authority {
     }
 
     /// Verifies every chain of the caller's org.
+    ///
+    /// One verification per org at a time (a second one is refused with a
+    /// conflict until the first finishes), and the hashing runs on the
+    /// blocking pool, so an org re-verifying its trail in a loop costs one
+    /// core at most and never stalls the async workers serving everyone.
     pub async fn verify_audit(&self, p: &KeyContext) -> Result<VerifyReport, AuthorityError> {
         require(p, &audit_read())?;
+        let Some(_running) = VerifyingOrg::start(&self.inner.verifying, &p.org) else {
+            return Err(AuthorityError::Conflict(
+                "a verification of this org's trail is already running; try again when it has finished"
+                    .into(),
+            ));
+        };
         self.verify_chains(Some(&p.org)).await
     }
 
@@ -264,9 +275,17 @@ impl Authority {
                 let page = store
                     .audit_chain_events(&info.org, &info.writer, after, CHAIN_PAGE)
                     .await?;
-                for e in &page {
-                    v.feed(e);
-                }
+                let (fed, page) = tokio::task::spawn_blocking(move || {
+                    for e in &page {
+                        v.feed(e);
+                    }
+                    (v, page)
+                })
+                .await
+                .map_err(|e| AuthorityError::Internal {
+                    cause: format!("chain verification task: {e}"),
+                })?;
+                v = fed;
                 match page.last() {
                     Some(last) if page.len() == CHAIN_PAGE as usize => after = last.chain.seq,
                     _ => break,
@@ -355,5 +374,30 @@ impl Authority {
         })
         .await?;
         Ok(())
+    }
+}
+
+/// The orgs whose trail is being verified right now.
+pub(super) type VerifyingOrgs =
+    std::sync::Arc<parking_lot::Mutex<std::collections::HashSet<OrgId>>>;
+
+/// Marks an org as being verified for as long as it lives.
+struct VerifyingOrg {
+    orgs: VerifyingOrgs,
+    org: OrgId,
+}
+
+impl VerifyingOrg {
+    fn start(orgs: &VerifyingOrgs, org: &OrgId) -> Option<Self> {
+        orgs.lock().insert(org.clone()).then(|| Self {
+            orgs: orgs.clone(),
+            org: org.clone(),
+        })
+    }
+}
+
+impl Drop for VerifyingOrg {
+    fn drop(&mut self) {
+        self.orgs.lock().remove(&self.org);
     }
 }

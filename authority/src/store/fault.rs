@@ -1,10 +1,13 @@
 //! A store wrapper that injects the faults tests cannot cause for real on a
 //! healthy SQLite file: a whole-store outage, an audit trail that refuses
-//! writes, or a small atomic-commit limit like Firestore's. Shared by the authority's and the tool servers' tests
+//! writes, a small atomic-commit limit like Firestore's, or a chain read
+//! held mid-flight (to catch a long operation in the act). Shared by the authority's and the tool servers' tests
 //! (fail closed, `Unavailable` is never "invalid key"); not for production.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+
+use tokio::sync::watch;
 
 use async_trait::async_trait;
 
@@ -21,6 +24,8 @@ pub struct FaultyStore {
     audit_writes_refused: AtomicBool,
     acks_lost: AtomicBool,
     append_limit: usize,
+    chain_reads_held: watch::Sender<bool>,
+    chain_reads_waiting: AtomicUsize,
 }
 
 impl FaultyStore {
@@ -31,7 +36,20 @@ impl FaultyStore {
             audit_writes_refused: AtomicBool::new(false),
             acks_lost: AtomicBool::new(false),
             append_limit: usize::MAX,
+            chain_reads_held: watch::Sender::new(false),
+            chain_reads_waiting: AtomicUsize::new(0),
         }
+    }
+
+    /// While held, `audit_chain_events` waits (counted in
+    /// [`chain_reads_waiting`](Self::chain_reads_waiting)) until released.
+    pub fn hold_chain_reads(&self, hold: bool) {
+        self.chain_reads_held.send_replace(hold);
+    }
+
+    /// Chain reads waiting on [`hold_chain_reads`](Self::hold_chain_reads).
+    pub fn chain_reads_waiting(&self) -> usize {
+        self.chain_reads_waiting.load(Ordering::SeqCst)
     }
 
     /// Appends of more than `limit` events are refused, as a store with a
@@ -234,6 +252,12 @@ impl Store for FaultyStore {
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         self.check()?;
+        let mut held = self.chain_reads_held.subscribe();
+        if *held.borrow() {
+            self.chain_reads_waiting.fetch_add(1, Ordering::SeqCst);
+            let _ = held.wait_for(|h| !*h).await;
+            self.chain_reads_waiting.fetch_sub(1, Ordering::SeqCst);
+        }
         self.inner
             .audit_chain_events(org, writer, after_seq, limit)
             .await
