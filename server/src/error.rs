@@ -100,6 +100,13 @@ impl ApiError {
         error
     }
 
+    /// 429 for a limit other than failed authentications, saying which.
+    pub fn rate_limited_because(retry_after_secs: u64, message: String) -> Self {
+        let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
+        error.retry_after = Some(retry_after_secs);
+        error
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
     }

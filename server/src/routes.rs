@@ -63,6 +63,7 @@ pub fn router(
     let api = api::router(ApiState {
         authority,
         gate: Arc::new(AuthGate::new(throttle)),
+        streams: Default::default(),
     });
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))

@@ -34,6 +34,8 @@ use crate::error::ApiError;
 pub struct ApiState {
     pub authority: Authority,
     pub gate: Arc<AuthGate>,
+    /// Open revocation streams per key.
+    pub streams: Arc<revocations::StreamSlots>,
 }
 
 

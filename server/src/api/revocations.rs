@@ -9,12 +9,19 @@
 //! `checkpoint` event every few seconds keeps `T` recent.
 //!
 //! The stream ends when the caller's own key stops working.
+//!
+//! A key may hold at most [`MAX_STREAMS_PER_KEY`] streams at once (a guard
+//! needs one; a few more cover reconnects that overlap the old stream's
+//! end); past that the request gets 429, so one key cannot pin an unbounded
+//! number of tasks and broadcast receivers on the server.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use authority::time::Timestamp;
-use authority::RevocationEvent;
+use authority::{KeyId, RevocationEvent};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -34,6 +41,52 @@ use crate::error::ApiError;
 const RESUME_SLACK_MS: i64 = 60_000;
 /// How often a checkpoint is sent and the caller's key re-checked.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
+/// Open streams one key may hold.
+pub const MAX_STREAMS_PER_KEY: usize = 8;
+
+/// Open streams per key.
+#[derive(Default)]
+pub struct StreamSlots(std::sync::Mutex<HashMap<KeyId, usize>>);
+
+/// One open stream's slot, given back when the stream's task ends.
+struct StreamSlot {
+    slots: Arc<StreamSlots>,
+    key: KeyId,
+}
+
+impl StreamSlots {
+    fn take(slots: &Arc<StreamSlots>, key: &KeyId) -> Option<StreamSlot> {
+        let mut open = slots
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = open.entry(key.clone()).or_insert(0);
+        if *count >= MAX_STREAMS_PER_KEY {
+            return None;
+        }
+        *count += 1;
+        Some(StreamSlot {
+            slots: slots.clone(),
+            key: key.clone(),
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .slots
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
 
 #[derive(Serialize)]
 struct RevocationData {
@@ -76,6 +129,12 @@ pub async fn stream(
                 })?,
         ),
     };
+    let slot = StreamSlots::take(&state.streams, &principal.key_id).ok_or_else(|| {
+        ApiError::rate_limited_because(
+            5,
+            format!("this key already holds {MAX_STREAMS_PER_KEY} open revocation streams; close one first"),
+        )
+    })?;
     // Subscribe before reading the catch-up so nothing falls in between.
     let live = state.authority.subscribe_revocations();
     let catch_up = match resume_from {
@@ -97,7 +156,10 @@ pub async fn stream(
     };
 
     let (sender, receiver) = mpsc::channel(64);
-    tokio::spawn(feed(state, principal, raw_key, catch_up, live, sender));
+    tokio::spawn(async move {
+        let _slot = slot;
+        feed(state, principal, raw_key, catch_up, live, sender).await;
+    });
     Ok(Sse::new(ReceiverStream::new(receiver))
         .keep_alive(KeepAlive::default())
         .into_response())

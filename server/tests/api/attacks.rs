@@ -673,6 +673,8 @@ async fn a_revoked_key_still_being_tried_leaves_one_attributed_trace() {
 #[tokio::test]
 async fn oversized_bodies_get_413_in_the_envelope_on_every_route() {
     let app = spawn_app().await;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.base.trim_start_matches("http://").to_owned();
     for path in [
         "/api/v1/keys/mint",
         "/sign-in",
@@ -680,15 +682,59 @@ async fn oversized_bodies_get_413_in_the_envelope_on_every_route() {
         "/pkg/app.js",
         "/",
     ] {
-        let response = app
-            .client
-            .post(app.url(path))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("origin", app.url(""))
-            .body(vec![b'a'; 2 * 1024 * 1024])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(error_code(response, 413).await, "body_too_large", "{path}");
+        // Only the head is sent: the answer must come without the body.
+        let mut socket = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: 209715200\r\nConnection: close\r\n\r\n"
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        socket.read_to_string(&mut answer).await.unwrap();
+        let (status_line, rest) = answer.split_once("\r\n").unwrap();
+        assert!(status_line.contains(" 413 "), "{path}: {status_line}");
+        let body = rest
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or_default();
+        let envelope: Value =
+            serde_json::from_str(body).unwrap_or_else(|_| panic!("{path}: {body}"));
+        assert_eq!(envelope["error"]["code"], "body_too_large", "{path}");
     }
+}
+
+/// One key cannot pin an unbounded number of revocation streams: past the
+/// per-key limit it gets 429, other keys are unaffected, and a closed
+/// stream gives its slot back.
+#[tokio::test]
+async fn revocation_streams_per_key_are_capped() {
+    let app = spawn_app().await;
+    let (guard_key, _) = app.mint("guard", &["svc:keys:introspect"]).await;
+    let (other_key, _) = app.mint("other guard", &["svc:keys:introspect"]).await;
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        let response = app.get(&guard_key, "/api/v1/revocations/stream").await;
+        assert_eq!(response.status(), 200);
+        open.push(response);
+    }
+    let refused = app.get(&guard_key, "/api/v1/revocations/stream").await;
+    assert_eq!(error_code(refused, 429).await, "rate_limited");
+    let other = app.get(&other_key, "/api/v1/revocations/stream").await;
+    assert_eq!(other.status(), 200, "another key was refused");
+
+    drop(open.pop());
+    let mut reopened = None;
+    for _ in 0..100 {
+        let response = app.get(&guard_key, "/api/v1/revocations/stream").await;
+        if response.status() == 200 {
+            reopened = Some(response);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        reopened.is_some(),
+        "a closed stream never gave its slot back"
+    );
 }
