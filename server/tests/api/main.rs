@@ -8,6 +8,7 @@ mod attacks;
 mod audit;
 mod cli;
 mod cluster;
+mod guarantees;
 mod introspect;
 mod keys;
 mod meta;

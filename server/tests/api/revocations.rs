@@ -72,6 +72,19 @@ impl SseReader {
         }
     }
 
+    /// True once the server ends the stream; false if it is still open
+    /// (sending checkpoints or anything else) when `wait` passes.
+    async fn ends_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Ok(Some(Ok(_))) => continue,
+                Ok(None) | Ok(Some(Err(_))) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+
     async fn next_revocation(&mut self, wait: Duration) -> Option<(SseEvent, Value)> {
         while let Some(event) = self.next(wait).await {
             if event.kind == "revocation" {
@@ -89,6 +102,7 @@ async fn revocations_arrive_live_and_survive_a_reconnect() {
     let (service, _) = app.mint("tool-server", &["svc:keys:introspect"]).await;
     let (_, first_id) = app.mint("first", &["svc:wiki:read"]).await;
     let (_, second_id) = app.mint("second", &["svc:wiki:read"]).await;
+    let (_, third_id) = app.mint("third", &["svc:wiki:read"]).await;
     let (_, theirs_id) = app
         .mint_as(&app.other_admin, "theirs", &["svc:wiki:read"])
         .await;
@@ -122,25 +136,54 @@ async fn revocations_arrive_live_and_survive_a_reconnect() {
     let last_id = event.id.clone();
     drop(stream);
 
-    // Revoked while nobody listened; the resumed stream still delivers it.
+    // Revoked while nobody listened: another org's key first, then ours.
+    // The resumed stream replays from the resume point, so a replay that
+    // ignored the org would deliver theirs before ours.
+    let (_, theirs_after_id) = app
+        .mint_as(&app.other_admin, "theirs-after", &["svc:wiki:read"])
+        .await;
+    let response = app
+        .post(
+            &app.other_admin,
+            &format!("/api/v1/keys/{theirs_after_id}/revoke"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let response = app
+        .post(
+            &app.admin,
+            &format!("/api/v1/keys/{second_id}/revoke"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let mut resumed = SseReader::open(&app, &service, Some(&last_id)).await;
+    let mut delivered = Vec::new();
+    while !delivered.contains(&second_id) {
+        let (_, data) = resumed
+            .next_revocation(Duration::from_secs(30))
+            .await
+            .unwrap_or_else(|| panic!("missed across the reconnect: {delivered:?}"));
+        delivered.push(data["key_id"].as_str().unwrap().to_owned());
+    }
+    // And one more live, so anything queued behind ours has come out too.
     app.post(
         &app.admin,
-        &format!("/api/v1/keys/{second_id}/revoke"),
+        &format!("/api/v1/keys/{third_id}/revoke"),
         json!({}),
     )
     .await;
-    let mut resumed = SseReader::open(&app, &service, Some(&last_id)).await;
-    let mut delivered = Vec::new();
-    while let Some((_, data)) = resumed.next_revocation(Duration::from_secs(2)).await {
+    while !delivered.contains(&third_id) {
+        let (_, data) = resumed
+            .next_revocation(Duration::from_secs(30))
+            .await
+            .unwrap_or_else(|| panic!("live revocation after the resume: {delivered:?}"));
         delivered.push(data["key_id"].as_str().unwrap().to_owned());
     }
     assert!(
-        delivered.contains(&second_id),
-        "missed across the reconnect: {delivered:?}"
-    );
-    assert!(
-        !delivered.contains(&theirs_id),
-        "another org's revocation leaked"
+        !delivered.contains(&theirs_id) && !delivered.contains(&theirs_after_id),
+        "another org's revocation leaked: {delivered:?}"
     );
 }
 
@@ -164,9 +207,11 @@ async fn the_stream_ends_when_its_own_key_is_revoked() {
         .await
         .expect("own revocation");
     assert_eq!(data["key_id"], service_id.as_str());
+    // Ended, not merely quiet: a stream still running sends a checkpoint
+    // every 10 s, so waiting well past that tells the two apart.
     assert!(
-        stream.next(Duration::from_secs(5)).await.is_none(),
-        "stream kept running"
+        stream.ends_within(Duration::from_secs(30)).await,
+        "stream kept running after its own key was revoked"
     );
 }
 
