@@ -6,12 +6,11 @@
 //! the revocation is already in effect, ends its sessions.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use app::session::cookie;
 use app::session::server::{ClientIp, DashboardState, SignedIn};
 use authority::sessions::SessionTable;
-use authority::{Authority, KeyContext, KeyId};
+use authority::{Authority, KeyContext};
 use axum::extract::{Request, State};
 
 use crate::client_addr::ClientAddr;
@@ -19,16 +18,12 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
-/// How long a re-checked principal is trusted without asking the store again.
-const PRINCIPAL_TTL: Duration = Duration::from_secs(5);
-
 /// Pages that need a session; anything else renders signed out.
 const PROTECTED: [&str; 3] = ["/keys", "/incident", "/audit"];
 
 #[derive(Clone)]
 pub struct SessionLayerState {
     pub dashboard: DashboardState,
-    principals: moka::sync::Cache<KeyId, Arc<KeyContext>>,
 }
 
 impl SessionLayerState {
@@ -39,15 +34,7 @@ impl SessionLayerState {
         throttle: Arc<authority::throttle::FailureThrottle>,
     ) -> Self {
         let sessions = Arc::new(SessionTable::default());
-        let principals = moka::sync::Cache::builder()
-            .max_capacity(10_000)
-            .time_to_live(PRINCIPAL_TTL)
-            .build();
-        tokio::spawn(follow_revocations(
-            authority.clone(),
-            sessions.clone(),
-            principals.clone(),
-        ));
+        tokio::spawn(follow_revocations(authority.clone(), sessions.clone()));
         Self {
             dashboard: DashboardState {
                 authority,
@@ -55,29 +42,24 @@ impl SessionLayerState {
                 secure_cookies,
                 throttle,
             },
-            principals,
         }
     }
 
+    /// The session's key, re-read from the store on every request: no cache
+    /// in between, so the request after a revocation answers "signed out"
+    /// on every server (one indexed read per dashboard request).
     async fn principal(
         &self,
         token: &authority::sessions::SessionToken,
     ) -> Option<Arc<KeyContext>> {
         let d = &self.dashboard;
         let session = d.sessions.touch(token, d.authority.now()).ok()?;
-        if let Some(p) = self.principals.get(&session.key_id) {
-            return Some(p);
-        }
         match d
             .authority
             .session_principal(&session.key_id, &session.org)
             .await
         {
-            Ok(p) => {
-                let p = Arc::new(p);
-                self.principals.insert(session.key_id, p.clone());
-                Some(p)
-            }
+            Ok(p) => Some(Arc::new(p)),
             Err(authority::AuthorityError::Unauthenticated(_)) => {
                 d.sessions.end_for_key(&session.key_id);
                 None
@@ -91,21 +73,18 @@ impl SessionLayerState {
     }
 }
 
-async fn follow_revocations(
-    authority: Authority,
-    sessions: Arc<SessionTable>,
-    principals: moka::sync::Cache<KeyId, Arc<KeyContext>>,
-) {
+async fn follow_revocations(authority: Authority, sessions: Arc<SessionTable>) {
     let mut events = authority.subscribe_revocations();
     loop {
         match events.recv().await {
             Ok(ev) => {
-                principals.invalidate(&ev.key_id);
                 if ev.revoked_at <= authority.now() {
                     sessions.end_for_key(&ev.key_id);
                 }
             }
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => principals.invalidate_all(),
+            // Missed events only delay the table's cleanup: every request
+            // re-reads its key anyway.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
             Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
         }
     }
