@@ -8,6 +8,7 @@ mod attacks;
 mod audit;
 mod cli;
 mod cluster;
+mod fuzz;
 mod guarantees;
 mod introspect;
 mod keys;
