@@ -41,11 +41,7 @@ async fn another_orgs_key_ids_answer_404_everywhere() {
             json!({ "orgId": "globex", "name": "x", "scopes": ["svc:wiki:read"] }),
         )
         .await;
-    assert!(
-        matches!(response.status().as_u16(), 403 | 404),
-        "{}",
-        response.status()
-    );
+    assert_eq!(response.status(), 403, "the README promises 403");
     let theirs_list: Value = app
         .get(&app.other_admin, "/api/v1/keys")
         .await
@@ -127,10 +123,10 @@ async fn minting_and_rotating_cannot_escalate() {
             json!({ "name": "long", "scopes": ["svc:wiki:read"], "expires_days": 30 }),
         )
         .await;
-    assert!(
-        matches!(response.status().as_u16(), 403 | 422),
-        "{}",
-        response.status()
+    assert_eq!(
+        response.status(),
+        403,
+        "an expiry beyond the minter's is refused"
     );
     // Rotating the admin's key through a lesser key is escalation too.
     let keys: Value = app
@@ -170,48 +166,6 @@ async fn minting_and_rotating_cannot_escalate() {
         )
         .await;
     assert_eq!(response.status(), 201);
-}
-
-#[tokio::test]
-async fn unknown_revoked_expired_and_foreign_keys_look_the_same() {
-    let app = spawn_app().await;
-    let (revoked, revoked_id) = app.mint("r", &["svc:keys:read"]).await;
-    app.post(
-        &app.admin,
-        &format!("/api/v1/keys/{revoked_id}/revoke"),
-        json!({}),
-    )
-    .await;
-    // A well-formed key nobody minted: change one secret character of a real key
-    // and fix up nothing — the checksum then fails, which is "malformed".
-    // So take the unknown key from another data directory instead.
-    let elsewhere = tempfile::tempdir().unwrap();
-    let (_, unknown, _) =
-        crate::harness::run_cli(elsewhere.path(), &["bootstrap", "--org", "acme"]);
-    let unknown = unknown.trim().to_owned();
-
-    let mut bodies = Vec::new();
-    for key in [&revoked, &unknown] {
-        let response = app.get(key, "/api/v1/keys").await;
-        assert_eq!(response.status(), 401);
-        let challenge = response.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        bodies.push((challenge, response.text().await.unwrap()));
-    }
-    assert_eq!(
-        bodies[0], bodies[1],
-        "revoked and unknown keys are distinguishable"
-    );
-
-    // One changed character: refused before any lookup, as malformed.
-    let mut chars: Vec<char> = app.admin.chars().collect();
-    let index = 15;
-    chars[index] = if chars[index] == 'a' { 'b' } else { 'a' };
-    let typo: String = chars.into_iter().collect();
-    let code = error_code(app.get(&typo, "/api/v1/keys").await, 401).await;
-    assert_ne!(code, "valid");
 }
 
 #[tokio::test]
