@@ -609,3 +609,40 @@ async fn one_verification_per_org_at_a_time() {
     assert!(first.await.unwrap().unwrap().ok);
     assert!(h.auth.verify_audit(&p).await.unwrap().ok);
 }
+
+/// The shared catalog has a ceiling: registrations that would take it past
+/// `MAX_CATALOG_SCOPES` are refused as a whole, so one org cannot grow
+/// every org's picker (and every mint's suggestions) without bound.
+#[tokio::test]
+async fn the_shared_scope_catalog_is_capped() {
+    use authority::ScopeRegistration;
+    let h = harness(Env::Live);
+    let cap = authority::MAX_CATALOG_SCOPES;
+    let mut refused = None;
+    for batch in 0..(cap / 200 + 2) {
+        let scopes: Vec<ScopeRegistration> = (0..200)
+            .map(|i| ScopeRegistration {
+                scope: format!("svc:bulk{batch}:act{i}"),
+                description: "filler".into(),
+            })
+            .collect();
+        if let Err(e) = h.auth.register_local_tool_scopes(&scopes).await {
+            refused = Some(e);
+            break;
+        }
+    }
+    let refused = refused.expect("the catalog never filled up");
+    assert!(
+        matches!(refused, AuthorityError::Conflict(_)),
+        "{refused:?}"
+    );
+    let total: usize = h
+        .auth
+        .scope_catalog()
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.actions.len())
+        .sum();
+    assert!(total <= cap, "{total} scopes in the catalog");
+}

@@ -30,6 +30,10 @@ use crate::store::CatalogEntry;
 use model::wire::{RegisteredScopes, ScopeRegistration};
 
 const MAX_SCOPES: usize = 200;
+/// The most tool scopes the shared catalog holds; past it registrations
+/// are refused (the catalog is every org's, so one org cannot grow it
+/// without bound).
+pub const MAX_CATALOG_SCOPES: usize = 5000;
 const MAX_DESCRIPTION: usize = 200;
 
 impl Authority {
@@ -115,6 +119,12 @@ impl Authority {
                     })
                     .collect()
             };
+            let registered = self.inner.catalog.read().tool_scope_count();
+            if registered + new.len() > MAX_CATALOG_SCOPES {
+                return Err(AuthorityError::Conflict(format!(
+                    "the scope catalog is full ({registered} of {MAX_CATALOG_SCOPES} scopes); ask the operator"
+                )));
+            }
             if !new.is_empty() {
                 match self.store_scopes(registrar, &new).await {
                     Err(AuthorityError::Conflict(_)) => continue,

@@ -18,6 +18,7 @@
 mod audit_ops;
 mod bootstrap;
 mod catalog_ops;
+pub use catalog_ops::MAX_CATALOG_SCOPES;
 mod key_ops;
 mod refusals;
 mod revocation_ops;

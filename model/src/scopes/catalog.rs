@@ -150,6 +150,14 @@ impl ScopeCatalog {
         Ok(true)
     }
 
+    /// How many `svc:` scopes the catalog holds.
+    pub fn tool_scope_count(&self) -> usize {
+        self.services
+            .values()
+            .map(|(_, actions)| actions.len())
+            .sum()
+    }
+
     pub fn is_known(&self, scope: &Scope) -> bool {
         match scope {
             Scope::Service { service, action } => self
@@ -174,14 +182,29 @@ impl ScopeCatalog {
         }
     }
 
+    /// Close matches for an unknown scope. The distance is only computed
+    /// for candidates whose length is within 3 of the input's (the distance
+    /// is at least the length difference, so nothing closer is skipped),
+    /// and not at all for inputs longer than any scope can be: a caller
+    /// cannot make one mint run the full comparison over a large catalog.
     fn suggest(&self, canonical: &str, input: &str) -> Vec<String> {
+        const MAX_DISTANCE: usize = 3;
+        const LONGEST_SCOPE: usize = 200;
+        if canonical.len().min(input.len()) > LONGEST_SCOPE + MAX_DISTANCE {
+            return Vec::new();
+        }
+        let near = |s: &str| {
+            s.len().abs_diff(canonical.len()) <= MAX_DISTANCE
+                || s.len().abs_diff(input.len()) <= MAX_DISTANCE
+        };
         let mut scored: Vec<(usize, String)> = self
             .all_scopes()
+            .filter(|s| near(s))
             .map(|s| {
                 let d = levenshtein(canonical, &s).min(levenshtein(input, &s));
                 (d, s)
             })
-            .filter(|(d, _)| *d <= 3)
+            .filter(|(d, _)| *d <= MAX_DISTANCE)
             .collect();
         scored.sort();
         scored.into_iter().take(3).map(|(_, s)| s).collect()
