@@ -13,8 +13,11 @@ pub(super) enum Peek {
     /// A batch that contains a `tools/call`: refused, because answering
     /// part of a batch from the guard would reorder the replies.
     BatchWithToolCall,
-    /// Anything else (initialize, tools/list, notifications, bad JSON): the
-    /// MCP server answers it.
+    /// Another JSON-RPC message (initialize, tools/list, a notification):
+    /// its method names it if a refusal is audited; the MCP server answers it.
+    Request { method: String, id: Value },
+    /// Anything else (a batch without `tools/call`, bad JSON, not a POST):
+    /// the MCP server answers it.
     Other,
 }
 
@@ -46,6 +49,11 @@ pub(super) fn peek(body: &[u8]) -> Peek {
                     .unwrap_or_default(),
                 id: m.id,
             },
+            Ok(Message {
+                method: Some(method),
+                id,
+                ..
+            }) => Peek::Request { method, id },
             _ => Peek::Other,
         },
         Some(b'[') => match serde_json::from_slice::<Vec<Message>>(body) {
@@ -99,6 +107,13 @@ mod tests {
         );
         assert_eq!(
             peek(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#),
+            Peek::Request {
+                method: "tools/list".into(),
+                id: json!(1)
+            }
+        );
+        assert_eq!(
+            peek(br#"{"jsonrpc":"2.0","result":{},"id":1}"#),
             Peek::Other
         );
         assert_eq!(peek(b"not json"), Peek::Other);

@@ -11,7 +11,7 @@
 //! | missing / malformed / unknown / expired / revoked / wrong-env key | 401, `WWW-Authenticate: Bearer …`, `{"error":{code,message}}` |
 //! | key lacks the tool's scope, undeclared tool | 200, JSON-RPC error naming the scope |
 //! | authority or audit trail unavailable, remote spool full | 503, `Retry-After: 1` (a JSON-RPC error for tool calls) |
-//! | too many tool calls without a valid key | 429, `Retry-After: <secs>`, a JSON-RPC error (not audited) |
+//! | too many audited requests without a valid key | 429, `Retry-After: <secs>`, a JSON-RPC error (not audited) |
 //!
 //! The caller's address comes from axum's `ConnectInfo<SocketAddr>` when
 //! the server provides it (`into_make_service_with_connect_info`): the
@@ -158,7 +158,19 @@ where
                         "send tools/call requests one at a time, not in a JSON-RPC batch",
                     ));
                 }
-                Peek::Other => guard.authenticate(bearer.as_deref()).await,
+                Peek::Request { method, id } => {
+                    guard
+                        .authenticate(bearer.as_deref(), method, jsonrpc::id_text(id), client)
+                        .await
+                }
+                Peek::Other => {
+                    // Not JSON-RPC (the event stream's GET, a session's
+                    // DELETE): the HTTP method names the request.
+                    let request = format!("HTTP {}", parts.method);
+                    guard
+                        .authenticate(bearer.as_deref(), &request, None, client)
+                        .await
+                }
             };
             drop(bearer);
             match decision {
@@ -258,7 +270,7 @@ fn rpc_error<B>(
     data: Value,
 ) -> Response<GuardBody<B>> {
     let id = match peek {
-        Peek::ToolCall { id, .. } => id.clone(),
+        Peek::ToolCall { id, .. } | Peek::Request { id, .. } => id.clone(),
         _ => Value::Null,
     };
     respond(status, jsonrpc::error(&id, FORBIDDEN_CODE, message, data))

@@ -21,6 +21,11 @@
 //! - [`UnauthenticatedLimit`]: tool calls without a valid key are audited
 //!   up to this rate, then answered 429 unaudited, so a flood of them cannot
 //!   fill the audit trail; calls with a valid key are never limited.
+//! - A local guard serves one org ([`Guard::local`]): keys of other orgs
+//!   are refused like unknown keys. A remote guard serves its service key's
+//!   org, because introspection answers only for that org's keys.
+//! - Requests that are not tool calls are not audited, except a revoked or
+//!   expired key's refusal: traced once a minute per key (`traced`).
 //!
 //! Fail closed: if the audit event of a call cannot be recorded durably, the
 //! call is refused and never reaches the tool. The event is therefore
@@ -35,22 +40,25 @@ mod layer;
 mod local;
 mod refusal;
 pub mod remote;
+mod status;
 mod throttle;
 mod tools;
+mod traced;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde::Serialize;
-
 pub use layer::{GuardBody, GuardLayer, GuardService};
 pub use refusal::Refusal;
 pub use remote::{RemoteConfig, SpoolError};
+pub use status::GuardStatus;
 pub use throttle::UnauthenticatedLimit;
 pub use tools::{ToolScope, ToolScopes};
+pub use traced::TRACE_EVERY;
 
+use authority::ids::OrgId;
 use authority::scopes::{Scope, ScopeError};
 use authority::AuthorityError;
 use authority::KeyContext;
@@ -58,6 +66,7 @@ use authority::Outcome;
 use authority::{Authority, ToolCall};
 use decision::{decide, head, refusal_of, shown, KeyCheck};
 use throttle::Throttle;
+use traced::RecentlyTraced;
 
 /// Why a guard could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +77,10 @@ pub enum GuardError {
     DuplicateTool(String),
     #[error("cannot register the tools' scopes in the catalog: {0}")]
     Register(AuthorityError),
+    #[error("org `{0}` does not exist in the authority's store")]
+    UnknownOrg(OrgId),
+    #[error("cannot look up the guard's org in the authority's store: {0}")]
+    OrgLookup(String),
     #[error("invalid remote guard configuration: {0}")]
     Config(String),
     #[error(transparent)]
@@ -86,47 +99,6 @@ impl GuardedCaller {
     }
 }
 
-/// A snapshot of the guard's health, for a status endpoint or metrics.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct GuardStatus {
-    /// `local` or `remote`.
-    pub mode: &'static str,
-    /// True when revocations may reach this guard late (stream down) or
-    /// audit events are not being shipped.
-    pub degraded: bool,
-    /// Remote: the revocation stream is connected.
-    pub stream_connected: bool,
-    /// Remote: times the stream was (re)connected.
-    pub stream_connects: u64,
-    /// Remote: cached introspection answers.
-    pub cache_entries: u64,
-    /// Remote: events durable in the spool, not yet confirmed by the authority.
-    pub spool_pending: u64,
-    /// Remote: bytes of those events' JSON (the spool's byte cap counts these).
-    pub spool_pending_bytes: u64,
-    /// Remote: events the authority confirmed.
-    pub shipped: u64,
-    /// Remote: events kept in the spool's `rejected` table instead of the
-    /// trail (the authority refused the event on its own, or the row could
-    /// not be decoded); anything above 0 needs an operator.
-    pub spool_rejected: u64,
-    /// Remote: calls whose event did not fit in the full spool (also in
-    /// `audit_failures`). An allowed call was refused (503), a denied one
-    /// kept its answer; none of them is in the trail.
-    pub spool_full_refusals: u64,
-    /// Remote: the last shipping or stream error.
-    pub last_error: Option<String>,
-    pub allowed: u64,
-    /// Refused calls, except the throttled ones.
-    pub denied: u64,
-    /// Calls whose event could not be recorded (refused if they were
-    /// allowed).
-    pub audit_failures: u64,
-    /// Tool calls without a valid key answered 429 beyond the
-    /// [`UnauthenticatedLimit`]: counted here, not audited.
-    pub unauthenticated_throttled: u64,
-}
-
 /// The guard. Cheap to clone.
 #[derive(Clone)]
 pub struct Guard {
@@ -138,6 +110,7 @@ struct Inner {
     tools: ToolScopes,
     server: Option<String>,
     throttle: Throttle,
+    traced: RecentlyTraced,
     allowed: AtomicU64,
     denied: AtomicU64,
     audit_failures: AtomicU64,
@@ -145,7 +118,7 @@ struct Inner {
 }
 
 enum Backend {
-    Local(Authority),
+    Local(local::Local),
     Remote(remote::Remote),
 }
 
@@ -168,23 +141,28 @@ enum RecordError {
 }
 
 impl Guard {
-    /// An in-process guard. Registers every tool's service scope in the
+    /// An in-process guard for the keys of `org` (which must exist in the
+    /// authority's store): a key of any other org is refused exactly like
+    /// an unknown key. Registers every tool's service scope in the
     /// authority's catalog the way a remote guard does (stored, audited, so
     /// every server sharing the store can mint for them).
     pub async fn local(
         authority: Authority,
+        org: OrgId,
         tools: ToolScopes,
         server_name: Option<String>,
     ) -> Result<Self, GuardError> {
+        let local = local::Local::new(authority, org).await?;
         let registrations = service_registrations(&tools);
         if !registrations.is_empty() {
-            authority
+            local
+                .authority()
                 .register_local_tool_scopes(&registrations)
                 .await
                 .map_err(GuardError::Register)?;
         }
         Ok(Self::with_backend(
-            Backend::Local(authority),
+            Backend::Local(local),
             tools,
             server_name,
         ))
@@ -215,6 +193,7 @@ impl Guard {
                 tools,
                 server,
                 throttle: Throttle::new(UnauthenticatedLimit::default()),
+                traced: RecentlyTraced::new(),
                 allowed: AtomicU64::new(0),
                 denied: AtomicU64::new(0),
                 audit_failures: AtomicU64::new(0),
@@ -263,13 +242,39 @@ impl Guard {
     }
 
     /// Authenticates a request that is not a tool call (initialize, list,
-    /// the event stream): only the key is checked, nothing is audited.
-    pub async fn authenticate(&self, bearer: Option<&str>) -> Result<Arc<KeyContext>, Refusal> {
-        match self.check_key(bearer).await {
-            KeyCheck::Missing => Err(Refusal::MissingKey),
-            KeyCheck::Checked(Outcome::Valid(ctx)) => Ok(ctx),
-            KeyCheck::Checked(other) => Err(refusal_of(other)),
+    /// the event stream): only the key is checked, and nothing is audited
+    /// except the refusal of a revoked or expired key, once a minute per
+    /// key and within the unauthenticated limit (see [`TRACE_EVERY`]).
+    /// `request` names the request in that event (its JSON-RPC method).
+    pub async fn authenticate(
+        &self,
+        bearer: Option<&str>,
+        request: &str,
+        request_id: Option<String>,
+        client: Option<IpAddr>,
+    ) -> Result<Arc<KeyContext>, Refusal> {
+        let started = Instant::now();
+        let outcome = match self.check_key(bearer).await {
+            KeyCheck::Missing => return Err(Refusal::MissingKey),
+            KeyCheck::Checked(Outcome::Valid(ctx)) => return Ok(ctx),
+            KeyCheck::Checked(outcome) => outcome,
+        };
+        if let Some(key_id) = self.inner.traced.due(&outcome) {
+            // A throttled trace leaves the key due, so a later try is traced.
+            if let Err(retry_after_secs) = self.inner.throttle.admit(client, Instant::now()) {
+                return Err(Refusal::Throttled { retry_after_secs });
+            }
+            self.inner.traced.traced(key_id);
+            let request = shown(request);
+            let mut call = outcome.tool_call(&request, &Scope::AdminOrg);
+            call.required_scope = None;
+            self.stamp(&mut call, started, request_id, client);
+            // Refused whatever happens: a lost trace is only counted.
+            if let Err(cause) = self.record(call).await {
+                self.count_record_failure(&request, &cause);
+            }
         }
+        Err(refusal_of(outcome))
     }
 
     /// Decides one tool call: key, the tool's scope, then a durable audit
@@ -296,24 +301,12 @@ impl Guard {
         let scope = self.inner.tools.scope_for(tool).cloned();
         let tool = shown(tool);
         let (mut call, decision) = decide(check, &tool, scope);
-        call.latency_us = Some(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
-        call.server.clone_from(&self.inner.server);
-        call.request_id = request_id.map(|id| head(&id, ToolCall::MAX_REQUEST_ID).to_owned());
-        call.client_ip = client.map(|ip| ip.to_canonical().to_string());
+        self.stamp(&mut call, started, request_id, client);
         let recorded = self.record(call).await;
         let decision = match (recorded, decision) {
             (Ok(()), decision) => decision,
             (Err(cause), decision) => {
-                self.inner.audit_failures.fetch_add(1, Ordering::Relaxed);
-                if matches!(cause, RecordError::Spool(SpoolError::Full { .. })) {
-                    // Counted, not logged per call: the spool logs when it
-                    // fills, and a flood must not become a log flood.
-                    self.inner
-                        .spool_full_refusals
-                        .fetch_add(1, Ordering::Relaxed);
-                } else {
-                    tracing::warn!(%tool, %cause, "audit event not recorded; refusing the call");
-                }
+                self.count_record_failure(&tool, &cause);
                 match decision {
                     Ok(_) => Err(Refusal::AuditUnavailable),
                     Err(refusal) => Err(refusal),
@@ -329,12 +322,40 @@ impl Guard {
         decision
     }
 
+    /// What the guard knows about the request beyond the decision.
+    fn stamp(
+        &self,
+        call: &mut ToolCall,
+        started: Instant,
+        request_id: Option<String>,
+        client: Option<IpAddr>,
+    ) {
+        call.latency_us = Some(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+        call.server.clone_from(&self.inner.server);
+        call.request_id = request_id.map(|id| head(&id, ToolCall::MAX_REQUEST_ID).to_owned());
+        call.client_ip = client.map(|ip| ip.to_canonical().to_string());
+    }
+
+    /// `what` is the tool or request as [`shown`].
+    fn count_record_failure(&self, what: &str, cause: &RecordError) {
+        self.inner.audit_failures.fetch_add(1, Ordering::Relaxed);
+        if matches!(cause, RecordError::Spool(SpoolError::Full { .. })) {
+            // Counted, not logged per call: the spool logs when it fills,
+            // and a flood must not become a log flood.
+            self.inner
+                .spool_full_refusals
+                .fetch_add(1, Ordering::Relaxed);
+        } else {
+            tracing::warn!(%what, %cause, "audit event not recorded; refusing the request");
+        }
+    }
+
     async fn check_key(&self, bearer: Option<&str>) -> KeyCheck {
         let Some(raw) = bearer else {
             return KeyCheck::Missing;
         };
         KeyCheck::Checked(match &self.inner.backend {
-            Backend::Local(authority) => local::validate(authority, raw).await,
+            Backend::Local(local) => local.validate(raw).await,
             Backend::Remote(remote) => remote.validate(raw).await,
         })
     }
@@ -345,9 +366,7 @@ impl Guard {
     async fn record(&self, call: ToolCall) -> Result<(), RecordError> {
         let call = call.bounded();
         match &self.inner.backend {
-            Backend::Local(authority) => local::record(authority, call)
-                .await
-                .map_err(RecordError::Local),
+            Backend::Local(local) => local.record(call).await.map_err(RecordError::Local),
             Backend::Remote(remote) => Ok(remote.record(call).await?),
         }
     }

@@ -1,18 +1,140 @@
 //! Local mode: the guard asks an in-process [`Authority`] over the same
 //! store as the key authority, and records through its group-commit
 //! recorder (one fsync per batch; an error means "not durable").
+//!
+//! A local guard serves one org. The store holds the keys of every org, so
+//! the guard itself must refuse the others: a key of another org is
+//! answered exactly like an unknown key (same outcome, hence the same 401
+//! and the same unattributed audit event), whether it is valid, revoked or
+//! expired there. Nothing a caller sees tells it the key exists elsewhere.
+//! (A remote guard gets this from the authority: introspection answers
+//! only for keys of the service key's own org.)
 
+use authority::ids::OrgId;
 use authority::Outcome;
 use authority::{Authority, ToolCall};
 
-pub(super) async fn validate(authority: &Authority, raw: &str) -> Outcome {
-    authority.validate(raw, None).await
+use super::GuardError;
+
+/// The in-process backend: the authority and the one org it serves.
+pub(super) struct Local {
+    authority: Authority,
+    org: OrgId,
 }
 
-pub(super) async fn record(authority: &Authority, call: ToolCall) -> Result<(), String> {
-    authority
-        .record_tool_call(call)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.internal_cause().unwrap_or("unavailable").to_owned())
+impl Local {
+    /// Checks that `org` exists, so that a mistyped org fails at start
+    /// instead of refusing every key as unknown.
+    pub(super) async fn new(authority: Authority, org: OrgId) -> Result<Self, GuardError> {
+        match authority.store().get_org(&org).await {
+            Ok(Some(_)) => Ok(Self { authority, org }),
+            Ok(None) => Err(GuardError::UnknownOrg(org)),
+            Err(e) => Err(GuardError::OrgLookup(e.to_string())),
+        }
+    }
+
+    pub(super) fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    pub(super) async fn validate(&self, raw: &str) -> Outcome {
+        let outcome = self.authority.validate(raw, None).await;
+        let org = match &outcome {
+            Outcome::Valid(ctx) | Outcome::InsufficientScope { context: ctx, .. } => &ctx.org,
+            Outcome::Revoked { org, .. } | Outcome::Expired { org, .. } => org,
+            _ => return outcome,
+        };
+        if *org == self.org {
+            outcome
+        } else {
+            Outcome::Unknown
+        }
+    }
+
+    pub(super) async fn record(&self, call: ToolCall) -> Result<(), String> {
+        self.authority
+            .record_tool_call(call)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.internal_cause().unwrap_or("unavailable").to_owned())
+    }
+}
+
+/// A local guard for org `acme` over a store that also holds org `beta`.
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use authority::{
+        AuthorityConfig, BootstrapRequest, Env, ExpiryChoice, MintRequest, Pepper, Scope,
+        SqliteStore,
+    };
+
+    use super::*;
+
+    async fn authority(dir: &std::path::Path) -> Authority {
+        Authority::new(
+            Arc::new(SqliteStore::open(dir).unwrap()),
+            Pepper::load_or_create(dir).unwrap(),
+            Env::Live,
+            AuthorityConfig::default(),
+        )
+    }
+
+    /// Bootstraps `org` and returns a valid key and a revoked one of it.
+    async fn org_keys(auth: &Authority, org: &str) -> (String, String) {
+        let admin = auth.bootstrap(BootstrapRequest::new(org)).await.unwrap();
+        let admin = admin.key.expose_secret().to_owned();
+        let ctx = auth.authorize(&admin, &Scope::AdminOrg).await.unwrap();
+        let revoked = auth
+            .mint(
+                &ctx,
+                MintRequest {
+                    org_id: None,
+                    name: "revoked".into(),
+                    scopes: vec!["svc:wiki:read".into()],
+                    expires_days: ExpiryChoice::Days(1),
+                    env: None,
+                },
+            )
+            .await
+            .unwrap();
+        auth.revoke(&ctx, revoked.view.id.as_str(), None)
+            .await
+            .unwrap();
+        (admin, revoked.key.expose_secret().to_owned())
+    }
+
+    #[tokio::test]
+    async fn another_orgs_keys_are_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = authority(dir.path()).await;
+        let (acme_key, acme_revoked) = org_keys(&auth, "acme").await;
+        let (beta_key, beta_revoked) = org_keys(&auth, "beta").await;
+        let local = Local::new(auth, OrgId::parse("acme").unwrap())
+            .await
+            .unwrap();
+        assert!(local.validate(&acme_key).await.is_valid());
+        assert!(matches!(
+            local.validate(&acme_revoked).await,
+            Outcome::Revoked { .. }
+        ));
+        assert!(matches!(local.validate(&beta_key).await, Outcome::Unknown));
+        assert!(matches!(
+            local.validate(&beta_revoked).await,
+            Outcome::Unknown
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_org_that_does_not_exist_is_refused_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = authority(dir.path()).await;
+        org_keys(&auth, "acme").await;
+        let err = Local::new(auth, OrgId::parse("acmee").unwrap())
+            .await
+            .err()
+            .expect("refused");
+        assert!(matches!(err, GuardError::UnknownOrg(_)), "{err}");
+    }
 }

@@ -13,7 +13,9 @@
 //!   written at all, however many addresses a flood comes from.
 //!
 //! Calls with a valid key never reach either bucket, so others' failures
-//! can never throttle them.
+//! can never throttle them. The same buckets bound the traces of revoked
+//! and expired keys refused outside tool calls (`traced`): they are
+//! audited too.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -148,7 +150,7 @@ impl Throttle {
                 tracing::warn!(
                     total,
                     client = ?client,
-                    "tool calls without a valid key are throttled (429, not audited)"
+                    "requests without a valid key are throttled (429, not audited)"
                 );
             }
             (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)

@@ -4,7 +4,11 @@
 //!   `write_kb`, `org_report`) over in-memory pages. No auth code in them.
 //! - [`tool_scopes`]: the one place that says which scope each tool needs.
 //! - [`router`]: rmcp's Streamable HTTP service at `/mcp`, wrapped in the
-//!   acekeys guard layer, plus an unauthenticated `/status` (counters only).
+//!   acekeys guard layer: the only route of the public listener.
+//! - [`status_router`]: an unauthenticated `/status` (the guard's health
+//!   and counters), served only on its own listener (`--status-addr`), so
+//!   whoever can reach the MCP endpoint cannot read spool counts or the
+//!   degraded state.
 //! - [`startup`]: building the guard in local or remote mode.
 
 pub mod startup;
@@ -33,14 +37,14 @@ pub fn tool_scopes() -> Result<ToolScopes, GuardError> {
 }
 
 #[derive(Clone)]
-struct AppState {
+struct StatusState {
     guard: Guard,
     wiki: Wiki,
 }
 
-/// `/mcp` (guarded MCP endpoint) and `/status`. `allowed_hosts` are the
-/// Host headers rmcp accepts (it refuses non-loopback hosts by default, a
-/// DNS-rebinding defence).
+/// `/mcp`, the guarded MCP endpoint, and nothing else. `allowed_hosts` are
+/// the Host headers rmcp accepts (it refuses non-loopback hosts by default,
+/// a DNS-rebinding defence).
 pub fn router(guard: Guard, wiki: Wiki, allowed_hosts: Vec<String>) -> Router {
     let factory = wiki.clone();
     let mcp = StreamableHttpService::new(
@@ -48,14 +52,18 @@ pub fn router(guard: Guard, wiki: Wiki, allowed_hosts: Vec<String>) -> Router {
         Arc::new(LocalSessionManager::default()),
         StreamableHttpServerConfig::default().with_allowed_hosts(allowed_hosts),
     );
-    let guarded = guard.layer().layer(mcp);
-    Router::new()
-        .route_service("/mcp", guarded)
-        .route("/status", get(status))
-        .with_state(AppState { guard, wiki })
+    Router::new().route_service("/mcp", guard.layer().layer(mcp))
 }
 
-async fn status(State(state): State<AppState>) -> Json<serde_json::Value> {
+/// `GET /status`, for a listener of its own: it needs no key, so it must not
+/// be reachable where the MCP endpoint is.
+pub fn status_router(guard: Guard, wiki: Wiki) -> Router {
+    Router::new()
+        .route("/status", get(status))
+        .with_state(StatusState { guard, wiki })
+}
+
+async fn status(State(state): State<StatusState>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "guard": state.guard.status(),
         "tool_bodies_run": state.wiki.bodies_run(),

@@ -1,12 +1,14 @@
 //! `wiki-mcp`: run the demo MCP server.
 //!
 //! ```text
-//! wiki-mcp --data-dir ./data                                   # local mode
+//! wiki-mcp --data-dir ./data --org acme                                 # local mode
 //! wiki-mcp --authority http://127.0.0.1:3000 --service-key ace_live_…   # remote mode
+//!          [--status-addr 127.0.0.1:8091]                               # GET /status there
 //! ```
 //!
-//! Prints `wiki-mcp listening on http://ADDR/mcp` on stdout once it accepts
-//! connections (port 0 picks a free port).
+//! Prints `wiki-mcp status on http://ADDR/status` (with `--status-addr`)
+//! and then `wiki-mcp listening on http://ADDR/mcp` on stdout once it
+//! accepts connections (port 0 picks a free port).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,8 +16,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use tokio::net::TcpListener;
 use wiki_mcp::startup::{self, StartError};
-use wiki_mcp::{router, tool_scopes, Wiki};
+use wiki_mcp::{router, status_router, tool_scopes, Wiki};
 
 /// A demo wiki MCP server guarded by acekeys.
 #[derive(Debug, Parser)]
@@ -24,9 +27,18 @@ struct Cli {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "WIKI_MCP_ADDR", default_value = "127.0.0.1:8090")]
     addr: SocketAddr,
+    /// Serve `GET /status` (the guard's health and counters, no key needed)
+    /// on this address only; off unless set. Keep it on loopback or an
+    /// operators' network: the MCP address never serves it.
+    #[arg(long, env = "WIKI_MCP_STATUS_ADDR")]
+    status_addr: Option<SocketAddr>,
     /// Local mode: the acekeys data directory (same store as the authority).
     #[arg(long, env = "WIKI_MCP_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Local mode (required there): the org whose keys this server accepts;
+    /// keys of every other org in the store are refused like unknown keys.
+    #[arg(long, env = "WIKI_MCP_ORG")]
+    org: Option<String>,
     /// Remote mode: the authority's base URL, e.g. http://127.0.0.1:3000.
     #[arg(long, env = "WIKI_MCP_AUTHORITY")]
     authority: Option<String>,
@@ -78,9 +90,11 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         (Some(_), Some(_)) => return Err(StartError::BothModes),
         (None, None) => return Err(StartError::NoMode),
         (Some(dir), None) => {
+            let org = startup::parse_org(cli.org.as_deref())?;
             let ttl = Duration::from_secs(cli.cache_ttl_secs.unwrap_or(1));
-            startup::local_guard(dir, startup::parse_env(&cli.env)?, ttl, tools).await?
+            startup::local_guard(dir, org, startup::parse_env(&cli.env)?, ttl, tools).await?
         }
+        (None, Some(_)) if cli.org.is_some() => return Err(StartError::OrgInRemoteMode),
         (None, Some(url)) => {
             let key = cli.service_key.as_deref().ok_or(StartError::NoServiceKey)?;
             let ttl = Duration::from_secs(cli.cache_ttl_secs.unwrap_or(30));
@@ -95,12 +109,11 @@ async fn run(cli: Cli) -> Result<(), StartError> {
             .await?
         }
     };
-    let listener = tokio::net::TcpListener::bind(cli.addr)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: cli.addr,
-            source,
-        })?;
+    let wiki = Wiki::new();
+    if let Some(addr) = cli.status_addr {
+        serve_status(addr, status_router(guard.clone(), wiki.clone())).await?;
+    }
+    let listener = bind(cli.addr).await?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
     let mut hosts = vec![
         "localhost".to_owned(),
@@ -112,11 +125,39 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     tracing::info!(%local, mode = guard.mode(), "wiki-mcp listening");
     // Tests and scripts read the address from this line.
     println!("wiki-mcp listening on http://{local}/mcp");
-    let app = router(guard, Wiki::new(), hosts);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+    let app = router(guard, wiki, hosts);
+    // The peer's address reaches the guard: its per-client limit on
+    // unauthenticated calls, and every event's `client_ip`.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(StartError::Serve)
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
         .await
-        .map_err(StartError::Serve)
+        .map_err(|source| StartError::Bind { addr, source })
+}
+
+/// Serves `/status` on its own listener, in the background: it needs no
+/// key, so it lives where only operators reach it.
+async fn serve_status(addr: SocketAddr, app: axum::Router) -> Result<(), StartError> {
+    let listener = bind(addr).await?;
+    let local = listener.local_addr().map_err(StartError::Serve)?;
+    if !local.ip().is_loopback() {
+        tracing::warn!(%local, "/status needs no key and is served on a non-loopback address");
+    }
+    println!("wiki-mcp status on http://{local}/status");
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "the status listener stopped");
+        }
+    });
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -1,9 +1,10 @@
-//! Building the guard: local mode (same store as the authority) or remote
-//! mode (authority URL + service key).
+//! Building the guard: local mode (same store as the authority, one org's
+//! keys) or remote mode (authority URL + service key, whose org it serves).
 
 use std::path::Path;
 use std::time::Duration;
 
+use authority::ids::OrgId;
 use authority::{Authority, AuthorityConfig, Env, OpenError, OpenOptions, StoreLocation};
 use guard::{Guard, GuardError, RemoteConfig, ToolScopes};
 
@@ -16,6 +17,17 @@ pub enum StartError {
     NoMode,
     #[error("--data-dir and --authority exclude each other: pick local or remote mode")]
     BothModes,
+    #[error(
+        "local mode needs --org ORG (or WIKI_MCP_ORG): the org whose keys this server accepts"
+    )]
+    NoOrg,
+    #[error("--org is for local mode only: a remote guard serves its service key's org")]
+    OrgInRemoteMode,
+    #[error("invalid --org {org:?}: {source}")]
+    InvalidOrg {
+        org: String,
+        source: authority::ids::InvalidOrgId,
+    },
     #[error("remote mode needs --service-key (or WIKI_MCP_SERVICE_KEY): a key with svc:keys:introspect, svc:audit:write and svc:catalog:write")]
     NoServiceKey,
     #[error("unknown env {0:?}: use `live` or `test`")]
@@ -35,9 +47,10 @@ pub enum StartError {
 
 /// Opens the authority's embedded store in `data_dir` (the directory the
 /// `acekeys` server uses), exactly as the server does (pepper check
-/// included), and guards with it in-process.
+/// included), and guards with it in-process, for the keys of `org` only.
 pub async fn local_guard(
     data_dir: &Path,
+    org: OrgId,
     env: Env,
     cache_ttl: Duration,
     tools: ToolScopes,
@@ -54,15 +67,16 @@ pub async fn local_guard(
         config,
     })
     .await?;
-    local_guard_with(authority, tools).await
+    local_guard_with(authority, org, tools).await
 }
 
 /// Local mode over an authority built by the caller (tests inject stores).
 pub async fn local_guard_with(
     authority: Authority,
+    org: OrgId,
     tools: ToolScopes,
 ) -> Result<Guard, StartError> {
-    Ok(Guard::local(authority, tools, Some("wiki-mcp".into())).await?)
+    Ok(Guard::local(authority, org, tools, Some("wiki-mcp".into())).await?)
 }
 
 /// Remote mode.
@@ -82,4 +96,13 @@ pub async fn remote_guard(
 
 pub fn parse_env(s: &str) -> Result<Env, StartError> {
     Env::parse(s).ok_or_else(|| StartError::UnknownEnv(s.to_owned()))
+}
+
+/// The `--org` of local mode: required there.
+pub fn parse_org(org: Option<&str>) -> Result<OrgId, StartError> {
+    let org = org.ok_or(StartError::NoOrg)?;
+    OrgId::parse(org).map_err(|source| StartError::InvalidOrg {
+        org: org.to_owned(),
+        source,
+    })
 }

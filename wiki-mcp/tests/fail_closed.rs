@@ -26,7 +26,8 @@ async fn a_call_whose_event_cannot_be_recorded_is_refused_and_the_tool_never_run
         Env::Live,
         AuthorityConfig::default(),
     );
-    let guard = startup::local_guard_with(authority, tool_scopes().unwrap())
+    let org = authority::OrgId::parse("acme").unwrap();
+    let guard = startup::local_guard_with(authority, org, tool_scopes().unwrap())
         .await
         .unwrap();
     let wiki = Wiki::new();

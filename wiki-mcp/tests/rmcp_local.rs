@@ -11,7 +11,10 @@ use serde_json::json;
 
 fn spawn(seed: &Seed) -> WikiProc {
     let dir = seed.path.as_path().to_str().unwrap().to_owned();
-    WikiProc::spawn(&["--data-dir", &dir], &seed.path.as_path().join("wiki.log"))
+    WikiProc::spawn(
+        &["--data-dir", &dir, "--org", "acme"],
+        &seed.path.as_path().join("wiki.log"),
+    )
 }
 
 #[tokio::test]
