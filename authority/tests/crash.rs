@@ -159,7 +159,7 @@ impl Acks {
                 // Same rule as the child: n % 3 == 1 rotated, else even revoked.
                 let n = self.minted;
                 self.minted += 1;
-                if n % 3 != 1 && n % 2 != 0 {
+                if n % 3 != 1 && !n.is_multiple_of(2) {
                     self.untouched.insert(id.to_owned());
                 }
                 self.keys.insert(id.to_owned(), secret.to_owned());

@@ -16,12 +16,14 @@ const need = (name) => {
 function start(bin, args, env, prefix, log) {
   const out = openSync(log, "a");
   const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", out] });
+  const lines = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${bin}: no "${prefix}" line (see ${log})`)), 60_000);
     createInterface({ input: child.stdout }).on("line", (line) => {
+      lines.push(line);
       if (line.startsWith(prefix)) {
         clearTimeout(timer);
-        resolve({ child, url: line.slice(prefix.length).trim() });
+        resolve({ child, url: line.slice(prefix.length).trim(), lines });
       }
     });
     child.on("exit", (code) => reject(new Error(`${bin} exited with ${code} (see ${log})`)));
@@ -33,13 +35,19 @@ export async function setup(mode) {
   const keys = JSON.parse(execFileSync(need("SEED_BIN"), [dir], { encoding: "utf8" }));
   const env = { ACEKEYS_DATA_DIR: dir, LEPTOS_SITE_ADDR: "127.0.0.1:0", RUST_LOG: "info" };
   const acekeys = await start(need("ACEKEYS_BIN"), ["serve"], env, "acekeys listening on ", join(dir, "acekeys.log"));
-  const args = mode === "local"
-    ? ["--addr", "127.0.0.1:0", "--data-dir", dir]
-    : ["--addr", "127.0.0.1:0", "--authority", acekeys.url, "--spool-dir", join(dir, "spool")];
+  // The seed's org; /status on its own (loopback) listener, announced before "listening".
+  const args = (mode === "local"
+    ? ["--addr", "127.0.0.1:0", "--data-dir", dir, "--org", "acme"]
+    : ["--addr", "127.0.0.1:0", "--authority", acekeys.url, "--spool-dir", join(dir, "spool")])
+    .concat(["--status-addr", "127.0.0.1:0"]);
   const wiki = await start(need("WIKI_MCP_BIN"), args,
     { RUST_LOG: "info", WIKI_MCP_SERVICE_KEY: keys.service }, "wiki-mcp listening on ", join(dir, "wiki.log"));
   const base = acekeys.url;
-  const status = async () => (await fetch(wiki.url.replace(/\/mcp$/, "/status"))).json();
+  const statusPrefix = "wiki-mcp status on ";
+  const statusLine = wiki.lines.find((l) => l.startsWith(statusPrefix));
+  if (!statusLine) throw new Error(`wiki-mcp printed no "${statusPrefix}" line`);
+  const statusUrl = statusLine.slice(statusPrefix.length).trim();
+  const status = async () => (await fetch(statusUrl)).json();
   if (mode === "remote") {
     await until(async () => (await status()).guard.stream_connected === true, "revocation stream");
   }

@@ -24,10 +24,12 @@ def start(cmd, env, prefix, log):
         proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.PIPE,
                                 stderr=err, text=True)
     deadline = time.time() + 60
+    lines = []
     while time.time() < deadline:
         line = proc.stdout.readline()
+        lines.append(line)
         if line.startswith(prefix):
-            return proc, line[len(prefix):].strip()
+            return proc, line[len(prefix):].strip(), lines
         if not line and proc.poll() is not None:
             break
     raise RuntimeError(f"{cmd[0]} did not print {prefix!r}; see {log}")
@@ -44,21 +46,24 @@ class Env:
         self.dir = tempfile.mkdtemp(prefix=f"acekeys-py-{mode}-")
         self.mode = mode
         self.keys = json.loads(subprocess.check_output([os.environ["SEED_BIN"], self.dir], text=True))
-        self.acekeys, self.base = start(
+        self.acekeys, self.base, _ = start(
             [os.environ["ACEKEYS_BIN"], "serve"],
             {"ACEKEYS_DATA_DIR": self.dir, "LEPTOS_SITE_ADDR": "127.0.0.1:0", "RUST_LOG": "info"},
             "acekeys listening on ", os.path.join(self.dir, "acekeys.log"))
-        args = ["--data-dir", self.dir] if mode == "local" else \
+        # The seed's org; /status on its own (loopback) listener, announced before "listening".
+        args = ["--data-dir", self.dir, "--org", "acme"] if mode == "local" else \
             ["--authority", self.base, "--spool-dir", os.path.join(self.dir, "spool")]
-        self.wiki, self.mcp_url = start(
-            [os.environ["WIKI_MCP_BIN"], "--addr", "127.0.0.1:0", *args],
+        self.wiki, self.mcp_url, lines = start(
+            [os.environ["WIKI_MCP_BIN"], "--addr", "127.0.0.1:0", "--status-addr", "127.0.0.1:0", *args],
             {"RUST_LOG": "info", "WIKI_MCP_SERVICE_KEY": self.keys["service"]},
             "wiki-mcp listening on ", os.path.join(self.dir, "wiki.log"))
+        prefix = "wiki-mcp status on "
+        self.status_url = next(l[len(prefix):].strip() for l in lines if l.startswith(prefix))
         if mode == "remote":
             self.until(lambda: self.status()["guard"]["stream_connected"])
 
     def status(self):
-        return get_json(self.mcp_url.removesuffix("/mcp") + "/status")
+        return get_json(self.status_url)
 
     def until(self, check, seconds=15):
         deadline = time.time() + seconds

@@ -222,6 +222,19 @@ impl Authority {
         self.inner.stats.snapshot(self.inner.recorder.queue_depth())
     }
 
+    /// Checks a key without marking it used: for a caller that will only
+    /// accept keys of one org (an in-process guard) and marks the key with
+    /// [`mark_used`](Self::mark_used) once it accepts it, so a key presented
+    /// where it does not belong leaves no trace on it.
+    pub async fn check(&self, raw_key: &str, required: Option<&Scope>) -> Outcome {
+        self.inner.validator.check(raw_key, required).await
+    }
+
+    /// Records that a key checked with [`check`](Self::check) was used now.
+    pub fn mark_used(&self, key: &KeyContext) {
+        self.inner.validator.usage.mark(key, self.now());
+    }
+
     /// Checks `raw_key` and, if given, one required scope.
     pub async fn validate(&self, raw_key: &str, required: Option<&Scope>) -> Outcome {
         self.inner.validator.validate(raw_key, required).await
