@@ -38,7 +38,6 @@ pub struct ApiState {
     pub streams: Arc<revocations::StreamSlots>,
 }
 
-
 /// The `/api/v1` endpoints. Each route's path and method come from its
 /// handler's `#[utoipa::path]`, so the router and the OpenAPI document
 /// ([`openapi::document`]) are one list and cannot drift apart.

@@ -181,7 +181,11 @@ async fn random_bodies_and_queries_never_get_a_5xx() {
             .send()
             .await
             .unwrap();
-        assert_ne!(response.status(), 404, "the sign-in function is not at {sign_in}");
+        assert_ne!(
+            response.status(),
+            404,
+            "the sign-in function is not at {sign_in}"
+        );
         check("sign_in", &key, response).await;
     }
 
