@@ -6,7 +6,7 @@ use crate::error::AuthorityError;
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::time::Timestamp;
 use model::audit::{AuditEvent, Checkpoint, Decision, EventKind};
-use model::wire::AuditFilterParams;
+use model::wire::{AuditFilterParams, ToolCall};
 
 /// Filters shared by queries and the timeline. All present filters must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,10 +148,25 @@ impl AuditFilter {
             Some(since) => Some(since),
             None => range_secs.map(|secs| now.plus_secs(-secs)),
         };
+        // No recorded event holds a longer value (`ToolCall::bounded`), and a
+        // store may refuse to compare one (Firestore: 1500 bytes).
+        fn bounded_text(
+            field: &'static str,
+            value: &Option<String>,
+            max: usize,
+        ) -> Result<Option<String>, AuthorityError> {
+            match given(value) {
+                Some(text) if text.chars().count() > max => Err(AuthorityError::invalid(
+                    field,
+                    format!("at most {max} characters: no recorded event has a longer one"),
+                )),
+                other => Ok(other.map(str::to_owned)),
+            }
+        }
         Ok(Self {
             key_id,
-            agent: given(&params.agent).map(str::to_owned),
-            tool: given(&params.tool).map(str::to_owned),
+            agent: bounded_text("agent", &params.agent, ToolCall::MAX_AGENT)?,
+            tool: bounded_text("tool", &params.tool, ToolCall::MAX_TOOL)?,
             decision,
             kind,
             since,
