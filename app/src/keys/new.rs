@@ -129,6 +129,9 @@ fn DetailsSection(
             </div>
         </section>
     }
+    // Type-erased: the form nests three sections, and their full view
+    // types together exceed the compiler's query depth in release builds.
+    .into_any()
 }
 
 #[component]
@@ -148,6 +151,9 @@ fn PermissionsSection(
             </p>
         </section>
     }
+    // Type-erased: the form nests three sections, and their full view
+    // types together exceed the compiler's query depth in release builds.
+    .into_any()
 }
 
 /// Expiry presets, a custom date, and "never" when the signed-in key may
@@ -199,4 +205,7 @@ fn ExpirySection(
             </fieldset>
         </section>
     }
+    // Type-erased: the form nests three sections, and their full view
+    // types together exceed the compiler's query depth in release builds.
+    .into_any()
 }
