@@ -27,6 +27,7 @@
 //! one-time mint/rotate/bootstrap response.
 
 pub mod audit;
+pub mod dead_keys;
 mod error;
 mod facade;
 pub mod keys;

@@ -43,21 +43,21 @@ pub mod remote;
 mod status;
 mod throttle;
 mod tools;
-mod traced;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+pub use authority::dead_keys::TRACE_EVERY;
 pub use layer::{GuardBody, GuardLayer, GuardService};
 pub use refusal::Refusal;
 pub use remote::{RemoteConfig, SpoolError};
 pub use status::GuardStatus;
 pub use throttle::UnauthenticatedLimit;
 pub use tools::{ToolScope, ToolScopes};
-pub use traced::TRACE_EVERY;
 
+use authority::dead_keys::DeadKeyTraces;
 use authority::ids::OrgId;
 use authority::scopes::{Scope, ScopeError};
 use authority::AuthorityError;
@@ -66,7 +66,6 @@ use authority::Outcome;
 use authority::{Authority, ToolCall};
 use decision::{decide, head, refusal_of, shown, KeyCheck};
 use throttle::Throttle;
-use traced::RecentlyTraced;
 
 /// Why a guard could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +109,7 @@ struct Inner {
     tools: ToolScopes,
     server: Option<String>,
     throttle: Throttle,
-    traced: RecentlyTraced,
+    traced: DeadKeyTraces,
     allowed: AtomicU64,
     denied: AtomicU64,
     audit_failures: AtomicU64,
@@ -193,7 +192,7 @@ impl Guard {
                 tools,
                 server,
                 throttle: Throttle::new(UnauthenticatedLimit::default()),
-                traced: RecentlyTraced::new(),
+                traced: DeadKeyTraces::new(),
                 allowed: AtomicU64::new(0),
                 denied: AtomicU64::new(0),
                 audit_failures: AtomicU64::new(0),
