@@ -97,24 +97,7 @@ async fn a_remote_guard_and_its_authority_trace_dead_keys_refused_before_any_too
     let (victim, victim_id) = api.mint("victim", &["svc:wiki:read"]).await;
     let (unseen, unseen_id) = api.mint("unseen", &["svc:wiki:read"]).await;
     api.revoke(&unseen_id).await;
-    let spool = data.path().join("spool");
-    let wiki = WikiProc::spawn(
-        &[
-            "--authority",
-            &acekeys.base,
-            "--service-key",
-            &service_key,
-            "--spool-dir",
-            spool.to_str().unwrap(),
-        ],
-        &data.path().join("wiki.log"),
-    );
-    wait_for(
-        "the revocation stream",
-        Duration::from_secs(10),
-        async || wiki.status().await["guard"]["stream_connected"] == true,
-    )
-    .await;
+    let wiki = WikiProc::spawn_remote(&acekeys.base, &service_key, data.path()).await;
 
     // The guard learns from the stream that `victim` is revoked: it no
     // longer asks the authority, so it must leave the trace itself.

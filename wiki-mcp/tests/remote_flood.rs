@@ -56,24 +56,7 @@ async fn hostile_keyless_calls_with_huge_tool_names_never_cost_an_allowed_call_i
         )
         .await;
     let (reader, _) = api.mint("reader", &["agent:reader", "svc:wiki:read"]).await;
-    let spool = data.path().join("spool");
-    let wiki = WikiProc::spawn(
-        &[
-            "--authority",
-            &acekeys.base,
-            "--service-key",
-            &service_key,
-            "--spool-dir",
-            spool.to_str().unwrap(),
-        ],
-        &data.path().join("wiki.log"),
-    );
-    wait_for(
-        "the revocation stream",
-        Duration::from_secs(10),
-        async || wiki.status().await["guard"]["stream_connected"] == true,
-    )
-    .await;
+    let wiki = WikiProc::spawn_remote(&acekeys.base, &service_key, data.path()).await;
 
     let mut clients = Vec::new();
     for _ in 0..CLIENTS {

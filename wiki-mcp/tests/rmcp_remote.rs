@@ -30,24 +30,7 @@ async fn remote_guard_introspects_evicts_on_revocation_and_spools_through_an_out
     let (revoked, revoked_id) = api.mint("revoked", &["svc:wiki:read"]).await;
     api.revoke(&revoked_id).await;
 
-    let spool = data.path().join("spool");
-    let wiki = WikiProc::spawn(
-        &[
-            "--authority",
-            &acekeys.base,
-            "--service-key",
-            &service_key,
-            "--spool-dir",
-            spool.to_str().unwrap(),
-        ],
-        &data.path().join("wiki.log"),
-    );
-    wait_for(
-        "the revocation stream",
-        Duration::from_secs(10),
-        async || wiki.status().await["guard"]["stream_connected"] == true,
-    )
-    .await;
+    let wiki = WikiProc::spawn_remote(&acekeys.base, &service_key, data.path()).await;
     let mut calls = 0usize;
 
     // Allowed, denied by scope, 401s.

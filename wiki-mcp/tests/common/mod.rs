@@ -82,6 +82,31 @@ impl WikiProc {
         }
     }
 
+    /// Starts wiki-mcp in remote mode against `authority` with
+    /// `service_key`, its spool in `dir/spool`, and waits until its
+    /// revocation stream is connected.
+    pub async fn spawn_remote(authority: &str, service_key: &str, dir: &Path) -> Self {
+        let spool = dir.join("spool");
+        let wiki = Self::spawn(
+            &[
+                "--authority",
+                authority,
+                "--service-key",
+                service_key,
+                "--spool-dir",
+                spool.to_str().expect("utf-8 path"),
+            ],
+            &dir.join("wiki.log"),
+        );
+        wait_for(
+            "the revocation stream",
+            Duration::from_secs(10),
+            async || wiki.status().await["guard"]["stream_connected"] == true,
+        )
+        .await;
+        wiki
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
