@@ -20,6 +20,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::chain::ChainState;
+use crate::audit::heads::HeadBook;
 use crate::ids::EventId;
 use crate::stats::Stats;
 use crate::store::{Store, StoreError};
@@ -87,6 +88,7 @@ impl Recorder {
         writer: String,
         cfg: RecorderConfig,
         stats: Arc<Stats>,
+        heads: Arc<HeadBook>,
     ) -> Self {
         let (tx, rx) = mpsc::channel(cfg.queue.max(1));
         let writer: Arc<str> = writer.into();
@@ -97,6 +99,7 @@ impl Recorder {
             rx,
             max_batch,
             stats,
+            heads,
         ));
         Self {
             tx,
@@ -145,6 +148,7 @@ async fn flusher(
     mut rx: mpsc::Receiver<Job>,
     max_batch: usize,
     stats: Arc<Stats>,
+    heads: Arc<HeadBook>,
 ) {
     // A job that would push a commit past `max_batch` waits for the next.
     let mut carried: Option<Job> = None;
@@ -199,6 +203,7 @@ async fn flusher(
                 Ok(()) => {
                     Stats::add(&stats.audit_events, events.len() as u64);
                     state = scratch.clone();
+                    heads.advance(&events);
                 }
                 Err(e) => {
                     Stats::add(&stats.audit_commit_failures, 1);

@@ -18,6 +18,8 @@ pub(crate) struct Stats {
     pub(crate) audit_events: AtomicU64,
     pub(crate) audit_commit_failures: AtomicU64,
     pub(crate) audit_commit_micros: AtomicU64,
+    pub(crate) audit_seals: AtomicU64,
+    pub(crate) audit_tamper_detected: AtomicU64,
 }
 
 impl Stats {
@@ -36,6 +38,8 @@ impl Stats {
             audit_commit_failures: load(&self.audit_commit_failures),
             audit_commit_seconds: load(&self.audit_commit_micros) as f64 / 1e6,
             audit_queue_depth,
+            audit_seals: load(&self.audit_seals),
+            audit_tamper_detected: load(&self.audit_tamper_detected),
         }
     }
 }
@@ -59,4 +63,9 @@ pub struct StatsSnapshot {
     pub audit_commit_seconds: f64,
     /// Batches of tool-call events waiting for the recorder right now.
     pub audit_queue_depth: u64,
+    /// Chain heads signed and stored (see `audit::seal`).
+    pub audit_seals: u64,
+    /// Times a sealing round found one of this process's chains shortened
+    /// or its seal replaced in the store behind its back.
+    pub audit_tamper_detected: u64,
 }

@@ -201,6 +201,22 @@ impl Guard {
         }
     }
 
+    /// Call once the server has stopped serving: a local guard writes its
+    /// authority's pending last-used marks and signs the heads of its audit
+    /// chains, so nothing it recorded can be cut off the trail unseen (a
+    /// remote guard's unsent events are already in its spool on disk).
+    pub async fn shutdown(&self) {
+        if let Backend::Local(local) = &self.inner.backend {
+            let authority = local.authority();
+            if let Err(error) = authority.flush_usage().await {
+                tracing::warn!(%error, "could not flush last-used marks on shutdown");
+            }
+            if let Err(error) = authority.seal_chains().await {
+                tracing::warn!(%error, "could not seal the audit chains on shutdown");
+            }
+        }
+    }
+
     /// The tower layer for an HTTP MCP endpoint.
     pub fn layer(&self) -> GuardLayer {
         GuardLayer::new(self.clone())

@@ -1,9 +1,11 @@
-//! The command line: `serve` (the default), `bootstrap`, `audit verify`.
+//! The command line: `serve` (the default), `bootstrap`, `audit verify`,
+//! `audit seal-key`.
 //! Settings are [`Config`]'s; starting and serving is [`crate::startup`]'s.
 
 use std::io::Write;
 use std::process::ExitCode;
 
+use authority::audit::SealTrust;
 use authority::{AuthorityError, BootstrapRequest};
 use clap::{Parser, Subcommand};
 
@@ -45,9 +47,20 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Verify every audit hash chain; exits 1 if any event was modified,
-    /// deleted, inserted or reordered.
-    Verify,
+    /// Verify every audit hash chain and its seal; exits 1 if any event was
+    /// modified, deleted, inserted or reordered, a chain was cut short or
+    /// deleted after it was sealed, or a seal is not signed by the seal key.
+    Verify {
+        /// Check seals against this public key (64 hex digits, from
+        /// `acekeys audit seal-key` run earlier and kept elsewhere) instead
+        /// of the key derived from this deployment's pepper.
+        #[arg(long, value_name = "HEX")]
+        seal_public_key: Option<String>,
+    },
+    /// Print the public key the audit seals verify with (derived from the
+    /// pepper), to keep outside the deployment and pass to
+    /// `audit verify --seal-public-key`.
+    SealKey,
 }
 
 impl Cli {
@@ -63,16 +76,37 @@ impl Cli {
                 let mut request = BootstrapRequest::new(&org);
                 request.expires_days = expires_days;
                 let minted = authority.bootstrap(request).await?;
+                // This process's admin chain ends here: sign its head, or the
+                // bootstrap event could be cut off the trail unseen.
+                authority.seal_chains().await?;
                 let mut stdout = std::io::stdout().lock();
                 writeln!(stdout, "{}", minted.key.expose_secret()).map_err(CliError::Output)?;
                 tracing::info!(org = %org, key_id = %minted.view.id, "bootstrapped org");
                 Ok(ExitCode::SUCCESS)
             }
             Command::Audit {
-                command: AuditCommand::Verify,
+                command: AuditCommand::SealKey,
             } => {
                 let authority = startup::open_authority(&self.config).await?;
-                let report = authority.verify_all_audit().await?;
+                writeln!(
+                    std::io::stdout().lock(),
+                    "{}",
+                    authority.seal_trust().to_hex()
+                )
+                .map_err(CliError::Output)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Audit {
+                command: AuditCommand::Verify { seal_public_key },
+            } => {
+                let pinned = seal_public_key
+                    .map(|hex| SealTrust::from_hex(&hex).map_err(CliError::SealKey))
+                    .transpose()?;
+                let authority = startup::open_authority(&self.config).await?;
+                let report = match pinned {
+                    Some(key) => authority.verify_all_audit_pinned(key).await?,
+                    None => authority.verify_all_audit().await?,
+                };
                 let json = serde_json::to_string_pretty(&report).map_err(CliError::Report)?;
                 println!("{json}");
                 Ok(if report.ok {
@@ -99,4 +133,6 @@ pub enum CliError {
     Report(serde_json::Error),
     #[error("cannot write to stdout: {0}")]
     Output(std::io::Error),
+    #[error("--seal-public-key: {0}")]
+    SealKey(String),
 }

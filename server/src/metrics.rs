@@ -53,6 +53,8 @@ pub fn render(authority: &authority::Authority) -> String {
     metrics::counter!("acekeys_audit_commits_total").absolute(stats.audit_commits);
     metrics::counter!("acekeys_audit_events_committed_total").absolute(stats.audit_events);
     metrics::counter!("acekeys_audit_commit_failures_total").absolute(stats.audit_commit_failures);
+    metrics::counter!("acekeys_audit_seals_total").absolute(stats.audit_seals);
+    metrics::counter!("acekeys_audit_tamper_detected_total").absolute(stats.audit_tamper_detected);
     metrics::gauge!("acekeys_audit_commit_seconds_total").set(stats.audit_commit_seconds);
     metrics::gauge!("acekeys_audit_queue_depth").set(stats.audit_queue_depth as f64);
     HANDLE

@@ -132,6 +132,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     if let Err(error) = authority.flush_usage().await {
         tracing::warn!(%error, "could not flush last-used marks on shutdown");
     }
+    // Sign the newest heads, so nothing recorded before the stop can be
+    // cut off the trail unseen.
+    if let Err(error) = authority.seal_chains().await {
+        tracing::warn!(%error, "could not seal the audit chains on shutdown");
+    }
     tracing::info!("stopped");
     result
 }

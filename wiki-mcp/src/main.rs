@@ -125,16 +125,18 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     tracing::info!(%local, mode = guard.mode(), "wiki-mcp listening");
     // Tests and scripts read the address from this line.
     println!("wiki-mcp listening on http://{local}/mcp");
-    let app = router(guard, wiki, hosts);
+    let app = router(guard.clone(), wiki, hosts);
     // The peer's address reaches the guard: its per-client limit on
     // unauthenticated calls, and every event's `client_ip`.
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
-    .map_err(StartError::Serve)
+    .map_err(StartError::Serve);
+    guard.shutdown().await;
+    served
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {

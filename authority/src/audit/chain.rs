@@ -9,12 +9,16 @@
 //! - **missing**: a gap in sequence numbers (a deleted event);
 //! - **duplicate**: a sequence number seen twice (an inserted event);
 //! - **broken link**: `prev_hash` is not the previous event's hash (an event
-//!   inserted with a forged sequence, or events reordered).
+//!   inserted with a forged sequence, or events reordered);
+//! - against the chain's [seal](super::seal) (a signed head): **truncated**
+//!   (the chain ends before the sealed sequence number), **seal mismatch**
+//!   (the event there no longer has the sealed hash: the chain was rewritten
+//!   with recomputed hashes), and, from the facade, **bad seal** (not signed
+//!   by the trusted key) and **chain deleted** (a writer a seal names has no
+//!   chain left, or a registered chain has no events and no checkpoint).
 //!
-//! Limits, by construction of any hash chain without an external anchor: a
-//! deleted *tail* (the newest events of a chain) and a forged checkpoint are
-//! not detectable from the log alone. Shipping chain heads to an external
-//! witness would close that; it is not part of this crate.
+//! Limits: events after a chain's newest seal can be dropped unseen, and a
+//! retention checkpoint is not signed (see the README's threat model).
 
 use std::collections::HashMap;
 
@@ -154,6 +158,15 @@ pub enum ProblemKind {
     Missing,
     Duplicate,
     BrokenLink,
+    /// The chain ends before the sequence number its seal signed.
+    Truncated,
+    /// The event at the sealed sequence number has another hash.
+    SealMismatch,
+    /// The chain's seal is not signed by the trusted key.
+    BadSeal,
+    /// A chain that existed (named by a seal, or registered) has no events
+    /// and no checkpoint left.
+    ChainDeleted,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -172,6 +185,11 @@ pub struct ChainReport {
     pub from_seq: u64,
     pub events: u64,
     pub last_seq: u64,
+    /// The sequence number of the chain's newest valid seal, if any.
+    pub sealed_seq: Option<u64>,
+    /// Events after that seal (all of them when there is none): the ones a
+    /// database writer could still drop unseen.
+    pub unsealed_events: u64,
     /// Up to 20 problems, in sequence order.
     pub problems: Vec<ChainProblem>,
 }
@@ -186,14 +204,20 @@ impl ChainReport {
 pub struct VerifyReport {
     pub ok: bool,
     pub events: u64,
+    /// Events after their chain's newest seal, summed over chains.
+    pub unsealed_events: u64,
+    /// The public key seals were checked against (hex).
+    pub seal_key: String,
     pub chains: Vec<ChainReport>,
 }
 
 impl VerifyReport {
-    pub(crate) fn from_chains(chains: Vec<ChainReport>) -> Self {
+    pub(crate) fn from_chains(chains: Vec<ChainReport>, seal_key: String) -> Self {
         Self {
             ok: chains.iter().all(ChainReport::ok),
             events: chains.iter().map(|c| c.events).sum(),
+            unsealed_events: chains.iter().map(|c| c.unsealed_events).sum(),
+            seal_key,
             chains,
         }
     }
@@ -204,6 +228,9 @@ pub struct ChainVerifier {
     report: ChainReport,
     expect_seq: u64,
     expect_prev: ChainHash,
+    /// The head a valid seal signed: (seq, hash).
+    sealed: Option<(u64, ChainHash)>,
+    had_checkpoint: bool,
 }
 
 const MAX_PROBLEMS: usize = 20;
@@ -218,11 +245,31 @@ impl ChainVerifier {
                 from_seq: from,
                 events: 0,
                 last_seq: from,
+                sealed_seq: None,
+                unsealed_events: 0,
                 problems: vec![],
             },
             expect_seq: from + 1,
             expect_prev: prev,
+            sealed: None,
+            had_checkpoint: checkpoint.is_some(),
         }
+    }
+
+    /// Checks the chain against a head whose seal has been verified.
+    pub fn expect_seal(&mut self, seq: u64, hash: ChainHash) {
+        self.sealed = Some((seq, hash));
+        self.report.sealed_seq = Some(seq);
+        // A seal at or before the checkpoint pinned events retention has
+        // since removed; only an exact match can still be compared.
+        if seq == self.report.from_seq && seq > 0 && hash != self.expect_prev {
+            self.problem(seq, ProblemKind::SealMismatch, None);
+        }
+    }
+
+    /// Records a problem found outside the walk (a bad seal).
+    pub fn flag(&mut self, seq: u64, kind: ProblemKind) {
+        self.problem(seq, kind, None);
     }
 
     fn problem(&mut self, seq: u64, kind: ProblemKind, id: Option<&EventId>) {
@@ -250,12 +297,27 @@ impl ChainVerifier {
         if c.prev_hash != self.expect_prev {
             self.problem(c.seq, ProblemKind::BrokenLink, Some(&e.id));
         }
+        match self.sealed {
+            Some((seq, hash)) if c.seq == seq && c.hash != hash => {
+                self.problem(c.seq, ProblemKind::SealMismatch, Some(&e.id));
+            }
+            Some((seq, _)) if c.seq <= seq => {}
+            _ => self.report.unsealed_events += 1,
+        }
         self.expect_prev = c.hash;
         self.expect_seq = c.seq.max(self.expect_seq.saturating_sub(1)) + 1;
         self.report.last_seq = self.report.last_seq.max(c.seq);
     }
 
-    pub fn finish(self) -> ChainReport {
+    pub fn finish(mut self) -> ChainReport {
+        if self.report.events == 0 && !self.had_checkpoint {
+            self.problem(1, ProblemKind::ChainDeleted, None);
+        }
+        if let Some((seq, _)) = self.sealed {
+            if seq > self.report.last_seq {
+                self.problem(self.report.last_seq + 1, ProblemKind::Truncated, None);
+            }
+        }
         self.report
     }
 }
@@ -362,6 +424,69 @@ mod tests {
             ..cp
         };
         assert!(!verify(&c[3..], Some(&wrong)).ok());
+    }
+
+    fn verify_sealed(events: &[AuditEvent], seq: u64, hash: ChainHash) -> ChainReport {
+        let mut v = ChainVerifier::new(OrgId::parse("acme").unwrap(), "w1".into(), None);
+        v.expect_seal(seq, hash);
+        for e in events {
+            v.feed(e);
+        }
+        v.finish()
+    }
+
+    #[test]
+    fn a_sealed_chain_verifies_and_counts_what_came_after_its_seal() {
+        let c = chain(10);
+        let r = verify_sealed(&c, 7, c[6].chain.hash);
+        assert!(r.ok(), "{r:?}");
+        assert_eq!((r.sealed_seq, r.unsealed_events), (Some(7), 3));
+        assert_eq!(verify(&c, None).unsealed_events, 10);
+    }
+
+    #[test]
+    fn a_truncated_tail_is_detected_against_the_seal() {
+        let c = chain(10);
+        let seal = c[9].chain.hash;
+        // Without the seal, dropping the newest events is invisible.
+        assert!(verify(&c[..6], None).ok());
+        let r = verify_sealed(&c[..6], 10, seal);
+        assert_eq!(kinds(&r), [ProblemKind::Truncated]);
+        assert_eq!(r.problems[0].seq, 7);
+    }
+
+    #[test]
+    fn a_chain_rewritten_with_recomputed_hashes_is_detected_against_the_seal() {
+        let original = chain(5);
+        // Rebuild the same chain with one event changed: every hash is
+        // recomputed, so the chain on its own is consistent.
+        let mut st = ChainState::new("w1".into());
+        let rewritten: Vec<AuditEvent> = original
+            .iter()
+            .map(|e| {
+                let mut body = e.body.clone();
+                if e.chain.seq == 2 {
+                    body.decision = Decision::Denied;
+                }
+                st.place(e.id.clone(), body)
+            })
+            .collect();
+        assert!(verify(&rewritten, None).ok());
+        let r = verify_sealed(&rewritten, 4, original[3].chain.hash);
+        assert_eq!(kinds(&r), [ProblemKind::SealMismatch]);
+    }
+
+    #[test]
+    fn an_empty_chain_without_a_checkpoint_was_deleted() {
+        assert_eq!(kinds(&verify(&[], None)), [ProblemKind::ChainDeleted]);
+        let c = chain(3);
+        let cp = Checkpoint {
+            seq: 3,
+            hash: c[2].chain.hash,
+            pruned_at: Timestamp::from_millis(0),
+        };
+        // Fully pruned by retention: nothing is missing.
+        assert!(verify(&[], Some(&cp)).ok());
     }
 
     #[test]

@@ -14,13 +14,18 @@
 //!   event). Each event stores its writer, a gap-free sequence number starting
 //!   at 1, the previous event's hash and its own hash over all fields; see
 //!   [`chain`] for what `verify` detects and what it cannot.
+//! - Seals: each process signs the heads of its chains at a fixed interval
+//!   and on shutdown ([`seal`]), so a truncated tail, a deleted chain or a
+//!   chain rewritten with recomputed hashes is reported too.
 //! - Retention deletes a prefix of each chain and records a [`Checkpoint`]
 //!   (seq and hash of the last deleted event) in the same transaction, so the
 //!   remaining suffix still verifies from the checkpoint.
 
 pub mod chain;
 mod export;
+pub(crate) mod heads;
 mod query;
+pub mod seal;
 
 pub use chain::{ChainProblem, ChainReport, ProblemKind, VerifyReport};
 pub use export::ExportFormat;
@@ -29,3 +34,4 @@ pub use model::audit::{
 };
 pub use model::wire::{AuditPage, TimelineBucket};
 pub use query::{AuditCursor, AuditFilter, AuditQuery, ChainInfo, PruneStats, TimelineQuery};
+pub use seal::{Seal, SealKey, SealTrust};

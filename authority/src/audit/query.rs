@@ -73,12 +73,14 @@ pub struct TimelineQuery {
     pub bucket_secs: Option<u64>,
 }
 
-/// A chain known to a store: events and/or a retention checkpoint.
+/// A chain known to a store: registered with its first event, with its
+/// retention checkpoint and its newest seal (as stored: unverified).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainInfo {
     pub org: OrgId,
     pub writer: String,
     pub checkpoint: Option<Checkpoint>,
+    pub seal: Option<super::Seal>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

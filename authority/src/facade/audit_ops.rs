@@ -1,13 +1,13 @@
 //! Tool-call recording, audit queries, verification, retention,
 //! introspection and dashboard sign-in events.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::Authority;
 use crate::audit::chain::ChainVerifier;
 use crate::audit::{
-    AuditCursor, AuditEvent, AuditPage, AuditQuery, EventKind, NewEvent, PruneStats,
-    TimelineBucket, TimelineQuery, VerifyReport,
+    AuditCursor, AuditEvent, AuditPage, AuditQuery, ChainInfo, ChainReport, EventKind, NewEvent,
+    ProblemKind, PruneStats, SealTrust, TimelineBucket, TimelineQuery, VerifyReport,
 };
 use crate::error::AuthorityError;
 use crate::ids::{EventId, KeyId, OrgId};
@@ -253,47 +253,102 @@ impl Authority {
                     .into(),
             ));
         };
-        self.verify_chains(Some(&p.org)).await
+        self.verify_chains(Some(&p.org), self.seal_trust()).await
     }
 
-    /// Operator: verifies every chain of every org.
+    /// Operator: verifies every chain of every org, seals against this
+    /// deployment's own seal key.
     pub async fn verify_all_audit(&self) -> Result<VerifyReport, AuthorityError> {
-        self.verify_chains(None).await
+        self.verify_chains(None, self.seal_trust()).await
     }
 
-    async fn verify_chains(&self, org: Option<&OrgId>) -> Result<VerifyReport, AuthorityError> {
+    /// Operator: like [`verify_all_audit`](Self::verify_all_audit), with
+    /// seals checked against `pinned`, a public key kept outside this
+    /// deployment (a key swapped in with a new pepper then shows).
+    pub async fn verify_all_audit_pinned(
+        &self,
+        pinned: SealTrust,
+    ) -> Result<VerifyReport, AuthorityError> {
+        self.verify_chains(None, pinned).await
+    }
+
+    async fn verify_chains(
+        &self,
+        org: Option<&OrgId>,
+        trust: SealTrust,
+    ) -> Result<VerifyReport, AuthorityError> {
         let store = &self.inner.store;
-        let mut reports = Vec::new();
+        let mut by_org: BTreeMap<OrgId, Vec<ChainInfo>> = BTreeMap::new();
         for info in store.audit_chains(org).await? {
-            let mut v = ChainVerifier::new(
-                info.org.clone(),
-                info.writer.clone(),
-                info.checkpoint.as_ref(),
-            );
-            let mut after = info.checkpoint.as_ref().map_or(0, |c| c.seq);
-            loop {
-                let page = store
-                    .audit_chain_events(&info.org, &info.writer, after, CHAIN_PAGE)
-                    .await?;
-                let (fed, page) = tokio::task::spawn_blocking(move || {
-                    for e in &page {
-                        v.feed(e);
-                    }
-                    (v, page)
-                })
-                .await
-                .map_err(|e| AuthorityError::Internal {
-                    cause: format!("chain verification task: {e}"),
-                })?;
-                v = fed;
-                match page.last() {
-                    Some(last) if page.len() == CHAIN_PAGE as usize => after = last.chain.seq,
-                    _ => break,
+            by_org.entry(info.org.clone()).or_default().push(info);
+        }
+        let mut reports = Vec::new();
+        for (org, chains) in by_org {
+            // Every writer a valid seal of the org names must still have a
+            // chain: a deleted chain (events, registration and seal) shows.
+            let named: BTreeSet<String> = chains
+                .iter()
+                .filter_map(|c| c.seal.as_ref())
+                .filter(|s| s.is_signed_by(&trust))
+                .flat_map(|s| s.writers.iter().cloned())
+                .collect();
+            for writer in &named {
+                if !chains.iter().any(|c| &c.writer == writer) {
+                    reports.push(ChainVerifier::new(org.clone(), writer.clone(), None).finish());
                 }
             }
-            reports.push(v.finish());
+            for info in chains {
+                reports.push(self.verify_chain(info, &trust).await?);
+            }
         }
-        Ok(VerifyReport::from_chains(reports))
+        reports.sort_by(|a, b| (&a.org, &a.writer).cmp(&(&b.org, &b.writer)));
+        Ok(VerifyReport::from_chains(reports, trust.to_hex()))
+    }
+
+    async fn verify_chain(
+        &self,
+        info: ChainInfo,
+        trust: &SealTrust,
+    ) -> Result<ChainReport, AuthorityError> {
+        let store = &self.inner.store;
+        let mut v = ChainVerifier::new(
+            info.org.clone(),
+            info.writer.clone(),
+            info.checkpoint.as_ref(),
+        );
+        match &info.seal {
+            Some(seal)
+                if seal.is_signed_by(trust)
+                    && seal.org == info.org
+                    && seal.writer == info.writer =>
+            {
+                v.expect_seal(seal.seq, seal.hash);
+            }
+            Some(seal) => v.flag(seal.seq, ProblemKind::BadSeal),
+            None => {}
+        }
+        let mut after = info.checkpoint.as_ref().map_or(0, |c| c.seq);
+        loop {
+            let page = store
+                .audit_chain_events(&info.org, &info.writer, after, CHAIN_PAGE)
+                .await?;
+            let (fed, page) = tokio::task::spawn_blocking(move || {
+                for e in &page {
+                    v.feed(e);
+                }
+                (v, page)
+            })
+            .await
+            .map_err(|e| AuthorityError::Internal {
+                cause: format!("chain verification task: {e}"),
+            })?;
+            v = fed;
+            match page.last() {
+                Some(last) if page.len() == CHAIN_PAGE as usize => after = last.chain.seq,
+                _ => break,
+            }
+        }
+        Ok(v.finish())
     }
 
     /// Operator: retention. Deletes, per chain, the prefix older than

@@ -22,6 +22,7 @@ pub use catalog_ops::MAX_CATALOG_SCOPES;
 mod key_ops;
 mod refusals;
 mod revocation_ops;
+mod seal_ops;
 mod session_ops;
 
 use std::future::Future;
@@ -35,6 +36,8 @@ pub use bootstrap::BootstrapRequest;
 pub use session_ops::MintLimits;
 
 use crate::audit::chain::ChainState;
+use crate::audit::heads::HeadBook;
+use crate::audit::SealKey;
 use crate::audit::{AuditEvent, Decision, EventKind, NewEvent};
 use crate::error::AuthorityError;
 use crate::ids::EventId;
@@ -56,6 +59,10 @@ pub struct AuthorityConfig {
     pub recorder: RecorderConfig,
     /// How often `last_used_at` marks are written.
     pub usage_flush_interval: Duration,
+    /// How often the heads of this process's audit chains are signed
+    /// (`audit::seal`): events newer than the last seal are the ones a
+    /// database writer could still drop unseen.
+    pub seal_interval: Duration,
     /// Recorded as `server` on admin events.
     pub server_name: Option<String>,
 }
@@ -67,6 +74,7 @@ impl Default for AuthorityConfig {
             validator: ValidatorConfig::default(),
             recorder: RecorderConfig::default(),
             usage_flush_interval: Duration::from_secs(5),
+            seal_interval: Duration::from_secs(10),
             server_name: None,
         }
     }
@@ -78,6 +86,7 @@ impl std::fmt::Debug for AuthorityConfig {
             .field("validator", &self.validator)
             .field("recorder", &self.recorder)
             .field("usage_flush_interval", &self.usage_flush_interval)
+            .field("seal_interval", &self.seal_interval)
             .finish_non_exhaustive()
     }
 }
@@ -96,6 +105,9 @@ struct Inner {
     validator: Validator,
     recorder: Recorder,
     admin_chain: tokio::sync::Mutex<ChainState>,
+    heads: Arc<HeadBook>,
+    seal_key: SealKey,
+    sealing: tokio::sync::Mutex<()>,
     revocations: broadcast::Sender<RevocationEvent>,
     refusals_traced: crate::dead_keys::DeadKeyTraces,
     verifying: audit_ops::VerifyingOrgs,
@@ -120,6 +132,8 @@ impl Authority {
     pub fn new(store: Arc<dyn Store>, pepper: Pepper, env: Env, config: AuthorityConfig) -> Self {
         let instance = format!("w{}", base62::random_string(10));
         let stats = Arc::new(Stats::default());
+        let seal_key = SealKey::from_pepper(&pepper);
+        let heads = Arc::new(HeadBook::default());
         let validator = Validator::new(
             store.clone(),
             pepper,
@@ -133,6 +147,7 @@ impl Authority {
             format!("{instance}-t"),
             config.recorder.clone(),
             stats.clone(),
+            heads.clone(),
         );
         let (stop_tx, stop_rx) = watch::channel(());
         tokio::spawn(usage_flusher(
@@ -151,6 +166,9 @@ impl Authority {
                 validator,
                 recorder,
                 admin_chain: tokio::sync::Mutex::new(ChainState::new(format!("{instance}-a"))),
+                heads,
+                seal_key,
+                sealing: tokio::sync::Mutex::new(()),
                 revocations,
                 refusals_traced: Default::default(),
                 verifying: Default::default(),
@@ -160,6 +178,10 @@ impl Authority {
             }),
         };
         authority.watch_shared_store();
+        seal_ops::spawn_sealer(
+            &authority,
+            config.seal_interval.max(Duration::from_millis(10)),
+        );
         authority
     }
 
@@ -363,10 +385,12 @@ impl Authority {
         let mut chain = self.inner.admin_chain.lock().await;
         let mut scratch = chain.clone();
         let event = scratch.place(EventId::generate(), body);
+        let (org, link) = (event.body.org.clone(), event.chain.clone());
         match f(event).await {
             Ok((out, wrote)) => {
                 if wrote {
                     *chain = scratch;
+                    self.inner.heads.advance_link(&org, &link);
                 }
                 Ok(out)
             }

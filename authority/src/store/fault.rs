@@ -12,7 +12,9 @@ use tokio::sync::watch;
 use async_trait::async_trait;
 
 use super::{BulkSelection, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError};
-use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
+use crate::audit::{
+    AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, Seal, TimelineBucket,
+};
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
 use crate::time::Timestamp;
@@ -243,6 +245,10 @@ impl Store for FaultyStore {
     async fn audit_chains(&self, org: Option<&OrgId>) -> Result<Vec<ChainInfo>, StoreError> {
         self.check()?;
         self.inner.audit_chains(org).await
+    }
+    async fn seal_audit_chain(&self, seal: &Seal) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.seal_audit_chain(seal).await
     }
     async fn audit_chain_events(
         &self,

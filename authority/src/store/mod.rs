@@ -26,7 +26,9 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 
-use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
+use crate::audit::{
+    AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, Seal, TimelineBucket,
+};
 use crate::error::AuthorityError;
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::{Env, KeyHash};
@@ -262,8 +264,13 @@ pub trait Store: Send + Sync + 'static {
         bucket_ms: i64,
     ) -> Result<Vec<TimelineBucket>, StoreError>;
 
-    /// Chains with events or a checkpoint, of one org or all.
+    /// Chains of one org or all: every chain registered by its first event
+    /// (in the same commit) or holding a checkpoint, with its stored seal.
     async fn audit_chains(&self, org: Option<&OrgId>) -> Result<Vec<ChainInfo>, StoreError>;
+
+    /// Stores `seal` as the newest seal of its chain (replacing the one
+    /// before), registering the chain if it is not.
+    async fn seal_audit_chain(&self, seal: &Seal) -> Result<(), StoreError>;
 
     /// Events of one chain with `seq > after_seq`, ascending, at most `limit`.
     async fn audit_chain_events(

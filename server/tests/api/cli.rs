@@ -66,6 +66,80 @@ async fn audit_verify_passes_and_then_catches_tampering() {
     assert!(stderr.contains("tampered"), "{stderr}");
 }
 
+/// A graceful stop seals the newest heads: cutting the newest event off a
+/// chain afterwards (which a hash chain alone cannot show) fails `audit
+/// verify`, as does checking the seals against another deployment's key.
+#[tokio::test]
+async fn audit_verify_catches_a_tail_cut_after_a_graceful_stop() {
+    let mut app = spawn_app().await;
+    app.mint("one", &["svc:wiki:read"]).await;
+    app.mint("two", &["svc:wiki:read"]).await;
+    assert!(app.terminate().success());
+    let (status, stdout, _) = run_cli(app.data_dir.path(), &["audit", "verify"]);
+    assert!(status.success(), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["unsealed_events"], 0, "{stdout}");
+    let (status, key, _) = run_cli(app.data_dir.path(), &["audit", "seal-key"]);
+    assert!(status.success());
+    let key = key.trim().to_owned();
+    assert_eq!(key.len(), 64, "{key}");
+    assert_eq!(report["seal_key"], key);
+
+    match firestore_project(app.data_dir.path()) {
+        Some(project) => cut_newest_event_in_firestore(&project).await,
+        None => {
+            let db = app.data_dir.path().join("acekeys.db");
+            let sql =
+                "DELETE FROM audit_events WHERE rowid = (SELECT MAX(rowid) FROM audit_events);";
+            let script = format!("import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); n=c.execute(\"{sql}\").rowcount; c.commit(); sys.exit(0 if n==1 else 1)");
+            let cut = std::process::Command::new("python3")
+                .args(["-c", &script, db.to_str().unwrap()])
+                .status()
+                .unwrap();
+            assert!(cut.success(), "could not cut the tail");
+        }
+    }
+    let (status, stdout, stderr) = run_cli(app.data_dir.path(), &["audit", "verify"]);
+    assert!(!status.success(), "a cut tail went unnoticed: {stdout}");
+    assert!(stderr.contains("tampered"), "{stderr}");
+    assert!(stdout.contains("\"truncated\""), "{stdout}");
+
+    let (status, _, stderr) = run_cli(
+        app.data_dir.path(),
+        &["audit", "verify", "--seal-public-key", "12ab"],
+    );
+    assert!(!status.success());
+    assert!(stderr.contains("64 hex digits"), "{stderr}");
+}
+
+/// Deletes the newest event of the last chain listed, through the
+/// emulator's REST API.
+async fn cut_newest_event_in_firestore(project: &str) {
+    let host = std::env::var("FIRESTORE_EMULATOR_HOST").unwrap();
+    let base = format!("http://{host}/v1/projects/{project}/databases/(default)/documents");
+    let client = reqwest::Client::new();
+    let list: serde_json::Value = client
+        .get(format!("{base}/orgs/acme/audit?pageSize=1000"))
+        .bearer_auth("owner")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let docs = list["documents"].as_array().expect("audit events");
+    // Documents are named `<writer>.<seq, 20 digits>` and listed by name.
+    let name = docs.last().unwrap()["name"].as_str().unwrap();
+    let status = client
+        .delete(format!("http://{host}/v1/{name}"))
+        .bearer_auth("owner")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success(), "could not delete: {status}");
+}
+
 /// Edits one audit row with the sqlite3 shell if present, else through a
 /// tiny SQL statement run by python3's sqlite3 module (both are on the
 /// test machines; neither is a dependency of the product).

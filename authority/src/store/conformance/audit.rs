@@ -2,6 +2,7 @@
 //! the timeline, chains and retention.
 
 use super::*;
+use crate::audit::{ChainHash, SealKey};
 
 pub async fn audit_append_and_queries<F: StoreFactory>(f: &F) {
     let loc = f.fresh().await;
@@ -256,4 +257,77 @@ pub async fn chains_and_prune<F: StoreFactory>(f: &F) {
         .unwrap()
         .is_some());
     assert!(verify_all(&*s).await);
+}
+
+/// Chains are registered with their first event and keep their newest seal:
+/// stored exactly (so the signature still verifies), replaced by a newer
+/// one, and isolated per chain and per org.
+pub async fn chain_seals<F: StoreFactory>(f: &F) {
+    let loc = f.fresh().await;
+    let s = f.open(&loc).await;
+    let key = SealKey::from_pepper(&Pepper::random());
+    let mut a = Events::new();
+    let mut b = Events::new();
+    let batch: Vec<AuditEvent> = (0..3)
+        .flat_map(|i| {
+            [
+                a.tool("acme", "t", Decision::Allowed, T0.plus_secs(i), None),
+                b.tool("beta", "t", Decision::Allowed, T0.plus_secs(i), None),
+            ]
+        })
+        .collect();
+    s.append_audit(&batch).await.unwrap();
+    let chains = s.audit_chains(None).await.unwrap();
+    assert_eq!(chains.len(), 2);
+    assert!(chains.iter().all(|c| c.seal.is_none()));
+
+    let head = &batch[4];
+    let seal = |seq: u64, hash, writers: Vec<String>| {
+        key.seal(
+            org_id("acme"),
+            head.chain.writer.clone(),
+            seq,
+            hash,
+            writers,
+            T0.plus_secs(10),
+        )
+    };
+    let first = seal(3, head.chain.hash, vec!["another-writer".into()]);
+    s.seal_audit_chain(&first).await.unwrap();
+    let acme = s.audit_chains(Some(&org_id("acme"))).await.unwrap();
+    assert_eq!(acme.len(), 1);
+    let stored = acme[0].seal.as_ref().expect("the seal is stored");
+    assert_eq!(stored, &first);
+    assert!(stored.is_signed_by(&key.trust()));
+    let beta = s.audit_chains(Some(&org_id("beta"))).await.unwrap();
+    assert!(beta[0].seal.is_none(), "a seal stays on its own chain");
+
+    let newer = seal(4, ChainHash([4; 32]), vec![]);
+    s.seal_audit_chain(&newer).await.unwrap();
+    let acme = s.audit_chains(Some(&org_id("acme"))).await.unwrap();
+    assert_eq!(
+        acme[0].seal.as_ref(),
+        Some(&newer),
+        "the newest seal replaces the one before"
+    );
+
+    // A seal for a chain the store has no event of registers the chain, so
+    // verification finds it (and its missing events).
+    let orphan = key.seal(
+        org_id("acme"),
+        "w-orphan".into(),
+        1,
+        ChainHash([1; 32]),
+        vec![],
+        T0,
+    );
+    s.seal_audit_chain(&orphan).await.unwrap();
+    let writers: Vec<String> = s
+        .audit_chains(Some(&org_id("acme")))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.writer)
+        .collect();
+    assert!(writers.contains(&"w-orphan".to_owned()), "{writers:?}");
 }

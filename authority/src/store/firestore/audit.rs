@@ -13,7 +13,7 @@ use super::indexes::{Direction, Query};
 use super::{create, delete, merge, FirestoreStore, MAX_COMMIT_WRITES};
 use crate::audit::{
     AuditCursor, AuditEvent, AuditFilter, ChainHash, ChainInfo, Checkpoint, Decision, PruneStats,
-    TimelineBucket,
+    Seal, TimelineBucket,
 };
 use crate::ids::{EventId, OrgId};
 use crate::store::StoreError;
@@ -199,15 +199,28 @@ pub(super) async fn chains(
                     pruned_at: Timestamp::from_millis(r.int("pruned_at")?),
                 }),
             };
+            let org = OrgId::from_stored(r.str("org")?);
+            let writer = r.str("writer")?;
+            let seal = docs::seal_from(&r, &org, &writer);
             Ok(ChainInfo {
-                org: OrgId::from_stored(r.str("org")?),
-                writer: r.str("writer")?,
+                org,
+                writer,
                 checkpoint,
+                seal,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     out.sort_by(|a, b| (&a.org, &a.writer).cmp(&(&b.org, &b.writer)));
     Ok(out)
+}
+
+pub(super) async fn seal(s: &FirestoreStore, seal: &Seal) -> Result<(), StoreError> {
+    let write = merge(
+        chain_path(s, &seal.org, &seal.writer),
+        docs::seal_fields(seal),
+        &docs::SEAL_FIELDS,
+    );
+    Ok(s.commit(vec![write]).await?)
 }
 
 pub(super) async fn chain_events(

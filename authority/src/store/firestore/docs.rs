@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use firestore::gcloud_sdk::google::firestore::v1::{value::ValueType, Document, Value};
 
-use crate::audit::{AuditEvent, ChainHash, ChainLink, Decision, EventKind, NewEvent};
+use crate::audit::{AuditEvent, ChainHash, ChainLink, Decision, EventKind, NewEvent, Seal};
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::{Env, KeyHash, KeyHint};
 use crate::scopes::ScopeSet;
@@ -347,6 +347,56 @@ pub(super) fn chain_fields(org: &OrgId, writer: &str) -> Fields {
         ("org".into(), string(org.as_str())),
         ("writer".into(), string(writer)),
     ])
+}
+
+/// A chain's newest seal, on its chain document (see `audit::seal`).
+pub(super) const SEAL_FIELDS: [&str; 7] = [
+    "org",
+    "writer",
+    "seal_seq",
+    "seal_hash",
+    "seal_writers",
+    "sealed_at",
+    "seal_signature",
+];
+
+pub(super) fn seal_fields(seal: &Seal) -> Fields {
+    let writers = serde_json::to_string(&seal.writers).unwrap_or_default();
+    let mut f = chain_fields(&seal.org, &seal.writer);
+    f.extend([
+        ("seal_seq".into(), int(seq_to_i64(seal.seq))),
+        ("seal_hash".into(), bytes(&seal.hash.0)),
+        ("seal_writers".into(), string(&writers)),
+        ("sealed_at".into(), int(seal.sealed_at.as_millis())),
+        ("seal_signature".into(), bytes(&seal.signature)),
+    ]);
+    f
+}
+
+/// The seal on a chain document, if any. Damaged fields give a seal whose
+/// signature cannot verify, so verification reports it instead of failing.
+pub(super) fn seal_from(r: &Reader<'_>, org: &OrgId, writer: &str) -> Option<Seal> {
+    let seq = r.opt_int("seal_seq").ok().flatten()?;
+    let raw = |name: &str| match r.value(name) {
+        Some(ValueType::BytesValue(b)) => Some(b.clone()),
+        _ => None,
+    };
+    Some(Seal {
+        org: org.clone(),
+        writer: writer.to_owned(),
+        seq: seq.max(0) as u64,
+        hash: ChainHash(r.hash32("seal_hash").unwrap_or_default()),
+        writers: r
+            .opt_str("seal_writers")
+            .ok()
+            .flatten()
+            .and_then(|w| serde_json::from_str(&w).ok())
+            .unwrap_or_default(),
+        sealed_at: Timestamp::from_millis(r.opt_int("sealed_at").ok().flatten().unwrap_or(0)),
+        signature: raw("seal_signature")
+            .and_then(|s| <[u8; 64]>::try_from(s.as_slice()).ok())
+            .unwrap_or([0; 64]),
+    })
 }
 
 pub(super) const CHECKPOINT_FIELDS: [&str; 3] = ["checkpoint_seq", "checkpoint_hash", "pruned_at"];

@@ -58,7 +58,9 @@ use futures_util::TryStreamExt;
 use super::{
     BulkSelection, CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError,
 };
-use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
+use crate::audit::{
+    AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, Seal, TimelineBucket,
+};
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
 use crate::time::Timestamp;
@@ -376,6 +378,10 @@ impl Store for FirestoreStore {
 
     async fn audit_chains(&self, org: Option<&OrgId>) -> Result<Vec<ChainInfo>, StoreError> {
         audit::chains(self, org).await
+    }
+
+    async fn seal_audit_chain(&self, seal: &Seal) -> Result<(), StoreError> {
+        audit::seal(self, seal).await
     }
 
     async fn audit_chain_events(

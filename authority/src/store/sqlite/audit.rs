@@ -6,7 +6,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use super::map_err;
 use crate::audit::{
     AuditCursor, AuditEvent, AuditFilter, ChainHash, ChainInfo, ChainLink, Checkpoint, Decision,
-    EventKind, NewEvent, PruneStats, TimelineBucket,
+    EventKind, NewEvent, PruneStats, Seal, TimelineBucket,
 };
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::store::StoreError;
@@ -88,6 +88,12 @@ pub(super) fn insert_event(c: &Connection, e: &AuditEvent) -> Result<(), StoreEr
         b.reported_by.as_ref().map(KeyId::as_str),
     ])
     .map_err(map_err)?;
+    if e.chain.seq == 1 {
+        c.prepare_cached("INSERT OR IGNORE INTO audit_chains (org, writer) VALUES (?1, ?2)")
+            .map_err(map_err)?
+            .execute(params![b.org.as_str(), e.chain.writer])
+            .map_err(map_err)?;
+    }
     Ok(())
 }
 
@@ -229,7 +235,7 @@ fn checkpoint(c: &Connection, org: &str, writer: &str) -> Result<Option<Checkpoi
 }
 
 pub(super) fn chains(c: &Connection, org: Option<&OrgId>) -> Result<Vec<ChainInfo>, StoreError> {
-    let sql = "SELECT org, writer FROM audit_events WHERE ?1 IS NULL OR org = ?1 \
+    let sql = "SELECT org, writer FROM audit_chains WHERE ?1 IS NULL OR org = ?1 \
                UNION SELECT org, writer FROM audit_checkpoints WHERE ?1 IS NULL OR org = ?1 \
                ORDER BY 1, 2";
     let pairs: Vec<(String, String)> = {
@@ -243,13 +249,84 @@ pub(super) fn chains(c: &Connection, org: Option<&OrgId>) -> Result<Vec<ChainInf
         .into_iter()
         .map(|(o, w)| {
             let cp = checkpoint(c, &o, &w)?;
+            let org = OrgId::from_stored(o);
+            let seal = seal(c, &org, &w)?;
             Ok(ChainInfo {
-                org: OrgId::from_stored(o),
+                org,
                 writer: w,
                 checkpoint: cp,
+                seal,
             })
         })
         .collect()
+}
+
+type SealRow = (
+    Option<i64>,
+    Option<Vec<u8>>,
+    Option<String>,
+    Option<i64>,
+    Option<Vec<u8>>,
+);
+
+/// The stored seal of a chain. A row someone damaged (a wrong length, a
+/// list that does not parse) is returned as a seal whose signature cannot
+/// verify, so verification reports it rather than failing.
+fn seal(c: &Connection, org: &OrgId, writer: &str) -> Result<Option<Seal>, StoreError> {
+    let row: Option<SealRow> = c
+        .prepare_cached(
+            "SELECT seal_seq, seal_hash, seal_writers, sealed_at, seal_signature \
+             FROM audit_chains WHERE org = ?1 AND writer = ?2",
+        )
+        .map_err(map_err)?
+        .query_row(params![org.as_str(), writer], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()
+        .map_err(map_err)?;
+    let Some((Some(seq), hash, writers, at, signature)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(Seal {
+        org: org.clone(),
+        writer: writer.to_owned(),
+        seq: seq.max(0) as u64,
+        hash: ChainHash(
+            hash.and_then(|h| <[u8; 32]>::try_from(h.as_slice()).ok())
+                .unwrap_or_default(),
+        ),
+        writers: writers
+            .and_then(|w| serde_json::from_str(&w).ok())
+            .unwrap_or_default(),
+        sealed_at: Timestamp::from_millis(at.unwrap_or(0)),
+        signature: signature
+            .and_then(|s| <[u8; 64]>::try_from(s.as_slice()).ok())
+            .unwrap_or([0; 64]),
+    }))
+}
+
+pub(super) fn put_seal(c: &Connection, s: &Seal) -> Result<(), StoreError> {
+    let writers = serde_json::to_string(&s.writers)
+        .map_err(|e| StoreError::Corrupt(format!("seal writers: {e}")))?;
+    c.prepare_cached(
+        "INSERT INTO audit_chains (org, writer, seal_seq, seal_hash, seal_writers, sealed_at, seal_signature) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+         ON CONFLICT (org, writer) DO UPDATE SET seal_seq = excluded.seal_seq, \
+         seal_hash = excluded.seal_hash, seal_writers = excluded.seal_writers, \
+         sealed_at = excluded.sealed_at, seal_signature = excluded.seal_signature",
+    )
+    .map_err(map_err)?
+    .execute(params![
+        s.org.as_str(),
+        s.writer,
+        i64::try_from(s.seq).unwrap_or(i64::MAX),
+        &s.hash.0[..],
+        writers,
+        s.sealed_at.as_millis(),
+        &s.signature[..],
+    ])
+    .map_err(map_err)?;
+    Ok(())
 }
 
 pub(super) fn chain_events(

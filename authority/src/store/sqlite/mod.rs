@@ -25,7 +25,9 @@ use rusqlite::{Connection, OpenFlags};
 use super::{
     BulkSelection, CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError,
 };
-use crate::audit::{AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, TimelineBucket};
+use crate::audit::{
+    AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, Seal, TimelineBucket,
+};
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
 use crate::time::Timestamp;
@@ -353,6 +355,11 @@ impl Store for SqliteStore {
     async fn audit_chains(&self, org: Option<&OrgId>) -> Result<Vec<ChainInfo>, StoreError> {
         let org = org.cloned();
         self.read(move |c| audit::chains(c, org.as_ref())).await
+    }
+
+    async fn seal_audit_chain(&self, seal: &Seal) -> Result<(), StoreError> {
+        let seal = seal.clone();
+        self.write(move |c| audit::put_seal(c, &seal)).await
     }
 
     async fn audit_chain_events(

@@ -82,6 +82,23 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE audit_events ADD COLUMN reported_by TEXT;
     "#,
+    // 4: the registry of chains (written with each chain's first event, so
+    // a chain whose events were all deleted is still listed) and each
+    // chain's newest seal (a signed head, see `audit::seal`).
+    r#"
+    CREATE TABLE audit_chains (
+        org TEXT NOT NULL,
+        writer TEXT NOT NULL,
+        seal_seq INTEGER,
+        seal_hash BLOB,
+        seal_writers TEXT,
+        sealed_at INTEGER,
+        seal_signature BLOB,
+        PRIMARY KEY (org, writer)
+    );
+    INSERT OR IGNORE INTO audit_chains (org, writer)
+        SELECT DISTINCT org, writer FROM audit_events;
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
