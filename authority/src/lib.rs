@@ -45,7 +45,7 @@ pub mod validator;
 pub use model::{ids, scopes, wire};
 
 pub use error::{AuthorityError, Unauthenticated};
-pub use facade::{Authority, AuthorityConfig, BootstrapRequest, MintLimits, MAX_CATALOG_SCOPES};
+pub use facade::{Authority, AuthorityConfig, BootstrapRequest, MintLimits, MAX_ORG_SCOPES};
 pub use ids::{EventId, KeyId, OrgId};
 pub use keys::{Env, Pepper, RawKey};
 pub use open::{OpenError, OpenOptions, StoreLocation};

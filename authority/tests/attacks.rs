@@ -26,6 +26,15 @@ fn scope(s: &str) -> Scope {
     Scope::parse(s).unwrap()
 }
 
+/// Bootstraps `org` and returns its admin key's principal.
+async fn admin_of(h: &common::Harness, org: &str) -> std::sync::Arc<authority::KeyContext> {
+    let minted = h.auth.bootstrap(BootstrapRequest::new(org)).await.unwrap();
+    h.auth
+        .authorize(minted.key.expose_secret(), &Scope::AdminOrg)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn cross_org_access_by_id_looks_like_a_missing_key() {
     let h = harness(Env::Live);
@@ -610,14 +619,17 @@ async fn one_verification_per_org_at_a_time() {
     assert!(h.auth.verify_audit(&p).await.unwrap().ok);
 }
 
-/// The shared catalog has a ceiling: registrations that would take it past
-/// `MAX_CATALOG_SCOPES` are refused as a whole, so one org cannot grow
-/// every org's picker (and every mint's suggestions) without bound.
+/// An org's registrations have a ceiling: a registration that would take
+/// it past `MAX_ORG_SCOPES` is refused as a whole, so one org cannot grow
+/// its picker and its mints' suggestions without bound — and what it did
+/// register never reaches another org's catalog.
 #[tokio::test]
-async fn the_shared_scope_catalog_is_capped() {
+async fn an_orgs_scope_registrations_are_capped_and_its_own() {
     use authority::ScopeRegistration;
     let h = harness(Env::Live);
-    let cap = authority::MAX_CATALOG_SCOPES;
+    let acme = admin_of(&h, "acme").await;
+    let beta = admin_of(&h, "beta").await;
+    let cap = authority::MAX_ORG_SCOPES;
     let mut refused = None;
     for batch in 0..(cap / 200 + 2) {
         let scopes: Vec<ScopeRegistration> = (0..200)
@@ -626,23 +638,68 @@ async fn the_shared_scope_catalog_is_capped() {
                 description: "filler".into(),
             })
             .collect();
-        if let Err(e) = h.auth.register_local_tool_scopes(&scopes).await {
+        if let Err(e) = h.auth.register_tool_scopes(&beta, &scopes).await {
             refused = Some(e);
             break;
         }
     }
-    let refused = refused.expect("the catalog never filled up");
+    let refused = refused.expect("the org's registrations never filled up");
     assert!(
         matches!(refused, AuthorityError::Conflict(_)),
         "{refused:?}"
     );
-    let total: usize = h
-        .auth
-        .scope_catalog()
+    let count = |services: Vec<authority::scopes::ServiceInfo>| -> usize {
+        services
+            .iter()
+            .filter(|s| s.service.starts_with("bulk"))
+            .map(|s| s.actions.len())
+            .sum()
+    };
+    assert_eq!(count(h.auth.scope_catalog(&beta.org).await.unwrap()), cap);
+    assert_eq!(count(h.auth.scope_catalog(&acme.org).await.unwrap()), 0);
+}
+
+/// The review's attack: org beta registers `svc:wiki:delete` described as a
+/// "read-only preview". Acme's picker never shows it and acme cannot mint
+/// it; beta's description cannot relabel anything acme sees.
+#[tokio::test]
+async fn a_registration_never_reaches_another_orgs_catalog() {
+    use authority::ScopeRegistration;
+    let h = harness(Env::Live);
+    let acme = admin_of(&h, "acme").await;
+    let beta = admin_of(&h, "beta").await;
+    let squat = ScopeRegistration {
+        scope: "svc:wiki:delete".into(),
+        description: "read-only preview".into(),
+    };
+    h.auth
+        .register_tool_scopes(&beta, std::slice::from_ref(&squat))
         .await
-        .unwrap()
-        .iter()
-        .map(|s| s.actions.len())
-        .sum();
-    assert!(total <= cap, "{total} scopes in the catalog");
+        .unwrap();
+    let shown = h.auth.scope_catalog(&acme.org).await.unwrap();
+    assert!(!format!("{shown:?}").contains("read-only preview"));
+    let wiki = shown.iter().find(|s| s.service == "wiki").unwrap();
+    assert!(wiki.actions.iter().all(|a| a.action != "delete"));
+    let refused = h
+        .auth
+        .mint(&acme, req(&["svc:wiki:delete"]))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "unknown_scope");
+    // Acme may register the same scope for itself, with its own words.
+    let own = ScopeRegistration {
+        description: "Delete pages".into(),
+        ..squat
+    };
+    assert_eq!(
+        h.auth
+            .register_tool_scopes(&acme, &[own])
+            .await
+            .unwrap()
+            .added,
+        1
+    );
+    let shown = h.auth.scope_catalog(&acme.org).await.unwrap();
+    assert!(format!("{shown:?}").contains("Delete pages"));
+    assert!(!format!("{shown:?}").contains("read-only preview"));
 }

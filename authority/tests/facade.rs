@@ -722,7 +722,7 @@ async fn scope_catalog_is_served_and_extensible() {
     let (_raw, p) = admin(&h).await;
     assert!(h
         .auth
-        .scope_catalog()
+        .scope_catalog(&p.org)
         .await
         .unwrap()
         .iter()
@@ -735,26 +735,27 @@ async fn scope_catalog_is_served_and_extensible() {
     assert_eq!(e.code(), "unknown_scope");
     let added = h
         .auth
-        .register_local_tool_scopes(&[authority::ScopeRegistration {
-            scope: "svc:tickets:close".into(),
-            description: "Close tickets".into(),
-        }])
-        .await
-        .unwrap();
-    assert_eq!(added.added, 1);
-    // Stored and audited like a key's registration, under no tenant.
-    let events = h
-        .auth
-        .store()
-        .query_audit(
-            &authority::ids::OrgId::unattributed(),
-            &Default::default(),
-            None,
-            10,
+        .register_local_tool_scopes(
+            &p.org,
+            &[authority::ScopeRegistration {
+                scope: "svc:tickets:close".into(),
+                description: "Close tickets".into(),
+            }],
         )
         .await
         .unwrap();
-    assert!(events.iter().any(|e| e.body.action == "register_scopes"));
+    assert_eq!(added.added, 1);
+    // Stored and audited in the guard's org like a key's registration,
+    // naming no key.
+    let events = h
+        .auth
+        .store()
+        .query_audit(&p.org, &Default::default(), None, 10)
+        .await
+        .unwrap();
+    assert!(events
+        .iter()
+        .any(|e| e.body.action == "register_scopes" && e.body.actor_key_id.is_none()));
     assert!(h
         .auth
         .mint(&p, mint_req(&["svc:tickets:close"]))
@@ -828,7 +829,7 @@ async fn tool_scopes_join_the_catalog_add_only() {
         .unwrap();
     assert_eq!(done.scopes, ["svc:jira:read", "svc:keys:write"]);
     assert_eq!(done.added, 1);
-    let catalog = h.auth.scope_catalog().await.unwrap();
+    let catalog = h.auth.scope_catalog(&admin_ctx.org).await.unwrap();
     let jira = catalog
         .iter()
         .find(|s| s.service == "jira")
@@ -1082,7 +1083,7 @@ async fn scopes_registered_through_one_server_are_mintable_through_another() {
         .await
         .expect("B knows A's registration");
     assert!(b
-        .scope_catalog()
+        .scope_catalog(&pb.org)
         .await
         .unwrap()
         .iter()

@@ -142,21 +142,21 @@ enum RecordError {
 impl Guard {
     /// An in-process guard for the keys of `org` (which must exist in the
     /// authority's store): a key of any other org is refused exactly like
-    /// an unknown key. Registers every tool's service scope in the
-    /// authority's catalog the way a remote guard does (stored, audited, so
-    /// every server sharing the store can mint for them).
+    /// an unknown key. Registers every tool's service scope in `org`'s
+    /// catalog the way a remote guard does (stored, audited, so every
+    /// server sharing the store can mint `org`'s keys for them).
     pub async fn local(
         authority: Authority,
         org: OrgId,
         tools: ToolScopes,
         server_name: Option<String>,
     ) -> Result<Self, GuardError> {
-        let local = local::Local::new(authority, org).await?;
+        let local = local::Local::new(authority, org.clone()).await?;
         let registrations = service_registrations(&tools);
         if !registrations.is_empty() {
             local
                 .authority()
-                .register_local_tool_scopes(&registrations)
+                .register_local_tool_scopes(&org, &registrations)
                 .await
                 .map_err(GuardError::Register)?;
         }

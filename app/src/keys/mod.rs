@@ -70,7 +70,7 @@ pub async fn load_mint_options() -> Result<MintOptions, DashError> {
     let limits = dash.authority.mint_limits(&p).await?;
     Ok(convert::mint_options(
         &p,
-        dash.authority.scope_catalog().await?,
+        dash.authority.scope_catalog(&p.org).await?,
         limits,
     ))
 }

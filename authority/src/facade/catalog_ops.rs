@@ -1,23 +1,29 @@
-//! Tool servers adding the scopes their tools require to the catalog, so
-//! keys can be minted for them (`POST /api/v1/scopes`).
+//! Tool servers adding the scopes their tools require to their org's
+//! catalog, so keys can be minted for them (`POST /api/v1/scopes`).
 //!
 //! Two registrars, one path: a key holding `svc:catalog:write` (REST), and a
-//! guard embedding the authority in its own process (the operator's code, so
-//! no key), whose registrations are audited under the reserved
-//! `_unattributed` org because they belong to no tenant.
+//! guard embedding the authority in its own process for one org (the
+//! operator's code, so no key).
 //!
 //! Rules:
 //! - A key needs `svc:catalog:write`.
 //! - Only `svc:<service>:<action>` scopes; never `org:`, `agent:` or
 //!   `admin:org`, which are not a tool's to define.
-//! - Add-only: the catalog is shared by every org, so an existing scope or
-//!   description is never changed, and a tenant cannot relabel a built-in.
+//! - Per org: a registration is seen by the registering org only (its
+//!   picker, its mints, its suggestions). Another org's tool server cannot
+//!   add a scope, or a misleading description, to anyone else's catalog.
+//!   The built-in catalog, and registrations stored before registrations
+//!   were per org, are every org's.
+//! - Add-only: an existing scope or description (built-in, shared or the
+//!   org's own) is never changed.
+//! - At most [`MAX_ORG_SCOPES`] registered scopes per org.
 //! - Registrations are stored (servers sharing a store share them); each
-//!   server keeps the catalog in memory and merges the store's registrations
-//!   in before it lists the catalog, adds to it, or refuses a mint for an
-//!   unknown scope.
-//! - Each call that adds something is an admin audit event, written in the
-//!   same transaction as the scopes it adds.
+//!   server keeps them in memory and merges the store's in before it lists
+//!   an org's catalog, adds to it, or refuses a mint for an unknown scope.
+//! - Each call that adds something is an admin audit event of the org,
+//!   written in the same transaction as the scopes it adds.
+
+use std::collections::HashMap;
 
 use super::Authority;
 use crate::audit::NewEvent;
@@ -25,16 +31,63 @@ use crate::error::AuthorityError;
 use crate::ids::OrgId;
 use crate::policy::rules::require;
 use crate::policy::KeyContext;
-use crate::scopes::Scope;
+use crate::scopes::{Scope, ScopeCatalog, ServiceInfo};
 use crate::store::CatalogEntry;
 use model::wire::{RegisteredScopes, ScopeRegistration};
 
 const MAX_SCOPES: usize = 200;
-/// The most tool scopes the shared catalog holds; past it registrations
-/// are refused (the catalog is every org's, so one org cannot grow it
-/// without bound).
-pub const MAX_CATALOG_SCOPES: usize = 5000;
+/// The most tool scopes one org may register; past it registrations are
+/// refused (its picker, and each of its mints' suggestions, stay bounded).
+pub const MAX_ORG_SCOPES: usize = 1000;
 const MAX_DESCRIPTION: usize = 200;
+
+/// The catalogs in memory: what every org sees, and each org's own
+/// registrations on top.
+#[derive(Debug, Default)]
+pub(super) struct Catalogs {
+    shared: ScopeCatalog,
+    orgs: HashMap<OrgId, Vec<CatalogEntry>>,
+}
+
+impl Catalogs {
+    /// The catalog `org` mints from and sees: built-in and shared scopes,
+    /// then its own (which can never relabel a shared one).
+    pub(super) fn view(&self, org: &OrgId) -> ScopeCatalog {
+        let mut view = self.shared.clone();
+        for e in self.orgs.get(org).into_iter().flatten() {
+            // Stored entries were validated on the way in.
+            let _ = view.register_if_new(&e.service, &e.action, &e.description);
+        }
+        view
+    }
+
+    fn registered(&self, org: &OrgId) -> usize {
+        self.orgs.get(org).map_or(0, Vec::len)
+    }
+
+    /// Takes in what the store lists for `org`.
+    fn absorb(&mut self, org: &OrgId, stored: Vec<CatalogEntry>) -> Result<(), AuthorityError> {
+        let mut own = Vec::new();
+        for e in stored {
+            match e.org {
+                None => {
+                    self.shared
+                        .register_if_new(&e.service, &e.action, &e.description)?;
+                }
+                Some(_) => own.push(e),
+            }
+        }
+        self.orgs.insert(org.clone(), own);
+        Ok(())
+    }
+
+    fn add(&mut self, org: &OrgId, new: &[CatalogEntry]) {
+        self.orgs
+            .entry(org.clone())
+            .or_default()
+            .extend(new.iter().cloned());
+    }
+}
 
 impl Authority {
     /// Adds the scopes a tool server's tools require (see the module rules).
@@ -44,21 +97,33 @@ impl Authority {
         scopes: &[ScopeRegistration],
     ) -> Result<RegisteredScopes, AuthorityError> {
         require(p, &Scope::service("catalog", "write"))?;
-        self.add_tool_scopes(Some(p), scopes).await
+        self.add_tool_scopes(&p.org, Some(p), scopes).await
     }
 
-    /// The same registration for a guard running in this process (no key:
-    /// the embedding code is the operator's). Stored and audited like the
-    /// REST path, under `_unattributed`, naming this server.
+    /// The same registration for a guard running in this process for `org`
+    /// (no key: the embedding code is the operator's). Stored and audited
+    /// in `org` like the REST path, naming this server.
     pub async fn register_local_tool_scopes(
         &self,
+        org: &OrgId,
         scopes: &[ScopeRegistration],
     ) -> Result<RegisteredScopes, AuthorityError> {
-        self.add_tool_scopes(None, scopes).await
+        self.add_tool_scopes(org, None, scopes).await
+    }
+
+    /// The catalog `org` mints from, as services with their actions.
+    pub async fn scope_catalog(&self, org: &OrgId) -> Result<Vec<ServiceInfo>, AuthorityError> {
+        self.refresh_catalog(org).await?;
+        Ok(self.catalog_view(org).services())
+    }
+
+    pub(super) fn catalog_view(&self, org: &OrgId) -> ScopeCatalog {
+        self.inner.catalog.read().view(org)
     }
 
     async fn add_tool_scopes(
         &self,
+        org: &OrgId,
         registrar: Option<&KeyContext>,
         scopes: &[ScopeRegistration],
     ) -> Result<RegisteredScopes, AuthorityError> {
@@ -104,36 +169,34 @@ impl Authority {
         // Another server may register some of them between our read and our
         // write: the store then refuses the whole set, and we read again.
         for _ in 0..3 {
-            self.refresh_catalog().await?;
+            self.refresh_catalog(org).await?;
             let new: Vec<CatalogEntry> = {
-                let catalog = self.inner.catalog.read();
+                let catalog = self.catalog_view(org);
                 unique
                     .iter()
                     .filter(|(service, action, _, _)| {
                         !catalog.is_known(&Scope::service(service, action))
                     })
                     .map(|(service, action, description, _)| CatalogEntry {
+                        org: Some(org.clone()),
                         service: service.clone(),
                         action: action.clone(),
                         description: description.clone(),
                     })
                     .collect()
             };
-            let registered = self.inner.catalog.read().tool_scope_count();
-            if registered + new.len() > MAX_CATALOG_SCOPES {
+            let registered = self.inner.catalog.read().registered(org);
+            if registered + new.len() > MAX_ORG_SCOPES {
                 return Err(AuthorityError::Conflict(format!(
-                    "the scope catalog is full ({registered} of {MAX_CATALOG_SCOPES} scopes); ask the operator"
+                    "this org has registered {registered} tool scopes; at most {MAX_ORG_SCOPES} are allowed"
                 )));
             }
             if !new.is_empty() {
-                match self.store_scopes(registrar, &new).await {
+                match self.store_scopes(org, registrar, &new).await {
                     Err(AuthorityError::Conflict(_)) => continue,
                     other => other?,
                 }
-                let mut catalog = self.inner.catalog.write();
-                for e in &new {
-                    catalog.register_if_new(&e.service, &e.action, &e.description)?;
-                }
+                self.inner.catalog.write().add(org, &new);
             }
             return Ok(RegisteredScopes {
                 scopes: parsed
@@ -148,24 +211,20 @@ impl Authority {
         })
     }
 
-    /// Merges the scopes registered in the store (possibly by another
-    /// server sharing it) into this server's catalog.
-    pub(crate) async fn refresh_catalog(&self) -> Result<(), AuthorityError> {
-        let stored = self.inner.store.list_scopes().await?;
-        let mut catalog = self.inner.catalog.write();
-        for e in stored {
-            catalog.register_if_new(&e.service, &e.action, &e.description)?;
-        }
-        Ok(())
+    /// Takes in the scopes registered in the store for `org` (possibly by
+    /// another server sharing it).
+    pub(crate) async fn refresh_catalog(&self, org: &OrgId) -> Result<(), AuthorityError> {
+        let stored = self.inner.store.list_scopes(org).await?;
+        self.inner.catalog.write().absorb(org, stored)
     }
 
     async fn store_scopes(
         &self,
+        org: &OrgId,
         registrar: Option<&KeyContext>,
         new: &[CatalogEntry],
     ) -> Result<(), AuthorityError> {
-        let org = registrar.map_or_else(OrgId::unattributed, |p| p.org.clone());
-        let mut body: NewEvent = self.admin_event(registrar, &org, "register_scopes", self.now());
+        let mut body: NewEvent = self.admin_event(registrar, org, "register_scopes", self.now());
         let added: Vec<String> = new
             .iter()
             .map(|e| Scope::service(&e.service, &e.action).to_string())

@@ -33,13 +33,13 @@ impl Authority {
             .await?
             .ok_or(AuthorityError::NotFound)?;
         let plan = |authority: &Self| {
-            let catalog = authority.inner.catalog.read();
+            let catalog = authority.catalog_view(&p.org);
             rules::plan_mint(p, &org, &req, &catalog, now)
         };
         let plan = match plan(self) {
             // Another server sharing the store may have registered it.
             Err(AuthorityError::InvalidScope(crate::scopes::ScopeError::Unknown { .. })) => {
-                self.refresh_catalog().await?;
+                self.refresh_catalog(&p.org).await?;
                 plan(self)?
             }
             other => other?,

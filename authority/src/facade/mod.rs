@@ -18,7 +18,7 @@
 mod audit_ops;
 mod bootstrap;
 mod catalog_ops;
-pub use catalog_ops::MAX_CATALOG_SCOPES;
+pub use catalog_ops::MAX_ORG_SCOPES;
 mod key_ops;
 mod refusals;
 mod revocation_ops;
@@ -45,7 +45,7 @@ use crate::keys::{base62, Env, Pepper};
 use crate::policy::KeyContext;
 use crate::recorder::{Recorder, RecorderConfig};
 use crate::revocation::{Origin, RevocationEvent};
-use crate::scopes::{Scope, ScopeCatalog, ServiceInfo};
+use crate::scopes::Scope;
 use crate::stats::{Stats, StatsSnapshot};
 use crate::store::{KeyRecord, SharedChange, Store, StoreError};
 use crate::time::{Clock, SystemClock, Timestamp};
@@ -101,7 +101,7 @@ struct Inner {
     store: Arc<dyn Store>,
     stats: Arc<Stats>,
     clock: Arc<dyn Clock>,
-    catalog: RwLock<ScopeCatalog>,
+    catalog: RwLock<catalog_ops::Catalogs>,
     validator: Validator,
     recorder: Recorder,
     admin_chain: tokio::sync::Mutex<ChainState>,
@@ -162,7 +162,7 @@ impl Authority {
                 store,
                 stats,
                 clock: config.clock,
-                catalog: RwLock::new(ScopeCatalog::builtin()),
+                catalog: RwLock::new(Default::default()),
                 validator,
                 recorder,
                 admin_chain: tokio::sync::Mutex::new(ChainState::new(format!("{instance}-a"))),
@@ -277,13 +277,6 @@ impl Authority {
         let outcome = self.authenticate(raw_key, required).await;
         self.trace_refused_key(&outcome, Some(required));
         outcome_to_result(outcome)
-    }
-
-    /// The scope catalog for the scope picker and `GET /scopes`, with the
-    /// registrations of every server sharing the store.
-    pub async fn scope_catalog(&self) -> Result<Vec<ServiceInfo>, AuthorityError> {
-        self.refresh_catalog().await?;
-        Ok(self.inner.catalog.read().services())
     }
 
     /// Revocations accepted by (or fed into) this process.

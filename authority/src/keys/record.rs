@@ -109,10 +109,13 @@ impl KeyRecord {
     }
 }
 
-/// A tool scope (`svc:<service>:<action>`) a tool server registered; shared
-/// by every org. The built-in catalog is not stored.
+/// A tool scope (`svc:<service>:<action>`) a tool server of an org
+/// registered for that org. The built-in catalog is not stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogEntry {
+    /// The org that registered it; `None` for a registration made before
+    /// registrations were per org (shared by every org, never written now).
+    pub org: Option<OrgId>,
     pub service: String,
     pub action: String,
     pub description: String,

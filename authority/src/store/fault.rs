@@ -115,9 +115,9 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.pepper_fingerprint(fingerprint).await
     }
-    async fn list_scopes(&self) -> Result<Vec<super::CatalogEntry>, StoreError> {
+    async fn list_scopes(&self, org: &OrgId) -> Result<Vec<super::CatalogEntry>, StoreError> {
         self.check()?;
-        self.inner.list_scopes().await
+        self.inner.list_scopes(org).await
     }
     async fn add_scopes(
         &self,

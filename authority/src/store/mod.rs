@@ -156,10 +156,13 @@ pub trait Store: Send + Sync + 'static {
     async fn pepper_fingerprint(&self, fingerprint: &[u8; 32]) -> Result<[u8; 32], StoreError>;
 
     /// The tool scopes tool servers registered, by service then action.
-    async fn list_scopes(&self) -> Result<Vec<CatalogEntry>, StoreError>;
+    /// The tool scopes `org` may mint for: its own registrations and the
+    /// shared ones (`org: None`), by service, then action.
+    async fn list_scopes(&self, org: &OrgId) -> Result<Vec<CatalogEntry>, StoreError>;
 
     /// Registers `entries` with their admin event, all or none. `Conflict`
-    /// if any of them is registered already (the catalog is add-only).
+    /// if any of them is registered already for its org (the catalog is
+    /// add-only).
     async fn add_scopes(
         &self,
         entries: &[CatalogEntry],

@@ -55,8 +55,8 @@ pub async fn register(
 )]
 pub async fn catalog(
     State(state): State<ApiState>,
-    _caller: Authed<KeysRead>,
+    Authed { principal, .. }: Authed<KeysRead>,
 ) -> Result<Json<ScopeCatalogAnswer>, ApiError> {
-    let services = state.authority.scope_catalog().await?;
+    let services = state.authority.scope_catalog(&principal.org).await?;
     Ok(Json(ScopeCatalogAnswer { services }))
 }

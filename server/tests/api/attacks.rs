@@ -6,6 +6,44 @@ use serde_json::{json, Value};
 
 use crate::harness::{error_code, spawn_app, spawn_app_with};
 
+/// The review's attack on the shared catalog: globex's tool-server key
+/// registers `svc:wiki:delete` as a "read-only preview". Registrations are
+/// per org: acme's catalog never shows it, and acme cannot mint it.
+#[tokio::test]
+async fn a_scope_registration_never_reaches_another_orgs_catalog() {
+    let app = spawn_app().await;
+    let (tool_server, _) = app
+        .mint_as(&app.other_admin, "globex-tools", &["svc:catalog:write"])
+        .await;
+    let squat =
+        json!({"scopes": [{"scope": "svc:wiki:delete", "description": "read-only preview"}]});
+    let response = app.post(&tool_server, "/api/v1/scopes", squat).await;
+    assert_eq!(response.status(), 200);
+    let theirs = app
+        .get(&app.other_admin, "/api/v1/scopes")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(theirs.contains("read-only preview"), "{theirs}");
+    let ours = app
+        .get(&app.admin, "/api/v1/scopes")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!ours.contains("read-only preview"), "{ours}");
+    assert!(!ours.contains("svc:wiki:delete"), "{ours}");
+    let mint = app
+        .post(
+            &app.admin,
+            "/api/v1/keys/mint",
+            json!({"name": "k", "scopes": ["svc:wiki:delete"]}),
+        )
+        .await;
+    assert_eq!(error_code(mint, 422).await, "unknown_scope");
+}
+
 #[tokio::test]
 async fn another_orgs_key_ids_answer_404_everywhere() {
     let app = spawn_app().await;

@@ -241,14 +241,16 @@ pub async fn scope_registrations_are_add_only<F: StoreFactory>(f: &F) {
     let loc = f.fresh().await;
     let s = f.open(&loc).await;
     let mut ev = Events::new();
-    let entry = |service: &str, action: &str| CatalogEntry {
+    let entry = |org: Option<&str>, service: &str, action: &str| CatalogEntry {
+        org: org.map(org_id),
         service: service.into(),
         action: action.into(),
         description: format!("{action} {service}"),
     };
-    assert_eq!(s.list_scopes().await.unwrap(), []);
+    let acme = |service: &str, action: &str| entry(Some("acme"), service, action);
+    assert_eq!(s.list_scopes(&org_id("acme")).await.unwrap(), []);
     s.add_scopes(
-        &[entry("jira", "write"), entry("jira", "read")],
+        &[acme("jira", "write"), acme("jira", "read")],
         &ev.admin("acme", "register_scopes", T0),
     )
     .await
@@ -256,7 +258,7 @@ pub async fn scope_registrations_are_add_only<F: StoreFactory>(f: &F) {
     // All or none: one known scope refuses the set and its event.
     let refused = s
         .add_scopes(
-            &[entry("crm", "read"), entry("jira", "read")],
+            &[acme("crm", "read"), acme("jira", "read")],
             &ev.admin("acme", "register_scopes", T0),
         )
         .await;
@@ -264,12 +266,34 @@ pub async fn scope_registrations_are_add_only<F: StoreFactory>(f: &F) {
         matches!(refused, Err(StoreError::Conflict(_))),
         "{refused:?}"
     );
+    // Per org: another org registers the same scope for itself, sees only
+    // its own and the shared ones, and acme never sees beta's.
+    s.add_scopes(
+        &[
+            entry(Some("beta"), "jira", "read"),
+            entry(None, "crm", "read"),
+        ],
+        &ev.admin("beta", "register_scopes", T0),
+    )
+    .await
+    .unwrap();
     drop(s);
     let s = f.open(&loc).await;
     assert_eq!(
-        s.list_scopes().await.unwrap(),
-        [entry("jira", "read"), entry("jira", "write")],
-        "by service, then action; nothing of the refused set"
+        s.list_scopes(&org_id("acme")).await.unwrap(),
+        [
+            entry(None, "crm", "read"),
+            acme("jira", "read"),
+            acme("jira", "write")
+        ],
+        "by service, then action; nothing of the refused set or of beta's"
+    );
+    assert_eq!(
+        s.list_scopes(&org_id("beta")).await.unwrap(),
+        [
+            entry(None, "crm", "read"),
+            entry(Some("beta"), "jira", "read")
+        ]
     );
     let registrations = events_of(
         &*s,

@@ -45,21 +45,31 @@ pub(super) async fn pepper_fingerprint(
     }
 }
 
-pub(super) async fn list_scopes(s: &FirestoreStore) -> Result<Vec<CatalogEntry>, StoreError> {
-    let mut entries = s
-        .query(Query::of(None, "scopes"))
-        .await?
-        .iter()
-        .map(|doc| {
-            let r = Reader::new(doc);
-            Ok(CatalogEntry {
-                service: r.str("service")?,
-                action: r.str("action")?,
-                description: r.str("description")?,
-            })
+/// Shared registrations (from before they were per org) live in the
+/// top-level `scopes`, an org's in `orgs/{org}/scopes`.
+pub(super) async fn list_scopes(
+    s: &FirestoreStore,
+    org: &OrgId,
+) -> Result<Vec<CatalogEntry>, StoreError> {
+    let shared = s.query(Query::of(None, "scopes")).await?;
+    let own = s
+        .query(Query::of(Some(format!("orgs/{}", org.as_str())), "scopes"))
+        .await?;
+    let entry = |doc, owner: Option<&OrgId>| {
+        let r = Reader::new(doc);
+        Ok(CatalogEntry {
+            org: owner.cloned(),
+            service: r.str("service")?,
+            action: r.str("action")?,
+            description: r.str("description")?,
         })
+    };
+    let mut entries = shared
+        .iter()
+        .map(|d| entry(d, None))
+        .chain(own.iter().map(|d| entry(d, Some(org))))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    entries.sort_by(|a, b| (&a.service, &a.action).cmp(&(&b.service, &b.action)));
+    entries.sort_by(|a, b| (&a.service, &a.action, &a.org).cmp(&(&b.service, &b.action, &b.org)));
     Ok(entries)
 }
 
@@ -71,8 +81,12 @@ pub(super) async fn add_scopes(
     let mut writes: Vec<Write> = entries
         .iter()
         .map(|e| {
+            let parent = match &e.org {
+                Some(org) => s.org_path(org),
+                None => s.root().to_owned(),
+            };
             create(
-                format!("{}/scopes/{}:{}", s.root(), e.service, e.action),
+                format!("{parent}/scopes/{}:{}", e.service, e.action),
                 docs::catalog_fields(e),
             )
         })

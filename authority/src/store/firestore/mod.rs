@@ -13,7 +13,8 @@
 //! - `revocations/{hex hash}`: a notice per revoked key that every server's
 //!   listener evicts on ([`watch`]);
 //! - `meta/pepper`: the fingerprint of the pepper the servers share;
-//!   `scopes/{service}:{action}`: tool scopes registered by tool servers.
+//!   `orgs/{org}/scopes/{service}:{action}`: tool scopes an org's tool servers
+//!   registered (top-level `scopes/…`: shared ones from before that).
 //!
 //! Rules:
 //! - Every state change is ONE atomic `Commit` (no transaction round trips):
@@ -265,8 +266,8 @@ impl Store for FirestoreStore {
         keys::pepper_fingerprint(self, fingerprint).await
     }
 
-    async fn list_scopes(&self) -> Result<Vec<CatalogEntry>, StoreError> {
-        keys::list_scopes(self).await
+    async fn list_scopes(&self, org: &OrgId) -> Result<Vec<CatalogEntry>, StoreError> {
+        keys::list_scopes(self, org).await
     }
 
     async fn add_scopes(

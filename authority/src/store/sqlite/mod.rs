@@ -177,19 +177,23 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn list_scopes(&self) -> Result<Vec<CatalogEntry>, StoreError> {
-        self.read(|c| {
+    async fn list_scopes(&self, org: &OrgId) -> Result<Vec<CatalogEntry>, StoreError> {
+        let org = org.clone();
+        self.read(move |c| {
             let mut st = c
                 .prepare_cached(
-                    "SELECT service, action, description FROM scopes ORDER BY service, action",
+                    "SELECT org, service, action, description FROM org_scopes \
+                     WHERE org = '' OR org = ?1 ORDER BY service, action, org",
                 )
                 .map_err(map_err)?;
             let rows = st
-                .query_map([], |r| {
+                .query_map([org.as_str()], |r| {
+                    let owner: String = r.get(0)?;
                     Ok(CatalogEntry {
-                        service: r.get(0)?,
-                        action: r.get(1)?,
-                        description: r.get(2)?,
+                        org: (!owner.is_empty()).then(|| OrgId::from_stored(owner)),
+                        service: r.get(1)?,
+                        action: r.get(2)?,
+                        description: r.get(3)?,
                     })
                 })
                 .map_err(map_err)?;
@@ -208,8 +212,13 @@ impl Store for SqliteStore {
             let tx = c.transaction().map_err(map_err)?;
             for e in &entries {
                 tx.execute(
-                    "INSERT INTO scopes (service, action, description) VALUES (?1, ?2, ?3)",
-                    [&e.service, &e.action, &e.description],
+                    "INSERT INTO org_scopes (org, service, action, description) VALUES (?1, ?2, ?3, ?4)",
+                    [
+                        e.org.as_ref().map_or("", OrgId::as_str),
+                        &e.service,
+                        &e.action,
+                        &e.description,
+                    ],
                 )
                 .map_err(map_err)?;
             }

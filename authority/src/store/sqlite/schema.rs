@@ -99,6 +99,20 @@ const MIGRATIONS: &[&str] = &[
     INSERT OR IGNORE INTO audit_chains (org, writer)
         SELECT DISTINCT org, writer FROM audit_events;
     "#,
+    // 5: tool scopes are registered per org. Earlier registrations stay
+    // shared by every org (`org = ''`), as they were when made.
+    r#"
+    CREATE TABLE org_scopes (
+        org TEXT NOT NULL,
+        service TEXT NOT NULL,
+        action TEXT NOT NULL,
+        description TEXT NOT NULL,
+        PRIMARY KEY (org, service, action)
+    );
+    INSERT INTO org_scopes (org, service, action, description)
+        SELECT '', service, action, description FROM scopes;
+    DROP TABLE scopes;
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -113,4 +127,45 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store from before per-org registrations keeps what its tool
+    /// servers registered (shared, as it was) and its chains (registered).
+    #[test]
+    fn upgrading_keeps_registrations_and_chains() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO scopes VALUES ('jira', 'read', 'Read issues');
+             INSERT INTO audit_events (id, ts, org, kind, action, decision, writer, seq, prev_hash, hash)
+                 VALUES ('evt_1', 1, 'acme', 'admin', 'mint', 'allowed', 'w1-a', 1, x'00', x'00');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let scope: (String, String) = conn
+            .query_row("SELECT org, service FROM org_scopes", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(scope, (String::new(), "jira".to_owned()));
+        let chain: String = conn
+            .query_row(
+                "SELECT writer FROM audit_chains WHERE org = 'acme'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(chain, "w1-a");
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
 }
