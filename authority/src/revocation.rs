@@ -21,6 +21,21 @@ pub enum Origin {
     Remote,
 }
 
+/// The most revocations one resumed stream replays; beyond it the client is
+/// told to start over ([`CatchUp::TooMany`]), so a resume costs one bounded
+/// index read however many keys the org has.
+pub const MAX_CATCH_UP: u32 = 1000;
+
+/// What a resumed revocation stream sends before the live events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatchUp {
+    /// Every revocation since the resume point, oldest first.
+    Events(Vec<RevocationEvent>),
+    /// More than [`MAX_CATCH_UP`] since the resume point: the client must
+    /// treat every cached decision as stale (a `reset`), as after a gap.
+    TooMany,
+}
+
 /// A key stopped (or will stop, at `revoked_at`, after a rotation grace
 /// period) working. Carries the lookup hash so caches keyed by it can evict
 /// without a store read; the hash reveals nothing without the pepper.

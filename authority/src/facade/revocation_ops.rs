@@ -5,35 +5,41 @@ use super::Authority;
 use crate::error::AuthorityError;
 use crate::policy::rules::{keys_introspect, require};
 use crate::policy::KeyContext;
-use crate::revocation::{Origin, RevocationEvent};
+use crate::revocation::{CatchUp, Origin, RevocationEvent, MAX_CATCH_UP};
 use crate::time::Timestamp;
 
 impl Authority {
     /// Every key of the caller's org whose revocation took effect at or
-    /// after `since`, or is scheduled (rotation grace), oldest first.
-    /// Needs `svc:keys:introspect`: the scope of tool servers that keep a
+    /// after `since`, or is scheduled (rotation grace), oldest first — or
+    /// [`CatchUp::TooMany`] past [`MAX_CATCH_UP`] of them. Needs
+    /// `svc:keys:introspect`: the scope of tool servers that keep a
     /// validator cache fresh.
     pub async fn revocations_since(
         &self,
         p: &KeyContext,
         since: Timestamp,
-    ) -> Result<Vec<RevocationEvent>, AuthorityError> {
+    ) -> Result<CatchUp, AuthorityError> {
         require(p, &keys_introspect())?;
-        let keys = self.inner.store.list_keys(&p.org).await?;
-        let mut revoked: Vec<RevocationEvent> = keys
-            .into_iter()
-            .filter_map(|key| {
-                let at = key.revoked_at?;
-                (at >= since).then(|| RevocationEvent {
-                    key_id: key.id,
-                    org: key.org,
-                    key_hash: key.hash.to_hex(),
-                    revoked_at: at,
-                    origin: Origin::Local,
+        let keys = self
+            .inner
+            .store
+            .revoked_since(&p.org, since, MAX_CATCH_UP + 1)
+            .await?;
+        if keys.len() > MAX_CATCH_UP as usize {
+            return Ok(CatchUp::TooMany);
+        }
+        Ok(CatchUp::Events(
+            keys.into_iter()
+                .filter_map(|key| {
+                    Some(RevocationEvent {
+                        revoked_at: key.revoked_at?,
+                        key_id: key.id,
+                        org: key.org,
+                        key_hash: key.hash.to_hex(),
+                        origin: Origin::Local,
+                    })
                 })
-            })
-            .collect();
-        revoked.sort_by_key(|event| event.revoked_at);
-        Ok(revoked)
+                .collect(),
+        ))
     }
 }

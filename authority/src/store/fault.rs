@@ -157,6 +157,15 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.find_key_by_hash(hash).await
     }
+    async fn revoked_since(
+        &self,
+        org: &OrgId,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<super::KeyRecord>, StoreError> {
+        self.check()?;
+        self.inner.revoked_since(org, since, limit).await
+    }
     async fn list_keys(&self, org: &OrgId) -> Result<Vec<KeyRecord>, StoreError> {
         self.check()?;
         self.inner.list_keys(org).await

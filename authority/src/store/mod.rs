@@ -197,6 +197,17 @@ pub trait Store: Send + Sync + 'static {
     /// All keys of `org`, newest first.
     async fn list_keys(&self, org: &OrgId) -> Result<Vec<KeyRecord>, StoreError>;
 
+    /// Keys of `org` whose `revoked_at` is at or after `since` (scheduled
+    /// ones included), oldest revocation first, at most `limit`; read
+    /// through an index, so the cost follows the answer, not the org's size.
+    /// `last_used_at` may be left out.
+    async fn revoked_since(
+        &self,
+        org: &OrgId,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<KeyRecord>, StoreError>;
+
     /// Sets `revoked_at = rev.at` (and by/reason) unless the key is already
     /// revoked at or before `rev.at`. The event is written only on change.
     async fn revoke_key(

@@ -20,6 +20,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use authority::revocation::CatchUp;
 use authority::time::Timestamp;
 use authority::{KeyId, RevocationEvent};
 use axum::extract::State;
@@ -137,22 +138,25 @@ pub async fn stream(
     })?;
     // Subscribe before reading the catch-up so nothing falls in between.
     let live = state.authority.subscribe_revocations();
+    // `None`: too many to replay; the client is told to start over.
     let catch_up = match resume_from {
         Some(since_ms) => {
             let since = Timestamp::from_millis(since_ms.saturating_sub(RESUME_SLACK_MS));
-            state
-                .authority
-                .revocations_since(&principal, since)
-                .await?
-                .into_iter()
-                .map(|event| RevocationData {
-                    key_id: event.key_id.to_string(),
-                    org: event.org.to_string(),
-                    revoked_at: event.revoked_at,
-                })
-                .collect()
+            match state.authority.revocations_since(&principal, since).await? {
+                CatchUp::Events(events) => Some(
+                    events
+                        .into_iter()
+                        .map(|event| RevocationData {
+                            key_id: event.key_id.to_string(),
+                            org: event.org.to_string(),
+                            revoked_at: event.revoked_at,
+                        })
+                        .collect(),
+                ),
+                CatchUp::TooMany => None,
+            }
         }
-        None => Vec::new(),
+        None => Some(Vec::new()),
     };
 
     let (sender, receiver) = mpsc::channel(64);
@@ -169,14 +173,18 @@ async fn feed(
     state: ApiState,
     principal: std::sync::Arc<authority::KeyContext>,
     raw_key: String,
-    catch_up: Vec<RevocationData>,
-    mut live: broadcast::Receiver<RevocationEvent>,
+    catch_up: Option<Vec<RevocationData>>,
+    live: broadcast::Receiver<RevocationEvent>,
     sender: mpsc::Sender<Result<Event, Infallible>>,
 ) {
     let mut clock = EventClock::default();
     if sender.send(Ok(checkpoint(&mut clock))).await.is_err() {
         return;
     }
+    let Some(catch_up) = catch_up else {
+        let _ = sender.send(Ok(reset(&mut clock))).await;
+        return feed_live(state, principal, raw_key, live, sender, clock).await;
+    };
     for data in catch_up {
         if sender
             .send(Ok(revocation(&mut clock, &data)))
@@ -186,6 +194,17 @@ async fn feed(
             return;
         }
     }
+    feed_live(state, principal, raw_key, live, sender, clock).await;
+}
+
+async fn feed_live(
+    state: ApiState,
+    principal: std::sync::Arc<authority::KeyContext>,
+    raw_key: String,
+    mut live: broadcast::Receiver<RevocationEvent>,
+    sender: mpsc::Sender<Result<Event, Infallible>>,
+    mut clock: EventClock,
+) {
     let mut ticker = tokio::time::interval(CHECKPOINT_EVERY);
     ticker.tick().await;
     loop {
@@ -210,7 +229,7 @@ async fn feed(
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     // Some revocations were dropped: the client must treat
                     // every cached decision as stale.
-                    Event::default().event("reset").id(clock.next().to_string()).data("{}")
+                    reset(&mut clock)
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             },
@@ -244,6 +263,15 @@ impl EventClock {
         self.last = now.max(self.last + 1);
         self.last
     }
+}
+
+/// Every cached decision is stale: after a gap in the live feed, or a
+/// resume with more revocations than one catch-up replays.
+fn reset(clock: &mut EventClock) -> Event {
+    Event::default()
+        .event("reset")
+        .id(clock.next().to_string())
+        .data("{}")
 }
 
 fn checkpoint(clock: &mut EventClock) -> Event {

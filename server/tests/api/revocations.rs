@@ -240,3 +240,41 @@ async fn the_stream_checks_its_caller() {
         .unwrap();
     assert_eq!(error_code(response, 400).await, "malformed_request");
 }
+
+/// A resume replays at most 1,000 revocations (one bounded index read,
+/// however large the org): past that the stream says `reset`, and the
+/// client drops every cached decision instead of missing one.
+#[tokio::test]
+async fn a_resume_past_the_replay_bound_resets_the_client() {
+    let app = spawn_app().await;
+    let (service, _) = app.mint("tool-server", &["svc:keys:introspect"]).await;
+    let mut stream = SseReader::open(&app, &service, None).await;
+    let hello = stream.next(Duration::from_secs(5)).await.unwrap();
+    drop(stream);
+    let mints = (0..1001).map(|i| {
+        app.post(
+            &app.admin,
+            "/api/v1/keys/mint",
+            json!({"name": format!("bot-{i}"), "scopes": ["svc:wiki:read", "agent:swarm"]}),
+        )
+    });
+    for response in futures::future::join_all(mints).await {
+        assert_eq!(response.status(), 201);
+    }
+    let response = app
+        .post(&app.admin, "/api/v1/keys/revoke", json!({"agent": "swarm"}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["revoked"], 1001, "{body}");
+
+    let mut resumed = SseReader::open(&app, &service, Some(&hello.id)).await;
+    let mut kinds = Vec::new();
+    while let Some(event) = resumed.next(Duration::from_secs(2)).await {
+        kinds.push(event.kind);
+        if kinds.len() == 3 {
+            break;
+        }
+    }
+    assert_eq!(kinds[..2], ["checkpoint", "reset"], "{kinds:?}");
+}

@@ -27,7 +27,10 @@ pub use audit::{
     audit_append_and_queries, audit_pagination, audit_timeline, chain_seals, chains_and_prune,
 };
 pub use keys::{concurrent_revokes_and_mints, key_insert_get_and_isolation, touch_keys};
-pub use revocation::{bulk_revoke, bulk_revoke_within_a_ceiling, revoke_is_idempotent, rotation};
+pub use revocation::{
+    bulk_revoke, bulk_revoke_within_a_ceiling, revoke_is_idempotent,
+    revoked_since_is_bounded_and_ordered, rotation,
+};
 
 use super::{
     BulkSelection, CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError,
@@ -81,7 +84,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@cases $factory;
             orgs_and_emptiness, key_insert_get_and_isolation, revoke_is_idempotent, rotation,
             bulk_revoke, bulk_revoke_within_a_ceiling, touch_keys, audit_append_and_queries, audit_pagination, audit_timeline,
-            chains_and_prune, chain_seals, concurrent_revokes_and_mints, reopen_after_close,
+            chains_and_prune, chain_seals, concurrent_revokes_and_mints, revoked_since_is_bounded_and_ordered, reopen_after_close,
             pepper_fingerprint_is_recorded_once, scope_registrations_are_add_only);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -364,3 +364,72 @@ pub async fn bulk_revoke_within_a_ceiling<F: StoreFactory>(f: &F) {
         "a key beyond the ceiling is spared"
     );
 }
+
+/// What a resumed revocation stream reads: the org's keys revoked at or
+/// after an instant (scheduled ones too), oldest first, bounded, and never
+/// another org's or an unrevoked key.
+pub async fn revoked_since_is_bounded_and_ordered<F: StoreFactory>(f: &F) {
+    let mut ev = Events::new();
+    let (_loc, s, _admin) = with_org(f, &mut ev).await;
+    s.create_org(
+        &org("beta"),
+        &key("beta", "admin", None, T0),
+        &ev.admin("beta", "bootstrap", T0),
+    )
+    .await
+    .unwrap();
+    let acme = org_id("acme");
+    let mut revoked = Vec::new();
+    // Revoked at T0+40 s, +30 s, +20 s, +10 s: stored out of order.
+    for i in (1..=4).rev() {
+        let k = key("acme", &format!("k{i}"), None, T0);
+        s.insert_key(&k, &ev.admin("acme", "mint", T0))
+            .await
+            .unwrap();
+        let at = T0.plus_secs(10 * i);
+        s.revoke_key(&acme, &k.id, &rev(at, "x"), &ev.admin("acme", "revoke", at))
+            .await
+            .unwrap();
+        revoked.push((at, k.id));
+    }
+    let untouched = key("acme", "live", None, T0);
+    s.insert_key(&untouched, &ev.admin("acme", "mint", T0))
+        .await
+        .unwrap();
+    let theirs = key("beta", "theirs", None, T0);
+    s.insert_key(&theirs, &ev.admin("beta", "mint", T0))
+        .await
+        .unwrap();
+    s.revoke_key(
+        &org_id("beta"),
+        &theirs.id,
+        &rev(T0.plus_secs(25), "x"),
+        &ev.admin("beta", "revoke", T0),
+    )
+    .await
+    .unwrap();
+    revoked.sort();
+    let ids = |keys: Vec<KeyRecord>| -> Vec<KeyId> { keys.into_iter().map(|k| k.id).collect() };
+    let since_20 = s.revoked_since(&acme, T0.plus_secs(20), 10).await.unwrap();
+    assert_eq!(
+        ids(since_20),
+        revoked[1..]
+            .iter()
+            .map(|(_, id)| id.clone())
+            .collect::<Vec<_>>(),
+        "at or after the instant, oldest first, acme's only"
+    );
+    let first_two = s.revoked_since(&acme, T0, 2).await.unwrap();
+    assert_eq!(
+        ids(first_two),
+        revoked[..2]
+            .iter()
+            .map(|(_, id)| id.clone())
+            .collect::<Vec<_>>()
+    );
+    assert!(s
+        .revoked_since(&acme, T0.plus_secs(41), 10)
+        .await
+        .unwrap()
+        .is_empty());
+}

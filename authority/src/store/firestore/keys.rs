@@ -223,6 +223,22 @@ async fn key_docs(
         .collect()
 }
 
+pub(super) async fn revoked_since(
+    s: &FirestoreStore,
+    org: &OrgId,
+    since: Timestamp,
+    limit: u32,
+) -> Result<Vec<KeyRecord>, StoreError> {
+    // One range filter ordered by the same field: served by Firestore's
+    // automatic single-field index; documents without the field (null is a
+    // value, but below any integer) never match `>=` an integer.
+    let q = Query::of(Some(format!("orgs/{}", org.as_str())), "keys")
+        .gte("revoked_at", docs::int(since.as_millis()))
+        .order("revoked_at", Direction::Ascending)
+        .limit(limit);
+    s.query(q).await?.iter().map(docs::key_from).collect()
+}
+
 pub(super) async fn list_keys(
     s: &FirestoreStore,
     org: &OrgId,

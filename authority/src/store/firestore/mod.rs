@@ -266,6 +266,15 @@ impl Store for FirestoreStore {
         keys::pepper_fingerprint(self, fingerprint).await
     }
 
+    async fn revoked_since(
+        &self,
+        org: &OrgId,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        keys::revoked_since(self, org, since, limit).await
+    }
+
     async fn list_scopes(&self, org: &OrgId) -> Result<Vec<CatalogEntry>, StoreError> {
         keys::list_scopes(self, org).await
     }

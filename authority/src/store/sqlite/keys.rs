@@ -110,6 +110,27 @@ pub(super) fn list_keys(c: &Connection, org: &OrgId) -> Result<Vec<KeyRecord>, S
     rows.map(|r| r.map_err(map_err)?).collect()
 }
 
+pub(super) fn revoked_since(
+    c: &Connection,
+    org: &OrgId,
+    since: Timestamp,
+    limit: u32,
+) -> Result<Vec<KeyRecord>, StoreError> {
+    let mut st = c
+        .prepare_cached(&format!(
+            "SELECT {KEY_COLS} FROM keys INDEXED BY keys_by_org_revoked \
+             WHERE org = ?1 AND revoked_at >= ?2 ORDER BY revoked_at, id LIMIT ?3"
+        ))
+        .map_err(map_err)?;
+    let rows = st
+        .query_map(
+            rusqlite::params![org.as_str(), since.as_millis(), i64::from(limit)],
+            key_from_row,
+        )
+        .map_err(map_err)?;
+    rows.map(|r| r.map_err(map_err)?).collect()
+}
+
 fn insert_key(tx: &Transaction<'_>, k: &KeyRecord) -> Result<(), StoreError> {
     tx.prepare_cached(&format!(
         "INSERT INTO keys ({KEY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"

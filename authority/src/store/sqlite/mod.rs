@@ -275,6 +275,17 @@ impl Store for SqliteStore {
         self.read(move |c| keys::list_keys(c, &org)).await
     }
 
+    async fn revoked_since(
+        &self,
+        org: &OrgId,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        let org = org.clone();
+        self.read(move |c| keys::revoked_since(c, &org, since, limit))
+            .await
+    }
+
     async fn revoke_key(
         &self,
         org: &OrgId,

@@ -113,6 +113,11 @@ const MIGRATIONS: &[&str] = &[
         SELECT '', service, action, description FROM scopes;
     DROP TABLE scopes;
     "#,
+    // 6: a resumed revocation stream reads the revocations since an instant
+    // without scanning the org's keys.
+    r#"
+    CREATE INDEX keys_by_org_revoked ON keys (org, revoked_at) WHERE revoked_at IS NOT NULL;
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
