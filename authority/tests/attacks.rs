@@ -703,3 +703,36 @@ async fn a_registration_never_reaches_another_orgs_catalog() {
     assert!(format!("{shown:?}").contains("Delete pages"));
     assert!(!format!("{shown:?}").contains("read-only preview"));
 }
+
+/// A lookup that read the key before its revocation and answers after it
+/// must not put the pre-revocation record in the cache: the next check of
+/// the key sees it revoked (the cache fills only if no eviction happened
+/// since the read began).
+#[tokio::test]
+async fn a_lookup_in_flight_during_a_revocation_does_not_cache_the_old_record() {
+    let h = harness(Env::Live);
+    let acme = admin_of(&h, "acme").await;
+    let minted = h.auth.mint(&acme, req(&["svc:wiki:read"])).await.unwrap();
+    let raw = minted.key.expose_secret().to_owned();
+    h.auth.invalidate_cache();
+    h.flaky.hold_key_lookups(true);
+    let in_flight = {
+        let (auth, raw) = (h.auth.clone(), raw.clone());
+        tokio::spawn(async move { auth.validate(&raw, None).await })
+    };
+    while h.flaky.lookups_waiting() == 0 {
+        tokio::task::yield_now().await;
+    }
+    h.auth
+        .revoke(&acme, minted.view.id.as_str(), None)
+        .await
+        .unwrap();
+    h.flaky.hold_key_lookups(false);
+    // It read the key before the revocation, so it may answer valid...
+    assert!(matches!(in_flight.await.unwrap(), Outcome::Valid(_)));
+    // ...but it must not have cached that answer.
+    assert!(
+        matches!(h.auth.validate(&raw, None).await, Outcome::Revoked { .. }),
+        "the revoked key came back from the cache"
+    );
+}

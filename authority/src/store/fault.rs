@@ -28,6 +28,8 @@ pub struct FaultyStore {
     append_limit: usize,
     chain_reads_held: watch::Sender<bool>,
     chain_reads_waiting: AtomicUsize,
+    lookups_held: watch::Sender<bool>,
+    lookups_waiting: AtomicUsize,
 }
 
 impl FaultyStore {
@@ -40,7 +42,22 @@ impl FaultyStore {
             append_limit: usize::MAX,
             chain_reads_held: watch::Sender::new(false),
             chain_reads_waiting: AtomicUsize::new(0),
+            lookups_held: watch::Sender::new(false),
+            lookups_waiting: AtomicUsize::new(0),
         }
+    }
+
+    /// While held, `find_key_by_hash` reads the store and then waits
+    /// (counted in [`lookups_waiting`](Self::lookups_waiting)) before
+    /// answering with what it read: a lookup in flight while the key
+    /// changes.
+    pub fn hold_key_lookups(&self, hold: bool) {
+        self.lookups_held.send_replace(hold);
+    }
+
+    /// Lookups waiting on [`hold_key_lookups`](Self::hold_key_lookups).
+    pub fn lookups_waiting(&self) -> usize {
+        self.lookups_waiting.load(Ordering::SeqCst)
     }
 
     /// While held, `audit_chain_events` waits (counted in
@@ -155,7 +172,14 @@ impl Store for FaultyStore {
     }
     async fn find_key_by_hash(&self, hash: &KeyHash) -> Result<Option<KeyRecord>, StoreError> {
         self.check()?;
-        self.inner.find_key_by_hash(hash).await
+        let found = self.inner.find_key_by_hash(hash).await;
+        let mut held = self.lookups_held.subscribe();
+        if *held.borrow() {
+            self.lookups_waiting.fetch_add(1, Ordering::SeqCst);
+            let _ = held.wait_for(|h| !*h).await;
+            self.lookups_waiting.fetch_sub(1, Ordering::SeqCst);
+        }
+        found
     }
     async fn revoked_since(
         &self,
