@@ -213,7 +213,8 @@ mod tests {
     fn every_field_is_covered_by_the_signature() {
         let k = key();
         let t = k.trust();
-        let edits: Vec<Box<dyn Fn(&mut Seal)>> = vec![
+        type Edit = Box<dyn Fn(&mut Seal)>;
+        let edits: Vec<Edit> = vec![
             Box::new(|s| s.org = OrgId::parse("beta").unwrap()),
             Box::new(|s| s.writer = "w9-t".into()),
             Box::new(|s| s.seq -= 1),
