@@ -1,12 +1,14 @@
 //! Sealing: signing the heads of this process's chains at a fixed interval
 //! and on shutdown, and noticing when the store lost what was sealed.
 //!
-//! One round per org whose heads moved: read the org's chains (one store
-//! query), compare what this process sealed before with what the store
-//! holds now (a shortened chain or a replaced seal means someone wrote the
-//! database behind the authority: logged, counted, and recorded as an
-//! `audit_tamper_detected` event), then sign and store one seal per moved
-//! chain, naming every writer of the org known so far.
+//! A round reads, per org whose heads moved, the org's chains (one store
+//! query), compares what this process sealed before with what the store
+//! holds now (a missing or replaced seal means someone wrote the database
+//! behind the authority: logged, counted, and recorded as an
+//! `audit_tamper_detected` event), and signs one seal per moved chain,
+//! naming every writer of the org known so far. The round's seals are then
+//! written together (one commit per [`MAX_SEALS_PER_CALL`]), so sealing
+//! costs the store's writer one commit per interval, not one per org.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,10 +16,11 @@ use std::time::Duration;
 
 use super::Authority;
 use crate::audit::heads::{Head, Unsealed};
-use crate::audit::{ChainInfo, SealTrust};
+use crate::audit::{ChainInfo, Seal, SealTrust};
 use crate::error::AuthorityError;
 use crate::ids::OrgId;
 use crate::stats::Stats;
+use crate::store::MAX_SEALS_PER_CALL;
 
 impl Authority {
     /// The public key this deployment's seals verify with (derived from the
@@ -36,14 +39,30 @@ impl Authority {
         for chain in self.inner.heads.unsealed() {
             by_org.entry(chain.org.clone()).or_default().push(chain);
         }
-        let mut written = 0;
+        let mut seals = Vec::new();
         for (org, chains) in by_org {
-            written += self.seal_org(&org, chains).await?;
+            seals.extend(self.seal_org(&org, chains).await?);
         }
-        Ok(written)
+        for batch in seals.chunks(MAX_SEALS_PER_CALL) {
+            self.inner.store.seal_audit_chains(batch).await?;
+            for seal in batch {
+                let head = Head {
+                    seq: seal.seq,
+                    hash: seal.hash,
+                };
+                self.inner.heads.mark_sealed(&seal.org, &seal.writer, head);
+            }
+            Stats::add(&self.inner.stats.audit_seals, batch.len() as u64);
+        }
+        Ok(seals.len())
     }
 
-    async fn seal_org(&self, org: &OrgId, chains: Vec<Unsealed>) -> Result<usize, AuthorityError> {
+    /// Signs the moved chains of one org (written by the caller).
+    async fn seal_org(
+        &self,
+        org: &OrgId,
+        chains: Vec<Unsealed>,
+    ) -> Result<Vec<Seal>, AuthorityError> {
         let store = &self.inner.store;
         let stored = store.audit_chains(Some(org)).await?;
         self.check_own_seals(org, &stored).await;
@@ -64,21 +83,21 @@ impl Authority {
             }
         }
         let now = self.now();
-        for c in &chains {
-            let seal = self.inner.seal_key.seal(
-                org.clone(),
-                c.writer.clone(),
-                c.head.seq,
-                c.head.hash,
-                writers.clone(),
-                now,
-            );
-            store.seal_audit_chain(&seal).await?;
-            self.inner.heads.mark_sealed(org, &c.writer, c.head);
-            Stats::add(&self.inner.stats.audit_seals, 1);
-        }
+        let seals = chains
+            .iter()
+            .map(|c| {
+                self.inner.seal_key.seal(
+                    org.clone(),
+                    c.writer.clone(),
+                    c.head.seq,
+                    c.head.hash,
+                    writers.clone(),
+                    now,
+                )
+            })
+            .collect();
         self.inner.heads.remember_writers(org, writers);
-        Ok(chains.len())
+        Ok(seals)
     }
 
     /// Only this process writes its chains' seals, so the store must still

@@ -279,9 +279,9 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.audit_chains(org).await
     }
-    async fn seal_audit_chain(&self, seal: &Seal) -> Result<(), StoreError> {
+    async fn seal_audit_chains(&self, seals: &[Seal]) -> Result<(), StoreError> {
         self.check()?;
-        self.inner.seal_audit_chain(seal).await
+        self.inner.seal_audit_chains(seals).await
     }
     async fn audit_chain_events(
         &self,

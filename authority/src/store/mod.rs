@@ -43,6 +43,10 @@ pub use sqlite::SqliteStore;
 #[cfg(feature = "firestore")]
 pub use self::firestore::{FirestoreLocation, FirestoreStore};
 
+/// The most seals one [`Store::seal_audit_chains`] call carries (within
+/// Firestore's 500 writes per commit).
+pub const MAX_SEALS_PER_CALL: usize = 400;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// The backend could not be reached or failed; the answer is unknown.
@@ -282,9 +286,10 @@ pub trait Store: Send + Sync + 'static {
     /// (in the same commit) or holding a checkpoint, with its stored seal.
     async fn audit_chains(&self, org: Option<&OrgId>) -> Result<Vec<ChainInfo>, StoreError>;
 
-    /// Stores `seal` as the newest seal of its chain (replacing the one
-    /// before), registering the chain if it is not.
-    async fn seal_audit_chain(&self, seal: &Seal) -> Result<(), StoreError>;
+    /// Stores each seal as the newest seal of its chain (replacing the one
+    /// before), registering the chain if it is not; at most
+    /// [`MAX_SEALS_PER_CALL`] per call, in one commit.
+    async fn seal_audit_chains(&self, seals: &[Seal]) -> Result<(), StoreError>;
 
     /// Events of one chain with `seq > after_seq`, ascending, at most `limit`.
     async fn audit_chain_events(

@@ -293,7 +293,9 @@ pub async fn chain_seals<F: StoreFactory>(f: &F) {
         )
     };
     let first = seal(3, head.chain.hash, vec!["another-writer".into()]);
-    s.seal_audit_chain(&first).await.unwrap();
+    s.seal_audit_chains(std::slice::from_ref(&first))
+        .await
+        .unwrap();
     let acme = s.audit_chains(Some(&org_id("acme"))).await.unwrap();
     assert_eq!(acme.len(), 1);
     let stored = acme[0].seal.as_ref().expect("the seal is stored");
@@ -303,7 +305,9 @@ pub async fn chain_seals<F: StoreFactory>(f: &F) {
     assert!(beta[0].seal.is_none(), "a seal stays on its own chain");
 
     let newer = seal(4, ChainHash([4; 32]), vec![]);
-    s.seal_audit_chain(&newer).await.unwrap();
+    s.seal_audit_chains(std::slice::from_ref(&newer))
+        .await
+        .unwrap();
     let acme = s.audit_chains(Some(&org_id("acme"))).await.unwrap();
     assert_eq!(
         acme[0].seal.as_ref(),
@@ -321,7 +325,7 @@ pub async fn chain_seals<F: StoreFactory>(f: &F) {
         vec![],
         T0,
     );
-    s.seal_audit_chain(&orphan).await.unwrap();
+    s.seal_audit_chains(&[orphan]).await.unwrap();
     let writers: Vec<String> = s
         .audit_chains(Some(&org_id("acme")))
         .await

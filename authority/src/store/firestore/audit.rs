@@ -214,13 +214,21 @@ pub(super) async fn chains(
     Ok(out)
 }
 
-pub(super) async fn seal(s: &FirestoreStore, seal: &Seal) -> Result<(), StoreError> {
-    let write = merge(
-        chain_path(s, &seal.org, &seal.writer),
-        docs::seal_fields(seal),
-        &docs::SEAL_FIELDS,
-    );
-    Ok(s.commit(vec![write]).await?)
+pub(super) async fn seal(s: &FirestoreStore, seals: &[Seal]) -> Result<(), StoreError> {
+    if seals.is_empty() {
+        return Ok(());
+    }
+    let writes = seals
+        .iter()
+        .map(|seal| {
+            merge(
+                chain_path(s, &seal.org, &seal.writer),
+                docs::seal_fields(seal),
+                &docs::SEAL_FIELDS,
+            )
+        })
+        .collect();
+    Ok(s.commit(writes).await?)
 }
 
 pub(super) async fn chain_events(

@@ -390,8 +390,8 @@ impl Store for FirestoreStore {
         audit::chains(self, org).await
     }
 
-    async fn seal_audit_chain(&self, seal: &Seal) -> Result<(), StoreError> {
-        audit::seal(self, seal).await
+    async fn seal_audit_chains(&self, seals: &[Seal]) -> Result<(), StoreError> {
+        audit::seal(self, seals).await
     }
 
     async fn audit_chain_events(

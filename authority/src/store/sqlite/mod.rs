@@ -377,9 +377,16 @@ impl Store for SqliteStore {
         self.read(move |c| audit::chains(c, org.as_ref())).await
     }
 
-    async fn seal_audit_chain(&self, seal: &Seal) -> Result<(), StoreError> {
-        let seal = seal.clone();
-        self.write(move |c| audit::put_seal(c, &seal)).await
+    async fn seal_audit_chains(&self, seals: &[Seal]) -> Result<(), StoreError> {
+        let seals = seals.to_vec();
+        self.write(move |c| {
+            let tx = c.transaction().map_err(map_err)?;
+            for seal in &seals {
+                audit::put_seal(&tx, seal)?;
+            }
+            tx.commit().map_err(map_err)
+        })
+        .await
     }
 
     async fn audit_chain_events(
