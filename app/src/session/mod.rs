@@ -44,16 +44,16 @@ pub async fn sign_in(key: String) -> Result<(), DashError> {
         )),
         Err(other) => return Err(other.into()),
     };
+    // A new session on every sign-in, the old one ended: a token planted
+    // before sign-in (session fixation) never becomes a signed-in one.
     if let Some(old) = server::signed_in() {
-        dash.sessions.end(&old.token);
+        dash.authority.end_session(&old.token).await?;
     }
-    let token = dash
-        .sessions
-        .create(ctx.key_id, ctx.org, dash.authority.now());
+    let token = dash.authority.start_session(&ctx).await?;
     server::set_cookie(&cookie::session_cookie(
         &token,
         dash.secure_cookies,
-        dash.sessions.timeouts().absolute_secs,
+        dash.authority.session_timeouts().absolute_secs,
     ));
     leptos_axum::redirect("/keys");
     Ok(())
@@ -64,7 +64,7 @@ pub async fn sign_in(key: String) -> Result<(), DashError> {
 pub async fn sign_out() -> Result<(), DashError> {
     let dash = server::dashboard()?;
     if let Some(signed_in) = server::signed_in() {
-        dash.sessions.end(&signed_in.token);
+        dash.authority.end_session(&signed_in.token).await?;
         dash.authority
             .sign_out(&signed_in.principal, server::client_ip())
             .await?;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use authority::sessions::{SessionTable, SessionToken};
+use authority::sessions::SessionToken;
 use authority::{Authority, KeyContext};
 use http::request::Parts;
 use http::{header::SET_COOKIE, HeaderValue};
@@ -16,7 +16,6 @@ use crate::error::DashError;
 #[derive(Clone)]
 pub struct DashboardState {
     pub authority: Authority,
-    pub sessions: Arc<SessionTable>,
     /// Mark the cookie `Secure` (the dashboard is served over TLS).
     pub secure_cookies: bool,
     /// Failed sign-ins per client address (shared with the REST API).

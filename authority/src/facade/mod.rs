@@ -63,6 +63,8 @@ pub struct AuthorityConfig {
     /// (`audit::seal`): events newer than the last seal are the ones a
     /// database writer could still drop unseen.
     pub seal_interval: Duration,
+    /// How long dashboard sessions live.
+    pub sessions: crate::sessions::SessionTimeouts,
     /// Recorded as `server` on admin events.
     pub server_name: Option<String>,
 }
@@ -75,6 +77,7 @@ impl Default for AuthorityConfig {
             recorder: RecorderConfig::default(),
             usage_flush_interval: Duration::from_secs(5),
             seal_interval: Duration::from_secs(10),
+            sessions: Default::default(),
             server_name: None,
         }
     }
@@ -108,6 +111,8 @@ struct Inner {
     heads: Arc<HeadBook>,
     seal_key: SealKey,
     sealing: tokio::sync::Mutex<()>,
+    session_timeouts: crate::sessions::SessionTimeouts,
+    last_session_sweep: std::sync::atomic::AtomicI64,
     revocations: broadcast::Sender<RevocationEvent>,
     refusals_traced: crate::dead_keys::DeadKeyTraces,
     verifying: audit_ops::VerifyingOrgs,
@@ -169,6 +174,8 @@ impl Authority {
                 heads,
                 seal_key,
                 sealing: tokio::sync::Mutex::new(()),
+                session_timeouts: config.sessions,
+                last_session_sweep: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
                 revocations,
                 refusals_traced: Default::default(),
                 verifying: Default::default(),

@@ -1,13 +1,16 @@
-//! What the dashboard's sessions ask of the authority: is the key behind a
-//! session still good, and what may it grant when minting.
+//! What the dashboard's sessions ask of the authority: starting, resuming
+//! and ending a session (stored, see [`crate::sessions`]), is the key
+//! behind a session still good, and what may it grant when minting.
 
 use super::Authority;
 use crate::error::{AuthorityError, SessionEnd, Unauthenticated};
 use crate::ids::{KeyId, OrgId};
 use crate::policy::KeyContext;
 use crate::scopes::Scope;
+use crate::sessions::{SessionRecord, SessionTimeouts, SessionToken};
 use crate::store::KeyStatus;
 use crate::time::Timestamp;
+use std::sync::atomic::Ordering;
 
 /// What the new-key form may offer the signed-in principal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +23,96 @@ pub struct MintLimits {
     pub agent: Option<String>,
 }
 
+/// Expired sessions are swept at most this often (on a sign-in).
+const SWEEP_EVERY_MS: i64 = 10 * 60 * 1000;
+
 impl Authority {
+    pub fn session_timeouts(&self) -> SessionTimeouts {
+        self.inner.session_timeouts
+    }
+
+    /// Starts a dashboard session for a key that just signed in (the caller
+    /// checked it); returns the token for the cookie, its only copy.
+    pub async fn start_session(&self, p: &KeyContext) -> Result<SessionToken, AuthorityError> {
+        let now = self.now();
+        self.sweep_sessions_now_and_then(now).await;
+        let token = SessionToken::generate();
+        let session = SessionRecord {
+            key_id: p.key_id.clone(),
+            org: p.org.clone(),
+            created_at: now,
+            last_seen_at: now,
+        };
+        self.inner
+            .store
+            .create_session(&token.hash(), &session)
+            .await?;
+        Ok(token)
+    }
+
+    /// The live session behind a cookie: `None` when there is none or it
+    /// timed out (then it is deleted). Writes the last-seen mark at most
+    /// once a minute, so most requests only read.
+    pub async fn resume_session(
+        &self,
+        token: &SessionToken,
+    ) -> Result<Option<SessionRecord>, AuthorityError> {
+        let hash = token.hash();
+        let store = &self.inner.store;
+        let Some(session) = store.get_session(&hash).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if self.inner.session_timeouts.check(&session, now).is_err() {
+            store.delete_session(&hash).await?;
+            return Ok(None);
+        }
+        if session.needs_touch(now) {
+            store.touch_session(&hash, now).await?;
+        }
+        Ok(Some(session))
+    }
+
+    /// Sign-out.
+    pub async fn end_session(&self, token: &SessionToken) -> Result<(), AuthorityError> {
+        Ok(self.inner.store.delete_session(&token.hash()).await?)
+    }
+
+    /// Ends every session of a key that can no longer sign in.
+    pub async fn end_sessions_of_key(
+        &self,
+        org: &OrgId,
+        key_id: &KeyId,
+    ) -> Result<u64, AuthorityError> {
+        Ok(self.inner.store.delete_sessions_of_key(org, key_id).await?)
+    }
+
+    async fn sweep_sessions_now_and_then(&self, now: Timestamp) {
+        let last = &self.inner.last_session_sweep;
+        let previous = last.load(Ordering::Relaxed);
+        if now.as_millis() - previous < SWEEP_EVERY_MS
+            || last
+                .compare_exchange(
+                    previous,
+                    now.as_millis(),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_err()
+        {
+            return;
+        }
+        let t = self.inner.session_timeouts;
+        let swept = self
+            .inner
+            .store
+            .sweep_sessions(now.plus_secs(-t.absolute_secs), now.plus_secs(-t.idle_secs))
+            .await;
+        if let Err(error) = swept {
+            tracing::warn!(%error, "could not sweep expired sessions");
+        }
+    }
+
     /// The principal behind a dashboard session: the key record loaded
     /// fresh, valid only while the key is active, in its org, and still
     /// holds `admin:org` (sign-in's requirement). Anything else answers

@@ -1,10 +1,5 @@
-//! The in-process session table and its expiry rules.
+//! A session as stored, and its expiry rules.
 
-use std::collections::HashMap;
-
-use parking_lot::Mutex;
-
-use super::token::{SessionToken, TokenHash};
 use crate::ids::{KeyId, OrgId};
 use crate::time::Timestamp;
 
@@ -62,83 +57,14 @@ impl SessionTimeouts {
     }
 }
 
-/// Sessions by token hash. Cheap to share behind an `Arc`.
-#[derive(Debug, Default)]
-pub struct SessionTable {
-    timeouts: SessionTimeouts,
-    rows: Mutex<HashMap<TokenHash, SessionRecord>>,
-}
+/// How stale a session's stored last-seen mark may get before a request
+/// writes it again.
+pub const TOUCH_EVERY_SECS: i64 = 60;
 
-/// Above this many rows, creating a session first sweeps expired ones, so
-/// abandoned sessions cannot grow the table without bound.
-const SWEEP_ABOVE: usize = 10_000;
-
-impl SessionTable {
-    pub fn new(timeouts: SessionTimeouts) -> Self {
-        Self {
-            timeouts,
-            rows: Mutex::default(),
-        }
-    }
-
-    pub fn timeouts(&self) -> SessionTimeouts {
-        self.timeouts
-    }
-
-    /// Starts a session for a key that just signed in; returns the token
-    /// for the cookie (the only copy).
-    pub fn create(&self, key_id: KeyId, org: OrgId, now: Timestamp) -> SessionToken {
-        let token = SessionToken::generate();
-        let mut rows = self.rows.lock();
-        if rows.len() > SWEEP_ABOVE {
-            let t = self.timeouts;
-            rows.retain(|_, s| t.check(s, now).is_ok());
-        }
-        rows.insert(
-            token.hash(),
-            SessionRecord {
-                key_id,
-                org,
-                created_at: now,
-                last_seen_at: now,
-            },
-        );
-        token
-    }
-
-    /// Looks a token up, applies the timeouts (deleting an expired
-    /// session) and marks it seen now.
-    pub fn touch(&self, token: &SessionToken, now: Timestamp) -> Result<SessionRecord, SessionEnd> {
-        let hash = token.hash();
-        let mut rows = self.rows.lock();
-        let row = rows.get_mut(&hash).ok_or(SessionEnd::Unknown)?;
-        if let Err(end) = self.timeouts.check(row, now) {
-            rows.remove(&hash);
-            return Err(end);
-        }
-        row.last_seen_at = row.last_seen_at.max(now);
-        Ok(row.clone())
-    }
-
-    /// Sign-out. Returns the ended session, if there was one.
-    pub fn end(&self, token: &SessionToken) -> Option<SessionRecord> {
-        self.rows.lock().remove(&token.hash())
-    }
-
-    /// Ends every session of a key (it was revoked or has expired).
-    pub fn end_for_key(&self, key_id: &KeyId) -> usize {
-        let mut rows = self.rows.lock();
-        let before = rows.len();
-        rows.retain(|_, s| &s.key_id != key_id);
-        before - rows.len()
-    }
-
-    pub fn len(&self) -> usize {
-        self.rows.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+impl SessionRecord {
+    /// Whether a request at `now` should write the last-seen mark.
+    pub fn needs_touch(&self, now: Timestamp) -> bool {
+        now.as_millis() - self.last_seen_at.as_millis() >= TOUCH_EVERY_SECS * 1000
     }
 }
 
@@ -146,77 +72,47 @@ impl SessionTable {
 mod tests {
     use super::*;
 
-    fn key() -> KeyId {
-        KeyId::parse("key_abc").unwrap()
-    }
-    fn org() -> OrgId {
-        OrgId::parse("acme").unwrap()
-    }
     fn at(secs: i64) -> Timestamp {
         Timestamp::from_millis(1_700_000_000_000).plus_secs(secs)
     }
 
+    fn session(created: i64, seen: i64) -> SessionRecord {
+        SessionRecord {
+            key_id: KeyId::parse("key_abc").unwrap(),
+            org: OrgId::parse("acme").unwrap(),
+            created_at: at(created),
+            last_seen_at: at(seen),
+        }
+    }
+
+    const T: SessionTimeouts = SessionTimeouts {
+        idle_secs: 60,
+        absolute_secs: 300,
+    };
+
     #[test]
     fn active_use_keeps_a_session_alive_until_the_absolute_limit() {
-        let table = SessionTable::new(SessionTimeouts {
-            idle_secs: 60,
-            absolute_secs: 300,
-        });
-        let token = table.create(key(), org(), at(0));
-        for t in (50..300).step_by(50) {
-            assert!(table.touch(&token, at(t)).is_ok(), "at {t}s");
-        }
-        assert_eq!(table.touch(&token, at(300)), Err(SessionEnd::Absolute));
-        // An expired session is gone, not just refused once.
-        assert_eq!(table.touch(&token, at(1)), Err(SessionEnd::Unknown));
+        assert_eq!(T.check(&session(0, 250), at(299)), Ok(()));
+        assert_eq!(
+            T.check(&session(0, 299), at(300)),
+            Err(SessionEnd::Absolute)
+        );
     }
 
     #[test]
     fn idleness_ends_a_session() {
-        let table = SessionTable::new(SessionTimeouts {
-            idle_secs: 60,
-            absolute_secs: 3600,
-        });
-        let token = table.create(key(), org(), at(0));
-        assert!(table.touch(&token, at(59)).is_ok());
-        assert_eq!(table.touch(&token, at(119)), Err(SessionEnd::Idle));
+        assert_eq!(T.check(&session(0, 0), at(59)), Ok(()));
+        assert_eq!(T.check(&session(0, 0), at(60)), Err(SessionEnd::Idle));
     }
 
     #[test]
-    fn a_clock_going_backwards_does_not_shorten_a_session() {
-        let table = SessionTable::new(SessionTimeouts::default());
-        let token = table.create(key(), org(), at(100));
-        assert!(table.touch(&token, at(50)).is_ok());
-        assert_eq!(table.touch(&token, at(100)).unwrap().last_seen_at, at(100));
+    fn a_clock_going_backwards_does_not_end_a_session() {
+        assert_eq!(T.check(&session(100, 100), at(50)), Ok(()));
     }
 
     #[test]
-    fn sign_out_and_key_revocation_end_sessions() {
-        let table = SessionTable::default();
-        let a = table.create(key(), org(), at(0));
-        let b = table.create(key(), org(), at(0));
-        let other = table.create(KeyId::parse("key_other").unwrap(), org(), at(0));
-        assert!(table.end(&a).is_some());
-        assert_eq!(table.touch(&a, at(1)), Err(SessionEnd::Unknown));
-        assert_eq!(table.end_for_key(&key()), 1);
-        assert_eq!(table.touch(&b, at(1)), Err(SessionEnd::Unknown));
-        assert!(table.touch(&other, at(1)).is_ok());
-    }
-
-    #[test]
-    fn the_table_holds_only_hashes() {
-        let table = SessionTable::default();
-        let token = table.create(key(), org(), at(0));
-        let dump = format!("{:?}", table.rows.lock());
-        assert!(!dump.contains(token.expose_secret()));
-    }
-
-    #[test]
-    fn unknown_tokens_are_refused() {
-        let table = SessionTable::default();
-        assert_eq!(
-            table.touch(&SessionToken::generate(), at(0)),
-            Err(SessionEnd::Unknown)
-        );
+    fn the_last_seen_mark_is_written_once_a_minute() {
+        assert!(!session(0, 0).needs_touch(at(TOUCH_EVERY_SECS - 1)));
+        assert!(session(0, 0).needs_touch(at(TOUCH_EVERY_SECS)));
     }
 }

@@ -12,9 +12,19 @@ impl std::fmt::Debug for SessionToken {
     }
 }
 
-/// SHA-256 of a token: what the table stores and looks up.
+/// SHA-256 of a token: what the store keeps and looks up.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct TokenHash([u8; 32]);
+
+impl TokenHash {
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    pub fn to_hex(&self) -> String {
+        model::hex::encode(&self.0)
+    }
+}
 
 const TOKEN_BYTES: usize = 32;
 

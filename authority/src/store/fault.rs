@@ -17,6 +17,7 @@ use crate::audit::{
 };
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
+use crate::sessions::{SessionRecord, TokenHash};
 use crate::time::Timestamp;
 
 /// Delegates to `inner` unless a fault is switched on.
@@ -304,5 +305,37 @@ impl Store for FaultyStore {
     async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, StoreError> {
         self.check()?;
         self.inner.prune_audit(before).await
+    }
+    async fn create_session(
+        &self,
+        token: &TokenHash,
+        session: &SessionRecord,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.create_session(token, session).await
+    }
+    async fn get_session(&self, token: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
+        self.check()?;
+        self.inner.get_session(token).await
+    }
+    async fn touch_session(&self, token: &TokenHash, seen: Timestamp) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.touch_session(token, seen).await
+    }
+    async fn delete_session(&self, token: &TokenHash) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.delete_session(token).await
+    }
+    async fn delete_sessions_of_key(&self, org: &OrgId, key: &KeyId) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.delete_sessions_of_key(org, key).await
+    }
+    async fn sweep_sessions(
+        &self,
+        created_before: Timestamp,
+        seen_before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.sweep_sessions(created_before, seen_before).await
     }
 }

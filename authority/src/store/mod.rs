@@ -34,6 +34,7 @@ use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::{Env, KeyHash};
 use crate::revocation::RevocationEvent;
 use crate::scopes::ScopeSet;
+use crate::sessions::{SessionRecord, TokenHash};
 use crate::time::Timestamp;
 
 pub use crate::keys::record::{CatalogEntry, KeyRecord, OrgRecord, Revocation};
@@ -299,6 +300,34 @@ pub trait Store: Send + Sync + 'static {
         after_seq: u64,
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// Starts a dashboard session (see [`crate::sessions`]), keyed by its
+    /// token's hash.
+    async fn create_session(
+        &self,
+        token: &TokenHash,
+        session: &SessionRecord,
+    ) -> Result<(), StoreError>;
+
+    async fn get_session(&self, token: &TokenHash) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Raises the session's last-seen mark to `seen` (never lowers it, never
+    /// brings back a deleted session).
+    async fn touch_session(&self, token: &TokenHash, seen: Timestamp) -> Result<(), StoreError>;
+
+    /// Ends one session; a missing one is not an error.
+    async fn delete_session(&self, token: &TokenHash) -> Result<(), StoreError>;
+
+    /// Ends every session signed in with the key; returns how many.
+    async fn delete_sessions_of_key(&self, org: &OrgId, key: &KeyId) -> Result<u64, StoreError>;
+
+    /// Deletes sessions created before `created_before` or last seen before
+    /// `seen_before` (expired by the timeouts); returns how many.
+    async fn sweep_sessions(
+        &self,
+        created_before: Timestamp,
+        seen_before: Timestamp,
+    ) -> Result<u64, StoreError>;
 
     /// Retention: for each chain, deletes the longest prefix whose events are
     /// all older than `before` and records a checkpoint (seq and hash of the

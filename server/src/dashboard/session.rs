@@ -1,15 +1,15 @@
 //! Resolving the session cookie on every dashboard request.
 //!
-//! The principal behind a session is re-checked through the authority
-//! (`session_principal`, which loads the key record) and cached for a few
-//! seconds; a revocation event evicts the key's cache entry at once and, if
-//! the revocation is already in effect, ends its sessions.
+//! The session is read from the store (so any server sharing it accepts
+//! the cookie, and a restart signs nobody out) and the key behind it is
+//! re-checked through the authority (`session_principal`, which loads the
+//! key record) on every request: the request after a revocation, on any
+//! server, is signed out, and the key's sessions are deleted.
 
 use std::sync::Arc;
 
 use app::session::cookie;
 use app::session::server::{ClientIp, DashboardState, SignedIn};
-use authority::sessions::SessionTable;
 use authority::{Authority, KeyContext};
 use axum::extract::{Request, State};
 
@@ -27,18 +27,14 @@ pub struct SessionLayerState {
 }
 
 impl SessionLayerState {
-    /// Also starts the task that follows revocations.
     pub fn new(
         authority: Authority,
         secure_cookies: bool,
         throttle: Arc<authority::throttle::FailureThrottle>,
     ) -> Self {
-        let sessions = Arc::new(SessionTable::default());
-        tokio::spawn(follow_revocations(authority.clone(), sessions.clone()));
         Self {
             dashboard: DashboardState {
                 authority,
-                sessions,
                 secure_cookies,
                 throttle,
             },
@@ -53,7 +49,14 @@ impl SessionLayerState {
         token: &authority::sessions::SessionToken,
     ) -> Option<Arc<KeyContext>> {
         let d = &self.dashboard;
-        let session = d.sessions.touch(token, d.authority.now()).ok()?;
+        let session = match d.authority.resume_session(token).await {
+            Ok(session) => session?,
+            Err(error) => {
+                // Fail closed: no principal this time, the session stays.
+                tracing::warn!(%error, "could not read a session");
+                return None;
+            }
+        };
         match d
             .authority
             .session_principal(&session.key_id, &session.org)
@@ -61,7 +64,13 @@ impl SessionLayerState {
         {
             Ok(p) => Some(Arc::new(p)),
             Err(authority::AuthorityError::Unauthenticated(_)) => {
-                d.sessions.end_for_key(&session.key_id);
+                if let Err(error) = d
+                    .authority
+                    .end_sessions_of_key(&session.org, &session.key_id)
+                    .await
+                {
+                    tracing::warn!(%error, "could not end a dead key's sessions");
+                }
                 None
             }
             Err(error) => {
@@ -69,23 +78,6 @@ impl SessionLayerState {
                 tracing::warn!(%error, "could not re-check a session's key");
                 None
             }
-        }
-    }
-}
-
-async fn follow_revocations(authority: Authority, sessions: Arc<SessionTable>) {
-    let mut events = authority.subscribe_revocations();
-    loop {
-        match events.recv().await {
-            Ok(ev) => {
-                if ev.revoked_at <= authority.now() {
-                    sessions.end_for_key(&ev.key_id);
-                }
-            }
-            // Missed events only delay the table's cleanup: every request
-            // re-reads its key anyway.
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
         }
     }
 }

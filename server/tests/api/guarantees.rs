@@ -6,7 +6,9 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{firestore_project, spawn_app, TestApp};
+use crate::harness::{
+    firestore_project, shareable_store, spawn_app, spawn_app_on, spawn_second_server, TestApp,
+};
 
 /// What a client can observe of a refusal.
 #[derive(Debug, PartialEq, Eq)]
@@ -326,4 +328,60 @@ async fn revoking_a_signed_in_admin_key_ends_its_dashboard_session() {
     // The other admin's session is untouched.
     let (status, _, _) = keys_page(&app, &admin_session).await;
     assert_eq!(status, 200, "revoking one key ended another's session");
+}
+
+/// The action URL of the form on `html` whose action contains `name`.
+fn form_action(html: &str, name: &str) -> String {
+    html.split(r#"action=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|action| action.contains(name))
+        .unwrap_or_else(|| panic!("no form posting to {name}"))
+        .to_owned()
+}
+
+/// README "Sessions": sessions live in the store, not in a server. A
+/// session signed in through one server works on another sharing the
+/// store, outlives the server it was made on (a restart signs nobody out),
+/// and a sign-out through any server ends it on all of them.
+#[tokio::test]
+async fn a_dashboard_session_belongs_to_the_store_not_to_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = shareable_store(dir.path());
+    let mut first = spawn_app_on(dir, Some(store), &[]).await;
+    let second = spawn_second_server(&first).await;
+    let cookie = sign_in(&first, &first.admin).await;
+    let (status, _, html) = keys_page(&second, &cookie).await;
+    assert_eq!(status, 200, "another server refused the session");
+    assert!(html.contains("acme"), "not the signed-in keys page");
+
+    assert!(first.terminate().success());
+    let restarted = spawn_second_server(&second).await;
+    let (status, _, html) = keys_page(&restarted, &cookie).await;
+    assert_eq!(status, 200, "a restart signed the session out");
+
+    let sign_out = form_action(&html, "sign_out");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .post(restarted.url(&sign_out))
+        .header("origin", &restarted.base)
+        .header("cookie", &cookie)
+        .form(&[("", "")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_redirection() || response.status().is_success(),
+        "sign-out refused: {}",
+        response.status()
+    );
+    let (status, location, _) = keys_page(&second, &cookie).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/sign-in"),
+        "the session outlived its sign-out on another server"
+    );
 }

@@ -17,6 +17,7 @@
 mod audit;
 mod keys;
 mod revocation;
+mod sessions;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub use revocation::{
     bulk_revoke, bulk_revoke_within_a_ceiling, revoke_is_idempotent,
     revoked_since_is_bounded_and_ordered, rotation,
 };
+pub use sessions::sessions_live_in_the_store;
 
 use super::{
     BulkSelection, CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError,
@@ -84,7 +86,8 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@cases $factory;
             orgs_and_emptiness, key_insert_get_and_isolation, revoke_is_idempotent, rotation,
             bulk_revoke, bulk_revoke_within_a_ceiling, touch_keys, audit_append_and_queries, audit_pagination, audit_timeline,
-            chains_and_prune, chain_seals, concurrent_revokes_and_mints, revoked_since_is_bounded_and_ordered, reopen_after_close,
+            chains_and_prune, chain_seals, concurrent_revokes_and_mints, revoked_since_is_bounded_and_ordered,
+            sessions_live_in_the_store, reopen_after_close,
             pepper_fingerprint_is_recorded_once, scope_registrations_are_add_only);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -35,6 +35,7 @@ mod docs;
 pub mod indexes;
 mod keys;
 mod location;
+mod sessions;
 mod watch;
 mod writes;
 
@@ -64,6 +65,7 @@ use crate::audit::{
 };
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
+use crate::sessions::{SessionRecord, TokenHash};
 use crate::time::Timestamp;
 
 /// Every request gives up after this; the caller then sees `Unavailable`.
@@ -406,5 +408,37 @@ impl Store for FirestoreStore {
 
     async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, StoreError> {
         audit::prune(self, before).await
+    }
+
+    async fn create_session(
+        &self,
+        token: &TokenHash,
+        session: &SessionRecord,
+    ) -> Result<(), StoreError> {
+        sessions::create_session(self, token, session).await
+    }
+
+    async fn get_session(&self, token: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
+        sessions::get_session(self, token).await
+    }
+
+    async fn touch_session(&self, token: &TokenHash, seen: Timestamp) -> Result<(), StoreError> {
+        sessions::touch_session(self, token, seen).await
+    }
+
+    async fn delete_session(&self, token: &TokenHash) -> Result<(), StoreError> {
+        sessions::delete_session(self, token).await
+    }
+
+    async fn delete_sessions_of_key(&self, org: &OrgId, key: &KeyId) -> Result<u64, StoreError> {
+        sessions::delete_sessions_of_key(self, org, key).await
+    }
+
+    async fn sweep_sessions(
+        &self,
+        created_before: Timestamp,
+        seen_before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        sessions::sweep_sessions(self, created_before, seen_before).await
     }
 }

@@ -74,6 +74,26 @@ pub(crate) fn update_if_unchanged(
     ))
 }
 
+/// Raises an integer field of a document that must exist to at least
+/// `value`, on the server (a `maximum` transform): concurrent writers can
+/// never lower it. [`CommitError::Missing`] if the document is gone.
+pub(crate) fn raise_existing(path: String, field: &str, value: i64) -> Write {
+    use firestore::gcloud_sdk::google::firestore::v1::document_transform::{
+        field_transform::TransformType, FieldTransform,
+    };
+    let mut w = write_doc(
+        path,
+        docs::Fields::new(),
+        Some(&[]),
+        Some(ConditionType::Exists(true)),
+    );
+    w.update_transforms = vec![FieldTransform {
+        field_path: field.to_owned(),
+        transform_type: Some(TransformType::Maximum(docs::int(value))),
+    }];
+    w
+}
+
 /// Updates only `mask`'s fields, creating the document if needed.
 pub(crate) fn merge(path: String, fields: docs::Fields, mask: &[&str]) -> Write {
     write_doc(path, fields, Some(mask), None)

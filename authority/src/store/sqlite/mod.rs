@@ -14,6 +14,7 @@ mod audit;
 mod keys;
 mod private;
 mod schema;
+mod sessions;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use crate::audit::{
 };
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::keys::KeyHash;
+use crate::sessions::{SessionRecord, TokenHash};
 use crate::time::Timestamp;
 
 pub const DB_FILE: &str = "acekeys.db";
@@ -403,5 +405,45 @@ impl Store for SqliteStore {
 
     async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, StoreError> {
         self.write(move |c| audit::prune(c, before)).await
+    }
+
+    async fn create_session(
+        &self,
+        token: &TokenHash,
+        session: &SessionRecord,
+    ) -> Result<(), StoreError> {
+        let (token, session) = (*token, session.clone());
+        self.write(move |c| sessions::create(c, &token, &session))
+            .await
+    }
+
+    async fn get_session(&self, token: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
+        let token = *token;
+        self.read(move |c| sessions::get(c, &token)).await
+    }
+
+    async fn touch_session(&self, token: &TokenHash, seen: Timestamp) -> Result<(), StoreError> {
+        let token = *token;
+        self.write(move |c| sessions::touch(c, &token, seen)).await
+    }
+
+    async fn delete_session(&self, token: &TokenHash) -> Result<(), StoreError> {
+        let token = *token;
+        self.write(move |c| sessions::delete(c, &token)).await
+    }
+
+    async fn delete_sessions_of_key(&self, org: &OrgId, key: &KeyId) -> Result<u64, StoreError> {
+        let (org, key) = (org.clone(), key.clone());
+        self.write(move |c| sessions::delete_of_key(c, &org, &key))
+            .await
+    }
+
+    async fn sweep_sessions(
+        &self,
+        created_before: Timestamp,
+        seen_before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.write(move |c| sessions::sweep(c, created_before, seen_before))
+            .await
     }
 }

@@ -118,6 +118,18 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX keys_by_org_revoked ON keys (org, revoked_at) WHERE revoked_at IS NOT NULL;
     "#,
+    // 7: dashboard sessions, so every server sharing the store accepts
+    // them and a restart signs nobody out.
+    r#"
+    CREATE TABLE sessions (
+        token_hash BLOB PRIMARY KEY,
+        org TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_by_key ON sessions (org, key_id);
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
