@@ -420,15 +420,7 @@ impl Authority {
     ) -> Result<(), AuthorityError> {
         let mut body = self.admin_event(Some(p), &p.org, action, self.now());
         body.client_ip = ip.map(|s| s.chars().take(64).collect());
-        let store = &self.inner.store;
-        self.with_admin_event(body, move |ev| async move {
-            store
-                .append_audit(std::slice::from_ref(&ev))
-                .await
-                .map(|()| ((), true))
-        })
-        .await?;
-        Ok(())
+        Ok(self.append_admin_event(body).await?)
     }
 }
 

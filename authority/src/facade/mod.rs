@@ -374,6 +374,19 @@ impl Authority {
         e
     }
 
+    /// Appends an admin event that goes with no store change (a sign-in, a
+    /// refused dead key, a tamper alarm), in the admin chain.
+    async fn append_admin_event(&self, body: NewEvent) -> Result<(), StoreError> {
+        let store = &self.inner.store;
+        self.with_admin_event(body, move |ev| async move {
+            store
+                .append_audit(std::slice::from_ref(&ev))
+                .await
+                .map(|()| ((), true))
+        })
+        .await
+    }
+
     /// Runs a store change with its admin event; the chain head advances
     /// only if the store reports it wrote the event, and the chain restarts
     /// when the store cannot say.

@@ -38,16 +38,7 @@ impl Authority {
         body.required_scope = required.map(ToString::to_string);
         let authority = self.clone();
         tokio::spawn(async move {
-            let store = authority.inner.store.clone();
-            let written = authority
-                .with_admin_event(body, move |ev| async move {
-                    store
-                        .append_audit(std::slice::from_ref(&ev))
-                        .await
-                        .map(|()| ((), true))
-                })
-                .await;
-            if let Err(error) = written {
+            if let Err(error) = authority.append_admin_event(body).await {
                 tracing::warn!(%error, "could not record a refused key in the audit trail");
             }
         });

@@ -131,16 +131,7 @@ impl Authority {
         body.decision = crate::audit::Decision::Denied;
         body.subject = Some(writer.to_owned());
         body.reason = Some(reason);
-        let store = &self.inner.store;
-        let recorded = self
-            .with_admin_event(body, move |ev| async move {
-                store
-                    .append_audit(std::slice::from_ref(&ev))
-                    .await
-                    .map(|()| ((), true))
-            })
-            .await;
-        if let Err(error) = recorded {
+        if let Err(error) = self.append_admin_event(body).await {
             tracing::error!(%error, "could not record the tamper event");
         }
         // Sealed again on the next round, from the head this process holds.

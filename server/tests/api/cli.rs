@@ -112,13 +112,13 @@ async fn audit_verify_catches_a_tail_cut_after_a_graceful_stop() {
     assert!(stderr.contains("64 hex digits"), "{stderr}");
 }
 
-/// Deletes the newest event of the last chain listed, through the
-/// emulator's REST API.
-async fn cut_newest_event_in_firestore(project: &str) {
+/// The names of acme's audit event documents on the emulator, in name
+/// order (`<writer>.<seq, 20 digits>`), read as someone with database
+/// access could.
+async fn firestore_audit_docs(project: &str) -> Vec<String> {
     let host = std::env::var("FIRESTORE_EMULATOR_HOST").unwrap();
     let base = format!("http://{host}/v1/projects/{project}/databases/(default)/documents");
-    let client = reqwest::Client::new();
-    let list: serde_json::Value = client
+    let list: serde_json::Value = reqwest::Client::new()
         .get(format!("{base}/orgs/acme/audit?pageSize=1000"))
         .bearer_auth("owner")
         .send()
@@ -127,10 +127,20 @@ async fn cut_newest_event_in_firestore(project: &str) {
         .json()
         .await
         .unwrap();
-    let docs = list["documents"].as_array().expect("audit events");
-    // Documents are named `<writer>.<seq, 20 digits>` and listed by name.
-    let name = docs.last().unwrap()["name"].as_str().unwrap();
-    let status = client
+    list["documents"]
+        .as_array()
+        .expect("audit events")
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Deletes the newest event of the last chain listed, through the
+/// emulator's REST API.
+async fn cut_newest_event_in_firestore(project: &str) {
+    let host = std::env::var("FIRESTORE_EMULATOR_HOST").unwrap();
+    let name = firestore_audit_docs(project).await.pop().unwrap();
+    let status = reqwest::Client::new()
         .delete(format!("http://{host}/v1/{name}"))
         .bearer_auth("owner")
         .send()
@@ -156,19 +166,11 @@ fn rusqlite_free_update(db: &std::path::Path) -> bool {
 /// someone with write access to the database could.
 async fn tamper_in_firestore(project: &str) {
     let host = std::env::var("FIRESTORE_EMULATOR_HOST").unwrap();
-    let base = format!("http://{host}/v1/projects/{project}/databases/(default)/documents");
     let client = reqwest::Client::new();
-    let list: serde_json::Value = client
-        .get(format!("{base}/orgs/acme/audit"))
-        .bearer_auth("owner")
-        .send()
+    let name = firestore_audit_docs(project)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let name = list["documents"][0]["name"]
-        .as_str()
+        .into_iter()
+        .next()
         .expect("an audit event");
     let status = client
         .patch(format!(
