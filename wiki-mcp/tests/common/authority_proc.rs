@@ -6,32 +6,79 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-/// `acekeys` next to this test's executable (`target/debug/acekeys`);
-/// built with `cargo build -p server` when missing.
+/// The crates the `acekeys` binary is built from (their `Cargo.toml` and
+/// everything under `src/`).
+const SERVER_SOURCES: [&str; 4] = ["server", "app", "authority", "model"];
+
+/// `acekeys` next to this test's executable (`target/debug/acekeys`), checked
+/// once per test process: it must exist and be newer than every source it is
+/// built from, or the test fails saying how to build it. Cargo builds it in
+/// the same run only when the run includes the server's tests (`scripts/test`
+/// runs `cargo test -p server -p wiki-mcp …`); `cargo test -p wiki-mcp` alone,
+/// or with `--test NAME`, leaves whatever binary was there, and a stale server
+/// must fail these tests rather than pass them.
 pub fn acekeys_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let debug = exe
-        .parent()
-        .and_then(|deps| {
-            if deps.ends_with("deps") || deps.ends_with("examples") {
-                deps.parent()
-            } else {
-                Some(deps)
-            }
-        })
-        .expect("target dir")
-        .to_path_buf();
-    let bin = debug.join("acekeys");
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "server", "--bin", "acekeys"])
-            .env("CARGO_TARGET_DIR", debug.parent().expect("target"))
-            .status()
-            .expect("run cargo build -p server");
-        assert!(status.success(), "cargo build -p server failed");
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("current exe");
+        let debug = exe
+            .parent()
+            .and_then(|deps| {
+                if deps.ends_with("deps") || deps.ends_with("examples") {
+                    deps.parent()
+                } else {
+                    Some(deps)
+                }
+            })
+            .expect("target dir")
+            .to_path_buf();
+        let bin = debug.join("acekeys");
+        let build = "build it from this checkout first (`cargo build --locked -p server --bin acekeys`), \
+                     or run these tests in the same cargo command as the server's (`scripts/test` does)";
+        let built = std::fs::metadata(&bin)
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|e| panic!("{} is missing ({e}): {build}", bin.display()));
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("workspace root");
+        let (newest, changed) = SERVER_SOURCES
+            .iter()
+            .flat_map(|krate| {
+                let dir = root.join(krate);
+                let mut files = vec![dir.join("Cargo.toml")];
+                collect_files(&dir.join("src"), &mut files);
+                files
+            })
+            .map(|f| {
+                let t = std::fs::metadata(&f)
+                    .and_then(|m| m.modified())
+                    .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                (f, t)
+            })
+            .max_by_key(|(_, t)| *t)
+            .expect("server sources");
+        assert!(
+            changed <= built,
+            "{} is older than {} (changed {:?} after the binary was built): it is not the server \
+             these sources build, and testing it proves nothing; {build}",
+            bin.display(),
+            newest.display(),
+            changed.duration_since(built).unwrap_or_default(),
+        );
+        bin
+    })
+    .clone()
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
     }
-    bin
 }
 
 pub struct AcekeysProc {
