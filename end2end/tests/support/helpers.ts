@@ -57,3 +57,52 @@ export function forbidDialogs(page: Page, seen: string[]) {
     await dialog.dismiss();
   });
 }
+
+/**
+ * Text that becomes live markup if a page ever renders it as HTML: each
+ * payload creates an element of class `xss-probe` and sets `window.__xss`
+ * from an inline handler or script (the CSP would block those, so the
+ * element is what shows a broken escape; the flag shows escape and CSP
+ * broken together). `svg` and `quote` also break out of a double- or
+ * single-quoted attribute.
+ */
+export const xss = {
+  img: `<img class=xss-probe src=x onerror=window.__xss=1>`,
+  script: `<script class=xss-probe>window.__xss=2</script>`,
+  svg: `"><svg class=xss-probe onload=window.__xss=3>`,
+  quote: `'><img class=xss-probe src=x onerror=window.__xss=4>`,
+};
+
+/** Nothing injected is in the DOM and no injected handler or script ran. */
+export async function expectInert(page: Page) {
+  await expect(page.locator(".xss-probe")).toHaveCount(0);
+  expect(await page.evaluate(() => document.querySelectorAll("[onerror], [onload]").length)).toBe(0);
+  expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+}
+
+/** Every key of `org` as the REST API lists it. */
+export async function listKeys(
+  request: APIRequestContext,
+  org: "acme" | "globex" = "acme",
+): Promise<{ id: string; name: string; status: string }[]> {
+  const response = await request.get("/api/v1/keys", { headers: { Authorization: `Bearer ${adminKey(org)}` } });
+  expect(response.status(), await response.text()).toBe(200);
+  return (await response.json()).keys;
+}
+
+/** Reports tool calls for `org` and checks every one was recorded. */
+export async function ingest(
+  request: APIRequestContext,
+  events: Record<string, unknown>[],
+  org: "acme" | "globex" = "acme",
+): Promise<string[]> {
+  const response = await request.post("/api/v1/audit/events", {
+    headers: { Authorization: `Bearer ${adminKey(org)}` },
+    data: { events },
+  });
+  expect(response.status(), await response.text()).toBe(201);
+  const answer = await response.json();
+  expect(answer.accepted).toBe(events.length);
+  expect(answer.ids).toHaveLength(events.length);
+  return answer.ids;
+}
