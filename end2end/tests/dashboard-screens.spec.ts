@@ -1,5 +1,6 @@
 // Screenshots of every page at desktop and phone widths, and the time to
-// interactive of the keys page (navigation start → hydrated).
+// interactive of the keys page (navigation start → hydrated, then a click
+// that only the hydrated page answers), with a bound.
 import { test, expect } from "@playwright/test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -42,16 +43,27 @@ for (const width of [1280, 390]) {
   });
 }
 
-test("time to interactive of the keys page", async ({ page }) => {
+// The README's figure on this machine is a median of ~190 ms; ten times that
+// still fails a page that takes seconds to hydrate, without failing on a
+// busy CI runner.
+const TTI_BOUND_MS = 2_000;
+
+test("time to interactive of the keys page", async ({ page, request }) => {
+  const { id } = await mintViaApi(request, { name: unique("tti"), scopes: ["svc:wiki:read"] });
   await signIn(page);
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
     await page.goto("/keys");
     await page.locator("main[data-hydrated=true]").waitFor();
     samples.push(await page.evaluate(() => performance.now()));
+    // Interactive, not only painted: the row's Revoke button opens its
+    // dialog, which only the hydrated page's click handler does.
+    await page.locator(`tr[data-key-id="${id}"]`).getByRole("button", { name: "Revoke" }).click();
+    await expect(page.locator("dialog#revoke-dialog")).toBeVisible();
   }
   samples.sort((a, b) => a - b);
   const result = { samples_ms: samples.map(Math.round), median_ms: Math.round(samples[2]) };
   writeFileSync(join(__dirname, "..", "test-results", "tti.json"), JSON.stringify(result));
   console.log(`keys page time to interactive: ${JSON.stringify(result)}`);
+  expect(result.median_ms).toBeLessThan(TTI_BOUND_MS);
 });
