@@ -61,6 +61,9 @@ test("audit explorer: filters in the URL, shared view, detail panel, export", as
   const rows = page.locator("#audit-table tbody tr");
   await expect(rows).toHaveCount(2);
   for (const action of await page.locator("#audit-table .event-action").allTextContents()) expect(action).toBe(tool);
+  // An incident is ordered in seconds, and the chart has a time axis.
+  await expect(rows.first().locator("td").first()).toHaveText(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
+  await expect(page.locator("#timeline-axis span")).toHaveCount(5);
 
   // The shared URL reproduces the view in a fresh, signed-in context.
   const shared = page.url();
@@ -94,4 +97,10 @@ test("audit explorer: filters in the URL, shared view, detail panel, export", as
   // Without the session cookie, the export refuses.
   const anonymous = await request.get(`/dashboard/export?tool=${encodeURIComponent(tool)}`, { headers: { Cookie: "" } });
   expect(anonymous.status()).toBe(401);
+
+  // Admin events say which key they acted on, by name beside its id.
+  await page.goto("/audit?kind=admin&tool=mint");
+  const subject = page.locator("#audit-table .event-subject").first();
+  await expect(subject.locator(".key-name")).not.toBeEmpty();
+  await expect(subject).toContainText("key_");
 });

@@ -46,6 +46,45 @@ pub fn bars(buckets: &[Bucket]) -> Vec<(f64, f64, f64, f64)> {
         .collect()
 }
 
+/// The span the bars cover: (first instant, span in ms), as `bars` lays
+/// them out.
+fn span(buckets: &[Bucket]) -> Option<(i64, i128)> {
+    let (first, last) = (buckets.first()?, buckets.last()?);
+    let gap = |a: i64, b: i64| i128::from(b) - i128::from(a);
+    let step = buckets
+        .windows(2)
+        .map(|w| gap(w[0].start_ms, w[1].start_ms))
+        .filter(|d| *d > 0)
+        .min()
+        .unwrap_or(60_000);
+    Some((
+        first.start_ms,
+        (gap(first.start_ms, last.start_ms) + step).max(1),
+    ))
+}
+
+/// Five axis ticks: (position in percent of the width, UTC label). Times
+/// of day for a span within one day, dates and times beyond.
+pub fn ticks(buckets: &[Bucket]) -> Vec<(f64, String)> {
+    let Some((t0, span)) = span(buckets) else {
+        return Vec::new();
+    };
+    let within_a_day = span <= 24 * 3600 * 1000;
+    (0..=4_i32)
+        .map(|i| {
+            let at = i128::from(t0) + span * i128::from(i) / 4;
+            let ms = i64::try_from(at).unwrap_or(i64::MAX);
+            let text = ::model::time::Timestamp::from_millis(ms).to_rfc3339();
+            let label = match (text.get(5..10), text.get(11..16)) {
+                (Some(day), Some(time)) if !within_a_day => format!("{day} {time}"),
+                (_, Some(time)) => time.to_owned(),
+                _ => text,
+            };
+            (f64::from(i) * 25.0, label)
+        })
+        .collect()
+}
+
 #[component]
 pub fn Timeline(buckets: Vec<Bucket>) -> impl IntoView {
     let total_allowed = buckets
@@ -58,6 +97,7 @@ pub fn Timeline(buckets: Vec<Bucket>) -> impl IntoView {
     if buckets.is_empty() {
         return view! { <p class="text-sm text-slate-500" id="timeline-empty">"No events in this range yet."</p> }.into_any();
     }
+    let axis = ticks(&buckets);
     let rects = bars(&buckets)
         .into_iter()
         .zip(buckets)
@@ -77,6 +117,16 @@ pub fn Timeline(buckets: Vec<Bucket>) -> impl IntoView {
             <svg id="timeline" viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none" role="img" aria-label=summary.clone() class="h-32 w-full rounded bg-slate-50">
                 {rects}
             </svg>
+            <div id="timeline-axis" aria-hidden="true" class="relative mt-1 h-4 text-[10px] text-slate-500">
+                {axis.into_iter().map(|(pct, label)| {
+                    // The first and last labels sit inside the chart's edges.
+                    let shift = if pct <= 0.0 { "0%" } else if pct >= 100.0 { "-100%" } else { "-50%" };
+                    view! {
+                        <span class="absolute whitespace-nowrap" style=format!("left: {pct}%; transform: translateX({shift})")>{label}</span>
+                    }
+                }).collect_view()}
+            </div>
+            <p class="text-[10px] text-slate-400">"UTC"</p>
             <figcaption class="mt-1 flex gap-4 text-xs text-slate-600">
                 <span><span class="mr-1 inline-block h-2 w-2 bg-emerald-500"></span>"allowed " {total_allowed}</span>
                 <span><span class="mr-1 inline-block h-2 w-2 bg-red-500"></span>"denied " {total_denied}</span>
@@ -104,6 +154,26 @@ mod tests {
         assert!((out[0].2 + out[0].3 - H).abs() < 1e-9);
         assert!(out[2].0 < W);
         assert!(bars(&[]).is_empty());
+    }
+
+    #[test]
+    fn the_axis_has_five_ticks_across_the_span() {
+        let b = |start_ms| Bucket {
+            start_ms,
+            allowed: 1,
+            denied: 0,
+        };
+        // 12:00 to 16:00 UTC in 1 h buckets: the span ends after the last.
+        let noon = 1_767_268_800_000; // 2026-01-01T12:00:00Z
+        let hour = 3_600_000;
+        let t = ticks(&[b(noon), b(noon + hour), b(noon + 3 * hour)]);
+        let labels: Vec<&str> = t.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(labels, ["12:00", "13:00", "14:00", "15:00", "16:00"]);
+        assert_eq!(t[4].0, 100.0);
+        let days = ticks(&[b(noon), b(noon + 72 * hour)]);
+        assert_eq!(days[0].1, "01-01 12:00");
+        assert!(ticks(&[]).is_empty());
+        assert_eq!(ticks(&[b(i64::MIN), b(i64::MAX)]).len(), 5);
     }
 
     #[test]

@@ -39,10 +39,7 @@ pub async fn load_audit_page(
             },
         )
         .await?;
-    Ok(AuditPageData {
-        events: page.events,
-        next_cursor: page.next_cursor,
-    })
+    Ok(page)
 }
 
 #[server]

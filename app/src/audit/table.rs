@@ -7,7 +7,9 @@ use model::Decision;
 use super::filters::audit_link;
 use crate::model::{AuditPageData, AuditRow};
 use crate::ui::class;
-use crate::ui::fmt::{encode_component, short_time};
+use std::collections::BTreeMap;
+
+use crate::ui::fmt::{encode_component, time_with_seconds};
 
 #[component]
 pub fn EventTable(
@@ -32,12 +34,13 @@ pub fn EventTable(
         .as_deref()
         .map(|c| audit_link(&filters_query, &format!("cursor={}", encode_component(c))));
     let first = cursor.is_some().then(|| audit_link(&filters_query, ""));
+    let names = page.key_names;
     let rows = page
         .events
         .into_iter()
         .map(|e| {
             let href = audit_link(&filters_query, &format!("{at_cursor}event={}", e.id));
-            event_row(e, href)
+            event_row(e, href, &names)
         })
         .collect_view();
     view! {
@@ -50,6 +53,7 @@ pub fn EventTable(
                         <th scope="col" class="px-3 py-2">"Tool / action"</th>
                         <th scope="col" class="px-3 py-2">"Agent"</th>
                         <th scope="col" class="px-3 py-2">"Key"</th>
+                        <th scope="col" class="px-3 py-2">"Subject"</th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">{rows}</tbody>
@@ -70,15 +74,42 @@ fn decision_badge(d: Decision) -> &'static str {
     }
 }
 
-fn event_row(e: AuditRow, href: String) -> impl IntoView {
+/// A key as people know it: its name, with the id beside it (ids are what
+/// the REST API and the logs use). Unknown keys (deleted, another org's
+/// claim) show their id alone.
+fn key_cell(id: Option<String>, names: &BTreeMap<String, String>) -> impl IntoView {
+    match id {
+        None => view! { <span>"—"</span> }.into_any(),
+        Some(id) => {
+            let name = names.get(&id).cloned();
+            view! {
+                <span class="key-name font-medium">{name}</span>
+                " "
+                <span class="font-mono text-xs text-slate-500">{id}</span>
+            }
+            .into_any()
+        }
+    }
+}
+
+fn event_row(e: AuditRow, href: String, names: &BTreeMap<String, String>) -> impl IntoView {
     let b = e.body;
+    // Admin events say what they acted on (a key, an agent, scopes).
+    let subject = b.subject.clone().map(|s| {
+        if names.contains_key(&s) {
+            key_cell(Some(s), names).into_any()
+        } else {
+            view! { <span class="font-mono text-xs">{s}</span> }.into_any()
+        }
+    });
     view! {
         <tr data-event-id=e.id.to_string()>
-            <td class="px-3 py-2 whitespace-nowrap"><a class="text-indigo-700 underline" href=href>{short_time(&b.ts.to_rfc3339())}</a></td>
+            <td class="px-3 py-2 whitespace-nowrap"><a class="text-indigo-700 underline" href=href>{time_with_seconds(&b.ts.to_rfc3339())}</a></td>
             <td class="px-3 py-2"><span class=decision_badge(b.decision)>{b.decision.as_str()}</span></td>
             <td class="px-3 py-2 font-mono text-xs event-action">{b.action}</td>
             <td class="px-3 py-2">{b.agent.unwrap_or_else(|| "—".to_owned())}</td>
-            <td class="px-3 py-2 font-mono text-xs">{b.actor_key_id.map_or_else(|| "—".to_owned(), |k| k.to_string())}</td>
+            <td class="px-3 py-2 event-key">{key_cell(b.actor_key_id.map(|k| k.to_string()), names)}</td>
+            <td class="px-3 py-2 event-subject">{subject}</td>
         </tr>
     }
 }

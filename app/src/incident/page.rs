@@ -8,7 +8,7 @@ use crate::audit::denials_since;
 use crate::error::DashError;
 use crate::keys::list_keys;
 use crate::model::{AuditRow, KeyRow};
-use crate::ui::fmt::short_time;
+use crate::ui::fmt::time_with_seconds;
 use crate::ui::{class, ErrorBox, Layout, Modal};
 
 #[component]
@@ -181,7 +181,7 @@ fn DenialFeed(feed: RwSignal<Vec<AuditRow>>, error: RwSignal<Option<DashError>>)
                     } else {
                         rows.into_iter().map(|e| view! {
                             <li class="py-2">
-                                <span class="font-mono text-xs">{short_time(&e.body.ts.to_rfc3339())}</span> " "
+                                <span class="font-mono text-xs">{time_with_seconds(&e.body.ts.to_rfc3339())}</span> " "
                                 <span class="font-medium">{e.body.action}</span> " · "
                                 {e.body.reason.unwrap_or_default()} " · "
                                 <span class="font-mono text-xs">{e.body.actor_key_id.map(|k| k.to_string()).unwrap_or_default()}</span>

@@ -1,5 +1,14 @@
 //! Text formatting for the browser and the server alike (no clock, no locale).
 
+/// `2026-05-01T12:34:56.789Z` → `2026-05-01 12:34:56 UTC`: an incident is
+/// ordered in seconds. Anything else unchanged.
+pub fn time_with_seconds(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..19)) {
+        (Some(date), Some(time)) if rfc3339.ends_with('Z') => format!("{date} {time} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
 /// `2026-05-01T12:34:56.789Z` → `2026-05-01 12:34 UTC`; anything else unchanged.
 pub fn short_time(rfc3339: &str) -> String {
     match (rfc3339.get(..10), rfc3339.get(11..16)) {
@@ -42,6 +51,11 @@ mod tests {
             "2026-05-01 12:34 UTC"
         );
         assert_eq!(short_time("soon"), "soon");
+        assert_eq!(
+            time_with_seconds("2026-05-01T12:34:56.789Z"),
+            "2026-05-01 12:34:56 UTC"
+        );
+        assert_eq!(time_with_seconds("soon"), "soon");
     }
 
     #[test]

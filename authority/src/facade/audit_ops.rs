@@ -180,10 +180,38 @@ impl Authority {
         } else {
             None
         };
+        let key_names = self.key_names(&p.org, &events).await?;
         Ok(AuditPage {
             events,
             next_cursor,
+            key_names,
         })
+    }
+
+    /// Names of the org's keys a page of events names: one read per
+    /// distinct key (a page holds at most `MAX_PAGE` events, and most name
+    /// a handful of keys).
+    async fn key_names(
+        &self,
+        org: &OrgId,
+        events: &[AuditEvent],
+    ) -> Result<std::collections::BTreeMap<String, String>, AuthorityError> {
+        let ids: BTreeSet<KeyId> = events
+            .iter()
+            .flat_map(|e| {
+                let b = &e.body;
+                let subject = b.subject.as_deref().and_then(KeyId::parse);
+                [b.actor_key_id.clone(), b.reported_by.clone(), subject]
+            })
+            .flatten()
+            .collect();
+        let mut names = std::collections::BTreeMap::new();
+        for id in ids {
+            if let Some(key) = self.inner.store.get_key(org, &id).await? {
+                names.insert(id.to_string(), key.name);
+            }
+        }
+        Ok(names)
     }
 
     /// `GET /audit/{id}`: one event of the caller's org.

@@ -145,6 +145,11 @@ pub struct AuditPage {
     /// Pass as `cursor` for the next (older) page; present when more
     /// events may follow.
     pub next_cursor: Option<String>,
+    /// The names of the org's keys these events name (as actor, reporter
+    /// or subject), by key id, so people read names beside ids. A key that
+    /// no longer exists has no entry.
+    #[serde(default)]
+    pub key_names: std::collections::BTreeMap<String, String>,
 }
 
 /// Counts for one bucket `[start, start + width)`.

@@ -298,3 +298,37 @@ async fn timeline_bucket_width_must_be_positive() {
         200
     );
 }
+
+/// People read names: a page names the org's keys its events name (the
+/// acting key, the key an admin event acted on), and never another org's
+/// key, even one an ingested event claims.
+#[tokio::test]
+async fn a_page_names_the_keys_its_events_name() {
+    let app = spawn_app().await;
+    let (_, minted) = app.mint("devops-agent-key", &["svc:wiki:read"]).await;
+    let (_, theirs) = app
+        .mint_as(&app.other_admin, "globex-secret-name", &["svc:wiki:read"])
+        .await;
+    let (reporter, _) = app.mint("tool-server", &["svc:audit:write"]).await;
+    let ingest = app
+        .post(
+            &reporter,
+            "/api/v1/audit/events",
+            json!({"events": [{"key_id": theirs, "tool": "t", "decision": "allowed"}]}),
+        )
+        .await;
+    assert_eq!(ingest.status(), 201);
+    let page: Value = app
+        .get(&app.admin, "/api/v1/audit?limit=50")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names = &page["key_names"];
+    assert_eq!(names[&minted], "devops-agent-key", "{names}");
+    assert!(names.as_object().unwrap().len() >= 2, "{names}");
+    assert!(
+        !page["key_names"].to_string().contains("globex-secret-name"),
+        "another org's key name leaked: {names}"
+    );
+}
