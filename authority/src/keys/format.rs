@@ -185,6 +185,39 @@ mod tests {
     }
 
     #[test]
+    fn error_codes_are_stable() {
+        let codes = [
+            (ParseError::WrongPrefix, "wrong_prefix"),
+            (ParseError::UnknownEnv, "unknown_env"),
+            (ParseError::BadLength, "bad_length"),
+            (ParseError::BadAlphabet, "bad_alphabet"),
+            (ParseError::BadChecksum, "bad_checksum"),
+        ];
+        for (e, code) in codes {
+            assert_eq!(e.code(), code);
+        }
+    }
+
+    /// Inputs longer than 128 bytes are refused before any other check;
+    /// 128 bytes exactly go on to the prefix check.
+    #[test]
+    fn input_length_cap_is_128_bytes() {
+        assert_eq!(
+            parse(&"x".repeat(128)).unwrap_err(),
+            ParseError::WrongPrefix
+        );
+        assert_eq!(parse(&"x".repeat(129)).unwrap_err(), ParseError::BadLength);
+    }
+
+    #[test]
+    fn parsed_key_debug_names_the_env_only() {
+        let g = generate(Env::Test);
+        let p = parse(g.raw.expose_secret()).unwrap();
+        assert_eq!(format!("{p:?}"), "ParsedKey { env: Test, .. }");
+        assert_eq!(p.expose_secret(), g.raw.expose_secret());
+    }
+
+    #[test]
     fn error_messages_never_echo_input() {
         let g = generate(Env::Live);
         let mut raw = g.raw.expose_secret().to_owned();

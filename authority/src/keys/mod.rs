@@ -88,6 +88,39 @@ mod tests {
     }
 
     #[test]
+    fn key_hash_equality_is_byte_equality() {
+        let a = KeyHash::from_bytes([7u8; 32]);
+        let mut other = [7u8; 32];
+        other[31] = 8;
+        assert_eq!(a, KeyHash::from_bytes([7u8; 32]));
+        assert_ne!(a, KeyHash::from_bytes(other));
+        assert_eq!(a.as_bytes(), &[7u8; 32]);
+        assert_eq!(KeyHash::from_bytes(other).as_bytes(), &other);
+    }
+
+    /// The validator's cache is keyed by `KeyHash`: distinct hashes must
+    /// spread over the hasher (a constant `Hash` would put every key of the
+    /// cache in one bucket), and equal hashes must hash equally.
+    #[test]
+    fn std_hash_follows_the_bytes() {
+        use std::hash::BuildHasher;
+        let state = std::collections::hash_map::RandomState::new();
+        let a = KeyHash::from_bytes([1u8; 32]);
+        let b = KeyHash::from_bytes([2u8; 32]);
+        assert_eq!(
+            state.hash_one(a),
+            state.hash_one(KeyHash::from_bytes([1u8; 32]))
+        );
+        assert_ne!(state.hash_one(a), state.hash_one(b));
+    }
+
+    #[test]
+    fn key_hash_debug_shows_a_short_prefix_only() {
+        let h = KeyHash::from_bytes([0xab; 32]);
+        assert_eq!(format!("{h:?}"), "KeyHash(abababab…)");
+    }
+
+    #[test]
     fn hex_round_trip() {
         let h = KeyHash::from_bytes([7u8; 32]);
         assert_eq!(KeyHash::from_hex(&h.to_hex()), Some(h));

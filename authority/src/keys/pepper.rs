@@ -203,7 +203,33 @@ mod tests {
         .unwrap();
         assert!(matches!(
             Pepper::load_or_create(dir.path()),
-            Err(PepperError::Permissions(..))
+            Err(PepperError::Permissions(_, 0o644))
         ));
+    }
+
+    /// Two processes with the same pepper have the same fingerprint, two
+    /// different peppers do not, and the fingerprint is not the pepper's
+    /// hash of an empty key (it is a labelled HMAC).
+    #[test]
+    fn fingerprint_identifies_the_pepper() {
+        let p = Pepper::from_bytes(&[1u8; 32]).unwrap();
+        let same = Pepper::from_bytes(&[1u8; 32]).unwrap();
+        let other = Pepper::from_bytes(&[2u8; 32]).unwrap();
+        assert_eq!(p.fingerprint(), same.fingerprint());
+        assert_ne!(p.fingerprint(), other.fingerprint());
+        assert_eq!(
+            p.fingerprint(),
+            *p.hash("acekeys-pepper-fingerprint-v1").as_bytes()
+        );
+    }
+
+    #[test]
+    fn pepper_floor_is_32_bytes() {
+        assert!(matches!(
+            Pepper::from_bytes(&[9u8; 31]),
+            Err(PepperError::TooShort)
+        ));
+        assert!(Pepper::from_bytes(&[9u8; 32]).is_ok());
+        assert!(Pepper::from_bytes(&[9u8; 64]).is_ok());
     }
 }

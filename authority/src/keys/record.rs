@@ -129,3 +129,119 @@ pub struct Revocation {
     pub by: String,
     pub reason: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::KeyHash;
+    use crate::scopes::Scope;
+
+    const NOW: Timestamp = Timestamp::from_millis(1_700_000_000_000);
+
+    fn key() -> KeyRecord {
+        KeyRecord {
+            id: KeyId::from_stored("key_a".into()),
+            org: OrgId::parse("acme").unwrap(),
+            name: "a".into(),
+            env: Env::Live,
+            agent: None,
+            scopes: [Scope::parse("svc:wiki:read").unwrap()]
+                .into_iter()
+                .collect(),
+            hash: KeyHash::from_bytes([0; 32]),
+            hint: KeyHint::from_stored("h".into()),
+            created_by: None,
+            created_at: NOW.plus_days(-1),
+            expires_at: None,
+            revoked_at: None,
+            revoked_by: None,
+            revoke_reason: None,
+            last_used_at: None,
+            rotated_from: None,
+            rotated_to: None,
+        }
+    }
+
+    fn revocation(at: Timestamp) -> Revocation {
+        Revocation {
+            at,
+            by: "key_admin".into(),
+            reason: Some("leaked".into()),
+        }
+    }
+
+    /// A revocation or an expiry takes effect at its instant, not after it;
+    /// revoked wins over expired.
+    #[test]
+    fn status_at_the_boundaries() {
+        let mut k = key();
+        assert_eq!(k.status(NOW), KeyStatus::Active);
+        k.expires_at = Some(NOW.plus_secs(1));
+        assert_eq!(k.status(NOW), KeyStatus::Active);
+        k.expires_at = Some(NOW);
+        assert_eq!(k.status(NOW), KeyStatus::Expired);
+        k.revoked_at = Some(NOW.plus_secs(1));
+        assert_eq!(k.status(NOW), KeyStatus::Expired);
+        k.revoked_at = Some(NOW);
+        assert_eq!(k.status(NOW), KeyStatus::Revoked);
+    }
+
+    /// A revocation in the future (a rotation's grace period) is shown as
+    /// `revokes_at`, with no revoker or reason yet; from its instant on it
+    /// is `revoked_at` with both.
+    #[test]
+    fn view_splits_past_and_scheduled_revocations() {
+        let mut k = key();
+        k.apply_revocation(&revocation(NOW.plus_secs(60)));
+        let v = k.view(NOW);
+        assert_eq!(v.status, KeyStatus::Active);
+        assert_eq!(v.revoked_at, None);
+        assert_eq!(v.revokes_at, Some(NOW.plus_secs(60)));
+        assert_eq!(v.revoked_by, None);
+        assert_eq!(v.revoke_reason, None);
+
+        let v = k.view(NOW.plus_secs(60));
+        assert_eq!(v.status, KeyStatus::Revoked);
+        assert_eq!(v.revoked_at, Some(NOW.plus_secs(60)));
+        assert_eq!(v.revokes_at, None);
+        assert_eq!(v.revoked_by.as_deref(), Some("key_admin"));
+        assert_eq!(v.revoke_reason.as_deref(), Some("leaked"));
+        assert_eq!(v.id, k.id);
+        assert_eq!(v.name, "a");
+    }
+
+    /// Revoking changes a key only if it is not already revoked at or
+    /// before that instant: an earlier revocation is never postponed.
+    #[test]
+    fn revocation_applies_only_when_it_comes_first() {
+        let mut k = key();
+        assert!(k.revocation_applies(&revocation(NOW)));
+        k.apply_revocation(&revocation(NOW));
+        assert_eq!(k.revoked_at, Some(NOW));
+        assert_eq!(k.revoked_by.as_deref(), Some("key_admin"));
+        assert_eq!(k.revoke_reason.as_deref(), Some("leaked"));
+        assert!(!k.revocation_applies(&revocation(NOW)));
+        assert!(!k.revocation_applies(&revocation(NOW.plus_secs(1))));
+        assert!(k.revocation_applies(&revocation(NOW.plus_secs(-1))));
+    }
+
+    /// A key rotates once, and not once its revocation took effect at the
+    /// successor's creation; a pending (grace) revocation does not block.
+    #[test]
+    fn rotation_conflicts() {
+        let mut successor = key();
+        successor.created_at = NOW;
+        let mut k = key();
+        assert_eq!(k.rotation_conflict(&successor), None);
+        k.revoked_at = Some(NOW.plus_secs(1));
+        assert_eq!(k.rotation_conflict(&successor), None);
+        k.revoked_at = Some(NOW);
+        assert_eq!(k.rotation_conflict(&successor), Some("key is revoked"));
+        k.revoked_at = None;
+        k.rotated_to = Some(KeyId::from_stored("key_b".into()));
+        assert_eq!(
+            k.rotation_conflict(&successor),
+            Some("key was already rotated")
+        );
+    }
+}
