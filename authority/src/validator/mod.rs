@@ -239,3 +239,6 @@ fn entry_of(r: &KeyRecord) -> Entry {
         revoked_at: r.revoked_at,
     }
 }
+
+#[cfg(test)]
+mod tests;
