@@ -8,23 +8,34 @@ use crate::model::Bucket;
 const W: f64 = 600.0;
 const H: f64 = 120.0;
 
-/// Bar geometry: (x, width, allowed height, denied height) in viewBox units.
-///
-/// Instants are subtracted as `i128` and counts added saturating: the
-/// buckets come from the server, and no value in them may panic the page.
-pub fn bars(buckets: &[Bucket]) -> Vec<(f64, f64, f64, f64)> {
-    let (Some(first), Some(last)) = (buckets.first(), buckets.last()) else {
-        return Vec::new();
-    };
-    let gap = |a: i64, b: i64| i128::from(b) - i128::from(a);
+/// The span the bars cover: (first instant, width of one bucket, whole
+/// span), in ms. The bucket width is the smallest gap between buckets (the
+/// server omits empty ones), and the span ends one bucket after the last.
+fn layout(buckets: &[Bucket]) -> Option<(i64, i128, i128)> {
+    let (first, last) = (buckets.first()?, buckets.last()?);
     let step = buckets
         .windows(2)
         .map(|w| gap(w[0].start_ms, w[1].start_ms))
         .filter(|d| *d > 0)
         .min()
         .unwrap_or(60_000);
-    let t0 = first.start_ms;
-    let span = (gap(t0, last.start_ms) + step).max(1) as f64;
+    let span = (gap(first.start_ms, last.start_ms) + step).max(1);
+    Some((first.start_ms, step, span))
+}
+
+fn gap(a: i64, b: i64) -> i128 {
+    i128::from(b) - i128::from(a)
+}
+
+/// Bar geometry: (x, width, allowed height, denied height) in viewBox units.
+///
+/// Instants are subtracted as `i128` and counts added saturating: the
+/// buckets come from the server, and no value in them may panic the page.
+pub fn bars(buckets: &[Bucket]) -> Vec<(f64, f64, f64, f64)> {
+    let Some((t0, step, span)) = layout(buckets) else {
+        return Vec::new();
+    };
+    let span = span as f64;
     let max = buckets
         .iter()
         .map(|b| b.allowed.saturating_add(b.denied))
@@ -46,23 +57,6 @@ pub fn bars(buckets: &[Bucket]) -> Vec<(f64, f64, f64, f64)> {
         .collect()
 }
 
-/// The span the bars cover: (first instant, span in ms), as `bars` lays
-/// them out.
-fn span(buckets: &[Bucket]) -> Option<(i64, i128)> {
-    let (first, last) = (buckets.first()?, buckets.last()?);
-    let gap = |a: i64, b: i64| i128::from(b) - i128::from(a);
-    let step = buckets
-        .windows(2)
-        .map(|w| gap(w[0].start_ms, w[1].start_ms))
-        .filter(|d| *d > 0)
-        .min()
-        .unwrap_or(60_000);
-    Some((
-        first.start_ms,
-        (gap(first.start_ms, last.start_ms) + step).max(1),
-    ))
-}
-
 /// Where the five ticks sit, as classes: the CSP allows no inline
 /// style, and the first and last labels stay inside the chart's edges.
 const TICK_CLASSES: [&str; 5] = [
@@ -76,7 +70,7 @@ const TICK_CLASSES: [&str; 5] = [
 /// Five axis ticks: (position in percent of the width, UTC label). Times
 /// of day for a span within one day, dates and times beyond.
 pub fn ticks(buckets: &[Bucket]) -> Vec<(f64, String)> {
-    let Some((t0, span)) = span(buckets) else {
+    let Some((t0, _, span)) = layout(buckets) else {
         return Vec::new();
     };
     let within_a_day = span <= 24 * 3600 * 1000;
