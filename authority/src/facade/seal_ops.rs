@@ -76,12 +76,10 @@ impl Authority {
                 .unwrap_or_default();
             std::iter::once(c.writer.clone()).chain(from_seal)
         });
-        let mut writers = self.inner.heads.remember_writers(org, seen);
-        for c in &chains {
-            if !writers.contains(&c.writer) {
-                writers.push(c.writer.clone());
-            }
-        }
+        // This round's own chains count too: a chain's first seal may come
+        // before the store lists it.
+        let own = chains.iter().map(|c| c.writer.clone());
+        let writers = self.inner.heads.remember_writers(org, seen.chain(own));
         let now = self.now();
         let seals = chains
             .iter()
@@ -96,7 +94,6 @@ impl Authority {
                 )
             })
             .collect();
-        self.inner.heads.remember_writers(org, writers);
         Ok(seals)
     }
 
