@@ -665,8 +665,6 @@ async fn a_revoked_key_still_being_tried_leaves_one_attributed_trace() {
 #[tokio::test]
 async fn oversized_bodies_get_413_in_the_envelope_on_every_route() {
     let app = spawn_app().await;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let host = app.base.trim_start_matches("http://").to_owned();
     for path in [
         "/api/v1/keys/mint",
         "/sign-in",
@@ -675,23 +673,8 @@ async fn oversized_bodies_get_413_in_the_envelope_on_every_route() {
         "/",
     ] {
         // Only the head is sent: the answer must come without the body.
-        let mut socket = tokio::net::TcpStream::connect(&host).await.unwrap();
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\n\
-             Content-Length: 209715200\r\nConnection: close\r\n\r\n"
-        );
-        socket.write_all(head.as_bytes()).await.unwrap();
-        let mut answer = String::new();
-        socket.read_to_string(&mut answer).await.unwrap();
-        let (status_line, rest) = answer.split_once("\r\n").unwrap();
-        assert!(status_line.contains(" 413 "), "{path}: {status_line}");
-        let body = rest
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b)
-            .unwrap_or_default();
-        let envelope: Value =
-            serde_json::from_str(body).unwrap_or_else(|_| panic!("{path}: {body}"));
+        let (status, envelope) = app.post_declared_oversized(None, path).await;
+        assert_eq!(status, 413, "{path}");
         assert_eq!(envelope["error"]["code"], "body_too_large", "{path}");
     }
 }

@@ -150,13 +150,12 @@ async fn mint_refuses_what_it_must() {
         assert_eq!(response.status(), 422, "for {body}");
     }
 
-    // 413: a body over the limit.
-    let huge = format!(
-        "{{\"name\": \"{}\", \"scopes\": []}}",
-        "x".repeat(2 * 1024 * 1024)
-    );
-    let response = app.post_raw(&app.admin, "/api/v1/keys/mint", huge).await;
-    assert_eq!(error_code(response, 413).await, "body_too_large");
+    // 413: a body over the limit, from a signed-in caller.
+    let (status, envelope) = app
+        .post_declared_oversized(Some(&app.admin), "/api/v1/keys/mint")
+        .await;
+    assert_eq!(status, 413);
+    assert_eq!(envelope["error"]["code"], "body_too_large");
 }
 
 #[tokio::test]
