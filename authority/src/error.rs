@@ -78,6 +78,8 @@ pub enum SessionEnd {
     KeyExpired,
     #[error("the key behind this session is no longer an admin key")]
     NotAdmin,
+    #[error("the person behind this session is no longer a member")]
+    MemberGone,
 }
 
 impl Unauthenticated {

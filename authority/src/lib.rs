@@ -32,6 +32,7 @@ mod error;
 mod facade;
 pub mod keys;
 pub mod open;
+pub mod people;
 pub mod policy;
 pub mod recorder;
 pub mod revocation;
@@ -45,8 +46,11 @@ pub mod validator;
 pub use model::{ids, scopes, wire};
 
 pub use error::{AuthorityError, Unauthenticated};
-pub use facade::{Authority, AuthorityConfig, BootstrapRequest, MintLimits, MAX_ORG_SCOPES};
-pub use ids::{EventId, KeyId, OrgId};
+pub use facade::{
+    Authority, AuthorityConfig, BootstrapRequest, Invitation, MintLimits, PasskeyChallenge,
+    PersonSignedIn, INVITATION_SECS, MAX_ORG_SCOPES,
+};
+pub use ids::{EventId, KeyId, MemberId, OrgId};
 pub use keys::{Env, Pepper, RawKey};
 pub use open::{OpenError, OpenOptions, StoreLocation};
 pub use policy::{

@@ -145,6 +145,10 @@ pub struct NewEvent {
     /// key's word, which is why the dashboard shows it as "reported by".
     #[serde(default)]
     pub reported_by: Option<KeyId>,
+    /// The person who acted, when a member signed in to the dashboard did
+    /// (`actor_key_id` is then their member credential id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<crate::people::Person>,
 }
 
 impl NewEvent {
@@ -172,6 +176,7 @@ impl NewEvent {
             client_ip: None,
             latency_us: None,
             reported_by: None,
+            person: None,
         }
     }
 }

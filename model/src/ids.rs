@@ -1,4 +1,5 @@
-//! Public identifiers: org ids, key ids (`key_…`), audit event ids (`evt_…`).
+//! Public identifiers: org ids, key ids (`key_…`), member ids (`mem_…`),
+//! audit event ids (`evt_…`).
 //!
 //! Rules:
 //! - Ids are public and safe to log; none is derived from key material.
@@ -72,6 +73,11 @@ string_id!(
     "expected a key id: `key_` followed by base62 characters"
 );
 string_id!(
+    /// A member's (a person's) id, `mem_` + 20 base62 characters.
+    MemberId,
+    "expected a member id: `mem_` followed by base62 characters"
+);
+string_id!(
     /// An audit event id, `evt_` + 20 base62 characters.
     EventId,
     "expected an event id: `evt_` followed by base62 characters"
@@ -86,6 +92,11 @@ crate::schema::string_schema!(
     KeyId,
     "A key's public id",
     pattern = "^key_[0-9A-Za-z]{1,64}$"
+);
+crate::schema::string_schema!(
+    MemberId,
+    "A member's (a person's) public id",
+    pattern = "^mem_[0-9A-Za-z]{1,64}$"
 );
 crate::schema::string_schema!(
     EventId,
@@ -148,6 +159,21 @@ impl KeyId {
     /// store's business.
     pub fn parse(s: &str) -> Option<Self> {
         prefixed(s, "key_").then(|| Self(s.to_owned()))
+    }
+
+    fn from_wire(s: &str) -> Option<Self> {
+        Self::parse(s)
+    }
+}
+
+impl MemberId {
+    #[cfg(feature = "random")]
+    pub fn generate() -> Self {
+        Self(format!("mem_{}", base62::random_string(20)))
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        prefixed(s, "mem_").then(|| Self(s.to_owned()))
     }
 
     fn from_wire(s: &str) -> Option<Self> {

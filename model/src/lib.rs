@@ -6,6 +6,8 @@
 //!   on deserialization.
 //! - [`keys`]: [`Env`], [`KeyStatus`], the display [`KeyHint`] and the
 //!   redacted [`RawKey`].
+//! - [`people`]: members' roles, how a person signed in, and the person
+//!   named in an audit event.
 //! - [`scopes`]: the scope grammar, canonical forms, implication, catalog.
 //! - [`text`]: characters that would mislead a reader (bidi, zero-width,
 //!   control), refused in names and revealed in reported text.
@@ -23,6 +25,7 @@ pub mod base62;
 pub mod hex;
 pub mod ids;
 pub mod keys;
+pub mod people;
 mod schema;
 pub mod scopes;
 pub mod text;
@@ -30,7 +33,7 @@ pub mod time;
 pub mod wire;
 
 pub use audit::{Decision, EventKind};
-pub use ids::{EventId, KeyId, OrgId};
+pub use ids::{EventId, KeyId, MemberId, OrgId};
 pub use keys::{Env, KeyHint, KeyStatus, RawKey};
 pub use scopes::{Scope, ScopeCatalog, ScopeError, ScopeSet};
 pub use time::Timestamp;

@@ -49,7 +49,13 @@ pub async fn sign_in(key: String) -> Result<(), DashError> {
     if let Some(old) = server::signed_in() {
         dash.authority.end_session(&old.token).await?;
     }
-    let token = dash.authority.start_session(&ctx).await?;
+    let token = dash
+        .authority
+        .start_session(
+            &ctx.org,
+            authority::sessions::SessionActor::Key(ctx.key_id.clone()),
+        )
+        .await?;
     server::set_cookie(&cookie::session_cookie(
         &token,
         dash.secure_cookies,

@@ -85,6 +85,14 @@ pub fn event_hash(
         h.update([2u8]);
         put_bytes(&mut h, reporter.as_str().as_bytes());
     }
+    // Added with members, likewise hashed only when present.
+    if let Some(person) = &e.person {
+        h.update([3u8]);
+        put_bytes(&mut h, person.member_id.as_str().as_bytes());
+        put_bytes(&mut h, person.email.as_bytes());
+        put_bytes(&mut h, person.role.as_str().as_bytes());
+        put_bytes(&mut h, person.method.as_str().as_bytes());
+    }
     let out = h.finalize();
     let mut b = [0u8; 32];
     b.copy_from_slice(&out);

@@ -66,11 +66,11 @@ impl ExportFormat {
     }
 }
 
-const CSV_HEADER: &str = "id,ts,org,kind,actor_key_id,agent,action,required_scope,decision,reason,subject,server,request_id,client_ip,latency_us,writer,seq,hash,reported_by\n";
+const CSV_HEADER: &str = "id,ts,org,kind,actor_key_id,agent,action,required_scope,decision,reason,subject,server,request_id,client_ip,latency_us,writer,seq,hash,reported_by,person\n";
 
 fn csv_row(out: &mut String, event: &AuditEvent) {
     let body = &event.body;
-    let fields: [String; 19] = [
+    let fields: [String; 20] = [
         event.id.to_string(),
         body.ts.to_rfc3339(),
         body.org.to_string(),
@@ -93,6 +93,10 @@ fn csv_row(out: &mut String, event: &AuditEvent) {
         event.chain.seq.to_string(),
         event.chain.hash.to_hex(),
         body.reported_by
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        body.person
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default(),

@@ -45,6 +45,7 @@ fn tool_call_event(call: ToolCall, now: Timestamp) -> NewEvent {
         client_ip: call.client_ip,
         latency_us: call.latency_us,
         reported_by: None,
+        person: None,
     }
 }
 

@@ -20,6 +20,8 @@ mod bootstrap;
 mod catalog_ops;
 pub use catalog_ops::MAX_ORG_SCOPES;
 mod key_ops;
+mod people_ops;
+pub use people_ops::{Invitation, PasskeyChallenge, PersonSignedIn, INVITATION_SECS};
 mod refusals;
 mod revocation_ops;
 mod seal_ops;
@@ -67,6 +69,9 @@ pub struct AuthorityConfig {
     pub sessions: crate::sessions::SessionTimeouts,
     /// Recorded as `server` on admin events.
     pub server_name: Option<String>,
+    /// The WebAuthn relying party people sign in to; `None` turns passkey
+    /// enrolment and sign-in off (they answer a clear error).
+    pub passkeys: Option<Arc<crate::people::passkeys::PasskeyVerifier>>,
 }
 
 impl Default for AuthorityConfig {
@@ -79,6 +84,7 @@ impl Default for AuthorityConfig {
             seal_interval: Duration::from_secs(10),
             sessions: Default::default(),
             server_name: None,
+            passkeys: None,
         }
     }
 }
@@ -118,6 +124,7 @@ struct Inner {
     verifying: audit_ops::VerifyingOrgs,
     instance: String,
     server_name: Option<String>,
+    passkeys: Option<Arc<crate::people::passkeys::PasskeyVerifier>>,
     _stop: watch::Sender<()>,
 }
 
@@ -181,6 +188,7 @@ impl Authority {
                 verifying: Default::default(),
                 instance,
                 server_name: config.server_name,
+                passkeys: config.passkeys,
                 _stop: stop_tx,
             }),
         };
@@ -369,6 +377,7 @@ impl Authority {
         if let Some(p) = p {
             e.actor_key_id = Some(p.key_id.clone());
             e.agent = p.agent.clone();
+            e.person = p.person.clone();
         }
         e.server = self.inner.server_name.clone();
         e

@@ -7,7 +7,7 @@ use crate::error::{AuthorityError, SessionEnd, Unauthenticated};
 use crate::ids::{KeyId, OrgId};
 use crate::policy::KeyContext;
 use crate::scopes::Scope;
-use crate::sessions::{SessionRecord, SessionTimeouts, SessionToken};
+use crate::sessions::{SessionActor, SessionRecord, SessionTimeouts, SessionToken};
 use crate::store::KeyStatus;
 use crate::time::Timestamp;
 use std::sync::atomic::Ordering;
@@ -31,15 +31,20 @@ impl Authority {
         self.inner.session_timeouts
     }
 
-    /// Starts a dashboard session for a key that just signed in (the caller
-    /// checked it); returns the token for the cookie, its only copy.
-    pub async fn start_session(&self, p: &KeyContext) -> Result<SessionToken, AuthorityError> {
+    /// Starts a dashboard session for a key or a person who just signed in
+    /// (the caller checked them); returns the token for the cookie, its
+    /// only copy.
+    pub async fn start_session(
+        &self,
+        org: &OrgId,
+        actor: SessionActor,
+    ) -> Result<SessionToken, AuthorityError> {
         let now = self.now();
         self.sweep_sessions_now_and_then(now).await;
         let token = SessionToken::generate();
         let session = SessionRecord {
-            key_id: p.key_id.clone(),
-            org: p.org.clone(),
+            actor,
+            org: org.clone(),
             created_at: now,
             last_seen_at: now,
         };
@@ -78,13 +83,13 @@ impl Authority {
         Ok(self.inner.store.delete_session(&token.hash()).await?)
     }
 
-    /// Ends every session of a key that can no longer sign in.
-    pub async fn end_sessions_of_key(
+    /// Ends every session of a key or person that can no longer sign in.
+    pub async fn end_sessions_of(
         &self,
         org: &OrgId,
-        key_id: &KeyId,
+        actor: &SessionActor,
     ) -> Result<u64, AuthorityError> {
-        Ok(self.inner.store.delete_sessions_of_key(org, key_id).await?)
+        Ok(self.inner.store.delete_sessions_of(org, actor).await?)
     }
 
     async fn sweep_sessions_now_and_then(&self, now: Timestamp) {
@@ -111,13 +116,37 @@ impl Authority {
         if let Err(error) = swept {
             tracing::warn!(%error, "could not sweep expired sessions");
         }
+        if let Err(error) = self.inner.store.sweep_tickets(now).await {
+            tracing::warn!(%error, "could not sweep expired invitations and challenges");
+        }
     }
 
-    /// The principal behind a dashboard session: the key record loaded
-    /// fresh, valid only while the key is active, in its org, and still
-    /// holds `admin:org` (sign-in's requirement). Anything else answers
+    /// The principal behind a dashboard session, loaded fresh on every
+    /// request: a person while they are a member (acting with their role's
+    /// scopes as they are now), or a break-glass key while it is active, in
+    /// its org, and still holds `admin:org`. Anything else answers
     /// `Unauthenticated`, and the caller ends the session.
     pub async fn session_principal(
+        &self,
+        session: &SessionRecord,
+    ) -> Result<KeyContext, AuthorityError> {
+        match &session.actor {
+            SessionActor::Key(key_id) => self.key_session_principal(key_id, &session.org).await,
+            SessionActor::Member(member_id) => {
+                let member = self
+                    .inner
+                    .store
+                    .get_member(&session.org, member_id)
+                    .await?
+                    .ok_or(AuthorityError::Unauthenticated(
+                        Unauthenticated::SessionEnded(SessionEnd::MemberGone),
+                    ))?;
+                Ok(self.member_principal(&member, model::people::SignInMethod::Passkey))
+            }
+        }
+    }
+
+    async fn key_session_principal(
         &self,
         key_id: &KeyId,
         org: &OrgId,

@@ -27,6 +27,10 @@ pub struct KeyContext {
     /// mint keys that outlive it.
     pub expires_at: Option<Timestamp>,
     pub created_by: Option<KeyId>,
+    /// Set when a person signed in to the dashboard acts: `key_id` is then
+    /// their member credential id (a `key_` id no key record carries), and
+    /// the trail names the person beside it.
+    pub person: Option<model::people::Person>,
 }
 
 impl KeyContext {
@@ -47,6 +51,7 @@ impl KeyContext {
                 (expiry, revocation) => expiry.or(revocation),
             },
             created_by: k.created_by.clone(),
+            person: None,
         }
     }
 }

@@ -24,6 +24,7 @@ fn principal(scopes: &[&str], exp_days: Option<i64>) -> KeyContext {
         scopes,
         expires_at: exp_days.map(|d| NOW.plus_days(d)),
         created_by: None,
+        person: None,
     }
 }
 

@@ -4,10 +4,12 @@
 //! - The token is 256 bits from the OS CSPRNG, hex on the wire. Only its
 //!   SHA-256 is stored, so a dump of the store's sessions cannot be
 //!   replayed as cookies.
-//! - A session stores the signing-in key's id and org, never the raw key.
-//!   Whether that key still works is asked of the authority on every
-//!   request ([`Authority::session_principal`](crate::Authority::session_principal)):
-//!   the session dies the moment its key is revoked or expires.
+//! - A session stores who signed in ([`SessionActor`]: a member, or the
+//!   break-glass key's id) and the org, never a secret. Whether that member
+//!   or key still may act is asked of the authority on every request
+//!   ([`Authority::session_principal`](crate::Authority::session_principal)):
+//!   the session dies the moment its key is revoked or expires, or its
+//!   member is removed.
 //! - Idle timeout (default 30 min since the last request) and absolute
 //!   timeout (default 12 h since sign-in); an expired session is deleted
 //!   when it is next looked at, and swept at most every 10 minutes.
@@ -21,5 +23,5 @@
 mod table;
 mod token;
 
-pub use table::{SessionEnd, SessionRecord, SessionTimeouts, TOUCH_EVERY_SECS};
+pub use table::{SessionActor, SessionEnd, SessionRecord, SessionTimeouts, TOUCH_EVERY_SECS};
 pub use token::{SessionToken, TokenHash};

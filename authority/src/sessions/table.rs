@@ -1,6 +1,6 @@
 //! A session as stored, and its expiry rules.
 
-use crate::ids::{KeyId, OrgId};
+use crate::ids::{KeyId, MemberId, OrgId};
 use crate::time::Timestamp;
 
 /// How long a session lives.
@@ -21,10 +21,37 @@ impl Default for SessionTimeouts {
     }
 }
 
+/// Who a session signed in: a person with a passkey, or an `admin:org`
+/// key (the break-glass path).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SessionActor {
+    Member(MemberId),
+    Key(KeyId),
+}
+
+impl SessionActor {
+    /// The id as stored (the `mem_`/`key_` prefixes keep the two apart).
+    pub fn stored_id(&self) -> &str {
+        match self {
+            SessionActor::Member(id) => id.as_str(),
+            SessionActor::Key(id) => id.as_str(),
+        }
+    }
+
+    /// Rebuilds what [`stored_id`](Self::stored_id) wrote.
+    pub fn from_stored(id: String) -> Self {
+        if id.starts_with("mem_") {
+            SessionActor::Member(MemberId::from_stored(id))
+        } else {
+            SessionActor::Key(KeyId::from_stored(id))
+        }
+    }
+}
+
 /// One signed-in browser. No secret in here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
-    pub key_id: KeyId,
+    pub actor: SessionActor,
     pub org: OrgId,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
@@ -78,7 +105,7 @@ mod tests {
 
     fn session(created: i64, seen: i64) -> SessionRecord {
         SessionRecord {
-            key_id: KeyId::parse("key_abc").unwrap(),
+            actor: SessionActor::Key(KeyId::parse("key_abc").unwrap()),
             org: OrgId::parse("acme").unwrap(),
             created_at: at(created),
             last_seen_at: at(seen),
@@ -108,6 +135,16 @@ mod tests {
     #[test]
     fn a_clock_going_backwards_does_not_end_a_session() {
         assert_eq!(T.check(&session(100, 100), at(50)), Ok(()));
+    }
+
+    #[test]
+    fn actors_round_trip_through_their_stored_id() {
+        for actor in [
+            SessionActor::Key(KeyId::parse("key_abc").unwrap()),
+            SessionActor::Member(MemberId::parse("mem_abc").unwrap()),
+        ] {
+            assert_eq!(SessionActor::from_stored(actor.stored_id().into()), actor);
+        }
     }
 
     #[test]

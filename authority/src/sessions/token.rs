@@ -1,4 +1,6 @@
-//! Session tokens: random, shown to the browser once (in `Set-Cookie`), kept hashed.
+//! Session tokens: random, shown to the browser once (in `Set-Cookie`), kept
+//! hashed. Invitation links and WebAuthn ceremonies use the same kind of
+//! token (see `crate::people`).
 
 use sha2::{Digest, Sha256};
 
@@ -17,6 +19,11 @@ impl std::fmt::Debug for SessionToken {
 pub struct TokenHash([u8; 32]);
 
 impl TokenHash {
+    /// Rebuilds a hash a store wrote.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }

@@ -15,9 +15,10 @@ use super::{BulkSelection, KeyRecord, OrgRecord, Revocation, RevokeResult, Store
 use crate::audit::{
     AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, Seal, TimelineBucket,
 };
-use crate::ids::{EventId, KeyId, OrgId};
+use crate::ids::{EventId, KeyId, MemberId, OrgId};
 use crate::keys::KeyHash;
-use crate::sessions::{SessionRecord, TokenHash};
+use crate::people::{MemberRecord, TicketRecord};
+use crate::sessions::{SessionActor, SessionRecord, TokenHash};
 use crate::time::Timestamp;
 
 /// Delegates to `inner` unless a fault is switched on.
@@ -326,9 +327,74 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.delete_session(token).await
     }
-    async fn delete_sessions_of_key(&self, org: &OrgId, key: &KeyId) -> Result<u64, StoreError> {
+    async fn delete_sessions_of(
+        &self,
+        org: &OrgId,
+        actor: &SessionActor,
+    ) -> Result<u64, StoreError> {
         self.check()?;
-        self.inner.delete_sessions_of_key(org, key).await
+        self.inner.delete_sessions_of(org, actor).await
+    }
+    async fn create_member(
+        &self,
+        member: &MemberRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.create_member(member, event).await
+    }
+    async fn get_member(
+        &self,
+        org: &OrgId,
+        id: &MemberId,
+    ) -> Result<Option<MemberRecord>, StoreError> {
+        self.check()?;
+        self.inner.get_member(org, id).await
+    }
+    async fn find_member_by_email(
+        &self,
+        org: &OrgId,
+        email: &str,
+    ) -> Result<Option<MemberRecord>, StoreError> {
+        self.check()?;
+        self.inner.find_member_by_email(org, email).await
+    }
+    async fn list_members(&self, org: &OrgId) -> Result<Vec<MemberRecord>, StoreError> {
+        self.check()?;
+        self.inner.list_members(org).await
+    }
+    async fn update_member(
+        &self,
+        member: &MemberRecord,
+        event: Option<&AuditEvent>,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.update_member(member, event).await
+    }
+    async fn delete_member(
+        &self,
+        org: &OrgId,
+        id: &MemberId,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.delete_member(org, id, event).await
+    }
+    async fn put_ticket(&self, ticket: &TicketRecord) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.put_ticket(ticket).await
+    }
+    async fn take_ticket(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<TicketRecord>, StoreError> {
+        self.check()?;
+        self.inner.take_ticket(hash, now).await
+    }
+    async fn sweep_tickets(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.sweep_tickets(now).await
     }
     async fn sweep_sessions(
         &self,

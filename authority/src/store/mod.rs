@@ -30,11 +30,12 @@ use crate::audit::{
     AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, Seal, TimelineBucket,
 };
 use crate::error::AuthorityError;
-use crate::ids::{EventId, KeyId, OrgId};
+use crate::ids::{EventId, KeyId, MemberId, OrgId};
 use crate::keys::{Env, KeyHash};
+use crate::people::{MemberRecord, TicketRecord};
 use crate::revocation::RevocationEvent;
 use crate::scopes::ScopeSet;
-use crate::sessions::{SessionRecord, TokenHash};
+use crate::sessions::{SessionActor, SessionRecord, TokenHash};
 use crate::time::Timestamp;
 
 pub use crate::keys::record::{CatalogEntry, KeyRecord, OrgRecord, Revocation};
@@ -318,8 +319,12 @@ pub trait Store: Send + Sync + 'static {
     /// Ends one session; a missing one is not an error.
     async fn delete_session(&self, token: &TokenHash) -> Result<(), StoreError>;
 
-    /// Ends every session signed in with the key; returns how many.
-    async fn delete_sessions_of_key(&self, org: &OrgId, key: &KeyId) -> Result<u64, StoreError>;
+    /// Ends every session of a member or a key; returns how many.
+    async fn delete_sessions_of(
+        &self,
+        org: &OrgId,
+        actor: &SessionActor,
+    ) -> Result<u64, StoreError>;
 
     /// Deletes sessions created before `created_before` or last seen before
     /// `seen_before` (expired by the timeouts); returns how many.
@@ -328,6 +333,64 @@ pub trait Store: Send + Sync + 'static {
         created_before: Timestamp,
         seen_before: Timestamp,
     ) -> Result<u64, StoreError>;
+
+    /// Adds a member (see [`crate::people`]) with its admin event, in one
+    /// transaction. `Conflict` when the org has a member with that email,
+    /// `NotFound` when the org does not exist.
+    async fn create_member(
+        &self,
+        member: &MemberRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    async fn get_member(
+        &self,
+        org: &OrgId,
+        id: &MemberId,
+    ) -> Result<Option<MemberRecord>, StoreError>;
+
+    /// The member with this (lower-cased) email in the org.
+    async fn find_member_by_email(
+        &self,
+        org: &OrgId,
+        email: &str,
+    ) -> Result<Option<MemberRecord>, StoreError>;
+
+    /// The org's members, by email.
+    async fn list_members(&self, org: &OrgId) -> Result<Vec<MemberRecord>, StoreError>;
+
+    /// Replaces a member whose stored revision is `member.revision - 1`,
+    /// with its admin event when the change has one (a passkey's counter
+    /// moving at sign-in has none). `Conflict` when another change came
+    /// first (read again and retry), `NotFound` when the member is gone.
+    async fn update_member(
+        &self,
+        member: &MemberRecord,
+        event: Option<&AuditEvent>,
+    ) -> Result<(), StoreError>;
+
+    /// Removes a member with its admin event; `false` when there was none
+    /// (and then no event is written).
+    async fn delete_member(
+        &self,
+        org: &OrgId,
+        id: &MemberId,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Stores a single-use ticket under its token's hash.
+    async fn put_ticket(&self, ticket: &TicketRecord) -> Result<(), StoreError>;
+
+    /// Reads and deletes a ticket in one step: of two concurrent takes,
+    /// exactly one gets it. An expired ticket is deleted and answers `None`.
+    async fn take_ticket(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<TicketRecord>, StoreError>;
+
+    /// Deletes tickets expired at `now`; returns how many.
+    async fn sweep_tickets(&self, now: Timestamp) -> Result<u64, StoreError>;
 
     /// Retention: for each chain, deletes the longest prefix whose events are
     /// all older than `before` and records a checkpoint (seq and hash of the

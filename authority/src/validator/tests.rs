@@ -245,6 +245,7 @@ fn ctx(id: &str) -> KeyContext {
         scopes: crate::scopes::ScopeSet::default(),
         expires_at: None,
         created_by: None,
+        person: None,
     }
 }
 

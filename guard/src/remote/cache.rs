@@ -137,6 +137,7 @@ mod tests {
             scopes: ScopeSet::default(),
             expires_at: None,
             created_by: None,
+            person: None,
         })
     }
 

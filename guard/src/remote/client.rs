@@ -161,5 +161,6 @@ fn context_of(answer: IntrospectAnswer) -> Result<KeyContext, ApiError> {
             .expires_at
             .or_else(|| answer.exp.map(Timestamp::from_secs)),
         created_by: None,
+        person: None,
     })
 }

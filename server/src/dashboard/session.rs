@@ -41,7 +41,7 @@ impl SessionLayerState {
         }
     }
 
-    /// The session's key, re-read from the store on every request: no cache
+    /// The session's key or member, re-read from the store on every request: no cache
     /// in between, so the request after a revocation answers "signed out"
     /// on every server (one indexed read per dashboard request).
     async fn principal(
@@ -57,19 +57,15 @@ impl SessionLayerState {
                 return None;
             }
         };
-        match d
-            .authority
-            .session_principal(&session.key_id, &session.org)
-            .await
-        {
+        match d.authority.session_principal(&session).await {
             Ok(p) => Some(Arc::new(p)),
             Err(authority::AuthorityError::Unauthenticated(_)) => {
                 if let Err(error) = d
                     .authority
-                    .end_sessions_of_key(&session.org, &session.key_id)
+                    .end_sessions_of(&session.org, &session.actor)
                     .await
                 {
-                    tracing::warn!(%error, "could not end a dead key's sessions");
+                    tracing::warn!(%error, "could not end a dead key's or member's sessions");
                 }
                 None
             }

@@ -16,6 +16,7 @@
 
 mod audit;
 mod keys;
+mod people;
 mod revocation;
 mod sessions;
 
@@ -28,6 +29,9 @@ pub use audit::{
     audit_append_and_queries, audit_pagination, audit_timeline, chain_seals, chains_and_prune,
 };
 pub use keys::{concurrent_revokes_and_mints, key_insert_get_and_isolation, touch_keys};
+pub use people::{
+    a_ticket_taken_concurrently_goes_to_one, members_live_in_the_store, tickets_are_taken_once,
+};
 pub use revocation::{
     bulk_revoke, bulk_revoke_within_a_ceiling, revoke_is_idempotent,
     revoked_since_is_bounded_and_ordered, rotation,
@@ -87,7 +91,8 @@ macro_rules! conformance_tests {
             orgs_and_emptiness, key_insert_get_and_isolation, revoke_is_idempotent, rotation,
             bulk_revoke, bulk_revoke_within_a_ceiling, touch_keys, audit_append_and_queries, audit_pagination, audit_timeline,
             chains_and_prune, chain_seals, concurrent_revokes_and_mints, revoked_since_is_bounded_and_ordered,
-            sessions_live_in_the_store, reopen_after_close,
+            sessions_live_in_the_store, members_live_in_the_store, tickets_are_taken_once,
+            a_ticket_taken_concurrently_goes_to_one, reopen_after_close,
             pepper_fingerprint_is_recorded_once, scope_registrations_are_add_only);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

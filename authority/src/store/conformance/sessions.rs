@@ -1,11 +1,12 @@
 //! Conformance cases for dashboard sessions.
 
 use super::*;
-use crate::sessions::{SessionRecord, SessionToken};
+use crate::ids::MemberId;
+use crate::sessions::{SessionActor, SessionRecord, SessionToken};
 
 fn session(org: &str, key: &KeyId, created: i64, seen: i64) -> SessionRecord {
     SessionRecord {
-        key_id: key.clone(),
+        actor: SessionActor::Key(key.clone()),
         org: org_id(org),
         created_at: T0.plus_secs(created),
         last_seen_at: T0.plus_secs(seen),
@@ -14,7 +15,7 @@ fn session(org: &str, key: &KeyId, created: i64, seen: i64) -> SessionRecord {
 
 /// Sessions round-trip by token hash, survive a reopen, are touched
 /// upwards only, are never brought back by a touch, and end one by one,
-/// per key (in its org only), or by the timeouts' sweep.
+/// per key or member (in its org only), or by the timeouts' sweep.
 pub async fn sessions_live_in_the_store<F: StoreFactory>(f: &F) {
     let loc = f.fresh().await;
     let s = f.open(&loc).await;
@@ -66,7 +67,7 @@ pub async fn sessions_live_in_the_store<F: StoreFactory>(f: &F) {
 
     // k1's sessions in acme end; beta's session of the same key id stays.
     assert_eq!(
-        s.delete_sessions_of_key(&org_id("acme"), &k1)
+        s.delete_sessions_of(&org_id("acme"), &SessionActor::Key(k1.clone()))
             .await
             .unwrap(),
         1
@@ -96,4 +97,31 @@ pub async fn sessions_live_in_the_store<F: StoreFactory>(f: &F) {
         s.get_session(&fresh.hash()).await.unwrap().is_some(),
         "a live session survives the sweep"
     );
+
+    // A member's sessions end together; a key's session stays.
+    let member = MemberId::generate();
+    let mine = SessionToken::generate();
+    let theirs = SessionToken::generate();
+    let member_session = SessionRecord {
+        actor: SessionActor::Member(member.clone()),
+        ..session("acme", &k2, 1000, 1000)
+    };
+    s.create_session(&mine.hash(), &member_session)
+        .await
+        .unwrap();
+    s.create_session(&theirs.hash(), &session("acme", &k2, 1000, 1000))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_session(&mine.hash()).await.unwrap().as_ref(),
+        Some(&member_session)
+    );
+    assert_eq!(
+        s.delete_sessions_of(&org_id("acme"), &SessionActor::Member(member))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(s.get_session(&mine.hash()).await.unwrap(), None);
+    assert!(s.get_session(&theirs.hash()).await.unwrap().is_some());
 }

@@ -293,6 +293,15 @@ pub(super) fn event_fields(e: &AuditEvent) -> Fields {
             "reported_by".into(),
             opt_string(b.reported_by.as_ref().map(KeyId::as_str)),
         ),
+        (
+            "person".into(),
+            opt_string(
+                b.person
+                    .as_ref()
+                    .and_then(|person| serde_json::to_string(person).ok())
+                    .as_deref(),
+            ),
+        ),
         ("writer".into(), string(&e.chain.writer)),
         ("seq".into(), int(seq_to_i64(e.chain.seq))),
         ("prev_hash".into(), bytes(&e.chain.prev_hash.0)),
@@ -329,6 +338,11 @@ pub(super) fn event_from(doc: &Document) -> Result<AuditEvent, StoreError> {
             client_ip: r.opt_str("client_ip")?,
             latency_us: r.opt_int("latency_us")?.map(|v| v.max(0) as u64),
             reported_by: r.opt_str("reported_by")?.map(KeyId::from_stored),
+            person: r
+                .opt_str("person")?
+                .map(|text| serde_json::from_str(&text))
+                .transpose()
+                .map_err(|_| StoreError::Corrupt("audit person".into()))?,
         },
         chain: ChainLink {
             writer: r.str("writer")?,

@@ -35,6 +35,7 @@ mod docs;
 pub mod indexes;
 mod keys;
 mod location;
+mod people;
 mod sessions;
 mod watch;
 mod writes;
@@ -63,9 +64,10 @@ use super::{
 use crate::audit::{
     AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, Seal, TimelineBucket,
 };
-use crate::ids::{EventId, KeyId, OrgId};
+use crate::ids::{EventId, KeyId, MemberId, OrgId};
 use crate::keys::KeyHash;
-use crate::sessions::{SessionRecord, TokenHash};
+use crate::people::{MemberRecord, TicketRecord};
+use crate::sessions::{SessionActor, SessionRecord, TokenHash};
 use crate::time::Timestamp;
 
 /// Every request gives up after this; the caller then sees `Unavailable`.
@@ -430,8 +432,73 @@ impl Store for FirestoreStore {
         sessions::delete_session(self, token).await
     }
 
-    async fn delete_sessions_of_key(&self, org: &OrgId, key: &KeyId) -> Result<u64, StoreError> {
-        sessions::delete_sessions_of_key(self, org, key).await
+    async fn delete_sessions_of(
+        &self,
+        org: &OrgId,
+        actor: &SessionActor,
+    ) -> Result<u64, StoreError> {
+        sessions::delete_sessions_of(self, org, actor).await
+    }
+
+    async fn create_member(
+        &self,
+        member: &MemberRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        people::create_member(self, member, event).await
+    }
+
+    async fn get_member(
+        &self,
+        org: &OrgId,
+        id: &MemberId,
+    ) -> Result<Option<MemberRecord>, StoreError> {
+        people::get_member(self, org, id).await
+    }
+
+    async fn find_member_by_email(
+        &self,
+        org: &OrgId,
+        email: &str,
+    ) -> Result<Option<MemberRecord>, StoreError> {
+        people::find_member_by_email(self, org, email).await
+    }
+
+    async fn list_members(&self, org: &OrgId) -> Result<Vec<MemberRecord>, StoreError> {
+        people::list_members(self, org).await
+    }
+
+    async fn update_member(
+        &self,
+        member: &MemberRecord,
+        event: Option<&AuditEvent>,
+    ) -> Result<(), StoreError> {
+        people::update_member(self, member, event).await
+    }
+
+    async fn delete_member(
+        &self,
+        org: &OrgId,
+        id: &MemberId,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        people::delete_member(self, org, id, event).await
+    }
+
+    async fn put_ticket(&self, ticket: &TicketRecord) -> Result<(), StoreError> {
+        people::put_ticket(self, ticket).await
+    }
+
+    async fn take_ticket(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<TicketRecord>, StoreError> {
+        people::take_ticket(self, hash, now).await
+    }
+
+    async fn sweep_tickets(&self, now: Timestamp) -> Result<u64, StoreError> {
+        people::sweep_tickets(self, now).await
     }
 
     async fn sweep_sessions(

@@ -5,8 +5,8 @@ use super::docs::{self, Reader};
 use super::indexes::Query;
 use super::writes::{create, delete, raise_existing, CommitError};
 use super::FirestoreStore;
-use crate::ids::{KeyId, OrgId};
-use crate::sessions::{SessionRecord, TokenHash};
+use crate::ids::OrgId;
+use crate::sessions::{SessionActor, SessionRecord, TokenHash};
 use crate::store::StoreError;
 use crate::time::Timestamp;
 
@@ -21,7 +21,7 @@ pub(super) async fn create_session(
 ) -> Result<(), StoreError> {
     let fields = docs::Fields::from([
         ("org".into(), docs::string(session.org.as_str())),
-        ("key_id".into(), docs::string(session.key_id.as_str())),
+        ("actor_id".into(), docs::string(session.actor.stored_id())),
         (
             "created_at".into(),
             docs::int(session.created_at.as_millis()),
@@ -44,7 +44,7 @@ pub(super) async fn get_session(
     let r = Reader::new(&doc);
     Ok(Some(SessionRecord {
         org: OrgId::from_stored(r.str("org")?),
-        key_id: KeyId::from_stored(r.str("key_id")?),
+        actor: SessionActor::from_stored(r.str("actor_id")?),
         created_at: Timestamp::from_millis(r.int("created_at")?),
         last_seen_at: Timestamp::from_millis(r.int("last_seen_at")?),
     }))
@@ -82,14 +82,14 @@ async fn delete_all(s: &FirestoreStore, q: Query) -> Result<u64, StoreError> {
     Ok(n)
 }
 
-pub(super) async fn delete_sessions_of_key(
+pub(super) async fn delete_sessions_of(
     s: &FirestoreStore,
     org: &OrgId,
-    key: &KeyId,
+    actor: &SessionActor,
 ) -> Result<u64, StoreError> {
     let q = Query::of(None, "sessions")
         .eq("org", docs::string(org.as_str()))
-        .eq("key_id", docs::string(key.as_str()));
+        .eq("actor_id", docs::string(actor.stored_id()));
     delete_all(s, q).await
 }
 

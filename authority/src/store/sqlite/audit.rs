@@ -14,7 +14,7 @@ use crate::time::Timestamp;
 
 const COLS: &str =
     "id, ts, org, actor, agent, kind, action, scope, decision, reason, subject, server, \
-    request_id, client_ip, latency_us, writer, seq, prev_hash, hash, reported_by";
+    request_id, client_ip, latency_us, writer, seq, prev_hash, hash, reported_by, person";
 
 fn hash_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<ChainHash>> {
     let v: Vec<u8> = r.get(i)?;
@@ -48,6 +48,13 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AuditEvent, StoreError
             client_ip: r.get(13)?,
             latency_us: r.get::<_, Option<i64>>(14)?.map(|v| v.max(0) as u64),
             reported_by: r.get::<_, Option<String>>(19)?.map(KeyId::from_stored),
+            person: match r.get::<_, Option<String>>(20)? {
+                None => None,
+                Some(text) => match serde_json::from_str(&text) {
+                    Ok(person) => Some(person),
+                    Err(_) => return Ok(Err(StoreError::Corrupt("audit person".into()))),
+                },
+            },
         },
         chain: ChainLink {
             writer: r.get(15)?,
@@ -62,7 +69,7 @@ pub(super) fn insert_event(c: &Connection, e: &AuditEvent) -> Result<(), StoreEr
     let b = &e.body;
     c.prepare_cached(&format!(
         "INSERT INTO audit_events ({COLS}) VALUES \
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
     ))
     .map_err(map_err)?
     .execute(params![
@@ -86,6 +93,9 @@ pub(super) fn insert_event(c: &Connection, e: &AuditEvent) -> Result<(), StoreEr
         &e.chain.prev_hash.0[..],
         &e.chain.hash.0[..],
         b.reported_by.as_ref().map(KeyId::as_str),
+        b.person
+            .as_ref()
+            .and_then(|person| serde_json::to_string(person).ok()),
     ])
     .map_err(map_err)?;
     if e.chain.seq == 1 {

@@ -159,7 +159,7 @@ fn insert_key(tx: &Transaction<'_>, k: &KeyRecord) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn org_exists(tx: &Transaction<'_>, org: &OrgId) -> Result<bool, StoreError> {
+pub(super) fn org_exists(tx: &Transaction<'_>, org: &OrgId) -> Result<bool, StoreError> {
     tx.query_row("SELECT 1 FROM orgs WHERE id = ?1", [org.as_str()], |_| {
         Ok(())
     })

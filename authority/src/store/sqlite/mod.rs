@@ -12,6 +12,7 @@
 
 mod audit;
 mod keys;
+mod people;
 mod private;
 mod schema;
 mod sessions;
@@ -29,9 +30,10 @@ use super::{
 use crate::audit::{
     AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, Seal, TimelineBucket,
 };
-use crate::ids::{EventId, KeyId, OrgId};
+use crate::ids::{EventId, KeyId, MemberId, OrgId};
 use crate::keys::KeyHash;
-use crate::sessions::{SessionRecord, TokenHash};
+use crate::people::{MemberRecord, TicketRecord};
+use crate::sessions::{SessionActor, SessionRecord, TokenHash};
 use crate::time::Timestamp;
 
 pub const DB_FILE: &str = "acekeys.db";
@@ -432,10 +434,88 @@ impl Store for SqliteStore {
         self.write(move |c| sessions::delete(c, &token)).await
     }
 
-    async fn delete_sessions_of_key(&self, org: &OrgId, key: &KeyId) -> Result<u64, StoreError> {
-        let (org, key) = (org.clone(), key.clone());
-        self.write(move |c| sessions::delete_of_key(c, &org, &key))
+    async fn delete_sessions_of(
+        &self,
+        org: &OrgId,
+        actor: &SessionActor,
+    ) -> Result<u64, StoreError> {
+        let (org, actor) = (org.clone(), actor.clone());
+        self.write(move |c| sessions::delete_of(c, &org, &actor))
             .await
+    }
+
+    async fn create_member(
+        &self,
+        member: &MemberRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let (member, event) = (member.clone(), event.clone());
+        self.write(move |c| people::create_member(c, &member, &event))
+            .await
+    }
+
+    async fn get_member(
+        &self,
+        org: &OrgId,
+        id: &MemberId,
+    ) -> Result<Option<MemberRecord>, StoreError> {
+        let (org, id) = (org.clone(), id.clone());
+        self.read(move |c| people::get_member(c, &org, &id)).await
+    }
+
+    async fn find_member_by_email(
+        &self,
+        org: &OrgId,
+        email: &str,
+    ) -> Result<Option<MemberRecord>, StoreError> {
+        let (org, email) = (org.clone(), email.to_owned());
+        self.read(move |c| people::find_member_by_email(c, &org, &email))
+            .await
+    }
+
+    async fn list_members(&self, org: &OrgId) -> Result<Vec<MemberRecord>, StoreError> {
+        let org = org.clone();
+        self.read(move |c| people::list_members(c, &org)).await
+    }
+
+    async fn update_member(
+        &self,
+        member: &MemberRecord,
+        event: Option<&AuditEvent>,
+    ) -> Result<(), StoreError> {
+        let (member, event) = (member.clone(), event.cloned());
+        self.write(move |c| people::update_member(c, &member, event.as_ref()))
+            .await
+    }
+
+    async fn delete_member(
+        &self,
+        org: &OrgId,
+        id: &MemberId,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let (org, id, event) = (org.clone(), id.clone(), event.clone());
+        self.write(move |c| people::delete_member(c, &org, &id, &event))
+            .await
+    }
+
+    async fn put_ticket(&self, ticket: &TicketRecord) -> Result<(), StoreError> {
+        let ticket = ticket.clone();
+        self.write(move |c| people::put_ticket(c, &ticket)).await
+    }
+
+    async fn take_ticket(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<TicketRecord>, StoreError> {
+        let hash = *hash;
+        self.write(move |c| people::take_ticket(c, &hash, now))
+            .await
+    }
+
+    async fn sweep_tickets(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.write(move |c| people::sweep_tickets(c, now)).await
     }
 
     async fn sweep_sessions(

@@ -130,6 +130,40 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX sessions_by_key ON sessions (org, key_id);
     "#,
+    // 8: people. A session is now a member's (passkey) or a key's
+    // (break-glass): `actor_id` holds a `mem_` or `key_` id. Open sessions
+    // are dropped (their holders sign in again once). Members are stored
+    // whole as JSON beside the columns that find them; tickets are the
+    // single-use invitations and WebAuthn ceremonies.
+    r#"
+    DROP TABLE sessions;
+    CREATE TABLE sessions (
+        token_hash BLOB PRIMARY KEY,
+        org TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_by_actor ON sessions (org, actor_id);
+    CREATE TABLE members (
+        org TEXT NOT NULL,
+        id TEXT NOT NULL,
+        email TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (org, id),
+        UNIQUE (org, email)
+    );
+    CREATE TABLE tickets (
+        hash BLOB PRIMARY KEY,
+        org TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        payload TEXT NOT NULL
+    );
+    CREATE INDEX tickets_by_expiry ON tickets (expires_at);
+    ALTER TABLE audit_events ADD COLUMN person TEXT;
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

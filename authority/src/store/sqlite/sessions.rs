@@ -4,21 +4,21 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::map_err;
-use crate::ids::{KeyId, OrgId};
-use crate::sessions::{SessionRecord, TokenHash};
+use crate::ids::OrgId;
+use crate::sessions::{SessionActor, SessionRecord, TokenHash};
 use crate::store::StoreError;
 use crate::time::Timestamp;
 
 pub(super) fn create(c: &Connection, t: &TokenHash, s: &SessionRecord) -> Result<(), StoreError> {
     c.prepare_cached(
-        "INSERT INTO sessions (token_hash, org, key_id, created_at, last_seen_at) \
+        "INSERT INTO sessions (token_hash, org, actor_id, created_at, last_seen_at) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )
     .map_err(map_err)?
     .execute(params![
         &t.as_bytes()[..],
         s.org.as_str(),
-        s.key_id.as_str(),
+        s.actor.stored_id(),
         s.created_at.as_millis(),
         s.last_seen_at.as_millis(),
     ])
@@ -28,7 +28,7 @@ pub(super) fn create(c: &Connection, t: &TokenHash, s: &SessionRecord) -> Result
 
 pub(super) fn get(c: &Connection, t: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
     c.prepare_cached(
-        "SELECT org, key_id, created_at, last_seen_at FROM sessions WHERE token_hash = ?1",
+        "SELECT org, actor_id, created_at, last_seen_at FROM sessions WHERE token_hash = ?1",
     )
     .map_err(map_err)?
     .query_row([&t.as_bytes()[..]], |r| {
@@ -41,10 +41,10 @@ pub(super) fn get(c: &Connection, t: &TokenHash) -> Result<Option<SessionRecord>
     })
     .optional()
     .map_err(map_err)?
-    .map(|(org, key, created, seen)| {
+    .map(|(org, actor, created, seen)| {
         Ok::<_, StoreError>(SessionRecord {
             org: OrgId::from_stored(org),
-            key_id: KeyId::from_stored(key),
+            actor: SessionActor::from_stored(actor),
             created_at: Timestamp::from_millis(created),
             last_seen_at: Timestamp::from_millis(seen),
         })
@@ -70,11 +70,15 @@ pub(super) fn delete(c: &Connection, t: &TokenHash) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub(super) fn delete_of_key(c: &Connection, org: &OrgId, key: &KeyId) -> Result<u64, StoreError> {
+pub(super) fn delete_of(
+    c: &Connection,
+    org: &OrgId,
+    actor: &SessionActor,
+) -> Result<u64, StoreError> {
     let n = c
-        .prepare_cached("DELETE FROM sessions WHERE org = ?1 AND key_id = ?2")
+        .prepare_cached("DELETE FROM sessions WHERE org = ?1 AND actor_id = ?2")
         .map_err(map_err)?
-        .execute(params![org.as_str(), key.as_str()])
+        .execute(params![org.as_str(), actor.stored_id()])
         .map_err(map_err)?;
     Ok(n as u64)
 }
