@@ -71,9 +71,28 @@ pub struct Config {
     /// server's, across orgs, so they are never on the public listener.
     #[arg(long, env = "ACEKEYS_METRICS_ADDR", global = true)]
     pub metrics_addr: Option<SocketAddr>,
+
+    /// The dashboard's address as people type it, e.g.
+    /// `https://keys.example.com` or `http://localhost:3000`. Passkeys are
+    /// bound to its host, which must be a domain name (never an IP); unset,
+    /// people cannot enrol or sign in with passkeys and only the
+    /// break-glass `admin:org` key signs in.
+    #[arg(long, env = "ACEKEYS_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
 }
 
 impl Config {
+    /// The passkey relying party, when a public URL is configured.
+    pub fn passkeys(
+        &self,
+    ) -> Result<Option<authority::people::passkeys::PasskeyVerifier>, ConfigError> {
+        self.public_url
+            .as_deref()
+            .map(authority::people::passkeys::PasskeyVerifier::new)
+            .transpose()
+            .map_err(|e| ConfigError::PublicUrl(e.to_string()))
+    }
+
     /// Which keys this server accepts.
     pub fn env(&self) -> Result<Env, ConfigError> {
         Env::parse(&self.env).ok_or_else(|| ConfigError::UnknownEnv(self.env.clone()))
@@ -99,4 +118,6 @@ pub enum ConfigError {
     Store(#[from] OpenError),
     #[error("--trusted-proxies: {0}")]
     TrustedProxies(String),
+    #[error("ACEKEYS_PUBLIC_URL / --public-url: {0}")]
+    PublicUrl(String),
 }

@@ -45,6 +45,7 @@ pub async fn open_authority(config: &Config) -> Result<Authority, StartError> {
         env: config.env()?,
         config: AuthorityConfig {
             server_name: Some("acekeys".to_owned()),
+            passkeys: config.passkeys()?.map(std::sync::Arc::new),
             ..AuthorityConfig::default()
         },
     };

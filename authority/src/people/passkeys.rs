@@ -204,11 +204,11 @@ fn parse_credential(stored: &str) -> Result<Passkey, PasskeyError> {
         .map_err(|e| PasskeyError::Rejected(format!("a stored passkey is unreadable: {e}")))
 }
 
+/// The credential id as the browser shows it (base64url, no padding).
 fn credential_id_text(passkey: &Passkey) -> Result<String, PasskeyError> {
-    match serde_json::to_value(passkey.cred_id()) {
-        Ok(serde_json::Value::String(s)) => Ok(s),
-        _ => Err(PasskeyError::Rejected("credential id is not text".into())),
-    }
+    use base64::Engine;
+    let bytes: &[u8] = passkey.cred_id().as_ref();
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 #[cfg(test)]

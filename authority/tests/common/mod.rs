@@ -20,6 +20,11 @@ pub struct Harness {
 }
 
 pub fn harness(env: Env) -> Harness {
+    harness_with(env, |_| {})
+}
+
+/// A harness whose authority config is adjusted by `configure` first.
+pub fn harness_with(env: Env, configure: impl FnOnce(&mut AuthorityConfig)) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let flaky = Arc::new(FaultyStore::new(sqlite.clone()));
@@ -30,6 +35,7 @@ pub fn harness(env: Env) -> Harness {
     };
     cfg.usage_flush_interval = Duration::from_secs(3600);
     cfg.validator.store_timeout = Duration::from_secs(5);
+    configure(&mut cfg);
     let auth = Authority::new(flaky.clone(), Pepper::random(), env, cfg);
     Harness {
         dir,

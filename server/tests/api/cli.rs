@@ -21,6 +21,30 @@ fn bootstrap_prints_exactly_one_key_and_refuses_an_existing_org() {
     assert!(stderr.contains("org"), "{stderr}");
 }
 
+/// Passkeys are bound to a domain name: a public URL naming an IP (or no
+/// URL at all) is refused at start with the setting to fix, not at the
+/// first sign-in.
+#[test]
+fn a_public_url_must_name_a_domain() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["http://127.0.0.1:3000", "keys.example.com"] {
+        let args = ["--public-url", bad, "bootstrap", "--org", "acme"];
+        let (status, stdout, stderr) = run_cli(dir.path(), &args);
+        assert!(!status.success(), "{bad} was accepted");
+        assert!(stdout.is_empty());
+        assert!(stderr.contains("ACEKEYS_PUBLIC_URL"), "{bad}: {stderr}");
+    }
+    let args = [
+        "--public-url",
+        "http://localhost:3000",
+        "bootstrap",
+        "--org",
+        "acme",
+    ];
+    let (status, _, stderr) = run_cli(dir.path(), &args);
+    assert!(status.success(), "{stderr}");
+}
+
 #[test]
 fn help_explains_the_settings() {
     let output = std::process::Command::new(BIN)
