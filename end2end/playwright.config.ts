@@ -63,6 +63,9 @@ export default defineConfig({
       LEPTOS_ENV: "PROD",
       ACEKEYS_DATA_DIR: dataDir,
       ACEKEYS_BIN: binary,
+      // Passkeys are bound to a domain name: the people spec opens the
+      // dashboard at localhost (a secure context for WebAuthn), not 127.0.0.1.
+      ACEKEYS_PUBLIC_URL: `http://localhost:${port}`,
     },
   },
 });

@@ -12,6 +12,7 @@ pub mod home;
 pub mod incident;
 pub mod keys;
 pub mod model;
+pub mod people;
 pub mod server_info;
 pub mod session;
 pub mod sign_in;
@@ -65,6 +66,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/keys/new") view=keys::NewKeyPage/>
                 <Route path=path!("/incident") view=incident::IncidentPage/>
                 <Route path=path!("/audit") view=audit::AuditPage/>
+                <Route path=path!("/members") view=people::MembersPage/>
+                <Route path=path!("/invite") view=people::InvitePage/>
             </Routes>
         </Router>
     }

@@ -11,6 +11,54 @@ pub struct Me {
     pub key_id: String,
     pub key_name: String,
     pub org: String,
+    /// `alice@acme.com (owner, passkey)` for a person; `None` for the
+    /// break-glass key.
+    pub person: Option<String>,
+    /// What the dashboard offers; the server refuses the rest anyway.
+    pub may_write_keys: bool,
+    pub may_manage_members: bool,
+}
+
+/// A member as the members page lists them (no credential material).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub id: String,
+    pub email: String,
+    pub role: ::model::people::Role,
+    pub joined_ms: i64,
+    pub passkeys: usize,
+    /// The signed-in person's own row.
+    pub is_me: bool,
+}
+
+/// A fresh invitation; `token` goes into the link once and is never shown again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationShown {
+    pub token: String,
+    pub email: String,
+    pub role: ::model::people::Role,
+    pub expires_ms: i64,
+}
+
+/// A started WebAuthn ceremony: options for the browser (JSON text) and
+/// the ceremony's token, sent back with the answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CeremonyStart {
+    pub ceremony: String,
+    pub options: String,
+    /// Enrolment only: who is enrolling, to show before the prompt.
+    pub email: Option<String>,
+    pub role: Option<::model::people::Role>,
+    pub org: Option<String>,
+}
+
+/// One of the signed-in person's passkeys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyRow {
+    pub id: String,
+    pub name: String,
+    pub created_ms: i64,
+    pub last_used_ms: Option<i64>,
 }
 
 /// A row of the keys table: the model's key view (never a secret) and

@@ -7,6 +7,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   adminKey,
+  captureServerFn,
   expectInert,
   forbidDialogs,
   hydrated,
@@ -213,21 +214,6 @@ test("markup in denied calls is text in the incident page's live feed", async ({
   await expect(item).toContainText(reason);
   await expectInert(page);
 });
-
-/** Clicks through `act` in the dashboard and captures, without letting it
- * through, the server-function request it makes to `/api/<name>…`. */
-async function captureServerFn(page: Page, name: string, act: () => Promise<void>) {
-  let captured: { url: string; body: string } | undefined;
-  const matches = (url: URL) => url.pathname.startsWith(`/api/${name}`);
-  await page.route(matches, async (route) => {
-    captured ??= { url: route.request().url(), body: route.request().postData() ?? "" };
-    await route.abort();
-  });
-  await act();
-  await expect.poll(() => captured).toBeTruthy();
-  await page.unroute(matches);
-  return captured!;
-}
 
 test("another origin cannot mint or revoke with a signed-in admin's cookie", async ({ page, request, baseURL }) => {
   const victim = await mintViaApi(request, { name: unique("csrf-victim"), scopes: ["svc:keys:read"] });

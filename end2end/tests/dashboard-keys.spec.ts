@@ -13,7 +13,7 @@ test("signed-out visitors are sent to sign-in; sign-in and sign-out work", async
   await hydrated(page);
   await page.getByLabel("Admin key").fill("ace_live_not-a-key");
   const refused = page.waitForResponse((response) => response.request().method() === "POST");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   // A refused key is the caller's problem, not a server fault: 401, never 500.
   expect((await refused).status()).toBe(401);
   await expect(page.locator("#sign-in-error")).toContainText("cannot sign in");

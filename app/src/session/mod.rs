@@ -80,13 +80,17 @@ pub async fn sign_out() -> Result<(), DashError> {
     Ok(())
 }
 
-/// Who is signed in, for the header.
+/// Who is signed in, for the header, and what the pages may offer them.
 #[server]
 pub async fn whoami() -> Result<Me, DashError> {
+    use authority::Scope;
     let p = server::principal()?;
     Ok(Me {
         key_id: p.key_id.to_string(),
         key_name: p.name.clone(),
         org: p.org.to_string(),
+        person: p.person.as_ref().map(ToString::to_string),
+        may_write_keys: p.allows(&Scope::service("keys", "write")),
+        may_manage_members: p.allows(&Scope::AdminOrg),
     })
 }

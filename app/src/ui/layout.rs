@@ -26,15 +26,22 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <a href="/keys" class="text-lg font-bold tracking-tight text-slate-900">"acekeys"</a>
                 <nav aria-label="Main" class="flex flex-wrap items-center gap-1">
                     <A href="/keys" attr:class=link exact=true>"Keys"</A>
-                    <A href="/keys/new" attr:class=link>"New key"</A>
-                    <A href="/incident" attr:class=link>"Incident"</A>
+                    // Only what the signed-in role may use is offered; the
+                    // server refuses the rest if forced.
+                    <Suspense>
+                        {move || me.get().and_then(Result::ok).filter(|me| me.may_write_keys).map(|_| view! {
+                            <A href="/keys/new" attr:class=link>"New key"</A>
+                            <A href="/incident" attr:class=link>"Incident"</A>
+                        })}
+                    </Suspense>
                     <A href="/audit" attr:class=link>"Audit"</A>
+                    <A href="/members" attr:class=link>"People"</A>
                 </nav>
                 <div class="ml-auto flex items-center gap-3 text-sm text-slate-600">
                     <Suspense>
                         {move || me.get().and_then(Result::ok).map(|me| view! {
                             <span id="whoami" class="hidden sm:inline">
-                                {me.key_name} " · org " <strong class="text-slate-900">{me.org}</strong>
+                                {me.person.unwrap_or(me.key_name)} " · org " <strong class="text-slate-900">{me.org}</strong>
                             </span>
                         })}
                     </Suspense>

@@ -26,7 +26,7 @@ export async function signIn(page: Page, org: "acme" | "globex" = "acme") {
   await page.goto("/sign-in");
   await hydrated(page);
   await page.getByLabel("Admin key").fill(adminKey(org));
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/keys$/);
   await hydrated(page);
 }
@@ -105,4 +105,19 @@ export async function ingest(
   expect(answer.accepted).toBe(events.length);
   expect(answer.ids).toHaveLength(events.length);
   return answer.ids;
+}
+
+/** Clicks through `act` in the dashboard and captures, without letting it
+ * through, the server-function request it makes to `/api/<name>…`. */
+export async function captureServerFn(page: Page, name: string, act: () => Promise<void>) {
+  let captured: { url: string; body: string } | undefined;
+  const matches = (url: URL) => url.pathname.startsWith(`/api/${name}`);
+  await page.route(matches, async (route) => {
+    captured ??= { url: route.request().url(), body: route.request().postData() ?? "" };
+    await route.abort();
+  });
+  await act();
+  await expect.poll(() => captured).toBeTruthy();
+  await page.unroute(matches);
+  return captured!;
 }

@@ -19,7 +19,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 /// Pages that need a session; anything else renders signed out.
-const PROTECTED: [&str; 3] = ["/keys", "/incident", "/audit"];
+const PROTECTED: [&str; 4] = ["/keys", "/incident", "/audit", "/members"];
 
 #[derive(Clone)]
 pub struct SessionLayerState {
