@@ -27,6 +27,8 @@ pub struct MemberRow {
     pub role: ::model::people::Role,
     pub joined_ms: i64,
     pub passkeys: usize,
+    /// The id the person acts under in the trail (filter the explorer by it).
+    pub credential_id: String,
     /// The signed-in person's own row.
     pub is_me: bool,
 }

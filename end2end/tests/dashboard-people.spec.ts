@@ -100,10 +100,16 @@ test("a person is invited, enrols with a passkey, and signs in with it again", a
   await expect(stranger.page).toHaveURL(/\/sign-in$/);
   await stranger.context.close();
 
-  // The trail names the person.
-  await owner.page.goto(`${origin}/audit`);
+  // The trail names the person on their own actions (their sign-in),
+  // and the People page links to everything they did.
+  await owner.page.goto(`${origin}/members`);
   await hydrated(owner.page);
-  await expect(owner.page.locator("body")).toContainText(ownerEmail);
+  await owner.page.locator(`li.member[data-email="${ownerEmail}"] a.member-trail`).click();
+  await expect(owner.page).toHaveURL(/\/audit\?key_id=key_/);
+  await hydrated(owner.page);
+  const signIn = owner.page.locator("#audit-table tr", { has: owner.page.locator(".event-action", { hasText: /^sign_in$/ }) });
+  await expect(signIn.first().locator(".event-person")).toHaveText(`${ownerEmail} (owner, passkey)`);
+  await expect(owner.page.locator("#audit-table .event-action", { hasText: "member_join" })).toHaveCount(1);
   await admin.close();
   await owner.context.close();
 });

@@ -20,6 +20,10 @@ pub fn detail_view(e: AuditRow) -> impl IntoView {
             "Key",
             b.actor_key_id.map(|k| k.to_string()).unwrap_or_default(),
         ),
+        (
+            "Person",
+            b.person.map(|p| p.to_string()).unwrap_or_default(),
+        ),
         ("Agent", text(b.agent)),
         (
             "Reported by",

@@ -52,7 +52,7 @@ pub fn EventTable(
                         <th scope="col" class="px-3 py-2">"Decision"</th>
                         <th scope="col" class="px-3 py-2">"Tool / action"</th>
                         <th scope="col" class="px-3 py-2">"Agent"</th>
-                        <th scope="col" class="px-3 py-2">"Key"</th>
+                        <th scope="col" class="px-3 py-2">"Key or person"</th>
                         <th scope="col" class="px-3 py-2">"Subject"</th>
                     </tr>
                 </thead>
@@ -108,7 +108,18 @@ fn event_row(e: AuditRow, href: String, names: &BTreeMap<String, String>) -> imp
             <td class="px-3 py-2"><span class=decision_badge(b.decision)>{b.decision.as_str()}</span></td>
             <td class="px-3 py-2 font-mono text-xs event-action">{b.action}</td>
             <td class="px-3 py-2">{b.agent.unwrap_or_else(|| "—".to_owned())}</td>
-            <td class="px-3 py-2 event-key">{key_cell(b.actor_key_id.map(|k| k.to_string()), names)}</td>
+            <td class="px-3 py-2 event-key">
+                // A person is named as the trail recorded them (role and
+                // sign-in method at the time); a key by its current name.
+                {match b.person {
+                    Some(person) => view! {
+                        <span class="event-person font-medium">{person.to_string()}</span>
+                        " "
+                        <span class="font-mono text-xs text-slate-500">{b.actor_key_id.map(|k| k.to_string())}</span>
+                    }.into_any(),
+                    None => key_cell(b.actor_key_id.map(|k| k.to_string()), names).into_any(),
+                }}
+            </td>
             <td class="px-3 py-2 event-subject">{subject}</td>
         </tr>
     }

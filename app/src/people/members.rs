@@ -142,7 +142,8 @@ fn MemberItem(
             <div class="min-w-0 flex-1">
                 <p class="truncate font-medium">{m.email.clone()} {m.is_me.then_some(" (you)")}</p>
                 <p class="text-xs text-slate-500">
-                    {format!("joined {} · {} passkey{}", date(m.joined_ms), m.passkeys, if m.passkeys == 1 { "" } else { "s" })}
+                    {format!("joined {} · {} passkey{} · ", date(m.joined_ms), m.passkeys, if m.passkeys == 1 { "" } else { "s" })}
+                    <a class="member-trail text-indigo-700 underline" href=format!("/audit?key_id={}", m.credential_id)>"everything they did"</a>
                 </p>
             </div>
             <ActionForm action=change attr:class="flex items-center gap-2">

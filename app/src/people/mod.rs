@@ -80,6 +80,7 @@ pub async fn list_members() -> Result<Vec<MemberRow>, DashError> {
             role: m.role,
             joined_ms: m.created_at.as_millis(),
             passkeys: m.passkeys.len(),
+            credential_id: m.credential_id.to_string(),
         })
         .collect())
 }
