@@ -4,6 +4,8 @@
 //! expiry is refused naming the latest allowed instant, and a dashboard
 //! session dies with its key.
 
+use std::sync::{Arc, Mutex};
+
 use serde_json::{json, Value};
 
 use crate::harness::{
@@ -224,9 +226,18 @@ async fn expiry_beyond_the_minters_is_refused_naming_the_latest_allowed_instant(
 /// A signed-in dashboard session, over the real dashboard HTTP: the form
 /// POST of the sign-in page and the session cookie it sets.
 async fn sign_in(app: &TestApp, key: &str) -> String {
-    let page = app
-        .client
-        .get(app.url("/sign-in"))
+    sign_in_at(&app.base, key).await
+}
+
+/// Signs in through the dashboard at `base` (a server or a proxy in front
+/// of several); returns the session cookie (`name=value`).
+async fn sign_in_at(base: &str, key: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(format!("{base}/sign-in"))
         .send()
         .await
         .unwrap()
@@ -243,13 +254,9 @@ async fn sign_in(app: &TestApp, key: &str) -> String {
         .and_then(|rest| rest.split('"').next())
         .expect("the form's action")
         .to_owned();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     let response = client
-        .post(app.url(&action))
-        .header("origin", &app.base)
+        .post(format!("{base}{action}"))
+        .header("origin", base)
         .form(&[("key", key)])
         .send()
         .await
@@ -384,4 +391,88 @@ async fn a_dashboard_session_belongs_to_the_store_not_to_a_server() {
         (303, "/sign-in"),
         "the session outlived its sign-out on another server"
     );
+}
+
+/// A round-robin TCP proxy on loopback: each connection goes to the next
+/// upstream in turn. `upstreams` may change while it runs (a restart
+/// moves a server to another port).
+async fn round_robin_proxy(upstreams: Arc<Mutex<Vec<String>>>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut turn = 0_usize;
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let upstream = {
+                let list = upstreams.lock().unwrap();
+                turn += 1;
+                list[turn % list.len()]
+                    .trim_start_matches("http://")
+                    .to_owned()
+            };
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// Issue 13: two servers on one store behind a round-robin proxy. A
+/// sign-in through the proxy lands on one server; every dashboard page,
+/// fetched through the proxy (a new connection each, so the servers
+/// alternate), works; both servers restart and the session still works.
+#[tokio::test]
+async fn the_dashboard_works_through_a_round_robin_proxy_and_survives_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = shareable_store(dir.path());
+    let mut first = spawn_app_on(dir, Some(store), &[]).await;
+    let mut second = spawn_second_server(&first).await;
+    let upstreams = Arc::new(Mutex::new(vec![first.base.clone(), second.base.clone()]));
+    let proxy = round_robin_proxy(upstreams.clone()).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let cookie = sign_in_at(&proxy, &first.admin).await;
+    let pages = [
+        ("/keys", "API keys"),
+        ("/keys/new", "scope"),
+        ("/incident", "Incident switch"),
+        ("/audit", "audit"),
+        ("/members", "People"),
+    ];
+    let check_every_page = |round: &'static str| {
+        let (client, proxy, cookie) = (client.clone(), proxy.clone(), cookie.clone());
+        async move {
+            // Twice over, so each page is served by both servers.
+            for _ in 0..2 {
+                for (path, marker) in pages {
+                    let response = client
+                        .get(format!("{proxy}{path}"))
+                        .header("cookie", &cookie)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = response.status().as_u16();
+                    let html = response.text().await.unwrap();
+                    assert_eq!(status, 200, "{round}: {path} answered {status}");
+                    assert!(
+                        html.to_lowercase().contains(&marker.to_lowercase()),
+                        "{round}: {path} is not the signed-in page"
+                    );
+                }
+            }
+        }
+    };
+    check_every_page("both up").await;
+
+    assert!(first.terminate().success());
+    assert!(second.terminate().success());
+    let third = spawn_second_server(&first).await;
+    let fourth = spawn_second_server(&first).await;
+    *upstreams.lock().unwrap() = vec![third.base.clone(), fourth.base.clone()];
+    check_every_page("after both restarted").await;
 }
