@@ -79,15 +79,22 @@ test("a person is invited, enrols with a passkey, and signs in with it again", a
   await expect(replay.page.locator("#invite-error")).toContainText("already used");
   await replay.context.close();
 
-  // Sign out, then back in with the passkey alone.
+  // Sign out, then back in with the passkey alone. An attacker's planted
+  // cookie (session fixation) never becomes the signed-in session.
   await owner.page.getByRole("button", { name: "Sign out" }).click();
   await expect(owner.page).toHaveURL(/\/sign-in$/);
+  const planted = "ab".repeat(32);
+  await owner.context.addCookies([{ name: "acekeys_session", value: planted, url: origin }]);
+  await owner.page.reload();
   await hydrated(owner.page);
   await owner.page.getByLabel("Organization").fill("acme");
   await owner.page.getByLabel("Email").fill(ownerEmail);
   await owner.page.getByRole("button", { name: "Sign in with a passkey" }).click();
   await expect(owner.page).toHaveURL(/\/keys$/);
   await expect(owner.page.locator("#whoami")).toContainText(ownerEmail);
+  const session = (await owner.context.cookies(origin)).find((c) => c.name === "acekeys_session");
+  expect(session?.value).toMatch(/^[0-9a-f]{64}$/);
+  expect(session?.value).not.toBe(planted);
 
   // An email that is no member gets no session (a decoy challenge).
   const stranger = await personWithAuthenticator(browser);
