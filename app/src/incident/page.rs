@@ -11,6 +11,15 @@ use crate::model::{AuditRow, KeyRow};
 use crate::ui::fmt::time_with_seconds;
 use crate::ui::{class, ErrorBox, Layout, Modal};
 
+/// On a phone (below 640 px) the page is used with one thumb: controls
+/// span the width and are at least 48 px tall, text is 16 px (so phones do
+/// not zoom into a focused field). Nothing changes from 640 px up.
+const THUMB_BUTTON: &str = "max-sm:min-h-12 max-sm:w-full max-sm:text-base";
+const THUMB_INPUT: &str = "max-sm:min-h-12 max-sm:text-base";
+/// A dialog's buttons share its width on a phone, the confirming one on the
+/// right, under the thumb.
+const THUMB_DIALOG_BUTTON: &str = "max-sm:min-h-12 max-sm:flex-1 max-sm:text-base";
+
 #[component]
 pub fn IncidentPage() -> impl IntoView {
     let keys = Resource::new(|| (), |()| list_keys());
@@ -115,7 +124,7 @@ fn TargetForm(
         <form class=format!("mt-4 space-y-4 {}", class::CARD) on:submit=move |ev| { ev.prevent_default(); confirm_text.set(String::new()); confirming.set(true); }>
             <div>
                 <label for="incident-target" class=class::LABEL>"Revoke"</label>
-                <select id="incident-target" class=class::INPUT on:change=move |ev| target.set(event_target_value(&ev))>
+                <select id="incident-target" class=format!("{} {THUMB_INPUT}", class::INPUT) on:change=move |ev| target.set(event_target_value(&ev))>
                     <option value="">{format!("Every key of the org ({total} active)")}</option>
                     {agents.into_iter().map(|(a, c)| view! {
                         <option value=a.clone()>{format!("Agent {a} ({c} active)")}</option>
@@ -124,10 +133,10 @@ fn TargetForm(
             </div>
             <div>
                 <label for="incident-reason" class=class::LABEL>"Reason (recorded in the audit trail)"</label>
-                <input id="incident-reason" class=class::INPUT maxlength="500" placeholder="e.g. agent prompt-injected, keys exfiltrated"
+                <input id="incident-reason" class=format!("{} {THUMB_INPUT}", class::INPUT) maxlength="500" placeholder="e.g. agent prompt-injected, keys exfiltrated"
                     prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>
             </div>
-            <button type="submit" id="incident-start" class=class::BUTTON_DANGER>"Revoke keys…"</button>
+            <button type="submit" id="incident-start" class=format!("{} {THUMB_BUTTON}", class::BUTTON_DANGER)>"Revoke keys…"</button>
         </form>
     }.into_any()
 }
@@ -156,10 +165,10 @@ fn ConfirmDialog(
                 <label for="incident-confirm" class=format!("mt-4 {}", class::LABEL)>
                     "Type " <code class="rounded bg-slate-100 px-1">{expected}</code> " to confirm"
                 </label>
-                <input id="incident-confirm" class=class::INPUT autocomplete="off" prop:value=confirm_text on:input=move |ev| confirm_text.set(event_target_value(&ev))/>
+                <input id="incident-confirm" class=format!("{} {THUMB_INPUT}", class::INPUT) autocomplete="off" prop:value=confirm_text on:input=move |ev| confirm_text.set(event_target_value(&ev))/>
                 <div class="mt-5 flex justify-end gap-3">
-                    <button type="button" class=class::BUTTON_SECONDARY on:click=move |_| open.set(false)>"Cancel"</button>
-                    <button type="submit" id="incident-confirm-button" class=class::BUTTON_DANGER disabled=move || confirm_text.get().trim() != expected()>"Revoke now"</button>
+                    <button type="button" class=format!("{} {THUMB_DIALOG_BUTTON}", class::BUTTON_SECONDARY) on:click=move |_| open.set(false)>"Cancel"</button>
+                    <button type="submit" id="incident-confirm-button" class=format!("{} {THUMB_DIALOG_BUTTON}", class::BUTTON_DANGER) disabled=move || confirm_text.get().trim() != expected()>"Revoke now"</button>
                 </div>
             </form>
         </Modal>
@@ -180,7 +189,7 @@ fn DenialFeed(feed: RwSignal<Vec<AuditRow>>, error: RwSignal<Option<DashError>>)
                         view! { <li class="py-2 text-slate-500">"No denied calls yet. Agents still using a revoked key show up here within seconds."</li> }.into_any()
                     } else {
                         rows.into_iter().map(|e| view! {
-                            <li class="py-2">
+                            <li class="py-2 wrap-anywhere">
                                 <span class="font-mono text-xs">{time_with_seconds(&e.body.ts.to_rfc3339())}</span> " "
                                 <span class="font-medium">{e.body.action}</span> " · "
                                 {e.body.reason.unwrap_or_default()} " · "
