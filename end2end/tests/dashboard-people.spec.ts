@@ -144,6 +144,11 @@ test("an auditor sees no write controls, is refused a forced mint, and is signed
   await expect(nav.getByRole("link", { name: "Audit" })).toBeVisible();
   await expect(nav.getByRole("link", { name: "New key" })).toHaveCount(0);
   await expect(nav.getByRole("link", { name: "Incident" })).toHaveCount(0);
+  // The keys are listed (no secret), with no way to mint, rotate or revoke.
+  await expect(auditor.page.locator("#keys-table tbody tr").first()).toBeVisible();
+  await expect(auditor.page.getByRole("link", { name: "New key" })).toHaveCount(0);
+  await expect(auditor.page.getByRole("button", { name: "Revoke" })).toHaveCount(0);
+  await expect(auditor.page.getByRole("button", { name: "Rotate" })).toHaveCount(0);
   await auditor.page.screenshot({ path: join(screenshots, "auditor-keys-1280.png"), fullPage: true });
 
   // Forced: the new-key page's own request, from the auditor's session.
@@ -153,6 +158,12 @@ test("an auditor sees no write controls, is refused a forced mint, and is signed
     { url: new URL(mint.url).pathname, body: mint.body },
   );
   expect(status).toBe(403);
+
+  // Control: the same page offers them to the admin.
+  await adminPage.goto(`${origin}/keys`);
+  await hydrated(adminPage);
+  await expect(adminPage.getByRole("link", { name: "New key" }).first()).toBeVisible();
+  await expect(adminPage.getByRole("button", { name: "Revoke" }).first()).toBeVisible();
 
   // The members page (owner's view) at 1280 and 390 px.
   await adminPage.goto(`${origin}/members`);

@@ -13,6 +13,14 @@ use crate::ui::{class, ErrorBox, Layout};
 #[component]
 pub fn KeysPage() -> impl IntoView {
     let keys = Resource::new(|| (), |()| list_keys());
+    // What the signed-in role may do decides which controls are offered;
+    // the server refuses a forced call all the same.
+    let me = Resource::new(|| (), |()| crate::session::whoami());
+    let may_write = move || {
+        me.get()
+            .and_then(Result::ok)
+            .is_some_and(|m| m.may_write_keys)
+    };
     let search = RwSignal::new(String::new());
     let status = RwSignal::new(String::new());
     let env = RwSignal::new(String::new());
@@ -80,7 +88,9 @@ pub fn KeysPage() -> impl IntoView {
                     <h1 class="text-2xl font-bold tracking-tight">"API keys"</h1>
                     <p class="mt-1 text-sm text-slate-600">"Every key of your org. Revoke or rotate a key from its row."</p>
                 </div>
-                <a href="/keys/new" class=class::BUTTON>"New key"</a>
+                <Suspense>
+                    {move || may_write().then(|| view! { <a href="/keys/new" class=class::BUTTON>"New key"</a> })}
+                </Suspense>
             </div>
             <KeyFilters search=search status=status env=env/>
             <p role="status" id="keys-notice" class="mt-3 text-sm text-slate-700">{move || notice.get()}</p>
@@ -97,7 +107,7 @@ pub fn KeysPage() -> impl IntoView {
                         if shown.is_empty() {
                             return view! { <p class="mt-4 text-sm text-slate-600">"No key matches these filters. Clear the search or pick “Any”."</p> }.into_any();
                         }
-                        view! { <KeyTable rows=shown revoking=revoking rotating=rotating/> }.into_any()
+                        view! { <KeyTable rows=shown revoking=revoking rotating=rotating may_write=may_write()/> }.into_any()
                     }
                 })}
             </Transition>

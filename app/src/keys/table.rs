@@ -19,6 +19,8 @@ pub fn KeyTable(
     revoking: RwSignal<Option<KeyRow>>,
     /// Set to open the rotate dialog for a row.
     rotating: RwSignal<Option<KeyRow>>,
+    /// Whether the signed-in role may rotate and revoke (an auditor may not).
+    may_write: bool,
 ) -> impl IntoView {
     view! {
         <div class="keys-list mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
@@ -37,7 +39,7 @@ pub fn KeyTable(
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
-                    {rows.into_iter().map(|k| key_row(k, revoking, rotating)).collect_view()}
+                    {rows.into_iter().map(|k| key_row(k, revoking, rotating, may_write)).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -48,6 +50,7 @@ fn key_row(
     k: KeyRow,
     revoking: RwSignal<Option<KeyRow>>,
     rotating: RwSignal<Option<KeyRow>>,
+    may_write: bool,
 ) -> impl IntoView {
     let badge = match k.status {
         KeyStatus::Active => "bg-emerald-50 text-emerald-700 ring-emerald-600/20",
@@ -82,10 +85,10 @@ fn key_row(
                 {k.created_by.as_ref().map_or_else(|| "bootstrap".to_owned(), ToString::to_string)}
             </td>
             <td class="key-cell-wide key-actions px-3 py-2 whitespace-nowrap text-right">
-                {k.can_rotate().then(|| view! {
+                {(may_write && k.can_rotate()).then(|| view! {
                     <button type="button" class=format!("{} mr-2", class::BUTTON_SECONDARY) on:click=move |_| rotating.set(Some(for_rotate.clone()))>"Rotate"</button>
                 })}
-                {k.can_revoke().then(|| view! {
+                {(may_write && k.can_revoke()).then(|| view! {
                     <button type="button" class=class::BUTTON_DANGER on:click=move |_| revoking.set(Some(for_revoke.clone()))>"Revoke"</button>
                 })}
             </td>
