@@ -21,6 +21,17 @@ pub enum TicketPurpose {
 }
 
 impl TicketPurpose {
+    const ALL: [TicketPurpose; 3] = [
+        TicketPurpose::Invitation,
+        TicketPurpose::PasskeyRegistration,
+        TicketPurpose::PasskeySignIn,
+    ];
+
+    /// Reads back what [`as_str`](Self::as_str) wrote.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TicketPurpose::Invitation => "invitation",

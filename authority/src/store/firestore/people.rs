@@ -204,14 +204,8 @@ pub(super) async fn put_ticket(s: &FirestoreStore, t: &TicketRecord) -> Result<(
 }
 
 fn purpose(text: &str) -> Result<TicketPurpose, StoreError> {
-    [
-        TicketPurpose::Invitation,
-        TicketPurpose::PasskeyRegistration,
-        TicketPurpose::PasskeySignIn,
-    ]
-    .into_iter()
-    .find(|p| p.as_str() == text)
-    .ok_or_else(|| StoreError::Corrupt(format!("ticket purpose `{text}`")))
+    TicketPurpose::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("ticket purpose `{text}`")))
 }
 
 pub(super) async fn take_ticket(

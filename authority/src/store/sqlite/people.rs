@@ -176,14 +176,8 @@ pub(super) fn put_ticket(c: &Connection, t: &TicketRecord) -> Result<(), StoreEr
 }
 
 fn purpose(text: &str) -> Result<TicketPurpose, StoreError> {
-    [
-        TicketPurpose::Invitation,
-        TicketPurpose::PasskeyRegistration,
-        TicketPurpose::PasskeySignIn,
-    ]
-    .into_iter()
-    .find(|p| p.as_str() == text)
-    .ok_or_else(|| StoreError::Corrupt(format!("ticket purpose `{text}`")))
+    TicketPurpose::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("ticket purpose `{text}`")))
 }
 
 pub(super) fn take_ticket(
