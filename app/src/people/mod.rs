@@ -149,10 +149,20 @@ pub async fn finish_enrolment(ceremony: String, answer: String) -> Result<(), Da
     start_browser_session(&dash, signed_in).await
 }
 
-/// Starts a passkey sign-in for a person of an org.
-#[server]
+/// Starts a passkey sign-in for a person of an org. Anyone may call it, and
+/// each call stores a ceremony (5 minutes), so every start counts against
+/// the caller's address like a failed sign-in (20 a minute): one address
+/// cannot fill the store with ceremonies. The endpoint is fixed so tests
+/// and operators can name it.
+#[server(endpoint = "start_passkey_sign_in")]
 pub async fn start_passkey_sign_in(org: String, email: String) -> Result<CeremonyStart, DashError> {
     let dash = crate::session::server::dashboard()?;
+    let client = crate::session::server::client_ip().and_then(|ip| ip.parse().ok());
+    if let Some(wait) = client.and_then(|c| dash.throttle.failed(c)) {
+        return Err(DashError::TooManyAttempts(
+            authority::throttle::retry_after_secs(wait),
+        ));
+    }
     Ok(ceremony(
         dash.authority
             .start_passkey_sign_in(org.trim(), &email)

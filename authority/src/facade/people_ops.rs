@@ -268,8 +268,11 @@ impl Authority {
             "this invitation is unknown, expired or already used; ask an owner for a new one";
         let token = SessionToken::parse(invitation).ok_or_else(|| refused(refusal))?;
         let ticket = self
-            .peek_ticket(&token.hash(), TicketPurpose::Invitation)
+            .inner
+            .store
+            .get_ticket(&token.hash(), self.now())
             .await?
+            .filter(|t| t.purpose == TicketPurpose::Invitation)
             .ok_or_else(|| refused(refusal))?;
         let invite: InvitationPayload = from_json(&ticket.payload)?;
         let user_handle = random_handle();
@@ -302,21 +305,6 @@ impl Authority {
             invite.email,
             invite.role,
         ))
-    }
-
-    /// Reads an invitation without spending it: takes it and puts it back
-    /// (the store's only single-use primitive is take).
-    async fn peek_ticket(
-        &self,
-        hash: &TokenHash,
-        purpose: TicketPurpose,
-    ) -> Result<Option<TicketRecord>, AuthorityError> {
-        let store = &self.inner.store;
-        let Some(ticket) = store.take_ticket(hash, self.now()).await? else {
-            return Ok(None);
-        };
-        store.put_ticket(&ticket).await?;
-        Ok((ticket.purpose == purpose).then_some(ticket))
     }
 
     /// Finishes enrolment: verifies the new passkey, spends the

@@ -384,6 +384,14 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.put_ticket(ticket).await
     }
+    async fn get_ticket(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<TicketRecord>, StoreError> {
+        self.check()?;
+        self.inner.get_ticket(hash, now).await
+    }
     async fn take_ticket(
         &self,
         hash: &TokenHash,

@@ -381,6 +381,13 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a single-use ticket under its token's hash.
     async fn put_ticket(&self, ticket: &TicketRecord) -> Result<(), StoreError>;
 
+    /// Reads a ticket without spending it; `None` when missing or expired.
+    async fn get_ticket(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<TicketRecord>, StoreError>;
+
     /// Reads and deletes a ticket in one step: of two concurrent takes,
     /// exactly one gets it. An expired ticket is deleted and answers `None`.
     async fn take_ticket(

@@ -740,3 +740,44 @@ async fn audit_filters_longer_than_any_recorded_value_are_refused() {
         .await;
     assert_eq!(response.status(), 200);
 }
+
+/// Starting a passkey sign-in needs no credential and stores a ceremony,
+/// so each start counts against the caller's address: past 20 a minute
+/// the address gets 429 and stores nothing more; another address is not
+/// affected (checked through a trusted proxy's `X-Forwarded-For`).
+#[tokio::test]
+async fn passkey_sign_in_starts_are_throttled_per_address() {
+    let app = spawn_app_with(&[
+        ("ACEKEYS_PUBLIC_URL", "http://localhost:9"),
+        ("ACEKEYS_TRUSTED_PROXIES", "127.0.0.1, ::1"),
+    ])
+    .await;
+    let start = |client_ip: &'static str| {
+        let url = app.url("/api/start_passkey_sign_in");
+        let origin = app.base.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("origin", origin)
+                .header("x-forwarded-for", client_ip)
+                .form(&[("org", "acme"), ("email", "nobody@acme.test")])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..25 {
+        statuses.push(start("203.0.113.7").await.status().as_u16());
+    }
+    let allowed = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!(allowed, 20, "{statuses:?}");
+    assert!(statuses[20..].iter().all(|s| *s == 429), "{statuses:?}");
+    let refused = start("203.0.113.7").await.text().await.unwrap();
+    assert!(refused.contains("TooManyAttempts"), "{refused}");
+    assert_eq!(
+        start("198.51.100.9").await.status(),
+        200,
+        "another address was throttled"
+    );
+}

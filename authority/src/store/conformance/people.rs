@@ -149,7 +149,7 @@ pub async fn members_live_in_the_store<F: StoreFactory>(f: &F) {
     );
 }
 
-/// A ticket is taken once: the second take, a take after expiry and a take
+/// A ticket can be read any number of times and taken once: the second take, a take after expiry and a take
 /// of an unknown token answer nothing; the sweep deletes expired ones only.
 pub async fn tickets_are_taken_once<F: StoreFactory>(f: &F) {
     let loc = f.fresh().await;
@@ -174,10 +174,22 @@ pub async fn tickets_are_taken_once<F: StoreFactory>(f: &F) {
 
     drop(s);
     let s = f.open(&loc).await;
+    for _ in 0..2 {
+        assert_eq!(
+            s.get_ticket(&live.hash(), T0).await.unwrap(),
+            Some(ticket(&live, 60)),
+            "reading does not spend"
+        );
+    }
+    assert_eq!(
+        s.get_ticket(&old.hash(), T0.plus_secs(10)).await.unwrap(),
+        None
+    );
     assert_eq!(
         s.take_ticket(&live.hash(), T0).await.unwrap(),
         Some(ticket(&live, 60))
     );
+    assert_eq!(s.get_ticket(&live.hash(), T0).await.unwrap(), None);
     assert_eq!(
         s.take_ticket(&live.hash(), T0).await.unwrap(),
         None,

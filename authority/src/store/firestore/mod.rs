@@ -489,6 +489,14 @@ impl Store for FirestoreStore {
         people::put_ticket(self, ticket).await
     }
 
+    async fn get_ticket(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<TicketRecord>, StoreError> {
+        people::get_ticket(self, hash, now).await
+    }
+
     async fn take_ticket(
         &self,
         hash: &TokenHash,

@@ -208,6 +208,33 @@ fn purpose(text: &str) -> Result<TicketPurpose, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("ticket purpose `{text}`")))
 }
 
+fn ticket_from(
+    doc: &Document,
+    hash: &TokenHash,
+    now: Timestamp,
+) -> Result<Option<TicketRecord>, StoreError> {
+    let r = Reader::new(doc);
+    let ticket = TicketRecord {
+        hash: *hash,
+        org: OrgId::from_stored(r.str("org")?),
+        purpose: purpose(&r.str("purpose")?)?,
+        expires_at: Timestamp::from_millis(r.int("expires_at")?),
+        payload: r.str("payload")?,
+    };
+    Ok((ticket.expires_at > now).then_some(ticket))
+}
+
+pub(super) async fn get_ticket(
+    s: &FirestoreStore,
+    hash: &TokenHash,
+    now: Timestamp,
+) -> Result<Option<TicketRecord>, StoreError> {
+    match s.get(&ticket_path(s, hash)).await? {
+        Some(doc) => ticket_from(&doc, hash, now),
+        None => Ok(None),
+    }
+}
+
 pub(super) async fn take_ticket(
     s: &FirestoreStore,
     hash: &TokenHash,
@@ -220,15 +247,7 @@ pub(super) async fn take_ticket(
         Err(CommitError::Stale | CommitError::Missing) => return Ok(None),
         other => other?,
     }
-    let r = Reader::new(&doc);
-    let ticket = TicketRecord {
-        hash: *hash,
-        org: OrgId::from_stored(r.str("org")?),
-        purpose: purpose(&r.str("purpose")?)?,
-        expires_at: Timestamp::from_millis(r.int("expires_at")?),
-        payload: r.str("payload")?,
-    };
-    Ok((ticket.expires_at > now).then_some(ticket))
+    ticket_from(&doc, hash, now)
 }
 
 pub(super) async fn sweep_tickets(s: &FirestoreStore, now: Timestamp) -> Result<u64, StoreError> {

@@ -504,6 +504,15 @@ impl Store for SqliteStore {
         self.write(move |c| people::put_ticket(c, &ticket)).await
     }
 
+    async fn get_ticket(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<TicketRecord>, StoreError> {
+        let hash = *hash;
+        self.read(move |c| people::get_ticket(c, &hash, now)).await
+    }
+
     async fn take_ticket(
         &self,
         hash: &TokenHash,

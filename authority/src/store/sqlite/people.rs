@@ -180,29 +180,15 @@ fn purpose(text: &str) -> Result<TicketPurpose, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("ticket purpose `{text}`")))
 }
 
-pub(super) fn take_ticket(
-    c: &Connection,
+fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+fn ticket_from(
     hash: &TokenHash,
+    (org, kind, expires, payload): (String, String, i64, String),
     now: Timestamp,
 ) -> Result<Option<TicketRecord>, StoreError> {
-    let row = c
-        .prepare_cached(
-            "DELETE FROM tickets WHERE hash = ?1 RETURNING org, purpose, expires_at, payload",
-        )
-        .map_err(map_err)?
-        .query_row([&hash.as_bytes()[..]], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })
-        .optional()
-        .map_err(map_err)?;
-    let Some((org, kind, expires, payload)) = row else {
-        return Ok(None);
-    };
     let ticket = TicketRecord {
         hash: *hash,
         org: OrgId::from_stored(org),
@@ -211,6 +197,34 @@ pub(super) fn take_ticket(
         payload,
     };
     Ok((ticket.expires_at > now).then_some(ticket))
+}
+
+pub(super) fn get_ticket(
+    c: &Connection,
+    hash: &TokenHash,
+    now: Timestamp,
+) -> Result<Option<TicketRecord>, StoreError> {
+    c.prepare_cached("SELECT org, purpose, expires_at, payload FROM tickets WHERE hash = ?1")
+        .map_err(map_err)?
+        .query_row([&hash.as_bytes()[..]], ticket_row)
+        .optional()
+        .map_err(map_err)?
+        .map_or(Ok(None), |row| ticket_from(hash, row, now))
+}
+
+pub(super) fn take_ticket(
+    c: &Connection,
+    hash: &TokenHash,
+    now: Timestamp,
+) -> Result<Option<TicketRecord>, StoreError> {
+    c.prepare_cached(
+        "DELETE FROM tickets WHERE hash = ?1 RETURNING org, purpose, expires_at, payload",
+    )
+    .map_err(map_err)?
+    .query_row([&hash.as_bytes()[..]], ticket_row)
+    .optional()
+    .map_err(map_err)?
+    .map_or(Ok(None), |row| ticket_from(hash, row, now))
 }
 
 pub(super) fn sweep_tickets(c: &Connection, now: Timestamp) -> Result<u64, StoreError> {
