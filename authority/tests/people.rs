@@ -271,7 +271,18 @@ async fn a_passkey_answer_for_another_org_or_person_does_not_sign_in() {
         decoy.options["allowCredentials"], decoy_again.options["allowCredentials"],
         "a decoy is stable, like a real person's credential list"
     );
-    assert_eq!(decoy.options["userVerification"], "required");
+    // Field for field what a member's challenge has (a member's stored
+    // transports, if their authenticator reported any, are the one
+    // difference left).
+    let fields = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(fields(&decoy.options), fields(&for_alice.options));
+    for same in ["timeout", "rpId", "userVerification"] {
+        assert_eq!(decoy.options[same], for_alice.options[same], "{same}");
+    }
+    assert_eq!(
+        fields(&decoy.options["allowCredentials"][0]),
+        fields(&for_alice.options["allowCredentials"][0])
+    );
     let forged = assert_(&mut alice_device, &for_alice.options);
     let refused = h
         .auth

@@ -451,7 +451,6 @@ impl Authority {
             "rpId": rp_id,
             "allowCredentials": [{ "type": "public-key", "id": b64.encode(&keyed.as_bytes()[..16]) }],
             "userVerification": "required",
-            "hints": [],
         })
     }
 
