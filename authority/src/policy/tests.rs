@@ -297,3 +297,94 @@ fn names_and_reasons() {
     assert_eq!(check_reason(Some("  ".into())).unwrap(), None);
     assert!(check_reason(Some("x".repeat(501))).is_err());
 }
+
+#[test]
+fn names_and_reasons_are_accepted_up_to_their_limits() {
+    assert_eq!(check_name(&"x".repeat(100)).unwrap(), "x".repeat(100));
+    assert_eq!(
+        check_reason(Some("  key leaked in a log  ".into())).unwrap(),
+        Some("key leaked in a log".to_owned())
+    );
+    assert_eq!(
+        check_reason(Some("r".repeat(500))).unwrap(),
+        Some("r".repeat(500))
+    );
+    assert!(check_reason(Some("r".repeat(501))).is_err());
+    assert!(check_reason(Some("a\u{202e}b".into())).is_err());
+    assert_eq!(check_reason(None).unwrap(), None);
+}
+
+#[test]
+fn a_key_holds_one_to_32_scopes() {
+    let mut catalog = ScopeCatalog::builtin();
+    let actions: Vec<String> = (0..33).map(|i| format!("a{i}")).collect();
+    for a in &actions {
+        catalog.register("tickets", a, "test action").unwrap();
+    }
+    let p = principal(&["admin:org"], None);
+    let scopes = |n: usize| -> Vec<String> {
+        actions[..n]
+            .iter()
+            .map(|a| format!("svc:tickets:{a}"))
+            .collect()
+    };
+    assert_eq!(parse_scopes(&p, &scopes(32), &catalog).unwrap().len(), 32);
+    for n in [0, 33] {
+        assert!(
+            matches!(
+                parse_scopes(&p, &scopes(n), &catalog),
+                Err(AuthorityError::InvalidField {
+                    field: "scopes",
+                    ..
+                })
+            ),
+            "{n} scopes must be refused"
+        );
+    }
+}
+
+#[test]
+fn rotation_grace_period_is_at_most_30_days() {
+    let p = principal(&["admin:org"], None);
+    let old = record(&["svc:wiki:read"], Some(30));
+    let (_, revoke_at) = plan_rotation(&p, &org(true), &old, Some(30 * 86_400), NOW).unwrap();
+    assert_eq!(revoke_at, NOW.plus_days(30));
+    assert!(matches!(
+        plan_rotation(&p, &org(true), &old, Some(30 * 86_400 + 1), NOW),
+        Err(AuthorityError::InvalidField {
+            field: "grace_secs",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_key_can_only_revoke_keys_whose_scopes_it_holds() {
+    let writer = principal(&["svc:keys:write", "svc:wiki:write"], None);
+    assert!(check_may_revoke(&writer, &set(&["svc:wiki:read"])).is_ok());
+    match check_may_revoke(&writer, &set(&["admin:org"])) {
+        Err(AuthorityError::Forbidden {
+            missing: Some(m), ..
+        }) => assert_eq!(m, Scope::AdminOrg),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        check_may_revoke(&writer, &set(&["svc:wiki:read", "svc:kb:read"])),
+        Err(AuthorityError::Forbidden { .. })
+    ));
+}
+
+#[test]
+fn an_agent_bound_key_can_only_revoke_keys_of_its_agent() {
+    let p = principal(&["agent:a", "svc:keys:write", "svc:wiki:read"], None);
+    assert!(check_may_revoke(&p, &set(&["agent:a", "svc:wiki:read"])).is_ok());
+    for target in [&["agent:b", "svc:wiki:read"][..], &["svc:wiki:read"][..]] {
+        assert!(
+            matches!(
+                check_may_revoke(&p, &set(target)),
+                Err(AuthorityError::Forbidden { .. })
+            ),
+            "{target:?}"
+        );
+    }
+}
