@@ -334,6 +334,7 @@ impl ChainVerifier {
 mod tests {
     use super::*;
     use crate::audit::{Decision, EventKind};
+    use crate::ids::{KeyId, MemberId};
     use crate::time::Timestamp;
 
     fn chain(n: usize) -> Vec<AuditEvent> {
@@ -521,5 +522,201 @@ mod tests {
             ),
         );
         assert_eq!((a.chain.seq, b.chain.seq), (1, 1));
+    }
+
+    fn full_event() -> NewEvent {
+        use model::people::{Person, Role, SignInMethod};
+        NewEvent {
+            actor_key_id: Some(KeyId::from_stored("key_actor".into())),
+            agent: Some("devops".into()),
+            required_scope: Some("svc:wiki:read".into()),
+            reason: Some("ok".into()),
+            subject: Some("key_subject".into()),
+            server: Some("wiki".into()),
+            request_id: Some("req-1".into()),
+            client_ip: Some("192.0.2.1".into()),
+            latency_us: Some(42),
+            reported_by: Some(KeyId::from_stored("key_reporter".into())),
+            person: Some(Person {
+                member_id: MemberId::from_stored("mem_1".into()),
+                email: "alice@acme.test".into(),
+                role: Role::Owner,
+                method: SignInMethod::Passkey,
+            }),
+            ..NewEvent::new(
+                Timestamp::from_millis(1000),
+                OrgId::parse("acme").unwrap(),
+                EventKind::ToolCall,
+                "search",
+                Decision::Allowed,
+            )
+        }
+    }
+
+    #[test]
+    fn every_field_of_an_event_is_in_its_hash() {
+        use model::people::Role;
+        let id = EventId::generate();
+        let base = full_event();
+        let h = |id: &EventId, e: &NewEvent| event_hash(id, e, "w1", 1, &ChainHash::GENESIS);
+        let original = h(&id, &base);
+        /// A field's name and a change to it.
+        type Edit = (&'static str, fn(&mut NewEvent));
+        let edits: Vec<Edit> = vec![
+            ("ts", |e| e.ts = Timestamp::from_millis(1001)),
+            ("org", |e| e.org = OrgId::parse("other").unwrap()),
+            ("actor_key_id", |e| e.actor_key_id = None),
+            ("agent", |e| e.agent = Some("devopz".into())),
+            ("kind", |e| e.kind = EventKind::Admin),
+            ("action", |e| e.action = "searcH".into()),
+            ("required_scope", |e| e.required_scope = None),
+            ("decision", |e| e.decision = Decision::Denied),
+            ("reason", |e| e.reason = Some("ko".into())),
+            ("subject", |e| e.subject = None),
+            ("server", |e| e.server = Some("kb".into())),
+            ("request_id", |e| e.request_id = None),
+            ("client_ip", |e| e.client_ip = Some("192.0.2.2".into())),
+            ("latency_us", |e| e.latency_us = Some(43)),
+            ("latency_us absent", |e| e.latency_us = None),
+            ("reported_by", |e| e.reported_by = None),
+            ("person.member_id", |e| {
+                e.person.as_mut().unwrap().member_id = MemberId::from_stored("mem_2".into())
+            }),
+            ("person.email", |e| {
+                e.person.as_mut().unwrap().email = "mallory@acme.test".into()
+            }),
+            ("person.role", |e| {
+                e.person.as_mut().unwrap().role = Role::Auditor
+            }),
+            ("person", |e| e.person = None),
+        ];
+        for (field, edit) in &edits {
+            let mut e = base.clone();
+            edit(&mut e);
+            assert_ne!(h(&id, &e), original, "{field} is not covered by the hash");
+        }
+        assert_ne!(h(&EventId::generate(), &base), original, "id");
+        assert_ne!(
+            event_hash(&id, &base, "w2", 1, &ChainHash::GENESIS),
+            original,
+            "writer"
+        );
+        assert_ne!(
+            event_hash(&id, &base, "w1", 2, &ChainHash::GENESIS),
+            original,
+            "seq"
+        );
+        assert_ne!(event_hash(&id, &base, "w1", 1, &original), original, "prev");
+    }
+
+    #[test]
+    fn moving_text_between_fields_changes_the_hash() {
+        // Length prefixes and presence tags: the same bytes split differently
+        // over adjacent fields are a different event.
+        let id = EventId::generate();
+        let h = |e: &NewEvent| event_hash(&id, e, "w1", 1, &ChainHash::GENESIS);
+        let mut a = full_event();
+        let mut b = a.clone();
+        a.subject = Some("ab".into());
+        a.server = Some("c".into());
+        b.subject = Some("a".into());
+        b.server = Some("bc".into());
+        assert_ne!(h(&a), h(&b));
+        let mut c = full_event();
+        let mut d = c.clone();
+        c.reason = None;
+        c.subject = Some(String::new());
+        d.reason = Some(String::new());
+        d.subject = None;
+        assert_ne!(h(&c), h(&d));
+    }
+
+    #[test]
+    fn an_event_of_another_writer_or_org_is_reported_modified() {
+        let mut other_writer = ChainState::new("w2".into());
+        let foreign = other_writer.place(EventId::generate(), full_event());
+        assert_eq!(kinds(&verify(&[foreign], None)), [ProblemKind::Modified]);
+
+        let mut st = ChainState::new("w1".into());
+        let mut body = full_event();
+        body.org = OrgId::parse("other").unwrap();
+        let other_org = st.place(EventId::generate(), body);
+        assert_eq!(kinds(&verify(&[other_org], None)), [ProblemKind::Modified]);
+    }
+
+    #[test]
+    fn a_chain_sealed_at_its_head_verifies() {
+        let c = chain(4);
+        let r = verify_sealed(&c, 4, c[3].chain.hash);
+        assert!(r.ok(), "{r:?}");
+        assert_eq!((r.sealed_seq, r.unsealed_events), (Some(4), 0));
+    }
+
+    #[test]
+    fn a_seal_at_the_checkpoint_must_match_the_checkpoint_hash() {
+        let c = chain(6);
+        let cp = Checkpoint {
+            seq: 3,
+            hash: c[2].chain.hash,
+            pruned_at: Timestamp::from_millis(0),
+        };
+        let sealed = |hash: ChainHash| {
+            let mut v = ChainVerifier::new(OrgId::parse("acme").unwrap(), "w1".into(), Some(&cp));
+            v.expect_seal(3, hash);
+            for e in &c[3..] {
+                v.feed(e);
+            }
+            v.finish()
+        };
+        let r = sealed(c[2].chain.hash);
+        assert!(r.ok(), "{r:?}");
+        assert_eq!(r.unsealed_events, 3);
+        let r = sealed(c[1].chain.hash);
+        assert_eq!(kinds(&r), [ProblemKind::SealMismatch]);
+        assert_eq!(r.problems[0].seq, 3);
+    }
+
+    #[test]
+    fn a_bad_seal_flagged_by_the_caller_fails_the_chain() {
+        let c = chain(3);
+        let mut v = ChainVerifier::new(OrgId::parse("acme").unwrap(), "w1".into(), None);
+        v.flag(3, ProblemKind::BadSeal);
+        for e in &c {
+            v.feed(e);
+        }
+        let r = v.finish();
+        assert!(!r.ok());
+        assert_eq!(kinds(&r), [ProblemKind::BadSeal]);
+    }
+
+    #[test]
+    fn at_most_20_problems_are_reported_the_first_ones() {
+        let mut c = chain(30);
+        for e in &mut c {
+            e.body.decision = Decision::Denied;
+        }
+        let r = verify(&c, None);
+        assert_eq!(r.problems.len(), MAX_PROBLEMS);
+        assert_eq!(MAX_PROBLEMS, 20);
+        let seqs: Vec<u64> = r.problems.iter().map(|p| p.seq).collect();
+        assert_eq!(seqs, (1..=20).collect::<Vec<u64>>());
+        assert!(r.problems.iter().all(|p| p.kind == ProblemKind::Modified));
+    }
+
+    #[test]
+    fn a_restarted_writer_starts_new_chains_under_a_new_name() {
+        let mut st = ChainState::new("w".into());
+        let first = st.place(EventId::generate(), full_event());
+        assert_eq!((first.chain.writer.as_str(), first.chain.seq), ("w", 1));
+        let mut r1 = st.restarted();
+        let e = r1.place(EventId::generate(), full_event());
+        assert_eq!(
+            (e.chain.writer.as_str(), e.chain.seq, e.chain.prev_hash),
+            ("w-r1", 1, ChainHash::GENESIS)
+        );
+        // Counted from the base name, not appended to the restarted one.
+        let mut r2 = r1.restarted();
+        let e = r2.place(EventId::generate(), full_event());
+        assert_eq!((e.chain.writer.as_str(), e.chain.seq), ("w-r2", 1));
     }
 }
