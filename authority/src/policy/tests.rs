@@ -388,3 +388,39 @@ fn an_agent_bound_key_can_only_revoke_keys_of_its_agent() {
         );
     }
 }
+
+#[test]
+fn a_test_key_reaches_only_test_keys_and_a_live_key_reaches_both() {
+    let mut sandbox = principal(&["admin:org"], None);
+    sandbox.env = Env::Test;
+    let live = principal(&["admin:org"], None);
+    let with_env = |env: Option<Env>| MintRequest {
+        env,
+        ..req(&["read:wiki"], ExpiryChoice::Default)
+    };
+
+    assert_eq!(mint(&sandbox, &with_env(None)).unwrap().env, Env::Test);
+    assert_eq!(
+        mint(&sandbox, &with_env(Some(Env::Test))).unwrap().env,
+        Env::Test
+    );
+    assert!(matches!(
+        mint(&sandbox, &with_env(Some(Env::Live))),
+        Err(AuthorityError::Forbidden { .. })
+    ));
+    for env in [Env::Test, Env::Live] {
+        assert_eq!(mint(&live, &with_env(Some(env))).unwrap().env, env);
+    }
+
+    let mut test_key = record(&["svc:wiki:read"], Some(30));
+    test_key.env = Env::Test;
+    let live_key = record(&["svc:wiki:read"], Some(30));
+    assert!(plan_rotation(&sandbox, &org(true), &test_key, None, NOW).is_ok());
+    assert!(matches!(
+        plan_rotation(&sandbox, &org(true), &live_key, None, NOW),
+        Err(AuthorityError::Forbidden { .. })
+    ));
+    assert!(plan_rotation(&live, &org(true), &test_key, None, NOW).is_ok());
+    assert!(check_env_reach(&sandbox, Env::Test, "revoke").is_ok());
+    assert!(check_env_reach(&sandbox, Env::Live, "revoke").is_err());
+}
