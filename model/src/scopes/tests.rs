@@ -118,6 +118,15 @@ fn levenshtein_basics() {
     assert_eq!(levenshtein("same", "same"), 0);
 }
 
+#[test]
+fn levenshtein_counts_each_deletion_insertion_and_substitution() {
+    assert_eq!(levenshtein("kitten", "kit"), 3);
+    assert_eq!(levenshtein("kit", "kitten"), 3);
+    assert_eq!(levenshtein("abc", ""), 3);
+    assert_eq!(levenshtein("abc", "abd"), 1);
+    assert_eq!(levenshtein("abc", "xyz"), 3);
+}
+
 fn seg() -> impl Strategy<Value = String> {
     "[a-z0-9_-]{1,8}"
 }
