@@ -269,8 +269,9 @@ impl ChainVerifier {
         self.sealed = Some((seq, hash));
         self.report.sealed_seq = Some(seq);
         // A seal at or before the checkpoint pinned events retention has
-        // since removed; only an exact match can still be compared.
-        if seq == self.report.from_seq && seq > 0 && hash != self.expect_prev {
+        // since removed; only an exact match can still be compared (at seq 0,
+        // with no checkpoint, that is the genesis hash).
+        if seq == self.report.from_seq && hash != self.expect_prev {
             self.problem(seq, ProblemKind::SealMismatch, None);
         }
     }
@@ -674,6 +675,24 @@ mod tests {
         let r = sealed(c[1].chain.hash);
         assert_eq!(kinds(&r), [ProblemKind::SealMismatch]);
         assert_eq!(r.problems[0].seq, 3);
+    }
+
+    #[test]
+    fn a_seal_of_an_empty_chain_must_carry_the_genesis_hash() {
+        let sealed_empty = |hash: ChainHash| {
+            let mut v = ChainVerifier::new(OrgId::parse("acme").unwrap(), "w1".into(), None);
+            v.expect_seal(0, hash);
+            v.finish()
+        };
+        // No events and no checkpoint is a deleted chain either way; a seal
+        // at 0 naming any other hash is also a seal that does not match.
+        let r = sealed_empty(ChainHash::GENESIS);
+        assert_eq!(kinds(&r), [ProblemKind::ChainDeleted]);
+        let c = chain(1);
+        assert_eq!(
+            kinds(&sealed_empty(c[0].chain.hash)),
+            [ProblemKind::SealMismatch, ProblemKind::ChainDeleted]
+        );
     }
 
     #[test]

@@ -184,15 +184,11 @@ impl ScopeCatalog {
 
     /// Close matches for an unknown scope. The distance is only computed
     /// for candidates whose length is within 3 of the input's (the distance
-    /// is at least the length difference, so nothing closer is skipped),
-    /// and not at all for inputs longer than any scope can be: a caller
-    /// cannot make one mint run the full comparison over a large catalog.
+    /// is at least the length difference, so nothing closer is skipped).
+    /// The input has passed [`Scope::parse`], so it is at most 128 bytes:
+    /// one comparison costs at most 128 x 132 steps, whatever a caller sends.
     fn suggest(&self, canonical: &str, input: &str) -> Vec<String> {
         const MAX_DISTANCE: usize = 3;
-        const LONGEST_SCOPE: usize = 200;
-        if canonical.len().min(input.len()) > LONGEST_SCOPE + MAX_DISTANCE {
-            return Vec::new();
-        }
         let near = |s: &str| {
             s.len().abs_diff(canonical.len()) <= MAX_DISTANCE
                 || s.len().abs_diff(input.len()) <= MAX_DISTANCE
