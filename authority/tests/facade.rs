@@ -619,6 +619,98 @@ async fn audit_trail_of_admin_and_tool_calls() {
     assert_eq!(e, page.events[0]);
 }
 
+/// "Everything about this key / agent" through the real admin actions: a
+/// mint, a rotation and a revocation of an agent's key name the key and the
+/// agent as their subject, so the key and agent filters find them beside the
+/// calls the key made; the chain still verifies.
+#[tokio::test]
+async fn key_and_agent_filters_find_what_was_done_to_them() {
+    let h = harness(Env::Live);
+    let (_, p) = admin(&h).await;
+    let about = |key: Option<&str>, agent: Option<&str>| AuditQuery {
+        filter: AuditFilter {
+            key_id: key.map(|k| authority::KeyId::parse(k).unwrap()),
+            agent: agent.map(str::to_owned),
+            ..Default::default()
+        },
+        limit: Some(100),
+        ..Default::default()
+    };
+    let bot = h
+        .auth
+        .mint(&p, mint_req(&["svc:wiki:read", "agent:bot"]))
+        .await
+        .unwrap();
+    let bot_id = bot.view.id.to_string();
+    h.clock.advance_secs(1);
+    let required = scope("svc:wiki:read");
+    let o = h
+        .auth
+        .authenticate(bot.key.expose_secret(), &required)
+        .await;
+    h.auth
+        .record_tool_call(o.tool_call("search", &required))
+        .await
+        .unwrap();
+    h.clock.advance_secs(1);
+    let rotated = h
+        .auth
+        .rotate(
+            &p,
+            &bot_id,
+            RotateRequest {
+                grace_secs: Some(0),
+            },
+        )
+        .await
+        .unwrap();
+    let successor_id = rotated.successor.view.id.to_string();
+    h.clock.advance_secs(1);
+    h.auth
+        .revoke(&p, &successor_id, Some("agent retired".into()))
+        .await
+        .unwrap();
+    h.auth.mint(&p, mint_req(&["svc:wiki:read"])).await.unwrap();
+
+    let actions = |q: AuditQuery| {
+        let (h, p) = (&h, &p);
+        async move {
+            let page = h.auth.audit_query(p, q).await.unwrap();
+            page.events
+                .iter()
+                .map(|e| e.body.action.clone())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        actions(about(Some(&bot_id), None)).await,
+        ["rotate", "search", "mint"],
+        "the key's life: minted, used, rotated"
+    );
+    assert_eq!(
+        actions(about(Some(&successor_id), None)).await,
+        ["revoke", "rotate"],
+        "the successor's: born of the rotation, revoked"
+    );
+    assert_eq!(
+        actions(about(None, Some("bot"))).await,
+        ["revoke", "rotate", "search", "mint"],
+        "the agent: its call and everything done to its keys, not the unbound mint"
+    );
+    let revoke = h
+        .auth
+        .audit_query(&p, about(Some(&successor_id), None))
+        .await
+        .unwrap()
+        .events
+        .remove(0);
+    assert_eq!(revoke.body.subject.as_deref(), Some(successor_id.as_str()));
+    assert_eq!(revoke.body.subject_agent.as_deref(), Some("bot"));
+    assert_eq!(revoke.body.actor_key_id.as_ref(), Some(&p.key_id));
+    let report = h.auth.verify_audit(&p).await.unwrap();
+    assert!(report.ok, "{report:?}");
+}
+
 #[tokio::test]
 async fn tampering_is_detected_and_pruning_keeps_chains_verifiable() {
     let h = harness(Env::Live);

@@ -20,6 +20,7 @@ async fn every_issued_query_has_its_index_in_firestore_indexes_json() {
     conformance::audit_append_and_queries(&f).await;
     conformance::audit_pagination(&f).await;
     conformance::audit_timeline(&f).await;
+    conformance::audit_filters_match_what_an_event_is_about(&f).await;
     conformance::chains_and_prune(&f).await;
     conformance::concurrent_revokes_and_mints(&f).await;
     conformance::reopen_after_close(&f).await;

@@ -133,7 +133,8 @@ pub struct NewEvent {
     pub required_scope: Option<String>,
     pub decision: Decision,
     pub reason: Option<String>,
-    /// What an admin action acted on (a key id, an agent, an org).
+    /// What an admin action acted on (a key id, an agent, an org); a
+    /// rotation names the old key then its successor, space-separated.
     pub subject: Option<String>,
     pub server: Option<String>,
     pub request_id: Option<String>,
@@ -149,6 +150,12 @@ pub struct NewEvent {
     /// (`actor_key_id` is then their member credential id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub person: Option<crate::people::Person>,
+    /// The agent the subject belongs to: the `agent:` binding of the key an
+    /// admin action minted, revoked or rotated, or the agent a bulk
+    /// revocation switched off. `agent` is the actor's; this one lets
+    /// "everything about agent x" find what was done to x's keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_agent: Option<String>,
 }
 
 impl NewEvent {
@@ -177,6 +184,7 @@ impl NewEvent {
             latency_us: None,
             reported_by: None,
             person: None,
+            subject_agent: None,
         }
     }
 }

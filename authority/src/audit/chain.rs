@@ -93,6 +93,11 @@ pub fn event_hash(
         put_bytes(&mut h, person.role.as_str().as_bytes());
         put_bytes(&mut h, person.method.as_str().as_bytes());
     }
+    // Added with "everything about this agent", likewise.
+    if let Some(agent) = &e.subject_agent {
+        h.update([4u8]);
+        put_bytes(&mut h, agent.as_bytes());
+    }
     let out = h.finalize();
     let mut b = [0u8; 32];
     b.copy_from_slice(&out);
@@ -544,6 +549,7 @@ mod tests {
                 role: Role::Owner,
                 method: SignInMethod::Passkey,
             }),
+            subject_agent: Some("builder".into()),
             ..NewEvent::new(
                 Timestamp::from_millis(1000),
                 OrgId::parse("acme").unwrap(),
@@ -590,6 +596,10 @@ mod tests {
                 e.person.as_mut().unwrap().role = Role::Auditor
             }),
             ("person", |e| e.person = None),
+            ("subject_agent", |e| {
+                e.subject_agent = Some("buildor".into())
+            }),
+            ("subject_agent absent", |e| e.subject_agent = None),
         ];
         for (field, edit) in &edits {
             let mut e = base.clone();

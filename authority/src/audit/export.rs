@@ -66,11 +66,11 @@ impl ExportFormat {
     }
 }
 
-const CSV_HEADER: &str = "id,ts,org,kind,actor_key_id,agent,action,required_scope,decision,reason,subject,server,request_id,client_ip,latency_us,writer,seq,hash,reported_by,person\n";
+const CSV_HEADER: &str = "id,ts,org,kind,actor_key_id,agent,action,required_scope,decision,reason,subject,server,request_id,client_ip,latency_us,writer,seq,hash,reported_by,person,subject_agent\n";
 
 fn csv_row(out: &mut String, event: &AuditEvent) {
     let body = &event.body;
-    let fields: [String; 20] = [
+    let fields: [String; 21] = [
         event.id.to_string(),
         body.ts.to_rfc3339(),
         body.org.to_string(),
@@ -100,6 +100,7 @@ fn csv_row(out: &mut String, event: &AuditEvent) {
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default(),
+        body.subject_agent.clone().unwrap_or_default(),
     ];
     for (index, field) in fields.iter().enumerate() {
         if index > 0 {

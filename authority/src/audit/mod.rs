@@ -33,5 +33,7 @@ pub use model::audit::{
     AuditEvent, ChainHash, ChainLink, Checkpoint, Decision, EventKind, NewEvent,
 };
 pub use model::wire::{AuditPage, TimelineBucket};
-pub use query::{AuditCursor, AuditFilter, AuditQuery, ChainInfo, PruneStats, TimelineQuery};
+pub use query::{
+    about_tags, AuditCursor, AuditFilter, AuditQuery, ChainInfo, PruneStats, TimelineQuery,
+};
 pub use seal::{Seal, SealKey, SealTrust};

@@ -1,11 +1,13 @@
 //! Query shapes for the audit explorer, timeline, verification and retention.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::AuthorityError;
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::time::Timestamp;
-use model::audit::{AuditEvent, Checkpoint, Decision, EventKind};
+use model::audit::{AuditEvent, Checkpoint, Decision, EventKind, NewEvent};
 use model::wire::{AuditFilterParams, ToolCall};
 
 /// Filters shared by queries and the timeline. All present filters must match.
@@ -87,6 +89,47 @@ pub struct ChainInfo {
 pub struct PruneStats {
     pub deleted: u64,
     pub checkpoints: u64,
+}
+
+/// Key ids an admin event's subject may name (a rotation names two); more
+/// are not indexed, so a caller-chosen subject cannot multiply the tags.
+const MAX_SUBJECT_KEYS: usize = 2;
+
+fn key_tag(key: &KeyId) -> String {
+    format!("key:{key}")
+}
+
+fn agent_tag(agent: &str) -> String {
+    format!("agent:{agent}")
+}
+
+/// What an event is about, as the tags the key and agent filters look up:
+/// `key:<id>` for the key that acted and every key the subject names,
+/// `agent:<name>` for the actor's agent and the subject's, and
+/// `key:<id> agent:<name>` for each pair, so both filters together are one
+/// lookup too (Firestore allows one `array-contains` per query). Stores
+/// index these with the event; the filters' meaning lives here only.
+pub fn about_tags(e: &NewEvent) -> Vec<String> {
+    let subject_keys = e
+        .subject
+        .as_deref()
+        .into_iter()
+        .flat_map(str::split_whitespace)
+        .filter_map(KeyId::parse)
+        .take(MAX_SUBJECT_KEYS);
+    let keys: BTreeSet<KeyId> = e.actor_key_id.iter().cloned().chain(subject_keys).collect();
+    let agents: BTreeSet<&str> = [e.agent.as_deref(), e.subject_agent.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut tags: BTreeSet<String> = keys.iter().map(key_tag).collect();
+    tags.extend(agents.iter().map(|a| agent_tag(a)));
+    for key in &keys {
+        for agent in &agents {
+            tags.insert(format!("{} {}", key_tag(key), agent_tag(agent)));
+        }
+    }
+    tags.into_iter().collect()
 }
 
 impl AuditFilter {
@@ -176,16 +219,22 @@ impl AuditFilter {
         })
     }
 
+    /// The one [`about_tags`] tag an event must carry to match the key and
+    /// agent filters together, if either is given.
+    pub fn about_tag(&self) -> Option<String> {
+        match (&self.key_id, &self.agent) {
+            (None, None) => None,
+            (Some(key), None) => Some(key_tag(key)),
+            (None, Some(agent)) => Some(agent_tag(agent)),
+            (Some(key), Some(agent)) => Some(format!("{} {}", key_tag(key), agent_tag(agent))),
+        }
+    }
+
     /// Whether `e` matches; the reference semantics every backend must share.
     pub fn matches(&self, e: &AuditEvent) -> bool {
         let b = &e.body;
-        self.key_id
-            .as_ref()
-            .is_none_or(|k| b.actor_key_id.as_ref() == Some(k))
-            && self
-                .agent
-                .as_ref()
-                .is_none_or(|a| b.agent.as_ref() == Some(a))
+        self.about_tag()
+            .is_none_or(|tag| about_tags(b).contains(&tag))
             && self.tool.as_ref().is_none_or(|t| &b.action == t)
             && self.decision.is_none_or(|d| b.decision == d)
             && self.kind.is_none_or(|k| b.kind == k)

@@ -46,6 +46,7 @@ fn tool_call_event(call: ToolCall, now: Timestamp) -> NewEvent {
         latency_us: call.latency_us,
         reported_by: None,
         person: None,
+        subject_agent: None,
     }
 }
 
@@ -201,10 +202,16 @@ impl Authority {
             .iter()
             .flat_map(|e| {
                 let b = &e.body;
-                let subject = b.subject.as_deref().and_then(KeyId::parse);
-                [b.actor_key_id.clone(), b.reported_by.clone(), subject]
+                let subject_keys = b
+                    .subject
+                    .iter()
+                    .flat_map(|s| s.split_whitespace())
+                    .filter_map(KeyId::parse);
+                [b.actor_key_id.clone(), b.reported_by.clone()]
+                    .into_iter()
+                    .flatten()
+                    .chain(subject_keys)
             })
-            .flatten()
             .collect();
         let mut names = std::collections::BTreeMap::new();
         for id in ids {

@@ -67,6 +67,7 @@ impl Authority {
         };
         let mut body = self.admin_event(Some(p), &p.org, "mint", now);
         body.subject = Some(rec.id.to_string());
+        body.subject_agent = rec.agent.clone();
         body.reason = Some(format!(
             "env {}; scopes {}; expires {}",
             rec.env,
@@ -124,6 +125,7 @@ impl Authority {
         };
         let mut body = self.admin_event(Some(p), &p.org, "revoke", now);
         body.subject = Some(id.to_string());
+        body.subject_agent = target.agent.clone();
         body.reason = reason;
         let (store, org, idr, revr) = (&self.inner.store, &p.org, &id, &rev);
         let result = self
@@ -192,7 +194,9 @@ impl Authority {
             reason: Some("rotated".into()),
         };
         let mut body = self.admin_event(Some(p), &p.org, "rotate", now);
-        body.subject = Some(old.id.to_string());
+        // Both keys: the rotation is part of the successor's life too.
+        body.subject = Some(format!("{} {}", old.id, succ.id));
+        body.subject_agent = old.agent.clone();
         body.reason = Some(format!(
             "successor {}; old key stops at {revoke_at}",
             succ.id
@@ -264,6 +268,7 @@ impl Authority {
                 .as_ref()
                 .map_or_else(|| format!("org:{}", p.org), |a| format!("agent:{a}")),
         );
+        body.subject_agent = agent.clone();
         body.reason = reason;
         let selection = BulkSelection {
             agent,

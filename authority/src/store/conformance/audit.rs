@@ -100,6 +100,176 @@ pub async fn audit_append_and_queries<F: StoreFactory>(f: &F) {
     );
 }
 
+/// "Everything about this key / agent": the key and agent filters match
+/// what an event acted on (its subject keys and the subject's agent) as
+/// well as who acted, alone, together, through pages and in the timeline.
+pub async fn audit_filters_match_what_an_event_is_about<F: StoreFactory>(f: &F) {
+    let loc = f.fresh().await;
+    let s = f.open(&loc).await;
+    let mut ev = Events::new();
+    let (admin, bot_key, successor) = (KeyId::generate(), KeyId::generate(), KeyId::generate());
+    let acting =
+        |ev: &mut Events, action: &str, secs: i64, subject: String, agent: Option<&str>| {
+            let mut body = NewEvent::new(
+                T0.plus_secs(secs),
+                org_id("acme"),
+                EventKind::Admin,
+                action,
+                Decision::Allowed,
+            );
+            body.actor_key_id = Some(admin.clone());
+            body.subject = Some(subject);
+            body.subject_agent = agent.map(str::to_owned);
+            ev.0.place(EventId::generate(), body)
+        };
+    let mint = acting(&mut ev, "mint", 1, bot_key.to_string(), Some("bot"));
+    let call = ev.tool(
+        "acme",
+        "search",
+        Decision::Allowed,
+        T0.plus_secs(2),
+        Some(&bot_key),
+    );
+    let denied = ev.tool(
+        "acme",
+        "delete",
+        Decision::Denied,
+        T0.plus_secs(3),
+        Some(&bot_key),
+    );
+    let rotate = acting(
+        &mut ev,
+        "rotate",
+        4,
+        format!("{bot_key} {successor}"),
+        Some("bot"),
+    );
+    let bulk = acting(&mut ev, "bulk_revoke", 5, "agent:bot".into(), Some("bot"));
+    let other_agent = acting(
+        &mut ev,
+        "mint",
+        6,
+        KeyId::generate().to_string(),
+        Some("ops"),
+    );
+    let elsewhere = {
+        let mut e = NewEvent::new(
+            T0.plus_secs(7),
+            org_id("other"),
+            EventKind::Admin,
+            "revoke",
+            Decision::Allowed,
+        );
+        e.subject = Some(bot_key.to_string());
+        e.subject_agent = Some("bot".into());
+        ev.0.place(EventId::generate(), e)
+    };
+    let all = [
+        &mint,
+        &call,
+        &denied,
+        &rotate,
+        &bulk,
+        &other_agent,
+        &elsewhere,
+    ];
+    s.append_audit(&all.map(Clone::clone)).await.unwrap();
+
+    let ids = |events: &[&AuditEvent]| -> Vec<EventId> {
+        let mut v: Vec<&AuditEvent> = events.to_vec();
+        v.sort_by(|a, b| (b.body.ts, &b.id).cmp(&(a.body.ts, &a.id)));
+        v.iter().map(|e| e.id.clone()).collect()
+    };
+    let found = |filter: AuditFilter| {
+        let s = s.clone();
+        async move {
+            events_of(&*s, "acme", filter)
+                .await
+                .into_iter()
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let by_key = |k: &KeyId| AuditFilter {
+        key_id: Some(k.clone()),
+        ..Default::default()
+    };
+    let by_agent = |a: &str| AuditFilter {
+        agent: Some(a.into()),
+        ..Default::default()
+    };
+    // The key's whole life: minted, used, denied, rotated (never another
+    // org's event naming the same id).
+    assert_eq!(
+        found(by_key(&bot_key)).await,
+        ids(&[&mint, &call, &denied, &rotate])
+    );
+    assert_eq!(found(by_key(&successor)).await, ids(&[&rotate]));
+    // The actor's view: everything the admin key did.
+    assert_eq!(
+        found(by_key(&admin)).await,
+        ids(&[&mint, &rotate, &bulk, &other_agent])
+    );
+    // The agent: its calls and what was done to its keys.
+    assert_eq!(
+        found(by_agent("bot")).await,
+        ids(&[&mint, &call, &denied, &rotate, &bulk])
+    );
+    assert_eq!(found(by_agent("ops")).await, ids(&[&other_agent]));
+    // Both: one key's events about one agent.
+    let both = AuditFilter {
+        key_id: Some(admin.clone()),
+        agent: Some("ops".into()),
+        ..Default::default()
+    };
+    assert_eq!(found(both).await, ids(&[&other_agent]));
+    // With the other filters, a range and pages of one.
+    let denied_only = AuditFilter {
+        decision: Some(Decision::Denied),
+        ..by_agent("bot")
+    };
+    assert_eq!(found(denied_only).await, ids(&[&denied]));
+    let ranged = AuditFilter {
+        since: Some(T0.plus_secs(2)),
+        until: Some(T0.plus_secs(5)),
+        kind: Some(EventKind::Admin),
+        ..by_key(&bot_key)
+    };
+    assert_eq!(found(ranged).await, ids(&[&rotate]));
+    let acme = org_id("acme");
+    let mut paged = Vec::new();
+    let mut cursor: Option<AuditCursor> = None;
+    loop {
+        let page = s
+            .query_audit(&acme, &by_key(&bot_key), cursor.as_ref(), 1)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        cursor = Some(AuditCursor::after(last));
+        paged.extend(page.into_iter().map(|e| e.id));
+    }
+    assert_eq!(paged, ids(&[&mint, &call, &denied, &rotate]));
+    let timeline = s
+        .audit_timeline(&acme, &by_agent("bot"), 1_000_000)
+        .await
+        .unwrap();
+    let (allowed, denials) = timeline
+        .iter()
+        .fold((0, 0), |(a, d), b| (a + b.allowed, d + b.denied));
+    assert_eq!((allowed, denials), (4, 1));
+    // Every backend agrees with the reference semantics.
+    for filter in [by_key(&bot_key), by_agent("bot"), by_key(&successor)] {
+        let want: Vec<EventId> = ids(&all)
+            .into_iter()
+            .filter(|id| {
+                all.iter()
+                    .any(|e| &e.id == id && e.body.org == acme && filter.matches(e))
+            })
+            .collect();
+        assert_eq!(found(filter.clone()).await, want, "{filter:?}");
+    }
+}
+
 pub async fn audit_pagination<F: StoreFactory>(f: &F) {
     let loc = f.fresh().await;
     let s = f.open(&loc).await;

@@ -26,7 +26,8 @@ use async_trait::async_trait;
 
 use audit::verify_all;
 pub use audit::{
-    audit_append_and_queries, audit_pagination, audit_timeline, chain_seals, chains_and_prune,
+    audit_append_and_queries, audit_filters_match_what_an_event_is_about, audit_pagination,
+    audit_timeline, chain_seals, chains_and_prune,
 };
 pub use keys::{concurrent_revokes_and_mints, key_insert_get_and_isolation, touch_keys};
 pub use people::{
@@ -90,7 +91,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@cases $factory;
             orgs_and_emptiness, key_insert_get_and_isolation, revoke_is_idempotent, rotation,
             bulk_revoke, bulk_revoke_within_a_ceiling, touch_keys, audit_append_and_queries, audit_pagination, audit_timeline,
-            chains_and_prune, chain_seals, concurrent_revokes_and_mints, revoked_since_is_bounded_and_ordered,
+            audit_filters_match_what_an_event_is_about, chains_and_prune, chain_seals, concurrent_revokes_and_mints, revoked_since_is_bounded_and_ordered,
             sessions_live_in_the_store, members_live_in_the_store, tickets_are_taken_once,
             a_ticket_taken_concurrently_goes_to_one, reopen_after_close,
             pepper_fingerprint_is_recorded_once, scope_registrations_are_add_only);

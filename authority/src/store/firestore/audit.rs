@@ -101,11 +101,8 @@ pub(super) async fn get(
 /// and its indexes share).
 fn filtered(org: &OrgId, f: &AuditFilter) -> Query {
     let mut q = Query::of(Some(org_parent(org)), "audit");
-    if let Some(k) = &f.key_id {
-        q = q.eq("actor", docs::string(k.as_str()));
-    }
-    if let Some(a) = &f.agent {
-        q = q.eq("agent", docs::string(a));
+    if let Some(tag) = f.about_tag() {
+        q = q.contains("about", docs::string(&tag));
     }
     if let Some(t) = &f.tool {
         q = q.eq("action", docs::string(t));

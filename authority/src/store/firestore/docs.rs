@@ -48,6 +48,16 @@ fn null() -> Value {
     }
 }
 
+/// An array of strings (what `array-contains` queries look into).
+fn strings<'a>(v: impl Iterator<Item = &'a str>) -> Value {
+    use firestore::gcloud_sdk::google::firestore::v1::ArrayValue;
+    Value {
+        value_type: Some(ValueType::ArrayValue(ArrayValue {
+            values: v.map(string).collect(),
+        })),
+    }
+}
+
 fn opt_string(v: Option<&str>) -> Value {
     v.map_or_else(null, string)
 }
@@ -302,6 +312,14 @@ pub(super) fn event_fields(e: &AuditEvent) -> Fields {
                     .as_deref(),
             ),
         ),
+        (
+            "subject_agent".into(),
+            opt_string(b.subject_agent.as_deref()),
+        ),
+        (
+            "about".into(),
+            strings(crate::audit::about_tags(b).iter().map(String::as_str)),
+        ),
         ("writer".into(), string(&e.chain.writer)),
         ("seq".into(), int(seq_to_i64(e.chain.seq))),
         ("prev_hash".into(), bytes(&e.chain.prev_hash.0)),
@@ -343,6 +361,7 @@ pub(super) fn event_from(doc: &Document) -> Result<AuditEvent, StoreError> {
                 .map(|text| serde_json::from_str(&text))
                 .transpose()
                 .map_err(|_| StoreError::Corrupt("audit person".into()))?,
+            subject_agent: r.opt_str("subject_agent")?,
         },
         chain: ChainLink {
             writer: r.str("writer")?,

@@ -31,11 +31,30 @@ pub enum Direction {
     Descending,
 }
 
-impl Direction {
+/// How an index holds a field: in an order, or as array elements for
+/// `array-contains` (`arrayConfig: CONTAINS` in `firestore.indexes.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum IndexMode {
+    Ascending,
+    Descending,
+    Contains,
+}
+
+impl IndexMode {
     fn json(self) -> &'static str {
         match self {
-            Direction::Ascending => "ASCENDING",
-            Direction::Descending => "DESCENDING",
+            IndexMode::Ascending => "ASCENDING",
+            IndexMode::Descending => "DESCENDING",
+            IndexMode::Contains => "CONTAINS",
+        }
+    }
+}
+
+impl From<Direction> for IndexMode {
+    fn from(d: Direction) -> Self {
+        match d {
+            Direction::Ascending => IndexMode::Ascending,
+            Direction::Descending => IndexMode::Descending,
         }
     }
 }
@@ -43,6 +62,7 @@ impl Direction {
 #[derive(Debug, Clone, Copy)]
 enum Op {
     Eq,
+    Contains,
     Gt,
     Gte,
     Lt,
@@ -94,6 +114,11 @@ impl Query {
         self.filter(field, Op::Eq, v)
     }
 
+    /// The array field `field` holds `v` (at most one per query).
+    pub(crate) fn contains(self, field: &'static str, v: Value) -> Self {
+        self.filter(field, Op::Contains, v)
+    }
+
     pub(crate) fn gt(self, field: &'static str, v: Value) -> Self {
         self.filter(field, Op::Gt, v)
     }
@@ -130,12 +155,13 @@ impl Query {
 
     pub(crate) fn shape(&self) -> QueryShape {
         let mut equalities: Vec<String> = Vec::new();
+        let mut contains: Vec<String> = Vec::new();
         let mut ranges: Vec<String> = Vec::new();
         for (f, op, _) in &self.filters {
-            let list = if matches!(op, Op::Eq) {
-                &mut equalities
-            } else {
-                &mut ranges
+            let list = match op {
+                Op::Eq => &mut equalities,
+                Op::Contains => &mut contains,
+                Op::Gt | Op::Gte | Op::Lt => &mut ranges,
             };
             if !list.iter().any(|x| x == f) {
                 list.push((*f).to_owned());
@@ -146,6 +172,7 @@ impl Query {
             collection: self.collection.to_owned(),
             group: self.group,
             equalities,
+            contains,
             ranges,
             order: self
                 .order
@@ -162,6 +189,7 @@ impl Query {
             let (f, v) = (f.to_owned(), FirestoreValue::from(v));
             FirestoreQueryFilter::Compare(Some(match op {
                 Op::Eq => FirestoreQueryFilterCompare::Equal(f, v),
+                Op::Contains => FirestoreQueryFilterCompare::ArrayContains(f, v),
                 Op::Gt => FirestoreQueryFilterCompare::GreaterThan(f, v),
                 Op::Gte => FirestoreQueryFilterCompare::GreaterThanOrEqual(f, v),
                 Op::Lt => FirestoreQueryFilterCompare::LessThan(f, v),
@@ -224,6 +252,8 @@ pub struct QueryShape {
     /// A collection-group query (all collections of that name).
     pub group: bool,
     pub equalities: Vec<String>,
+    /// Fields of `array-contains` filters.
+    pub contains: Vec<String>,
     pub ranges: Vec<String>,
     pub order: Vec<(String, Direction)>,
 }
@@ -233,7 +263,7 @@ pub struct QueryShape {
 pub struct IndexSpec {
     pub collection: String,
     pub group_scope: bool,
-    pub fields: Vec<(String, Direction)>,
+    pub fields: Vec<(String, IndexMode)>,
 }
 
 impl std::fmt::Display for IndexSpec {
@@ -258,13 +288,17 @@ impl QueryShape {
     pub fn required_indexes(&self) -> Vec<IndexSpec> {
         // Sort fields: the explicit order, then any range field it lacks
         // (Firestore orders by an inequality field implicitly).
-        let mut sort = self.order.clone();
+        let mut sort: Vec<(String, IndexMode)> = self
+            .order
+            .iter()
+            .map(|(f, d)| (f.clone(), IndexMode::from(*d)))
+            .collect();
         for r in &self.ranges {
             if !sort.iter().any(|(f, _)| f == r) {
-                sort.push((r.clone(), Direction::Ascending));
+                sort.push((r.clone(), IndexMode::Ascending));
             }
         }
-        let spec = |fields: Vec<(String, Direction)>| IndexSpec {
+        let spec = |fields: Vec<(String, IndexMode)>| IndexSpec {
             collection: self.collection.clone(),
             group_scope: self.group,
             fields,
@@ -272,11 +306,7 @@ impl QueryShape {
         if self.group {
             // No automatic collection-group indexes: anything filtered or
             // sorted needs one, even on a single field.
-            let mut all: Vec<(String, Direction)> = self
-                .equalities
-                .iter()
-                .map(|e| (e.clone(), Direction::Ascending))
-                .collect();
+            let mut all: Vec<(String, IndexMode)> = self.leading_fields().collect();
             all.extend(sort);
             return if all.is_empty() {
                 vec![]
@@ -287,21 +317,34 @@ impl QueryShape {
         if sort.is_empty() {
             return vec![];
         }
-        if self.equalities.is_empty() {
+        if self.equalities.is_empty() && self.contains.is_empty() {
             return if sort.len() > 1 {
                 vec![spec(sort)]
             } else {
                 vec![]
             };
         }
-        self.equalities
-            .iter()
-            .map(|e| {
-                let mut fields = vec![(e.clone(), Direction::Ascending)];
+        self.leading_fields()
+            .map(|lead| {
+                let mut fields = vec![lead];
                 fields.extend(sort.iter().cloned());
                 spec(fields)
             })
             .collect()
+    }
+
+    /// The fields an index leads with: equalities (ascending) and
+    /// `array-contains` fields (`CONTAINS`), which Firestore merges alike.
+    fn leading_fields(&self) -> impl Iterator<Item = (String, IndexMode)> + '_ {
+        let equal = self
+            .equalities
+            .iter()
+            .map(|e| (e.clone(), IndexMode::Ascending));
+        let contain = self
+            .contains
+            .iter()
+            .map(|c| (c.clone(), IndexMode::Contains));
+        equal.chain(contain)
     }
 }
 
@@ -342,7 +385,10 @@ pub fn missing_indexes(
     #[serde(rename_all = "camelCase")]
     struct Field {
         field_path: String,
-        order: String,
+        #[serde(default)]
+        order: Option<String>,
+        #[serde(default)]
+        array_config: Option<String>,
     }
     let file: File = serde_json::from_str(indexes_json).map_err(|e| e.to_string())?;
     let declared: BTreeSet<IndexSpec> = file
@@ -353,10 +399,15 @@ pub fn missing_indexes(
                 .fields
                 .into_iter()
                 .map(|f| {
-                    let d = match f.order.as_str() {
-                        "ASCENDING" => Ok(Direction::Ascending),
-                        "DESCENDING" => Ok(Direction::Descending),
-                        other => Err(format!("unknown index order `{other}`")),
+                    let d = match (f.order.as_deref(), f.array_config.as_deref()) {
+                        (Some("ASCENDING"), None) => Ok(IndexMode::Ascending),
+                        (Some("DESCENDING"), None) => Ok(IndexMode::Descending),
+                        (None, Some("CONTAINS")) => Ok(IndexMode::Contains),
+                        (order, array) => Err(format!(
+                            "index field `{}`: unknown order {order:?} / arrayConfig {array:?} \
+                             (one of ASCENDING, DESCENDING, or arrayConfig CONTAINS)",
+                            f.field_path
+                        )),
                     }?;
                     Ok((f.field_path, d))
                 })
@@ -388,6 +439,7 @@ mod tests {
             collection: "audit".into(),
             group: false,
             equalities: eq.iter().map(|s| (*s).to_owned()).collect(),
+            contains: vec![],
             ranges: ranges.iter().map(|s| (*s).to_owned()).collect(),
             order: order.iter().map(|(f, d)| ((*f).to_owned(), *d)).collect(),
         }
@@ -422,5 +474,38 @@ mod tests {
         let missing = missing_indexes(json, &[s]).unwrap();
         assert_eq!(missing.len(), 1);
         assert_eq!(missing[0].fields[0].0, "decision");
+    }
+
+    #[test]
+    fn an_array_contains_filter_with_a_sort_needs_a_contains_index() {
+        let mut s = shape(
+            &["decision"],
+            &[],
+            &[("ts", Direction::Descending), ("id", Direction::Descending)],
+        );
+        s.contains = vec!["about".into()];
+        let need: Vec<String> = s
+            .required_indexes()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            need,
+            [
+                "audit (COLLECTION): decision ASCENDING, ts DESCENDING, id DESCENDING",
+                "audit (COLLECTION): about CONTAINS, ts DESCENDING, id DESCENDING",
+            ]
+        );
+        let json = r#"{"indexes": [{"collectionGroup": "audit", "queryScope": "COLLECTION",
+            "fields": [{"fieldPath": "about", "arrayConfig": "CONTAINS"},
+                       {"fieldPath": "ts", "order": "DESCENDING"},
+                       {"fieldPath": "id", "order": "DESCENDING"}]}]}"#;
+        let missing = missing_indexes(json, &[s]).unwrap();
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].fields[0].0, "decision");
+        let bad = r#"{"indexes": [{"collectionGroup": "audit", "queryScope": "COLLECTION",
+            "fields": [{"fieldPath": "about", "arrayConfig": "SOMETIMES"}]}]}"#;
+        let err = missing_indexes(bad, &[]).unwrap_err();
+        assert!(err.contains("`about`") && err.contains("CONTAINS"), "{err}");
     }
 }

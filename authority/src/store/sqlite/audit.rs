@@ -5,8 +5,8 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use super::map_err;
 use crate::audit::{
-    AuditCursor, AuditEvent, AuditFilter, ChainHash, ChainInfo, ChainLink, Checkpoint, Decision,
-    EventKind, NewEvent, PruneStats, Seal, TimelineBucket,
+    about_tags, AuditCursor, AuditEvent, AuditFilter, ChainHash, ChainInfo, ChainLink, Checkpoint,
+    Decision, EventKind, NewEvent, PruneStats, Seal, TimelineBucket,
 };
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::store::StoreError;
@@ -14,7 +14,8 @@ use crate::time::Timestamp;
 
 const COLS: &str =
     "id, ts, org, actor, agent, kind, action, scope, decision, reason, subject, server, \
-    request_id, client_ip, latency_us, writer, seq, prev_hash, hash, reported_by, person";
+    request_id, client_ip, latency_us, writer, seq, prev_hash, hash, reported_by, person, \
+    subject_agent";
 
 fn hash_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<ChainHash>> {
     let v: Vec<u8> = r.get(i)?;
@@ -55,6 +56,7 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AuditEvent, StoreError
                     Err(_) => return Ok(Err(StoreError::Corrupt("audit person".into()))),
                 },
             },
+            subject_agent: r.get(21)?,
         },
         chain: ChainLink {
             writer: r.get(15)?,
@@ -69,7 +71,7 @@ pub(super) fn insert_event(c: &Connection, e: &AuditEvent) -> Result<(), StoreEr
     let b = &e.body;
     c.prepare_cached(&format!(
         "INSERT INTO audit_events ({COLS}) VALUES \
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
     ))
     .map_err(map_err)?
     .execute(params![
@@ -96,13 +98,62 @@ pub(super) fn insert_event(c: &Connection, e: &AuditEvent) -> Result<(), StoreEr
         b.person
             .as_ref()
             .and_then(|person| serde_json::to_string(person).ok()),
+        b.subject_agent,
     ])
     .map_err(map_err)?;
+    insert_about(c, &e.id, b)?;
     if e.chain.seq == 1 {
         c.prepare_cached("INSERT OR IGNORE INTO audit_chains (org, writer) VALUES (?1, ?2)")
             .map_err(map_err)?
             .execute(params![b.org.as_str(), e.chain.writer])
             .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// The event's `audit_about` rows (see `audit::about_tags`).
+fn insert_about(c: &Connection, id: &EventId, b: &NewEvent) -> Result<(), StoreError> {
+    let mut st = c
+        .prepare_cached(
+            "INSERT OR IGNORE INTO audit_about (org, tag, ts, id) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(map_err)?;
+    for tag in about_tags(b) {
+        st.execute(params![b.org.as_str(), tag, b.ts.as_millis(), id.as_str()])
+            .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// The part of an event its about-tags are computed from.
+fn about_body(r: &Row<'_>) -> rusqlite::Result<(String, NewEvent)> {
+    let mut body = NewEvent::new(
+        Timestamp::from_millis(r.get(1)?),
+        OrgId::from_stored(r.get(2)?),
+        EventKind::ToolCall,
+        "",
+        Decision::Allowed,
+    );
+    body.actor_key_id = r.get::<_, Option<String>>(3)?.map(KeyId::from_stored);
+    body.agent = r.get(4)?;
+    body.subject = r.get(5)?;
+    body.subject_agent = r.get(6)?;
+    Ok((r.get(0)?, body))
+}
+
+const ABOUT_COLS: &str = "id, ts, org, actor, agent, subject, subject_agent";
+
+/// Fills `audit_about` for events written before it existed (migration 9).
+pub(super) fn backfill_about(c: &Connection) -> rusqlite::Result<()> {
+    let mut select = c.prepare(&format!("SELECT {ABOUT_COLS} FROM audit_events"))?;
+    let mut insert =
+        c.prepare("INSERT OR IGNORE INTO audit_about (org, tag, ts, id) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut rows = select.query([])?;
+    while let Some(row) = rows.next()? {
+        let (id, body) = about_body(row)?;
+        for tag in about_tags(&body) {
+            insert.execute(params![body.org.as_str(), tag, body.ts.as_millis(), id])?;
+        }
     }
     Ok(())
 }
@@ -131,37 +182,71 @@ pub(super) fn get(
         .transpose()
 }
 
-/// `WHERE` clause and parameters for `org` + `filter`.
-fn where_clause(org: &OrgId, f: &AuditFilter) -> (String, Vec<Value>) {
-    let mut sql = String::from("org = ?");
+/// The events columns, read through the alias `e` of the filtered queries.
+static E_COLS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    COLS.split(',')
+        .map(|c| format!("e.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+});
+
+/// `FROM … WHERE …` and its parameters for `org` + `filter`, with the
+/// columns to order by. Events are `e`; a key or agent filter drives the
+/// query from that tag's rows in `audit_about` (`a`), already in explorer
+/// order, instead of walking the org's whole trail.
+struct Filtered {
+    sql: String,
+    params: Vec<Value>,
+    ts: &'static str,
+    id: &'static str,
+}
+
+fn filtered(org: &OrgId, f: &AuditFilter) -> Filtered {
     let mut p: Vec<Value> = vec![Value::Text(org.as_str().to_owned())];
-    let mut add = |cond: &str, v: Value| {
+    let (mut sql, ts, id) = match f.about_tag() {
+        Some(tag) => {
+            p.push(Value::Text(tag));
+            (
+                String::from(
+                    "audit_about a JOIN audit_events e ON e.id = a.id \
+                     WHERE a.org = ? AND a.tag = ?",
+                ),
+                "a.ts",
+                "a.id",
+            )
+        }
+        None => (
+            String::from("audit_events e WHERE e.org = ?"),
+            "e.ts",
+            "e.id",
+        ),
+    };
+    let mut add = |cond: String, v: Value| {
         sql.push_str(" AND ");
-        sql.push_str(cond);
+        sql.push_str(&cond);
         p.push(v);
     };
-    if let Some(k) = &f.key_id {
-        add("actor = ?", Value::Text(k.as_str().to_owned()));
-    }
-    if let Some(a) = &f.agent {
-        add("agent = ?", Value::Text(a.clone()));
-    }
     if let Some(t) = &f.tool {
-        add("action = ?", Value::Text(t.clone()));
+        add("e.action = ?".into(), Value::Text(t.clone()));
     }
     if let Some(d) = f.decision {
-        add("decision = ?", Value::Text(d.as_str().to_owned()));
+        add("e.decision = ?".into(), Value::Text(d.as_str().to_owned()));
     }
     if let Some(k) = f.kind {
-        add("kind = ?", Value::Text(k.as_str().to_owned()));
+        add("e.kind = ?".into(), Value::Text(k.as_str().to_owned()));
     }
     if let Some(s) = f.since {
-        add("ts >= ?", Value::Integer(s.as_millis()));
+        add(format!("{ts} >= ?"), Value::Integer(s.as_millis()));
     }
     if let Some(u) = f.until {
-        add("ts < ?", Value::Integer(u.as_millis()));
+        add(format!("{ts} < ?"), Value::Integer(u.as_millis()));
     }
-    (sql, p)
+    Filtered {
+        sql,
+        params: p,
+        ts,
+        id,
+    }
 }
 
 pub(super) fn query(
@@ -171,9 +256,14 @@ pub(super) fn query(
     cursor: Option<&AuditCursor>,
     limit: u32,
 ) -> Result<Vec<AuditEvent>, StoreError> {
-    let (mut sql, mut p) = where_clause(org, f);
+    let Filtered {
+        mut sql,
+        params: mut p,
+        ts,
+        id,
+    } = filtered(org, f);
     if let Some(cur) = cursor {
-        sql.push_str(" AND (ts < ? OR (ts = ? AND id < ?))");
+        sql.push_str(&format!(" AND ({ts} < ? OR ({ts} = ? AND {id} < ?))"));
         p.push(Value::Integer(cur.ts.as_millis()));
         p.push(Value::Integer(cur.ts.as_millis()));
         p.push(Value::Text(cur.id.as_str().to_owned()));
@@ -181,7 +271,8 @@ pub(super) fn query(
     p.push(Value::Integer(i64::from(limit)));
     let mut st = c
         .prepare_cached(&format!(
-            "SELECT {COLS} FROM audit_events WHERE {sql} ORDER BY ts DESC, id DESC LIMIT ?"
+            "SELECT {} FROM {sql} ORDER BY {ts} DESC, {id} DESC LIMIT ?",
+            *E_COLS
         ))
         .map_err(map_err)?;
     let rows = st
@@ -197,13 +288,18 @@ pub(super) fn timeline(
     bucket_ms: i64,
 ) -> Result<Vec<TimelineBucket>, StoreError> {
     let bucket_ms = bucket_ms.max(1);
-    let (sql, mut p) = where_clause(org, f);
+    let Filtered {
+        sql,
+        params: mut p,
+        ts,
+        ..
+    } = filtered(org, f);
     let mut all = vec![Value::Integer(bucket_ms), Value::Integer(bucket_ms)];
     all.append(&mut p);
     let mut st = c
         .prepare_cached(&format!(
-            "SELECT (ts / ?) * ? AS b, SUM(decision = 'allowed'), SUM(decision = 'denied') \
-             FROM audit_events WHERE {sql} GROUP BY b ORDER BY b"
+            "SELECT ({ts} / ?) * ? AS b, SUM(e.decision = 'allowed'), SUM(e.decision = 'denied') \
+             FROM {sql} GROUP BY b ORDER BY b"
         ))
         .map_err(map_err)?;
     let rows = st
@@ -387,6 +483,7 @@ pub(super) fn prune(c: &mut Connection, before: Timestamp) -> Result<PruneStats,
         let Some((last_seq, last_hash)) = last else {
             continue;
         };
+        delete_about(&tx, org, w, last_seq)?;
         let deleted = tx
             .execute(
                 "DELETE FROM audit_events WHERE org = ?1 AND writer = ?2 AND seq <= ?3",
@@ -405,4 +502,76 @@ pub(super) fn prune(c: &mut Connection, before: Timestamp) -> Result<PruneStats,
     }
     tx.commit().map_err(map_err)?;
     Ok(stats)
+}
+
+/// Deletes the `audit_about` rows of the events retention is about to
+/// delete (a chain's prefix up to `last_seq`), found by their tags.
+fn delete_about(c: &Connection, org: &str, writer: &str, last_seq: i64) -> Result<(), StoreError> {
+    let mut select = c
+        .prepare_cached(&format!(
+            "SELECT {ABOUT_COLS} FROM audit_events WHERE org = ?1 AND writer = ?2 AND seq <= ?3"
+        ))
+        .map_err(map_err)?;
+    let mut delete = c
+        .prepare_cached(
+            "DELETE FROM audit_about WHERE org = ?1 AND tag = ?2 AND ts = ?3 AND id = ?4",
+        )
+        .map_err(map_err)?;
+    let mut rows = select
+        .query(params![org, writer, last_seq])
+        .map_err(map_err)?;
+    while let Some(row) = rows.next().map_err(map_err)? {
+        let (id, body) = about_body(row).map_err(map_err)?;
+        for tag in about_tags(&body) {
+            delete
+                .execute(params![org, tag, body.ts.as_millis(), id])
+                .map_err(map_err)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::chain::ChainState;
+
+    /// Retention deletes an event's `audit_about` rows with the event, and
+    /// only those: the kept event is still found by its key.
+    #[test]
+    fn retention_deletes_the_about_rows_of_pruned_events() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&mut conn).unwrap();
+        let mut chain = ChainState::new("w1".into());
+        let key = KeyId::generate();
+        let event = |chain: &mut ChainState, ms: i64| {
+            let mut body = NewEvent::new(
+                Timestamp::from_millis(ms),
+                OrgId::parse("acme").unwrap(),
+                EventKind::ToolCall,
+                "search",
+                Decision::Allowed,
+            );
+            body.actor_key_id = Some(key.clone());
+            body.agent = Some("bot".into());
+            chain.place(EventId::generate(), body)
+        };
+        let old = event(&mut chain, 1_000);
+        let kept = event(&mut chain, 9_000);
+        append(&mut conn, &[old.clone(), kept.clone()]).unwrap();
+        let rows = |c: &Connection| -> i64 {
+            c.query_row("SELECT COUNT(*) FROM audit_about", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(rows(&conn), 6, "three tags per event");
+        let stats = prune(&mut conn, Timestamp::from_millis(5_000)).unwrap();
+        assert_eq!(stats.deleted, 1);
+        assert_eq!(rows(&conn), 3);
+        let by_key = AuditFilter {
+            key_id: Some(key.clone()),
+            ..Default::default()
+        };
+        let found = query(&conn, &OrgId::parse("acme").unwrap(), &by_key, None, 10).unwrap();
+        assert_eq!(found, [kept]);
+    }
 }

@@ -164,7 +164,27 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX tickets_by_expiry ON tickets (expires_at);
     ALTER TABLE audit_events ADD COLUMN person TEXT;
     "#,
+    // 9: "everything about this key / agent". `subject_agent` is the agent
+    // of what an admin action acted on; `audit_about` holds each event's
+    // `audit::about_tags`, ordered as the explorer reads them, so a key or
+    // agent filter walks its own index instead of the whole trail. Rows of
+    // existing events are filled in by `audit::backfill_about`; retention
+    // deletes an event's rows by recomputing its tags (no second index on
+    // the hot write path).
+    r#"
+    ALTER TABLE audit_events ADD COLUMN subject_agent TEXT;
+    CREATE TABLE audit_about (
+        org TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        PRIMARY KEY (org, tag, ts, id)
+    ) WITHOUT ROWID;
+    "#,
 ];
+
+/// The migration after which existing events get their `audit_about` rows.
+const ABOUT_MIGRATION: i64 = 9;
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let done: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -174,6 +194,9 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        if i == ABOUT_MIGRATION {
+            super::audit::backfill_about(&tx)?;
+        }
         tx.pragma_update(None, "user_version", i)?;
         tx.commit()?;
     }
@@ -218,5 +241,44 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
+    /// Events written before `audit_about` existed are found by the key and
+    /// agent filters after the upgrade: the migration indexes their tags.
+    #[test]
+    fn upgrading_indexes_what_existing_events_are_about() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let before = ABOUT_MIGRATION as usize - 1;
+        for sql in &MIGRATIONS[..before] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", before as i64)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO audit_events (id, ts, org, actor, agent, kind, action, decision, subject, writer, seq, prev_hash, hash)
+                 VALUES ('evt_1', 5, 'acme', 'key_admin', NULL, 'admin', 'revoke', 'allowed', 'key_bot', 'w1', 1, x'00', x'00'),
+                        ('evt_2', 6, 'acme', 'key_bot', 'bot', 'tool_call', 'search', 'allowed', NULL, 'w1', 2, x'00', x'00');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let mut tags: Vec<(String, i64, String)> = conn
+            .prepare("SELECT tag, ts, id FROM audit_about WHERE org = 'acme' ORDER BY tag, id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        tags.sort();
+        let row = |tag: &str, ts: i64, id: &str| (tag.to_owned(), ts, id.to_owned());
+        assert_eq!(
+            tags,
+            [
+                row("agent:bot", 6, "evt_2"),
+                row("key:key_admin", 5, "evt_1"),
+                row("key:key_bot", 5, "evt_1"),
+                row("key:key_bot", 6, "evt_2"),
+                row("key:key_bot agent:bot", 6, "evt_2"),
+            ]
+        );
     }
 }
