@@ -64,6 +64,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=sign_in::SignInPage/>
                 <Route path=path!("/keys") view=keys::KeysPage/>
                 <Route path=path!("/keys/new") view=keys::NewKeyPage/>
+                // After `/keys/new`: routes match in order.
+                <Route path=path!("/keys/:id") view=keys::KeyLifePage/>
                 <Route path=path!("/incident") view=incident::IncidentPage/>
                 <Route path=path!("/audit") view=audit::AuditPage/>
                 <Route path=path!("/members") view=people::MembersPage/>

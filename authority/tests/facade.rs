@@ -707,6 +707,22 @@ async fn key_and_agent_filters_find_what_was_done_to_them() {
     assert_eq!(revoke.body.subject.as_deref(), Some(successor_id.as_str()));
     assert_eq!(revoke.body.subject_agent.as_deref(), Some("bot"));
     assert_eq!(revoke.body.actor_key_id.as_ref(), Some(&p.key_id));
+    let life = h.auth.key_life(&p, &successor_id, 25).await.unwrap();
+    assert_eq!(life.key.status, KeyStatus::Revoked);
+    assert_eq!(
+        life.key.rotated_from.as_ref().map(ToString::to_string),
+        Some(bot_id.clone())
+    );
+    assert_eq!(life.trail.events.len(), 2);
+    assert_eq!(
+        life.trail.key_names.get(&bot_id).map(String::as_str),
+        Some("k"),
+        "the key it was rotated from is named"
+    );
+    assert!(matches!(
+        h.auth.key_life(&p, "key_nope", 25).await,
+        Err(AuthorityError::NotFound)
+    ));
     let report = h.auth.verify_audit(&p).await.unwrap();
     assert!(report.ok, "{report:?}");
 }

@@ -104,3 +104,59 @@ test("audit explorer: filters in the URL, shared view, detail panel, export", as
   await expect(subject.locator(".key-name")).not.toBeEmpty();
   await expect(subject).toContainText("key_");
 });
+
+test("a key's page tells its whole life, and the agent filter finds what was done to its keys", async ({ page, request }) => {
+  const agent = unique("life").toLowerCase();
+  const admin = { Authorization: `Bearer ${adminKey("acme")}` };
+  const name = `${agent}-key`;
+  const key = await mintViaApi(request, { name, scopes: ["svc:keys:read", `agent:${agent}`] });
+  const tool = unique("wiki.read_page");
+  const ingest = await request.post("/api/v1/audit/events", {
+    headers: admin,
+    data: {
+      events: [
+        { tool, decision: "allowed", key_id: key.id, agent },
+        { tool, decision: "denied", reason: "insufficient_scope", key_id: key.id, agent },
+      ],
+    },
+  });
+  expect(ingest.status()).toBe(201);
+  const rotated = await request.post(`/api/v1/keys/${key.id}/rotate`, { headers: admin, data: { grace_secs: 0 } });
+  expect(rotated.status(), await rotated.text()).toBe(200);
+  const successor: string = (await rotated.json()).successor.id;
+  const revoked = await request.post(`/api/v1/keys/${successor}/revoke`, { headers: admin, data: { reason: "agent retired" } });
+  expect(revoked.status()).toBe(200);
+
+  await signIn(page);
+  // From the keys list, the name opens the key's page.
+  await page.locator(`#keys-table tr[data-key-id="${key.id}"] a.key-name`).click();
+  await expect(page).toHaveURL(new RegExp(`/keys/${key.id}$`));
+  await hydrated(page);
+  await expect(page.locator("#key-life-name")).toContainText(name);
+  const facts = page.locator("#key-life-facts");
+  await expect(facts).toContainText(agent);
+  await expect(facts).toContainText("svc:keys:read");
+  await expect(facts).toContainText("Rotated to");
+  const actions = page.locator("#audit-table .event-action");
+  // Newest first: rotated, the denied call, the allowed call, minted.
+  await expect(actions).toHaveText(["rotate", tool, tool, "mint"]);
+  await expect(page.locator("#audit-table tbody tr").nth(1)).toContainText("denied");
+
+  // The successor's page: born of the rotation, revoked with its reason.
+  await facts.getByRole("link", { name }).click();
+  await expect(page).toHaveURL(new RegExp(`/keys/${successor}$`));
+  await expect(page.locator("#key-life-facts")).toContainText("agent retired");
+  await expect(page.locator("#audit-table .event-action")).toHaveText(["revoke", "rotate"]);
+  const revokeRow = page.locator("#audit-table tbody tr").first();
+  await expect(revokeRow.locator(".event-subject-agent")).toHaveText(`agent ${agent}`);
+
+  // The agent filter: its calls and everything done to its keys.
+  await page.goto(`/audit?agent=${agent}`);
+  await expect(page.locator("#audit-table .event-action")).toHaveText(["revoke", "rotate", tool, tool, "mint"]);
+
+  // Another org's key is no page here.
+  const foreign = await mintViaApi(request, { name: unique("globex-key"), scopes: ["svc:keys:read"] }, "globex");
+  await page.goto(`/keys/${foreign.id}`);
+  await expect(page.locator("h1")).toHaveText("No such key");
+  await expect(page.locator("main")).not.toContainText(foreign.id);
+});

@@ -30,6 +30,7 @@ pub fn detail_view(e: AuditRow) -> impl IntoView {
             b.reported_by.map(|k| k.to_string()).unwrap_or_default(),
         ),
         ("Subject", text(b.subject)),
+        ("Subject's agent", text(b.subject_agent)),
         ("Server", text(b.server)),
         ("Request id", text(b.request_id)),
         ("Client IP", text(b.client_ip)),

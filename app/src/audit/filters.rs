@@ -46,11 +46,11 @@ pub fn AuditFilterForm(live: RwSignal<bool>) -> impl IntoView {
     view! {
         <Form method="GET" action="/audit" attr:id="audit-filters" attr:class=format!("mt-4 grid grid-cols-2 gap-3 sm:grid-cols-4 lg:grid-cols-8 {}", class::CARD)>
             <div class="col-span-2">
-                <label for="f-key" class=class::LABEL>"Key id"</label>
+                <label for="f-key" class=class::LABEL>"Key id (by or about it)"</label>
                 <input id="f-key" name="key_id" class=class::INPUT placeholder="key_…" prop:value=value("key_id")/>
             </div>
             <div>
-                <label for="f-agent" class=class::LABEL>"Agent"</label>
+                <label for="f-agent" class=class::LABEL title="Its calls, and every mint, rotation and revocation of its keys">"Agent (by or about)"</label>
                 <input id="f-agent" name="agent" class=class::INPUT prop:value=value("agent")/>
             </div>
             <div>

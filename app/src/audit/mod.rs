@@ -11,6 +11,7 @@ mod page;
 mod table;
 
 pub use page::AuditPage;
+pub(crate) use table::{key_cell, EventTable};
 
 use leptos::prelude::*;
 

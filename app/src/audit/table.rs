@@ -74,16 +74,21 @@ fn decision_badge(d: Decision) -> &'static str {
     }
 }
 
-/// A key as people know it: its name, with the id beside it (ids are what
-/// the REST API and the logs use). Unknown keys (deleted, another org's
-/// claim) show their id alone.
-fn key_cell(id: Option<String>, names: &BTreeMap<String, String>) -> impl IntoView {
+/// A key as people know it: its name, linking to the key's page, with the
+/// id beside it (ids are what the REST API and the logs use). Unknown keys
+/// (deleted, another org's claim, a member's credential) show their id
+/// alone.
+pub(crate) fn key_cell(id: Option<String>, names: &BTreeMap<String, String>) -> impl IntoView {
     match id {
         None => view! { <span>"—"</span> }.into_any(),
         Some(id) => {
-            let name = names.get(&id).cloned();
+            let name = names.get(&id).cloned().map(|name| {
+                view! {
+                    <a class="key-name font-medium text-indigo-700 underline" href=format!("/keys/{}", encode_component(&id))>{name}</a>
+                }
+            });
             view! {
-                <span class="key-name font-medium">{name}</span>
+                {name}
                 " "
                 <span class="font-mono text-xs text-slate-500">{id}</span>
             }
@@ -92,16 +97,36 @@ fn key_cell(id: Option<String>, names: &BTreeMap<String, String>) -> impl IntoVi
     }
 }
 
+/// What an admin event acted on: each key it names (a rotation names two)
+/// as a key, anything else (an agent, scopes, an email) as text, then the
+/// agent those keys belong to.
+fn subject_cell(
+    subject: Option<String>,
+    subject_agent: Option<String>,
+    names: &BTreeMap<String, String>,
+) -> impl IntoView {
+    let parts = subject
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|token| {
+            if names.contains_key(token) {
+                view! { <span class="mr-2">{key_cell(Some(token.to_owned()), names)}</span> }
+                    .into_any()
+            } else {
+                view! { <span class="mr-2 font-mono text-xs">{token.to_owned()}</span> }.into_any()
+            }
+        })
+        .collect_view();
+    let agent = subject_agent.map(|agent| {
+        view! { <span class="event-subject-agent text-xs text-slate-500">"agent "{agent}</span> }
+    });
+    view! { {parts}{agent} }
+}
+
 fn event_row(e: AuditRow, href: String, names: &BTreeMap<String, String>) -> impl IntoView {
     let b = e.body;
     // Admin events say what they acted on (a key, an agent, scopes).
-    let subject = b.subject.clone().map(|s| {
-        if names.contains_key(&s) {
-            key_cell(Some(s), names).into_any()
-        } else {
-            view! { <span class="font-mono text-xs">{s}</span> }.into_any()
-        }
-    });
+    let subject = subject_cell(b.subject.clone(), b.subject_agent.clone(), names);
     view! {
         <tr data-event-id=e.id.to_string()>
             <td class="px-3 py-2 whitespace-nowrap"><a class="text-indigo-700 underline" href=href>{time_with_seconds(&b.ts.to_rfc3339())}</a></td>

@@ -6,12 +6,14 @@
 pub(crate) mod convert;
 mod copy_once;
 mod dialogs;
+mod life;
 mod list;
 mod new;
 mod picker;
 mod table;
 
 pub use copy_once::CopyOnce;
+pub use life::KeyLifePage;
 pub use list::KeysPage;
 pub use new::NewKeyPage;
 

@@ -61,7 +61,7 @@ fn key_row(
     view! {
         <tr data-key-id=k.id.to_string() class="align-top">
             <td class="key-cell-wide px-3 py-2">
-                <div class="font-medium text-slate-900 key-name">{k.name.clone()}</div>
+                <a class="font-medium text-indigo-700 underline key-name" href=format!("/keys/{}", k.id)>{k.name.clone()}</a>
                 <div class="font-mono text-xs text-slate-500">{k.hint.to_string()}</div>
             </td>
             <td data-label="Env" class="px-3 py-2">{k.env.as_str()}</td>

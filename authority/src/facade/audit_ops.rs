@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::Authority;
 use crate::audit::chain::ChainVerifier;
 use crate::audit::{
-    AuditCursor, AuditEvent, AuditPage, AuditQuery, ChainInfo, ChainReport, EventKind, NewEvent,
-    ProblemKind, PruneStats, SealTrust, TimelineBucket, TimelineQuery, VerifyReport,
+    AuditCursor, AuditEvent, AuditFilter, AuditPage, AuditQuery, ChainInfo, ChainReport, EventKind,
+    NewEvent, ProblemKind, PruneStats, SealTrust, TimelineBucket, TimelineQuery, VerifyReport,
 };
 use crate::error::AuthorityError;
 use crate::ids::{EventId, KeyId, OrgId};
@@ -17,7 +17,7 @@ use crate::recorder::RecorderError;
 use crate::scopes::Scope;
 use crate::time::Timestamp;
 use crate::validator::Outcome;
-use model::wire::{IntrospectAnswer, ToolCall};
+use model::wire::{IntrospectAnswer, KeyLife, ToolCall};
 
 const MAX_PAGE: u32 = 1000;
 const DEFAULT_PAGE: u32 = 100;
@@ -188,6 +188,41 @@ impl Authority {
             next_cursor,
             key_names,
         })
+    }
+
+    /// A key's page: the key and the newest `limit` events about it (see
+    /// [`AuditFilter`]'s key filter), with the names of the keys it was
+    /// created by and rotated from or to even when those events are older.
+    pub async fn key_life(
+        &self,
+        p: &KeyContext,
+        key_id: &str,
+        limit: u32,
+    ) -> Result<KeyLife, AuthorityError> {
+        let key = self.get_key(p, key_id).await?;
+        let mut trail = self
+            .audit_query(
+                p,
+                AuditQuery {
+                    filter: AuditFilter {
+                        key_id: Some(key.id.clone()),
+                        ..Default::default()
+                    },
+                    cursor: None,
+                    limit: Some(limit),
+                },
+            )
+            .await?;
+        let related = [&key.created_by, &key.rotated_from, &key.rotated_to];
+        for id in related.into_iter().flatten() {
+            if trail.key_names.contains_key(id.as_str()) {
+                continue;
+            }
+            if let Some(k) = self.inner.store.get_key(&p.org, id).await? {
+                trail.key_names.insert(id.to_string(), k.name);
+            }
+        }
+        Ok(KeyLife { key, trail })
     }
 
     /// Names of the org's keys a page of events names: one read per

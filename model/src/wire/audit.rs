@@ -152,6 +152,15 @@ pub struct AuditPage {
     pub key_names: std::collections::BTreeMap<String, String>,
 }
 
+/// A key's whole life, for its dashboard page: the key as it is now and the
+/// newest events about it (minted, used, denied, rotated, revoked), with the
+/// names of the keys either mentions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyLife {
+    pub key: super::KeyView,
+    pub trail: AuditPage,
+}
+
 /// Counts for one bucket `[start, start + width)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

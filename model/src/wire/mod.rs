@@ -12,8 +12,8 @@ mod keys;
 mod scopes;
 
 pub use audit::{
-    AuditFilterParams, AuditPage, IngestAnswer, IngestBody, TimelineAnswer, TimelineBucket,
-    ToolCall, MAX_INGEST_EVENTS, MAX_REQUEST_BYTES,
+    AuditFilterParams, AuditPage, IngestAnswer, IngestBody, KeyLife, TimelineAnswer,
+    TimelineBucket, ToolCall, MAX_INGEST_EVENTS, MAX_REQUEST_BYTES,
 };
 pub use error::{ErrorBody, ErrorEnvelope};
 pub use introspect::{IntrospectAnswer, IntrospectRequest};
