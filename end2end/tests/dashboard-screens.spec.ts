@@ -15,7 +15,7 @@ const pages = [
 
 for (const width of [1280, 390]) {
   test(`every page at ${width} px`, async ({ page, request }) => {
-    await mintViaApi(request, { name: unique("screenshot"), scopes: ["svc:wiki:read"], expires_days: 3 });
+    const minted = await mintViaApi(request, { name: unique("screenshot"), scopes: ["svc:wiki:read"], expires_days: 3 });
     // Any CSP violation (a script without the nonce) or hydration error shows here.
     const problems: string[] = [];
     page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
@@ -25,7 +25,7 @@ for (const width of [1280, 390]) {
     await hydrated(page);
     await page.screenshot({ path: join(screenshots, `sign-in-${width}.png`), fullPage: true });
     await signIn(page);
-    for (const [name, path] of pages) {
+    for (const [name, path] of [...pages, ["key", `/keys/${minted.id}`] as const]) {
       await page.goto(path);
       await hydrated(page);
       // Nothing is wider than the viewport.
