@@ -3,6 +3,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { discoverOAuthProtectedResourceMetadata, extractWWWAuthenticateParams } from "@modelcontextprotocol/sdk/client/auth.js";
 import { setup } from "./harness.mjs";
 
 async function connect(url, key) {
@@ -42,6 +43,26 @@ for (const mode of ["local", "remote"]) {
       assert.equal(denied.reason, "insufficient_scope");
       assert.equal(denied.required_scope, "svc:wiki:write");
       await client.close();
+    });
+
+    test("the SDK discovers the resource metadata and reads the 403 step-up challenge", async () => {
+      // RFC 9728 through the SDK's own discovery (path-suffixed well-known URI).
+      const metadata = await discoverOAuthProtectedResourceMetadata(env.mcpUrl);
+      assert.equal(metadata.resource, env.mcpUrl);
+      assert.deepEqual(metadata.scopes_supported, ["admin:org", "svc:kb:write", "svc:wiki:read", "svc:wiki:write"]);
+      assert.equal(metadata.authorization_servers?.length ?? 0, mode === "remote" ? 1 : 0);
+      const r = await fetch(env.mcpUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: `Bearer ${env.keys.reader}` },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "write_page", arguments: { title: "X", body: "y" } } }),
+      });
+      assert.equal(r.status, 403);
+      const challenge = extractWWWAuthenticateParams(r);
+      assert.equal(challenge.error, "insufficient_scope");
+      assert.equal(challenge.scope, "svc:wiki:write");
+      assert.equal(String(challenge.resourceMetadataUrl), env.mcpUrl.replace("/mcp", "/.well-known/oauth-protected-resource/mcp"));
+      const body = await r.json();
+      assert.equal(body.error.data.required_scope, "svc:wiki:write");
     });
 
     for (const which of ["missing", "unknown", "expired", "revoked"]) {

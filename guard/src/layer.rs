@@ -9,9 +9,14 @@
 //! | refusal | answer |
 //! |---|---|
 //! | missing / malformed / unknown / expired / revoked / wrong-env key | 401, `WWW-Authenticate: Bearer …`, `{"error":{code,message}}` |
-//! | key lacks the tool's scope, undeclared tool | 200, JSON-RPC error naming the scope |
+//! | key lacks the tool's scope | 403, `WWW-Authenticate: Bearer … error="insufficient_scope", scope="…"` (MCP authorization, step-up), and the JSON-RPC error naming the scope as the body |
+//! | undeclared tool | 200, JSON-RPC error |
 //! | authority or audit trail unavailable, remote spool full | 503, `Retry-After: 1` (a JSON-RPC error for tool calls) |
 //! | too many audited requests without a valid key | 429, `Retry-After: <secs>`, a JSON-RPC error (not audited) |
+//!
+//! Once the guard serves as a protected resource ([`Guard::serve_as`]),
+//! every 401 and 403 challenge carries `resource_metadata`, the URL of its
+//! RFC 9728 metadata document.
 //!
 //! The caller's address comes from axum's `ConnectInfo<SocketAddr>` when
 //! the server provides it (`into_make_service_with_connect_info`): the
@@ -179,7 +184,11 @@ where
                     let response = inner.call(Request::from_parts(parts, body)).await?;
                     Ok(response.map(Either::Left))
                 }
-                Err(refusal) => Ok(refuse(&refusal, &peek)),
+                Err(refusal) => Ok(refuse(
+                    &refusal,
+                    &peek,
+                    guard.protected_resource().map(|r| r.metadata_url()),
+                )),
             }
         })
     }
@@ -205,28 +214,48 @@ fn client_addr(extensions: &http::Extensions) -> Option<IpAddr> {
         .map(|ConnectInfo(addr)| addr.ip())
 }
 
-fn refuse<B>(refusal: &Refusal, peek: &Peek) -> Response<GuardBody<B>> {
+fn refuse<B>(
+    refusal: &Refusal,
+    peek: &Peek,
+    resource_metadata: Option<String>,
+) -> Response<GuardBody<B>> {
     let message = refusal.message();
+    let challenge = |response: &mut Response<GuardBody<B>>, challenge: Challenge<'_>| {
+        let value = bearer::challenge_for_resource(challenge, resource_metadata.as_deref());
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(WWW_AUTHENTICATE, value);
+        }
+    };
     match refusal {
         Refusal::MissingKey | Refusal::InvalidKey(_) => {
             let mut response = plain(StatusCode::UNAUTHORIZED, refusal.code(), &message);
-            let challenge = match refusal {
+            let why = match refusal {
                 Refusal::MissingKey => Challenge::NoCredential,
                 _ => Challenge::InvalidToken {
                     description: &message,
                 },
             };
-            if let Ok(value) = HeaderValue::from_str(&bearer::challenge(challenge)) {
-                response.headers_mut().insert(WWW_AUTHENTICATE, value);
-            }
+            challenge(&mut response, why);
             response
         }
-        Refusal::InsufficientScope { tool, scope } => rpc_error(
-            StatusCode::OK,
-            peek,
-            &message,
-            json!({ "code": refusal.code(), "tool": tool, "required_scope": scope.to_string() }),
-        ),
+        Refusal::InsufficientScope { tool, scope } => {
+            // 403 and the scope, so an MCP client can step up; the body
+            // keeps the JSON-RPC error for clients that read only that.
+            let scope = scope.to_string();
+            let mut response = rpc_error(
+                StatusCode::FORBIDDEN,
+                peek,
+                &message,
+                json!({ "code": refusal.code(), "tool": tool, "required_scope": scope }),
+            );
+            challenge(
+                &mut response,
+                Challenge::InsufficientScope {
+                    scope: Some(&scope),
+                },
+            );
+            response
+        }
         Refusal::UnknownTool { tool } => rpc_error(
             StatusCode::OK,
             peek,

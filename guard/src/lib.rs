@@ -17,7 +17,9 @@
 //!   inserts the [`GuardedCaller`] into the request extensions (rmcp copies
 //!   them into the handler's `RequestContext`).
 //! - [`Refusal`]: why a call was refused; the layer answers each with its
-//!   HTTP status.
+//!   HTTP status (a missing scope: 403 `insufficient_scope`, MCP step-up).
+//! - [`ProtectedResource`] and [`metadata_router`]: the server as an OAuth
+//!   2.0 protected resource (RFC 9728 metadata, named by every challenge).
 //! - [`UnauthenticatedLimit`]: tool calls without a valid key are audited
 //!   up to this rate, then answered 429 unaudited, so a flood of them cannot
 //!   fill the audit trail; calls with a valid key are never limited.
@@ -40,6 +42,7 @@ mod layer;
 mod local;
 mod refusal;
 pub mod remote;
+mod resource;
 mod status;
 mod throttle;
 mod tools;
@@ -53,6 +56,7 @@ pub use authority::dead_keys::TRACE_EVERY;
 pub use layer::{GuardBody, GuardLayer, GuardService};
 pub use refusal::Refusal;
 pub use remote::{RemoteConfig, SpoolError};
+pub use resource::{metadata_router, ProtectedResource, ResourceMetadata};
 pub use status::GuardStatus;
 pub use throttle::UnauthenticatedLimit;
 pub use tools::{ToolScope, ToolScopes};
@@ -82,6 +86,8 @@ pub enum GuardError {
     OrgLookup(String),
     #[error("invalid remote guard configuration: {0}")]
     Config(String),
+    #[error("invalid protected resource: {0}")]
+    Resource(String),
     #[error(transparent)]
     Spool(#[from] SpoolError),
 }
@@ -114,6 +120,8 @@ struct Inner {
     denied: AtomicU64,
     audit_failures: AtomicU64,
     spool_full_refusals: AtomicU64,
+    /// Set once by [`Guard::serve_as`]; challenges then name its metadata.
+    resource: std::sync::OnceLock<ProtectedResource>,
 }
 
 enum Backend {
@@ -197,6 +205,7 @@ impl Guard {
                 denied: AtomicU64::new(0),
                 audit_failures: AtomicU64::new(0),
                 spool_full_refusals: AtomicU64::new(0),
+                resource: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -220,6 +229,21 @@ impl Guard {
     /// The tower layer for an HTTP MCP endpoint.
     pub fn layer(&self) -> GuardLayer {
         GuardLayer::new(self.clone())
+    }
+
+    /// Publishes this guard's tools as `resource` (RFC 9728): its 401 and
+    /// 403 challenges then carry `resource_metadata`, and
+    /// [`metadata_router`] serves the document. Once per guard.
+    pub fn serve_as(&self, resource: ProtectedResource) -> Result<(), GuardError> {
+        self.inner
+            .resource
+            .set(resource)
+            .map_err(|_| GuardError::Resource("this guard already serves a resource".into()))
+    }
+
+    /// The resource set by [`Guard::serve_as`], if any.
+    pub fn protected_resource(&self) -> Option<&ProtectedResource> {
+        self.inner.resource.get()
     }
 
     /// Replaces the limit on tool calls without a valid key (default:

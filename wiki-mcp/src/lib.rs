@@ -4,7 +4,8 @@
 //!   `write_kb`, `org_report`) over in-memory pages. No auth code in them.
 //! - [`tool_scopes`]: the one place that says which scope each tool needs.
 //! - [`router`]: rmcp's Streamable HTTP service at `/mcp`, wrapped in the
-//!   acekeys guard layer: the only route of the public listener.
+//!   acekeys guard layer, and the resource's metadata document
+//!   (`/.well-known/oauth-protected-resource/mcp`): the public listener.
 //! - [`status_router`]: an unauthenticated `/status` (the guard's health
 //!   and counters), served only on its own listener (`--status-addr`), so
 //!   whoever can reach the MCP endpoint cannot read spool counts or the
@@ -42,9 +43,10 @@ struct StatusState {
     wiki: Wiki,
 }
 
-/// `/mcp`, the guarded MCP endpoint, and nothing else. `allowed_hosts` are
-/// the Host headers rmcp accepts (it refuses non-loopback hosts by default,
-/// a DNS-rebinding defence).
+/// `/mcp`, the guarded MCP endpoint, and its OAuth protected resource
+/// metadata (RFC 9728) when the guard serves as one ([`Guard::serve_as`];
+/// call that first). `allowed_hosts` are the Host headers rmcp accepts (it
+/// refuses non-loopback hosts by default, a DNS-rebinding defence).
 pub fn router(guard: Guard, wiki: Wiki, allowed_hosts: Vec<String>) -> Router {
     let factory = wiki.clone();
     let mcp = StreamableHttpService::new(
@@ -52,7 +54,9 @@ pub fn router(guard: Guard, wiki: Wiki, allowed_hosts: Vec<String>) -> Router {
         Arc::new(LocalSessionManager::default()),
         StreamableHttpServerConfig::default().with_allowed_hosts(allowed_hosts),
     );
-    Router::new().route_service("/mcp", guard.layer().layer(mcp))
+    Router::new()
+        .route_service("/mcp", guard.layer().layer(mcp))
+        .merge(guard::metadata_router(guard))
 }
 
 /// `GET /status`, for a listener of its own: it needs no key, so it must not

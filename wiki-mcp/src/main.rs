@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use guard::ProtectedResource;
 use tokio::net::TcpListener;
 use wiki_mcp::startup::{self, StartError};
 use wiki_mcp::{router, status_router, tool_scopes, Wiki};
@@ -65,6 +66,15 @@ struct Cli {
     /// Extra Host header values to accept (loopback is always accepted).
     #[arg(long = "allowed-host")]
     allowed_hosts: Vec<String>,
+    /// The base URL clients reach this server at (https, or http on a
+    /// loopback host): the MCP endpoint `<url>/mcp` is the OAuth protected
+    /// resource its metadata names. Default: http://<the listening address>.
+    #[arg(long, env = "WIKI_MCP_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The authorization server its metadata names (the acekeys URL).
+    /// Default: `--authority` in remote mode, none in local mode.
+    #[arg(long, env = "WIKI_MCP_AUTHORIZATION_SERVER")]
+    authorization_server: Option<String>,
 }
 
 #[tokio::main]
@@ -122,6 +132,15 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         local.ip().to_string(),
     ];
     hosts.extend(cli.allowed_hosts);
+    let base = cli.public_url.unwrap_or_else(|| format!("http://{local}"));
+    let issuers: Vec<String> = cli
+        .authorization_server
+        .or(cli.authority)
+        .into_iter()
+        .collect();
+    let resource =
+        ProtectedResource::new(&format!("{}/mcp", base.trim_end_matches('/')), &issuers)?;
+    guard.serve_as(resource)?;
     tracing::info!(%local, mode = guard.mode(), "wiki-mcp listening");
     // Tests and scripts read the address from this line.
     println!("wiki-mcp listening on http://{local}/mcp");

@@ -96,10 +96,14 @@ async fn allowed_denied_and_unauthenticated_calls_are_decided_and_audited() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
-    // RFC 6750 §3.1: no credentials, no error code.
+    // RFC 6750 §3.1: no credentials, no error code; RFC 9728 §5.1: where
+    // the resource's metadata is.
+    let metadata_url = wiki
+        .url
+        .replace("/mcp", "/.well-known/oauth-protected-resource/mcp");
     assert_eq!(
         response.headers()["www-authenticate"].to_str().unwrap(),
-        r#"Bearer realm="acekeys""#
+        format!(r#"Bearer realm="acekeys", resource_metadata="{metadata_url}""#)
     );
     // A bad credential: `invalid_token`.
     let response = reqwest::Client::new()
@@ -113,9 +117,61 @@ async fn allowed_denied_and_unauthenticated_calls_are_decided_and_audited() {
     assert_eq!(response.status(), 401);
     let challenge = response.headers()["www-authenticate"].to_str().unwrap();
     assert!(
-        challenge.starts_with(r#"Bearer realm="acekeys", error="invalid_token""#),
+        challenge.starts_with(&format!(
+            r#"Bearer realm="acekeys", resource_metadata="{metadata_url}", error="invalid_token""#
+        )),
         "{challenge}"
     );
+
+    // A valid key without the tool's scope: 403 and the scope to step up
+    // to (MCP authorization), the JSON-RPC error still in the body.
+    let response = reqwest::Client::new()
+        .post(&wiki.url)
+        .header("accept", "application/json, text/event-stream")
+        .bearer_auth(&seed.reader)
+        .json(&json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"write_page","arguments":{"title":"X","body":"y"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(
+        response.headers()["www-authenticate"].to_str().unwrap(),
+        format!(
+            r#"Bearer realm="acekeys", resource_metadata="{metadata_url}", error="insufficient_scope", scope="svc:wiki:write""#
+        )
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["id"], 3);
+    assert_eq!(body["error"]["code"], -32003);
+    assert_eq!(body["error"]["data"]["required_scope"], "svc:wiki:write");
+
+    // The metadata document (RFC 9728 §2/§3), with no key, at the
+    // path-suffixed and the root well-known URI.
+    for url in [
+        metadata_url.clone(),
+        wiki.url
+            .replace("/mcp", "/.well-known/oauth-protected-resource"),
+    ] {
+        let response = reqwest::get(&url).await.unwrap();
+        assert_eq!(response.status(), 200, "{url}");
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let doc: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(doc["resource"], wiki.url.as_str(), "required: resource");
+        assert_eq!(
+            doc["scopes_supported"],
+            json!([
+                "admin:org",
+                "svc:kb:write",
+                "svc:wiki:read",
+                "svc:wiki:write"
+            ])
+        );
+        assert_eq!(doc["bearer_methods_supported"], json!(["header"]));
+        assert!(
+            doc.get("authorization_servers").is_none(),
+            "local mode names no issuer: {doc}"
+        );
+    }
 
     let events = seed.tool_events().await;
     let find = |tool: &str, decision: Decision| {
@@ -125,7 +181,8 @@ async fn allowed_denied_and_unauthenticated_calls_are_decided_and_audited() {
             .count()
     };
     assert_eq!(find("read_page", Decision::Allowed), 1);
-    assert_eq!(find("write_page", Decision::Denied), 1);
+    // Through rmcp's client, then the raw 403 above.
+    assert_eq!(find("write_page", Decision::Denied), 2);
     assert_eq!(find("write_page", Decision::Allowed), 1);
     assert_eq!(find("org_report", Decision::Denied), 1);
     let denied = events

@@ -33,6 +33,23 @@ async fn remote_guard_introspects_evicts_on_revocation_and_spools_through_an_out
     let wiki = WikiProc::spawn_remote(&acekeys.base, &service_key, data.path()).await;
     let mut calls = 0usize;
 
+    // In remote mode the resource's metadata names the authority as its
+    // authorization server.
+    let metadata: serde_json::Value = reqwest::get(
+        wiki.url
+            .replace("/mcp", "/.well-known/oauth-protected-resource/mcp"),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(metadata["resource"], wiki.url.as_str());
+    assert_eq!(
+        metadata["authorization_servers"],
+        json!([acekeys.base.trim_end_matches('/')])
+    );
+
     // Allowed, denied by scope, 401s.
     let client = connect(&wiki.url, Some(&reader))
         .await

@@ -67,20 +67,35 @@ pub enum Challenge<'a> {
 
 /// The `WWW-Authenticate` value for `challenge`, realm `acekeys`.
 pub fn challenge(challenge: Challenge<'_>) -> String {
-    match challenge {
-        Challenge::NoCredential => r#"Bearer realm="acekeys""#.to_owned(),
-        Challenge::InvalidToken { description } => format!(
-            r#"Bearer realm="acekeys", error="invalid_token", error_description="{}""#,
-            quoted_string_safe(description)
-        ),
-        Challenge::InsufficientScope { scope: None } => {
-            r#"Bearer realm="acekeys", error="insufficient_scope""#.to_owned()
-        }
-        Challenge::InsufficientScope { scope: Some(scope) } => format!(
-            r#"Bearer realm="acekeys", error="insufficient_scope", scope="{}""#,
-            quoted_string_safe(scope)
-        ),
+    challenge_for_resource(challenge, None)
+}
+
+/// [`challenge`], naming the protected resource's metadata document (RFC
+/// 9728 §5.1) when there is one, so a client can discover where to get a
+/// credential and which scopes exist.
+pub fn challenge_for_resource(challenge: Challenge<'_>, resource_metadata: Option<&str>) -> String {
+    let mut value = String::from(r#"Bearer realm="acekeys""#);
+    if let Some(url) = resource_metadata {
+        value.push_str(&format!(
+            r#", resource_metadata="{}""#,
+            quoted_string_safe(url)
+        ));
     }
+    match challenge {
+        Challenge::NoCredential => {}
+        Challenge::InvalidToken { description } => value.push_str(&format!(
+            r#", error="invalid_token", error_description="{}""#,
+            quoted_string_safe(description)
+        )),
+        Challenge::InsufficientScope { scope: None } => {
+            value.push_str(r#", error="insufficient_scope""#);
+        }
+        Challenge::InsufficientScope { scope: Some(scope) } => value.push_str(&format!(
+            r#", error="insufficient_scope", scope="{}""#,
+            quoted_string_safe(scope)
+        )),
+    }
+    value
 }
 
 /// RFC 6750 limits these values to printable ASCII without `"` and `\`.
@@ -138,6 +153,30 @@ mod tests {
                 scope: Some("svc:wiki:write")
             }),
             r#"Bearer realm="acekeys", error="insufficient_scope", scope="svc:wiki:write""#
+        );
+    }
+
+    #[test]
+    fn challenges_name_the_resource_metadata_before_the_error() {
+        let url = "https://wiki.example.com/.well-known/oauth-protected-resource/mcp";
+        assert_eq!(
+            challenge_for_resource(Challenge::NoCredential, Some(url)),
+            format!(r#"Bearer realm="acekeys", resource_metadata="{url}""#)
+        );
+        assert_eq!(
+            challenge_for_resource(
+                Challenge::InsufficientScope {
+                    scope: Some("svc:wiki:write")
+                },
+                Some(url)
+            ),
+            format!(
+                r#"Bearer realm="acekeys", resource_metadata="{url}", error="insufficient_scope", scope="svc:wiki:write""#
+            )
+        );
+        assert!(
+            challenge_for_resource(Challenge::NoCredential, Some("x\"y"))
+                .ends_with(r#"resource_metadata="x'y""#)
         );
     }
 }
