@@ -34,6 +34,7 @@ pub use model::audit::{
 };
 pub use model::wire::{AuditPage, TimelineBucket};
 pub use query::{
-    about_tags, AuditCursor, AuditFilter, AuditQuery, ChainInfo, PruneStats, TimelineQuery,
+    about_key_and_agent_tags, about_tags, AuditCursor, AuditFilter, AuditQuery, ChainInfo,
+    PruneStats, TimelineQuery,
 };
 pub use seal::{Seal, SealKey, SealTrust};

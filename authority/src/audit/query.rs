@@ -103,13 +103,9 @@ fn agent_tag(agent: &str) -> String {
     format!("agent:{agent}")
 }
 
-/// What an event is about, as the tags the key and agent filters look up:
-/// `key:<id>` for the key that acted and every key the subject names,
-/// `agent:<name>` for the actor's agent and the subject's, and
-/// `key:<id> agent:<name>` for each pair, so both filters together are one
-/// lookup too (Firestore allows one `array-contains` per query). Stores
-/// index these with the event; the filters' meaning lives here only.
-pub fn about_tags(e: &NewEvent) -> Vec<String> {
+/// The keys an event is about: the one that acted and every key its
+/// subject names (a rotation names two).
+fn about_keys(e: &NewEvent) -> impl Iterator<Item = KeyId> + '_ {
     let subject_keys = e
         .subject
         .as_deref()
@@ -117,19 +113,44 @@ pub fn about_tags(e: &NewEvent) -> Vec<String> {
         .flat_map(str::split_whitespace)
         .filter_map(KeyId::parse)
         .take(MAX_SUBJECT_KEYS);
-    let keys: BTreeSet<KeyId> = e.actor_key_id.iter().cloned().chain(subject_keys).collect();
-    let agents: BTreeSet<&str> = [e.agent.as_deref(), e.subject_agent.as_deref()]
+    e.actor_key_id.iter().cloned().chain(subject_keys)
+}
+
+/// The agents an event is about: the actor's and the subject's.
+fn about_agents(e: &NewEvent) -> impl Iterator<Item = &str> {
+    [e.agent.as_deref(), e.subject_agent.as_deref()]
         .into_iter()
         .flatten()
-        .collect();
-    let mut tags: BTreeSet<String> = keys.iter().map(key_tag).collect();
-    tags.extend(agents.iter().map(|a| agent_tag(a)));
+}
+
+/// [`about_tags`] without the key+agent pairs: one `key:<id>` per key and
+/// one `agent:<name>` per agent. A store that can check the agent on the
+/// event itself indexes only these (SQLite: fewer rows per tool call).
+pub fn about_key_and_agent_tags(e: &NewEvent) -> Vec<String> {
+    let mut tags: Vec<String> = about_keys(e).map(|k| key_tag(&k)).collect();
+    tags.extend(about_agents(e).map(agent_tag));
+    tags.sort();
+    tags.dedup();
+    tags
+}
+
+/// What an event is about, as the tags the key and agent filters look up:
+/// `key:<id>` for the key that acted and every key the subject names,
+/// `agent:<name>` for the actor's agent and the subject's, and
+/// `key:<id> agent:<name>` for each pair, so both filters together are one
+/// lookup too (Firestore allows one `array-contains` per query). Stores
+/// index these with the event; the filters' meaning lives here only.
+pub fn about_tags(e: &NewEvent) -> Vec<String> {
+    let keys: BTreeSet<KeyId> = about_keys(e).collect();
+    let agents: BTreeSet<&str> = about_agents(e).collect();
+    let mut tags = about_key_and_agent_tags(e);
     for key in &keys {
         for agent in &agents {
-            tags.insert(format!("{} {}", key_tag(key), agent_tag(agent)));
+            tags.push(format!("{} {}", key_tag(key), agent_tag(agent)));
         }
     }
-    tags.into_iter().collect()
+    tags.sort();
+    tags
 }
 
 impl AuditFilter {

@@ -223,6 +223,21 @@ pub async fn audit_filters_match_what_an_event_is_about<F: StoreFactory>(f: &F) 
         ..Default::default()
     };
     assert_eq!(found(both).await, ids(&[&other_agent]));
+    let key_and_its_agent = AuditFilter {
+        key_id: Some(bot_key.clone()),
+        agent: Some("bot".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        found(key_and_its_agent).await,
+        ids(&[&mint, &call, &denied, &rotate])
+    );
+    let key_and_another_agent = AuditFilter {
+        key_id: Some(bot_key.clone()),
+        agent: Some("ops".into()),
+        ..Default::default()
+    };
+    assert_eq!(found(key_and_another_agent).await, ids(&[]));
     // With the other filters, a range and pages of one.
     let denied_only = AuditFilter {
         decision: Some(Decision::Denied),
