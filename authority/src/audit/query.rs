@@ -251,6 +251,17 @@ impl AuditFilter {
         }
     }
 
+    /// The single tag a store that indexes [`about_key_and_agent_tags`]
+    /// looks up: the key's when a key is given, else the agent's. With both,
+    /// the store also checks the agent on the event.
+    pub fn single_about_tag(&self) -> Option<String> {
+        match (&self.key_id, &self.agent) {
+            (Some(key), _) => Some(key_tag(key)),
+            (None, Some(agent)) => Some(agent_tag(agent)),
+            (None, None) => None,
+        }
+    }
+
     /// Whether `e` matches; the reference semantics every backend must share.
     pub fn matches(&self, e: &AuditEvent) -> bool {
         let b = &e.body;

@@ -210,21 +210,7 @@ struct Filtered {
 
 fn filtered(org: &OrgId, f: &AuditFilter) -> Filtered {
     let mut p: Vec<Value> = vec![Value::Text(org.as_str().to_owned())];
-    // The key's tag when a key is given, else the agent's; with both, the
-    // agent is checked on the event: one of the agents it is about, as
-    // `audit::about_tags` counts them (the actor's and the subject's).
-    let lookup = match (&f.key_id, &f.agent) {
-        (None, None) => None,
-        (Some(key), _) => Some(AuditFilter {
-            key_id: Some(key.clone()),
-            ..Default::default()
-        }),
-        (None, Some(agent)) => Some(AuditFilter {
-            agent: Some(agent.clone()),
-            ..Default::default()
-        }),
-    };
-    let (mut sql, ts, id) = match lookup.and_then(|l| l.about_tag()) {
+    let (mut sql, ts, id) = match f.single_about_tag() {
         Some(tag) => {
             p.push(Value::Text(tag));
             (
@@ -242,6 +228,9 @@ fn filtered(org: &OrgId, f: &AuditFilter) -> Filtered {
             "e.id",
         ),
     };
+    // With both filters the key's rows are read and the agent is checked
+    // here: one of the agents the event is about, as `audit::about_tags`
+    // counts them (the actor's and the subject's).
     if let (Some(_), Some(agent)) = (&f.key_id, &f.agent) {
         sql.push_str(" AND (e.agent = ? OR e.subject_agent = ?)");
         p.push(Value::Text(agent.clone()));
