@@ -44,9 +44,25 @@ pub fn signed_in() -> Option<SignedIn> {
         .cloned()
 }
 
-/// The signed-in principal, or [`DashError::SignedOut`].
+/// A request extension: the request carried a session cookie but the
+/// store could not be read to check it. The session is neither accepted
+/// nor ended; callers are told to retry.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionUnavailable;
+
+/// The signed-in principal; [`DashError::Unavailable`] when the session
+/// could not be checked, else [`DashError::SignedOut`].
 pub fn principal() -> Result<Arc<KeyContext>, DashError> {
-    signed_in().map(|s| s.principal).ok_or(DashError::SignedOut)
+    if let Some(s) = signed_in() {
+        return Ok(s.principal);
+    }
+    let unavailable = use_context::<Parts>()
+        .is_some_and(|parts| parts.extensions.get::<SessionUnavailable>().is_some());
+    Err(if unavailable {
+        DashError::Unavailable
+    } else {
+        DashError::SignedOut
+    })
 }
 
 pub fn client_ip() -> Option<String> {

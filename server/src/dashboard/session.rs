@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use app::session::cookie;
-use app::session::server::{ClientIp, DashboardState, SignedIn};
+use app::session::server::{ClientIp, DashboardState, SessionUnavailable, SignedIn};
 use authority::{Authority, KeyContext};
 use axum::extract::{Request, State};
 
@@ -44,21 +44,20 @@ impl SessionLayerState {
     /// The session's key or member, re-read from the store on every request: no cache
     /// in between, so the request after a revocation answers "signed out"
     /// on every server (one indexed read per dashboard request).
-    async fn principal(
-        &self,
-        token: &authority::sessions::SessionToken,
-    ) -> Option<Arc<KeyContext>> {
+    async fn resolve(&self, token: &authority::sessions::SessionToken) -> Resolved {
         let d = &self.dashboard;
         let session = match d.authority.resume_session(token).await {
-            Ok(session) => session?,
+            Ok(Some(session)) => session,
+            Ok(None) => return Resolved::Gone,
             Err(error) => {
-                // Fail closed: no principal this time, the session stays.
+                // Fail closed, and keep the session: a store that blinks
+                // must not sign everyone out.
                 tracing::warn!(%error, "could not read a session");
-                return None;
+                return Resolved::Unavailable;
             }
         };
         match d.authority.session_principal(&session).await {
-            Ok(p) => Some(Arc::new(p)),
+            Ok(p) => Resolved::Signed(Arc::new(p)),
             Err(authority::AuthorityError::Unauthenticated(_)) => {
                 if let Err(error) = d
                     .authority
@@ -67,15 +66,23 @@ impl SessionLayerState {
                 {
                     tracing::warn!(%error, "could not end a dead key's or member's sessions");
                 }
-                None
+                Resolved::Gone
             }
             Err(error) => {
-                // Fail closed: no principal this time, the session stays.
                 tracing::warn!(%error, "could not re-check a session's key");
-                None
+                Resolved::Unavailable
             }
         }
     }
+}
+
+/// What a session cookie turned out to be.
+enum Resolved {
+    Signed(Arc<KeyContext>),
+    /// Unknown, expired, or its key or member is gone: the cookie is cleared.
+    Gone,
+    /// The store could not be read: no principal this time, the cookie stays.
+    Unavailable,
 }
 
 /// The middleware: CSRF check, session resolution, sign-in redirects.
@@ -97,12 +104,13 @@ pub async fn layer(
         req.extensions_mut().insert(ClientIp(addr.to_string()));
     }
     let had_cookie = cookie::present(req.headers(), secure);
-    let signed_in = match cookie::read(req.headers(), secure) {
-        Some(token) => state
-            .principal(&token)
-            .await
-            .map(|principal| SignedIn { principal, token }),
-        None => None,
+    let (signed_in, unavailable) = match cookie::read(req.headers(), secure) {
+        Some(token) => match state.resolve(&token).await {
+            Resolved::Signed(principal) => (Some(SignedIn { principal, token }), false),
+            Resolved::Gone => (None, false),
+            Resolved::Unavailable => (None, true),
+        },
+        None => (None, false),
     };
     let path = req.uri().path().to_owned();
     let is_page = req.method() == axum::http::Method::GET;
@@ -113,6 +121,21 @@ pub async fn layer(
     if let Some(s) = signed_in {
         req.extensions_mut().insert(s);
     }
+    if unavailable {
+        req.extensions_mut().insert(SessionUnavailable);
+        if is_page && protected {
+            let mut response = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The key authority is temporarily unavailable, so your session could not be \
+                 checked. You are still signed in: reload in a moment.",
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
+        }
+    }
     let mut response = if is_page && protected && !signed {
         Redirect::to("/sign-in").into_response()
     } else if is_page && path == "/sign-in" && signed {
@@ -120,11 +143,92 @@ pub async fn layer(
     } else {
         next.run(req).await
     };
-    // A dead session's cookie is cleared, so the browser stops sending it.
-    if had_cookie && !signed && !response.headers().contains_key(header::SET_COOKIE) {
+    // A dead session's cookie is cleared, so the browser stops sending it
+    // (not one that could not be checked: it may be alive).
+    if had_cookie && !signed && !unavailable && !response.headers().contains_key(header::SET_COOKIE)
+    {
         if let Ok(v) = HeaderValue::from_str(&cookie::clear_cookie(secure)) {
             response.headers_mut().append(header::SET_COOKIE, v);
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use authority::sessions::SessionActor;
+    use authority::store::fault::FaultyStore;
+    use authority::store::{SqliteStore, Store};
+    use authority::{AuthorityConfig, BootstrapRequest, Env, Pepper};
+    use axum::body::Body;
+    use axum::routing::get;
+    use axum::Router;
+    use tower::ServiceExt;
+
+    /// A store that cannot be read (an outage a healthy SQLite file cannot
+    /// have, hence the fault wrapper) signs nobody out: the protected page
+    /// answers 503 and the cookie stays; once the store is back, the same
+    /// cookie works. A cookie that names no session is still cleared.
+    #[tokio::test]
+    async fn a_store_outage_keeps_the_session_and_answers_503() {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let faulty = Arc::new(FaultyStore::new(sqlite));
+        let authority = Authority::new(
+            faulty.clone(),
+            Pepper::random(),
+            Env::Live,
+            AuthorityConfig::default(),
+        );
+        let admin = authority
+            .bootstrap(BootstrapRequest::new("acme"))
+            .await
+            .unwrap();
+        let token = authority
+            .start_session(&admin.view.org, SessionActor::Key(admin.view.id.clone()))
+            .await
+            .unwrap();
+        let set_cookie = cookie::session_cookie(&token, false, 3600);
+        let session = set_cookie.split(';').next().unwrap().to_owned();
+        let state = SessionLayerState::new(
+            authority,
+            false,
+            Arc::new(authority::throttle::FailureThrottle::new(20)),
+        );
+        let app = Router::new()
+            .route("/keys", get(|| async { "the keys page" }))
+            .layer(axum::middleware::from_fn_with_state(state, layer));
+        let get_keys = |cookie: String| {
+            let app = app.clone();
+            async move {
+                let request = Request::builder()
+                    .uri("/keys")
+                    .header(header::COOKIE, cookie)
+                    .body(Body::empty())
+                    .unwrap();
+                app.oneshot(request).await.unwrap()
+            }
+        };
+
+        faulty.set_down(true);
+        let during = get_keys(session.clone()).await;
+        assert_eq!(during.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            !during.headers().contains_key(header::SET_COOKIE),
+            "the cookie of a session that could not be checked is kept"
+        );
+        assert_eq!(during.headers()[header::RETRY_AFTER], "1");
+
+        faulty.set_down(false);
+        let after = get_keys(session).await;
+        assert_eq!(after.status(), StatusCode::OK, "still signed in");
+
+        let forged = get_keys(format!("{}=forged", cookie::NAME)).await;
+        assert_eq!(forged.status(), StatusCode::SEE_OTHER);
+        assert!(forged.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0"));
+    }
 }
