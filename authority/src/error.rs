@@ -104,7 +104,34 @@ impl Unauthenticated {
             Unauthenticated::Unknown | Unauthenticated::Expired | Unauthenticated::Revoked
         )
     }
+
+    /// The code a caller is shown: the same `invalid_key` for every reason
+    /// that would reveal stored state, the exact one otherwise (a malformed
+    /// or wrong-env key reveals nothing, and saying so saves a ticket). The
+    /// audit trail keeps [`Self::code`].
+    pub fn public_code(self) -> &'static str {
+        match self {
+            why if why.reveals_stored_state() => "invalid_key",
+            // One code for every way a text is not a key; the message says which.
+            Unauthenticated::Malformed(_) => "malformed_key",
+            other => other.code(),
+        }
+    }
+
+    /// The message a caller is shown, alike where [`Self::public_code`] is.
+    pub fn public_message(self) -> String {
+        if self.reveals_stored_state() {
+            INVALID_KEY_MESSAGE.to_owned()
+        } else {
+            self.to_string()
+        }
+    }
 }
+
+/// The one answer for a key that is unknown, expired or revoked (or of
+/// another org: to its caller that is an unknown key).
+const INVALID_KEY_MESSAGE: &str = "the API key is not valid: it is unknown, expired or revoked. \
+     Check the key or ask your org admin for a new one";
 
 impl AuthorityError {
     /// Stable machine-readable code for `{"error": {"code": ...}}`.

@@ -228,7 +228,7 @@ fn refuse<B>(
     };
     match refusal {
         Refusal::MissingKey | Refusal::InvalidKey(_) => {
-            let mut response = plain(StatusCode::UNAUTHORIZED, refusal.code(), &message);
+            let mut response = plain(StatusCode::UNAUTHORIZED, refusal.public_code(), &message);
             let why = match refusal {
                 Refusal::MissingKey => Challenge::NoCredential,
                 _ => Challenge::InvalidToken {

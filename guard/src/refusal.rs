@@ -42,11 +42,23 @@ impl Refusal {
         }
     }
 
+    /// The code shown to the caller: [`Self::code`], except that
+    /// unknown, expired and revoked keys are all `invalid_key`.
+    pub fn public_code(&self) -> &'static str {
+        match self {
+            Refusal::InvalidKey(why) => why.public_code(),
+            other => other.code(),
+        }
+    }
+
     /// A message safe to show the caller (never contains the key).
     pub fn message(&self) -> String {
         match self {
             Refusal::MissingKey => "missing `Authorization: Bearer <acekeys key>` header".into(),
-            Refusal::InvalidKey(why) => why.to_string(),
+            // Alike for unknown, expired and revoked keys, as at the REST
+            // API: the caller learns nothing about stored keys; the audit
+            // event keeps the exact reason (`code`).
+            Refusal::InvalidKey(why) => why.public_message(),
             Refusal::InsufficientScope { tool, scope } => {
                 format!("this key lacks the scope `{scope}` that tool `{tool}` requires")
             }

@@ -24,10 +24,6 @@ use model::wire::bearer::{self, BearerError};
 
 use crate::error::ApiError;
 
-/// The public answer for any key that does not authenticate.
-const INVALID_KEY_MESSAGE: &str =
-    "the API key is not valid: it is unknown, expired or revoked. Check the key or ask your org admin for a new one";
-
 /// Authentication for the REST API, with the failure throttle it shares
 /// with the dashboard's sign-in.
 pub struct AuthGate {
@@ -74,20 +70,10 @@ fn rate_limited(wait: std::time::Duration) -> ApiError {
     ApiError::rate_limited(retry_after_secs(wait))
 }
 
-/// Collapses the outcomes a probing caller must not tell apart.
+/// Collapses the outcomes a probing caller must not tell apart
+/// (`Unauthenticated::public_code`).
 fn public_unauthenticated(why: Unauthenticated) -> ApiError {
-    match why {
-        why if why.reveals_stored_state() => {
-            ApiError::unauthenticated("invalid_key", INVALID_KEY_MESSAGE)
-        }
-        // Malformed keys and wrong-env keys reveal nothing about stored keys,
-        // and saying exactly what is wrong saves the caller a support ticket.
-        Unauthenticated::WrongEnv { .. } => ApiError::unauthenticated("wrong_env", why.to_string()),
-        Unauthenticated::Malformed(_) => {
-            ApiError::unauthenticated("malformed_key", why.to_string())
-        }
-        other => ApiError::unauthenticated(other.code(), other.to_string()),
-    }
+    ApiError::unauthenticated(why.public_code(), why.public_message())
 }
 
 /// The raw key from `Authorization: Bearer …`.
