@@ -46,8 +46,8 @@ async fn start_browser_session(
     Ok(())
 }
 
-/// Counts a failed passkey sign-in against the client's address (the same
-/// throttle as failed key sign-ins).
+/// Counts a failed passkey sign-in or a refused invitation against the
+/// client's address (the same throttle as failed key sign-ins).
 #[cfg(feature = "ssr")]
 fn throttled(
     dash: &crate::session::server::DashboardState,
@@ -118,17 +118,27 @@ pub async fn remove_member(member: String) -> Result<(), DashError> {
     Ok(dash.authority.remove_member(&p, &member).await?)
 }
 
-/// The invitee starts registering their first passkey.
-#[server]
+/// The invitee starts registering their first passkey. A refused
+/// invitation counts against the caller's address like a failed sign-in,
+/// so nobody can probe invitation tokens (or load the store) for free; an
+/// address over the limit is refused before any lookup.
+#[server(endpoint = "start_enrolment")]
 pub async fn start_enrolment(
     invitation: String,
     passkey_name: String,
 ) -> Result<CeremonyStart, DashError> {
     let dash = crate::session::server::dashboard()?;
+    let client = crate::session::server::client_ip().and_then(|ip| ip.parse().ok());
+    if let Some(wait) = client.and_then(|c| dash.throttle.blocked(c)) {
+        return Err(DashError::TooManyAttempts(
+            authority::throttle::retry_after_secs(wait),
+        ));
+    }
     let (challenge, org, email, role) = dash
         .authority
         .start_enrolment(invitation.trim(), &passkey_name)
-        .await?;
+        .await
+        .map_err(|e| throttled(&dash, e))?;
     Ok(CeremonyStart {
         email: Some(email),
         role: Some(role),

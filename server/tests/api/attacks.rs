@@ -781,3 +781,54 @@ async fn passkey_sign_in_starts_are_throttled_per_address() {
         "another address was throttled"
     );
 }
+
+/// Invitation tokens cannot be probed for free: a refused enrolment start
+/// counts against the caller's address like a failed sign-in (20 a
+/// minute), then the address is refused before any lookup; another
+/// address still gets the plain refusal.
+#[tokio::test]
+async fn refused_enrolment_starts_are_throttled_per_address() {
+    let app = spawn_app_with(&[
+        ("ACEKEYS_PUBLIC_URL", "http://localhost:9"),
+        ("ACEKEYS_TRUSTED_PROXIES", "127.0.0.1, ::1"),
+    ])
+    .await;
+    let start = |client_ip: &'static str| {
+        let url = app.url("/api/start_enrolment");
+        let origin = app.base.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("origin", origin)
+                .header("x-forwarded-for", client_ip)
+                .form(&[
+                    ("invitation", "not-an-invitation-token"),
+                    ("passkey_name", "laptop"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..25 {
+        statuses.push(start("203.0.113.8").await.status().as_u16());
+    }
+    assert!(
+        statuses[..20].iter().all(|s| *s != 429 && *s >= 400),
+        "refused, not yet throttled: {statuses:?}"
+    );
+    assert!(statuses[20..].iter().all(|s| *s == 429), "{statuses:?}");
+    let refused = start("203.0.113.8").await.text().await.unwrap();
+    assert!(refused.contains("TooManyAttempts"), "{refused}");
+    let other = start("198.51.100.10").await;
+    assert_ne!(other.status(), 429, "another address was throttled");
+    assert!(
+        other
+            .text()
+            .await
+            .unwrap()
+            .contains("invitation is unknown"),
+        "the plain refusal"
+    );
+}
