@@ -741,30 +741,48 @@ async fn audit_filters_longer_than_any_recorded_value_are_refused() {
     assert_eq!(response.status(), 200);
 }
 
+/// A server with passkeys on (a domain-named public URL) behind a trusted
+/// loopback proxy, so tests choose the client address by `X-Forwarded-For`.
+async fn spawn_passkey_app_behind_proxy() -> crate::harness::TestApp {
+    spawn_app_with(&[
+        ("ACEKEYS_PUBLIC_URL", "http://localhost:9"),
+        ("ACEKEYS_TRUSTED_PROXIES", "127.0.0.1, ::1"),
+    ])
+    .await
+}
+
+/// A dashboard server function's form POST from the dashboard's origin, as
+/// `client_ip` (through the trusted proxy).
+async fn server_fn_from(
+    app: &crate::harness::TestApp,
+    path: &str,
+    client_ip: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url(path))
+        .header("origin", &app.base)
+        .header("x-forwarded-for", client_ip)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Starting a passkey sign-in needs no credential and stores a ceremony,
 /// so each start counts against the caller's address: past 20 a minute
 /// the address gets 429 and stores nothing more; another address is not
 /// affected (checked through a trusted proxy's `X-Forwarded-For`).
 #[tokio::test]
 async fn passkey_sign_in_starts_are_throttled_per_address() {
-    let app = spawn_app_with(&[
-        ("ACEKEYS_PUBLIC_URL", "http://localhost:9"),
-        ("ACEKEYS_TRUSTED_PROXIES", "127.0.0.1, ::1"),
-    ])
-    .await;
+    let app = spawn_passkey_app_behind_proxy().await;
     let start = |client_ip: &'static str| {
-        let url = app.url("/api/start_passkey_sign_in");
-        let origin = app.base.clone();
-        async move {
-            reqwest::Client::new()
-                .post(url)
-                .header("origin", origin)
-                .header("x-forwarded-for", client_ip)
-                .form(&[("org", "acme"), ("email", "nobody@acme.test")])
-                .send()
-                .await
-                .unwrap()
-        }
+        server_fn_from(
+            &app,
+            "/api/start_passkey_sign_in",
+            client_ip,
+            &[("org", "acme"), ("email", "nobody@acme.test")],
+        )
     };
     let mut statuses = Vec::new();
     for _ in 0..25 {
@@ -788,27 +806,17 @@ async fn passkey_sign_in_starts_are_throttled_per_address() {
 /// address still gets the plain refusal.
 #[tokio::test]
 async fn refused_enrolment_starts_are_throttled_per_address() {
-    let app = spawn_app_with(&[
-        ("ACEKEYS_PUBLIC_URL", "http://localhost:9"),
-        ("ACEKEYS_TRUSTED_PROXIES", "127.0.0.1, ::1"),
-    ])
-    .await;
+    let app = spawn_passkey_app_behind_proxy().await;
     let start = |client_ip: &'static str| {
-        let url = app.url("/api/start_enrolment");
-        let origin = app.base.clone();
-        async move {
-            reqwest::Client::new()
-                .post(url)
-                .header("origin", origin)
-                .header("x-forwarded-for", client_ip)
-                .form(&[
-                    ("invitation", "not-an-invitation-token"),
-                    ("passkey_name", "laptop"),
-                ])
-                .send()
-                .await
-                .unwrap()
-        }
+        server_fn_from(
+            &app,
+            "/api/start_enrolment",
+            client_ip,
+            &[
+                ("invitation", "not-an-invitation-token"),
+                ("passkey_name", "laptop"),
+            ],
+        )
     };
     let mut statuses = Vec::new();
     for _ in 0..25 {
