@@ -8,9 +8,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use model::KeyStatus;
-use std::collections::BTreeMap;
 
-use crate::audit::EventTable;
+use crate::audit::{key_cell, EventTable};
 use crate::error::DashError;
 use crate::model::{AuditPageData, KeyRow};
 use crate::ui::fmt::{encode_component, time_with_seconds};
@@ -78,7 +77,7 @@ fn life_view(data: KeyLifeData) -> impl IntoView {
             .map(|r| format!(" — “{r}”"))
             .unwrap_or_default();
         view! {
-            <span>{time_with_seconds(&at.to_rfc3339())}" by "{key_link(Some(by), &names)}{reason}</span>
+            <span>{time_with_seconds(&at.to_rfc3339())}" by "{key_cell(Some(by), &names)}{reason}</span>
         }
     });
     view! {
@@ -112,14 +111,14 @@ fn life_view(data: KeyLifeData) -> impl IntoView {
                 {fact("Created", view! {
                     {time_with_seconds(&key.created_at.to_rfc3339())}" by "
                     {match key.created_by.clone() {
-                        Some(by) => key_link(Some(by.to_string()), &names).into_any(),
+                        Some(by) => key_cell(Some(by.to_string()), &names).into_any(),
                         None => view! { "bootstrap" }.into_any(),
                     }}
                 }.into_any())}
                 {fact("Expires", view! { {when(key.expires_at).unwrap_or_else(|| "never".to_owned())} }.into_any())}
                 {fact("Last used", view! { {when(key.last_used_at).unwrap_or_else(|| "never".to_owned())} }.into_any())}
-                {key.rotated_from.clone().map(|from| fact("Rotated from", key_link(Some(from.to_string()), &names).into_any()))}
-                {key.rotated_to.clone().map(|to| fact("Rotated to", key_link(Some(to.to_string()), &names).into_any()))}
+                {key.rotated_from.clone().map(|from| fact("Rotated from", key_cell(Some(from.to_string()), &names).into_any()))}
+                {key.rotated_to.clone().map(|to| fact("Rotated to", key_cell(Some(to.to_string()), &names).into_any()))}
                 {key.revokes_at.map(|at| fact("Stops working", view! { {time_with_seconds(&at.to_rfc3339())} }.into_any()))}
                 {revoked.map(|r| fact("Revoked", r.into_any()))}
             </dl>
@@ -139,11 +138,4 @@ fn fact(label: &'static str, value: AnyView) -> impl IntoView {
             <dd class="mt-0.5 text-slate-900">{value}</dd>
         </div>
     }
-}
-
-/// A key named as people know it, linking to its page when it is one of
-/// the org's keys; anything else (a member's credential, a deleted key)
-/// shows as given.
-fn key_link(id: Option<String>, names: &BTreeMap<String, String>) -> impl IntoView {
-    crate::audit::key_cell(id, names)
 }
