@@ -33,6 +33,7 @@ pub use model::audit::{
     AuditEvent, ChainHash, ChainLink, Checkpoint, Decision, EventKind, NewEvent,
 };
 pub use model::wire::{AuditPage, TimelineBucket};
+pub(crate) use query::about_keys;
 pub use query::{
     about_key_and_agent_tags, about_tags, AuditCursor, AuditFilter, AuditQuery, ChainInfo,
     PruneStats, TimelineQuery,

@@ -103,9 +103,13 @@ fn agent_tag(agent: &str) -> String {
     format!("agent:{agent}")
 }
 
+fn pair_tag(key: &KeyId, agent: &str) -> String {
+    format!("{} {}", key_tag(key), agent_tag(agent))
+}
+
 /// The keys an event is about: the one that acted and every key its
 /// subject names (a rotation names two).
-fn about_keys(e: &NewEvent) -> impl Iterator<Item = KeyId> + '_ {
+pub(crate) fn about_keys(e: &NewEvent) -> impl Iterator<Item = KeyId> + '_ {
     let subject_keys = e
         .subject
         .as_deref()
@@ -146,7 +150,7 @@ pub fn about_tags(e: &NewEvent) -> Vec<String> {
     let mut tags = about_key_and_agent_tags(e);
     for key in &keys {
         for agent in &agents {
-            tags.push(format!("{} {}", key_tag(key), agent_tag(agent)));
+            tags.push(pair_tag(key, agent));
         }
     }
     tags.sort();
@@ -247,7 +251,7 @@ impl AuditFilter {
             (None, None) => None,
             (Some(key), None) => Some(key_tag(key)),
             (None, Some(agent)) => Some(agent_tag(agent)),
-            (Some(key), Some(agent)) => Some(format!("{} {}", key_tag(key), agent_tag(agent))),
+            (Some(key), Some(agent)) => Some(pair_tag(key, agent)),
         }
     }
 

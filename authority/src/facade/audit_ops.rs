@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::Authority;
 use crate::audit::chain::ChainVerifier;
 use crate::audit::{
-    AuditCursor, AuditEvent, AuditFilter, AuditPage, AuditQuery, ChainInfo, ChainReport, EventKind,
-    NewEvent, ProblemKind, PruneStats, SealTrust, TimelineBucket, TimelineQuery, VerifyReport,
+    about_keys, AuditCursor, AuditEvent, AuditFilter, AuditPage, AuditQuery, ChainInfo,
+    ChainReport, EventKind, NewEvent, ProblemKind, PruneStats, SealTrust, TimelineBucket,
+    TimelineQuery, VerifyReport,
 };
 use crate::error::AuthorityError;
 use crate::ids::{EventId, KeyId, OrgId};
@@ -235,18 +236,7 @@ impl Authority {
     ) -> Result<std::collections::BTreeMap<String, String>, AuthorityError> {
         let ids: BTreeSet<KeyId> = events
             .iter()
-            .flat_map(|e| {
-                let b = &e.body;
-                let subject_keys = b
-                    .subject
-                    .iter()
-                    .flat_map(|s| s.split_whitespace())
-                    .filter_map(KeyId::parse);
-                [b.actor_key_id.clone(), b.reported_by.clone()]
-                    .into_iter()
-                    .flatten()
-                    .chain(subject_keys)
-            })
+            .flat_map(|e| about_keys(&e.body).chain(e.body.reported_by.clone()))
             .collect();
         let mut names = std::collections::BTreeMap::new();
         for id in ids {
