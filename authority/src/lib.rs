@@ -18,6 +18,8 @@
 //! - [`audit`]: hash chains, queries, exports, retention.
 //! - [`recorder`]: group-committed, durable recording of tool-call events.
 //! - [`sessions`]: dashboard session tokens (hashed) and their timeouts.
+//! - [`oauth`]: the OAuth 2.1 authorization server's clients, PKCE,
+//!   grants and resource binding.
 //! - [`Authority`]: the facade the server calls, one method per handler;
 //!   [`Authority::open`] builds one from [`OpenOptions`] (store, pepper and
 //!   its check) for the server, the CLI and tool servers alike.
@@ -31,6 +33,7 @@ pub mod dead_keys;
 mod error;
 mod facade;
 pub mod keys;
+pub mod oauth;
 pub mod open;
 pub mod people;
 pub mod policy;
@@ -50,7 +53,7 @@ pub use facade::{
     Authority, AuthorityConfig, BootstrapRequest, Invitation, MintLimits, PasskeyChallenge,
     PersonSignedIn, INVITATION_SECS, MAX_ORG_SCOPES,
 };
-pub use ids::{EventId, KeyId, MemberId, OrgId};
+pub use ids::{EventId, GrantId, KeyId, MemberId, OrgId};
 pub use keys::{Env, Pepper, RawKey};
 pub use open::{OpenError, OpenOptions, StoreLocation};
 pub use policy::{

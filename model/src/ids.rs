@@ -1,5 +1,5 @@
 //! Public identifiers: org ids, key ids (`key_…`), member ids (`mem_…`),
-//! audit event ids (`evt_…`).
+//! audit event ids (`evt_…`), OAuth grant ids (`grant_…`).
 //!
 //! Rules:
 //! - Ids are public and safe to log; none is derived from key material.
@@ -83,6 +83,13 @@ string_id!(
     "expected an event id: `evt_` followed by base62 characters"
 );
 
+string_id!(
+    /// An OAuth grant's id (what a person consented to, and every token
+    /// issued under it), `grant_` + base62 characters.
+    GrantId,
+    "expected a grant id: `grant_` followed by base62 characters"
+);
+
 crate::schema::string_schema!(
     OrgId,
     "An org id: 1-63 characters of [a-z0-9_-], starting with a letter or digit",
@@ -97,6 +104,11 @@ crate::schema::string_schema!(
     MemberId,
     "A member's (a person's) public id",
     pattern = "^mem_[0-9A-Za-z]{1,64}$"
+);
+crate::schema::string_schema!(
+    GrantId,
+    "An OAuth grant's id",
+    pattern = "^grant_[0-9A-Za-z]{1,64}$"
 );
 crate::schema::string_schema!(
     EventId,
@@ -210,9 +222,36 @@ impl EventId {
     }
 }
 
+impl GrantId {
+    /// The id of the grant an authorization code starts, derived from the
+    /// code's one-way digest (hex of its first 12 bytes): a code presented
+    /// again after its exchange names the grant it started, so the replay
+    /// can revoke it, and the id reveals nothing of the code.
+    pub fn of_code_digest(digest: &[u8; 32]) -> Self {
+        Self(format!("grant_{}", crate::hex::encode(&digest[..12])))
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        prefixed(s, "grant_").then(|| Self(s.to_owned()))
+    }
+
+    fn from_wire(s: &str) -> Option<Self> {
+        Self::parse(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grant_ids_from_a_digest_parse() {
+        let id = GrantId::of_code_digest(&[0xab; 32]);
+        assert_eq!(id.as_str(), "grant_abababababababababababab");
+        assert_eq!(GrantId::parse(id.as_str()), Some(id));
+        assert_eq!(GrantId::parse("grant_"), None);
+        assert_eq!(GrantId::parse("key_abc"), None);
+    }
 
     #[test]
     fn org_ids() {

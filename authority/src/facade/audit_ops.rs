@@ -437,14 +437,20 @@ impl Authority {
         match outcome {
             Outcome::Valid(c) if c.org == p.org => {
                 self.inner.validator.usage.mark(&c, self.now());
-                Ok(IntrospectAnswer::active(
+                let mut answer = IntrospectAnswer::active(
                     c.key_id.clone(),
                     c.org.clone(),
                     c.env,
                     c.agent.clone(),
                     c.scopes.clone(),
                     c.expires_at,
-                ))
+                );
+                answer.aud = c.resources.iter().map(|r| r.as_str().to_owned()).collect();
+                if let Some(origin) = &c.oauth {
+                    answer.client_id = Some(origin.client.as_str().to_owned());
+                    answer.grant_id = Some(origin.grant.clone());
+                }
+                Ok(answer)
             }
             Outcome::Unavailable => Err(AuthorityError::Unavailable {
                 cause: "key lookup failed".into(),

@@ -185,6 +185,8 @@ impl Authority {
             last_used_at: None,
             rotated_from: None,
             rotated_to: None,
+            resources: Vec::new(),
+            oauth: None,
         };
         (raw, rec)
     }

@@ -64,6 +64,8 @@ impl Authority {
             last_used_at: None,
             rotated_from: None,
             rotated_to: None,
+            resources: Vec::new(),
+            oauth: None,
         };
         let mut body = self.admin_event(Some(p), &p.org, "mint", now);
         body.subject = Some(rec.id.to_string());
@@ -187,6 +189,8 @@ impl Authority {
             last_used_at: None,
             rotated_from: Some(old.id.clone()),
             rotated_to: None,
+            resources: old.resources.clone(),
+            oauth: None,
         };
         let rev = Revocation {
             at: revoke_at,

@@ -211,6 +211,8 @@ impl Authority {
                 role: m.role,
                 method,
             }),
+            resources: Vec::new(),
+            oauth: None,
         }
     }
 

@@ -1,8 +1,13 @@
-//! The `ace_<env>_<secret><checksum>` format: generation and parsing.
+//! The `ace_[<kind>_]<env>_<secret><checksum>` format: generation and parsing.
 //!
-//! The parser checks cheap, local properties only (prefix, env, length,
-//! alphabet, checksum) in that order and never echoes the input in its
-//! errors, so error messages and logs cannot leak a key.
+//! Three kinds of credential share it, so one secret-scanning pattern
+//! (`ace_(at_|rt_)?(live|test)_[0-9A-Za-z]{38}`) finds them all and one
+//! parser refuses typos in each: API keys (`ace_live_…`), OAuth access
+//! tokens (`ace_at_live_…`) and OAuth refresh tokens (`ace_rt_live_…`).
+//!
+//! The parser checks cheap, local properties only (prefix, kind, env,
+//! length, alphabet, checksum) in that order and never echoes the input in
+//! its errors, so error messages and logs cannot leak a key.
 
 use super::{base62, Env, KeyHint, RawKey};
 
@@ -12,6 +17,35 @@ pub const SECRET_LEN: usize = 32;
 pub const CHECKSUM_LEN: usize = 6;
 /// Longer inputs are refused before any other work.
 const MAX_INPUT: usize = 128;
+
+/// Which credential a string is; the tag after `ace_` says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CredentialKind {
+    /// An API key (`ace_live_…`): no tag.
+    Key,
+    /// An OAuth access token (`ace_at_live_…`): a bearer credential like a
+    /// key, bound to one resource and short-lived.
+    AccessToken,
+    /// An OAuth refresh token (`ace_rt_live_…`): only ever presented to the
+    /// token endpoint, never a bearer credential.
+    RefreshToken,
+}
+
+impl CredentialKind {
+    /// The text between `ace_` and the env, `_` included.
+    fn tag(self) -> &'static str {
+        match self {
+            CredentialKind::Key => "",
+            CredentialKind::AccessToken => "at_",
+            CredentialKind::RefreshToken => "rt_",
+        }
+    }
+
+    /// Whether a tool server may accept it in `Authorization: Bearer`.
+    pub fn is_bearer(self) -> bool {
+        self != CredentialKind::RefreshToken
+    }
+}
 
 /// Why a string is not an acekeys key. Carries no part of the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -26,6 +60,9 @@ pub enum ParseError {
     BadAlphabet,
     #[error("malformed key: checksum mismatch (typo or truncated key?)")]
     BadChecksum,
+    /// A well-formed OAuth refresh token where a bearer credential belongs.
+    #[error("a refresh token is not a bearer credential: exchange it at the token endpoint")]
+    NotBearer,
 }
 
 impl ParseError {
@@ -36,20 +73,23 @@ impl ParseError {
             ParseError::BadLength => "bad_length",
             ParseError::BadAlphabet => "bad_alphabet",
             ParseError::BadChecksum => "bad_checksum",
+            ParseError::NotBearer => "not_bearer",
         }
     }
 }
 
-/// A syntactically valid key, borrowed from its input.
+/// A syntactically valid credential, borrowed from its input.
 #[derive(Clone, Copy)]
 pub struct ParsedKey<'a> {
     raw: &'a str,
+    kind: CredentialKind,
     env: Env,
 }
 
 impl std::fmt::Debug for ParsedKey<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ParsedKey")
+            .field("kind", &self.kind)
             .field("env", &self.env)
             .finish_non_exhaustive()
     }
@@ -60,13 +100,17 @@ impl<'a> ParsedKey<'a> {
         self.env
     }
 
+    pub fn kind(&self) -> CredentialKind {
+        self.kind
+    }
+
     /// The whole key, for hashing.
     pub fn expose_secret(&self) -> &'a str {
         self.raw
     }
 
     pub fn hint(&self) -> KeyHint {
-        hint_of(self.raw, self.env)
+        hint_of(self.raw)
     }
 }
 
@@ -77,16 +121,22 @@ pub struct Generated {
     pub hint: KeyHint,
 }
 
-/// Generates a new key for `env` from the OS CSPRNG.
+/// Generates a new API key for `env` from the OS CSPRNG.
 pub fn generate(env: Env) -> Generated {
-    let mut s = String::with_capacity(KEY_PREFIX.len() + 5 + SECRET_LEN + CHECKSUM_LEN);
+    generate_credential(CredentialKind::Key, env)
+}
+
+/// Generates a new credential of `kind` for `env` from the OS CSPRNG.
+pub fn generate_credential(kind: CredentialKind, env: Env) -> Generated {
+    let mut s = String::with_capacity(KEY_PREFIX.len() + 8 + SECRET_LEN + CHECKSUM_LEN);
     s.push_str(KEY_PREFIX);
+    s.push_str(kind.tag());
     s.push_str(env.as_str());
     s.push('_');
     s.push_str(&base62::random_string(SECRET_LEN));
     let sum = base62::encode_u32_fixed6(crc32fast::hash(s.as_bytes()));
     s.extend(sum.iter().map(|&b| b as char));
-    let hint = hint_of(&s, env);
+    let hint = hint_of(&s);
     Generated {
         raw: RawKey::new_unchecked(s),
         hint,
@@ -101,6 +151,10 @@ pub fn parse(input: &str) -> Result<ParsedKey<'_>, ParseError> {
     let rest = input
         .strip_prefix(KEY_PREFIX)
         .ok_or(ParseError::WrongPrefix)?;
+    let (kind, rest) = [CredentialKind::AccessToken, CredentialKind::RefreshToken]
+        .into_iter()
+        .find_map(|kind| rest.strip_prefix(kind.tag()).map(|r| (kind, r)))
+        .unwrap_or((CredentialKind::Key, rest));
     let (env_str, body) = rest.split_once('_').ok_or(ParseError::UnknownEnv)?;
     let env = Env::parse(env_str).ok_or(ParseError::UnknownEnv)?;
     if body.len() != SECRET_LEN + CHECKSUM_LEN {
@@ -114,15 +168,21 @@ pub fn parse(input: &str) -> Result<ParsedKey<'_>, ParseError> {
     if expected != input.as_bytes()[split..] {
         return Err(ParseError::BadChecksum);
     }
-    Ok(ParsedKey { raw: input, env })
+    Ok(ParsedKey {
+        raw: input,
+        kind,
+        env,
+    })
 }
 
-fn hint_of(raw: &str, env: Env) -> KeyHint {
-    let secret_start = KEY_PREFIX.len() + env.as_str().len() + 1;
+/// The prefix (kind and env), then the first and last four characters of
+/// the secret.
+fn hint_of(raw: &str) -> KeyHint {
+    let secret_start = raw.len() - CHECKSUM_LEN - SECRET_LEN;
     let secret = &raw[secret_start..secret_start + SECRET_LEN];
     KeyHint::from_stored(format!(
-        "{KEY_PREFIX}{}_{}…{}",
-        env.as_str(),
+        "{}{}…{}",
+        &raw[..secret_start],
         &secret[..4],
         &secret[SECRET_LEN - 4..]
     ))
@@ -192,6 +252,7 @@ mod tests {
             (ParseError::BadLength, "bad_length"),
             (ParseError::BadAlphabet, "bad_alphabet"),
             (ParseError::BadChecksum, "bad_checksum"),
+            (ParseError::NotBearer, "not_bearer"),
         ];
         for (e, code) in codes {
             assert_eq!(e.code(), code);
@@ -213,7 +274,7 @@ mod tests {
     fn parsed_key_debug_names_the_env_only() {
         let g = generate(Env::Test);
         let p = parse(g.raw.expose_secret()).unwrap();
-        assert_eq!(format!("{p:?}"), "ParsedKey { env: Test, .. }");
+        assert_eq!(format!("{p:?}"), "ParsedKey { kind: Key, env: Test, .. }");
         assert_eq!(p.expose_secret(), g.raw.expose_secret());
     }
 
@@ -226,6 +287,43 @@ mod tests {
         let e = parse(&raw).unwrap_err();
         assert!(!e.to_string().contains(&raw[9..20]));
         assert!(!format!("{e:?}").contains(&raw[9..20]));
+    }
+
+    #[test]
+    fn each_kind_round_trips_and_says_what_it_is() {
+        for (kind, prefix) in [
+            (CredentialKind::Key, "ace_live_"),
+            (CredentialKind::AccessToken, "ace_at_live_"),
+            (CredentialKind::RefreshToken, "ace_rt_live_"),
+        ] {
+            let g = generate_credential(kind, Env::Live);
+            let raw = g.raw.expose_secret();
+            assert!(raw.starts_with(prefix), "{prefix}");
+            assert_eq!(raw.len(), prefix.len() + SECRET_LEN + CHECKSUM_LEN);
+            let p = parse(raw).unwrap();
+            assert_eq!((p.kind(), p.env()), (kind, Env::Live));
+            assert!(g.hint.as_str().starts_with(prefix), "{}", g.hint);
+            assert_eq!(p.hint(), g.hint);
+            assert_eq!(kind.is_bearer(), kind != CredentialKind::RefreshToken);
+        }
+    }
+
+    /// The checksum covers the kind: an access token cannot be turned into
+    /// a refresh token (or a key) by editing its tag.
+    #[test]
+    fn the_kind_tag_is_under_the_checksum() {
+        let access = generate_credential(CredentialKind::AccessToken, Env::Test);
+        let raw = access.raw.expose_secret();
+        for forged in [
+            raw.replacen("ace_at_", "ace_rt_", 1),
+            raw.replacen("ace_at_", "ace_", 1),
+        ] {
+            assert_eq!(parse(&forged).unwrap_err(), ParseError::BadChecksum);
+        }
+        assert_eq!(
+            parse(&raw.replacen("ace_at_", "ace_xx_", 1)).unwrap_err(),
+            ParseError::UnknownEnv
+        );
     }
 
     proptest! {

@@ -24,7 +24,8 @@ pub(crate) use model::base62;
 pub use model::keys::{Env, KeyHint, KeyStatus, RawKey};
 
 pub use format::{
-    generate, parse, Generated, ParseError, ParsedKey, CHECKSUM_LEN, KEY_PREFIX, SECRET_LEN,
+    generate, generate_credential, parse, CredentialKind, Generated, ParseError, ParsedKey,
+    CHECKSUM_LEN, KEY_PREFIX, SECRET_LEN,
 };
 pub use pepper::{Pepper, PepperError, PEPPER_FILE};
 

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{KeyId, OrgId};
 use crate::keys::{Env, KeyHash, KeyHint, KeyStatus};
+use crate::oauth::{ResourceId, TokenOrigin};
 use crate::scopes::ScopeSet;
 use crate::time::Timestamp;
 use model::wire::KeyView;
@@ -40,6 +41,12 @@ pub struct KeyRecord {
     pub last_used_at: Option<Timestamp>,
     pub rotated_from: Option<KeyId>,
     pub rotated_to: Option<KeyId>,
+    /// The tool servers (resources) it is good for; empty: every one, and
+    /// the authority's own API. A credential naming resources is refused
+    /// everywhere else, the authority's API included.
+    pub resources: Vec<ResourceId>,
+    /// Set on OAuth access tokens: the grant and client they were issued to.
+    pub oauth: Option<TokenOrigin>,
 }
 
 impl KeyRecord {
@@ -81,6 +88,12 @@ impl KeyRecord {
             last_used_at: self.last_used_at,
             rotated_from: self.rotated_from.clone(),
             rotated_to: self.rotated_to.clone(),
+            resources: self
+                .resources
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+            grant: self.oauth.as_ref().map(|o| o.grant.clone()),
         }
     }
 
@@ -159,6 +172,8 @@ mod tests {
             last_used_at: None,
             rotated_from: None,
             rotated_to: None,
+            resources: Vec::new(),
+            oauth: None,
         }
     }
 

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{KeyId, OrgId};
 use crate::keys::Env;
+use crate::oauth::{ResourceId, TokenOrigin};
 use crate::scopes::{Scope, ScopeSet};
 use crate::store::KeyRecord;
 use crate::time::Timestamp;
@@ -31,11 +32,27 @@ pub struct KeyContext {
     /// their member credential id (a `key_` id no key record carries), and
     /// the trail names the person beside it.
     pub person: Option<model::people::Person>,
+    /// The tool servers the credential is limited to; empty: any (see
+    /// [`serves`](Self::serves)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceId>,
+    /// Set for OAuth access tokens: their grant and client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<TokenOrigin>,
 }
 
 impl KeyContext {
     pub fn allows(&self, wanted: &Scope) -> bool {
         self.scopes.allows(self.org.as_str(), wanted)
+    }
+
+    /// Whether the credential may be used at `resource` (a guard's own
+    /// identifier; `None` for the authority's API and for a guard that
+    /// declared none). A credential limited to resources serves exactly
+    /// those: a token issued for one tool server is refused at every other,
+    /// and a guard that cannot say who it is accepts only unlimited keys.
+    pub fn serves(&self, resource: Option<&ResourceId>) -> bool {
+        self.resources.is_empty() || resource.is_some_and(|r| self.resources.contains(r))
     }
 
     pub fn from_record(k: &KeyRecord) -> Self {
@@ -52,6 +69,8 @@ impl KeyContext {
             },
             created_by: k.created_by.clone(),
             person: None,
+            resources: k.resources.clone(),
+            oauth: k.oauth.clone(),
         }
     }
 }

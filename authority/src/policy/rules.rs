@@ -280,6 +280,12 @@ pub(crate) fn plan_rotation(
     if old.rotated_to.is_some() {
         return Err(AuthorityError::Conflict("key was already rotated".into()));
     }
+    if old.oauth.is_some() {
+        return Err(AuthorityError::Conflict(
+            "an OAuth access token is not rotated: its client refreshes it; revoke its grant to end it"
+                .into(),
+        ));
+    }
     check_env_reach(p, old.env, "rotate")?;
     check_subset(p, &old.scopes)?;
     let grace = grace_secs.unwrap_or(DEFAULT_GRACE_SECS);

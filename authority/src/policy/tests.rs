@@ -25,6 +25,8 @@ fn principal(scopes: &[&str], exp_days: Option<i64>) -> KeyContext {
         expires_at: exp_days.map(|d| NOW.plus_days(d)),
         created_by: None,
         person: None,
+        resources: Vec::new(),
+        oauth: None,
     }
 }
 
@@ -71,6 +73,8 @@ fn record(scopes: &[&str], exp_days: Option<i64>) -> KeyRecord {
         last_used_at: None,
         rotated_from: None,
         rotated_to: None,
+        resources: Vec::new(),
+        oauth: None,
     }
 }
 

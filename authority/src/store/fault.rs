@@ -303,6 +303,72 @@ impl Store for FaultyStore {
             .audit_chain_events(org, writer, after_seq, limit)
             .await
     }
+    async fn insert_oauth_client(
+        &self,
+        client: &crate::oauth::OAuthClient,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        let r = self.inner.insert_oauth_client(client, event).await;
+        self.ack(r)
+    }
+    async fn get_oauth_client(
+        &self,
+        id: &crate::oauth::ClientId,
+    ) -> Result<Option<crate::oauth::OAuthClient>, StoreError> {
+        self.check()?;
+        self.inner.get_oauth_client(id).await
+    }
+    async fn start_grant(
+        &self,
+        grant: &crate::oauth::GrantRecord,
+        refresh: &crate::oauth::RefreshRecord,
+        access: &KeyRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        let r = self.inner.start_grant(grant, refresh, access, event).await;
+        self.ack(r)
+    }
+    async fn get_grant(
+        &self,
+        id: &crate::ids::GrantId,
+    ) -> Result<Option<crate::oauth::GrantRecord>, StoreError> {
+        self.check()?;
+        self.inner.get_grant(id).await
+    }
+    async fn find_refresh(
+        &self,
+        hash: &KeyHash,
+    ) -> Result<Option<crate::oauth::RefreshRecord>, StoreError> {
+        self.check()?;
+        self.inner.find_refresh(hash).await
+    }
+    async fn refresh_grant(
+        &self,
+        next: &crate::oauth::RefreshRecord,
+        access: &KeyRecord,
+        event: &AuditEvent,
+    ) -> Result<crate::oauth::GrantRecord, StoreError> {
+        self.check()?;
+        let r = self.inner.refresh_grant(next, access, event).await;
+        self.ack(r)
+    }
+    async fn revoke_grant(
+        &self,
+        org: &OrgId,
+        id: &crate::ids::GrantId,
+        rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<Option<super::GrantRevoked>, StoreError> {
+        self.check()?;
+        let r = self.inner.revoke_grant(org, id, rev, event).await;
+        self.ack(r)
+    }
+    async fn list_grants(&self, org: &OrgId) -> Result<Vec<crate::oauth::GrantRecord>, StoreError> {
+        self.check()?;
+        self.inner.list_grants(org).await
+    }
     async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, StoreError> {
         self.check()?;
         self.inner.prune_audit(before).await

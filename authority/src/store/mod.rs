@@ -30,8 +30,9 @@ use crate::audit::{
     AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, Seal, TimelineBucket,
 };
 use crate::error::AuthorityError;
-use crate::ids::{EventId, KeyId, MemberId, OrgId};
+use crate::ids::{EventId, GrantId, KeyId, MemberId, OrgId};
 use crate::keys::{Env, KeyHash};
+use crate::oauth::{ClientId, GrantRecord, OAuthClient, RefreshRecord};
 use crate::people::{MemberRecord, TicketRecord};
 use crate::revocation::RevocationEvent;
 use crate::scopes::ScopeSet;
@@ -132,6 +133,18 @@ pub enum RevokeResult {
     /// event was written.
     AlreadyRevoked(KeyRecord),
     NotFound,
+}
+
+/// Result of [`Store::revoke_grant`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRevoked {
+    /// The grant as it is now.
+    pub grant: GrantRecord,
+    /// Its access tokens this call revoked (those still unexpired and not
+    /// revoked before); each must be published like a revoked key.
+    pub tokens: Vec<KeyRecord>,
+    /// Whether anything changed (and the event was written).
+    pub changed: bool,
 }
 
 #[async_trait]
@@ -398,6 +411,60 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes tickets expired at `now`; returns how many.
     async fn sweep_tickets(&self, now: Timestamp) -> Result<u64, StoreError>;
+
+    /// Registers an OAuth client (dynamic registration) with its event.
+    /// `Conflict` on a duplicate id.
+    async fn insert_oauth_client(
+        &self,
+        client: &OAuthClient,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    async fn get_oauth_client(&self, id: &ClientId) -> Result<Option<OAuthClient>, StoreError>;
+
+    /// Starts a grant from an exchanged code: the grant, its first refresh
+    /// token and its first access token (a key record, with its hash
+    /// lookup), and the event, all or none. `Conflict` when the grant
+    /// exists already (its code was exchanged before).
+    async fn start_grant(
+        &self,
+        grant: &GrantRecord,
+        refresh: &RefreshRecord,
+        access: &KeyRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    async fn get_grant(&self, id: &GrantId) -> Result<Option<GrantRecord>, StoreError>;
+
+    /// The refresh token with this keyed hash, of any generation.
+    async fn find_refresh(&self, hash: &KeyHash) -> Result<Option<RefreshRecord>, StoreError>;
+
+    /// Rotates a grant's refresh token: when the grant's generation is
+    /// `next.generation - 1` and the grant is active at `access.created_at`,
+    /// stores `next` as the one valid refresh token, the new access token
+    /// and the event, all or none, and returns the updated grant.
+    /// `Conflict` when another refresh came first or the grant ended;
+    /// `NotFound` when there is no such grant.
+    async fn refresh_grant(
+        &self,
+        next: &RefreshRecord,
+        access: &KeyRecord,
+        event: &AuditEvent,
+    ) -> Result<GrantRecord, StoreError>;
+
+    /// Revokes a grant of `org` and, in the same commit, its access tokens
+    /// that are neither expired nor revoked at `rev.at`, with the event
+    /// (only when something changed). `None` when `org` has no such grant.
+    async fn revoke_grant(
+        &self,
+        org: &OrgId,
+        id: &GrantId,
+        rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<Option<GrantRevoked>, StoreError>;
+
+    /// Every grant of `org`, newest first.
+    async fn list_grants(&self, org: &OrgId) -> Result<Vec<GrantRecord>, StoreError>;
 
     /// Retention: for each chain, deletes the longest prefix whose events are
     /// all older than `before` and records a checkpoint (seq and hash of the

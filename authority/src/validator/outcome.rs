@@ -40,11 +40,14 @@ pub enum Outcome {
     Unavailable,
 }
 
-/// Parses `raw` as a key of `env`: the checks every validator makes before
-/// any lookup (format, checksum, environment). `Err` is the outcome to
-/// answer with.
+/// Parses `raw` as a bearer credential (a key or an access token) of `env`:
+/// the checks every validator makes before any lookup (format, checksum,
+/// kind, environment). `Err` is the outcome to answer with.
 pub fn parse_for_env(raw: &str, env: Env) -> Result<ParsedKey<'_>, Outcome> {
     let parsed = crate::keys::parse(raw).map_err(Outcome::Malformed)?;
+    if !parsed.kind().is_bearer() {
+        return Err(Outcome::Malformed(ParseError::NotBearer));
+    }
     if parsed.env() != env {
         return Err(Outcome::WrongEnv {
             expected: env,

@@ -246,6 +246,8 @@ fn ctx(id: &str) -> KeyContext {
         expires_at: None,
         created_by: None,
         person: None,
+        resources: Vec::new(),
+        oauth: None,
     }
 }
 

@@ -138,6 +138,8 @@ mod tests {
             expires_at: None,
             created_by: None,
             person: None,
+            resources: Vec::new(),
+            oauth: None,
         })
     }
 

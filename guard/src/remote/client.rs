@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use authority::oauth::{ClientId, ResourceId, TokenOrigin};
 use authority::time::Timestamp;
 use authority::{KeyContext, RawKey};
 use model::wire::{
@@ -162,5 +163,17 @@ fn context_of(answer: IntrospectAnswer) -> Result<KeyContext, ApiError> {
             .or_else(|| answer.exp.map(Timestamp::from_secs)),
         created_by: None,
         person: None,
+        resources: answer
+            .aud
+            .iter()
+            .map(|r| ResourceId::parse(r).map_err(|_| bad("aud")))
+            .collect::<Result<_, _>>()?,
+        oauth: match (answer.grant_id, answer.client_id) {
+            (Some(grant), Some(client)) => Some(TokenOrigin {
+                grant,
+                client: ClientId::parse(&client).ok_or_else(|| bad("client_id"))?,
+            }),
+            _ => None,
+        },
     })
 }

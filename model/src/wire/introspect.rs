@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::ids::{KeyId, OrgId};
+use crate::ids::{GrantId, KeyId, OrgId};
 use crate::keys::{Env, RawKey};
 use crate::scopes::ScopeSet;
 use crate::time::Timestamp;
@@ -71,6 +71,17 @@ pub struct IntrospectAnswer {
     pub expires_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
+    /// The resources (tool server URLs) the credential is limited to
+    /// (RFC 7662 `aud`); absent: any. A guard whose own identifier is not
+    /// listed must refuse the credential.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aud: Vec<String>,
+    /// For an OAuth access token: the client it was issued to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// For an OAuth access token: the grant it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<GrantId>,
 }
 
 impl IntrospectAnswer {
@@ -104,6 +115,9 @@ impl IntrospectAnswer {
             exp: expires_at.map(Timestamp::as_secs),
             expires_at,
             token_type: Some("Bearer".to_owned()),
+            aud: Vec::new(),
+            client_id: None,
+            grant_id: None,
         }
     }
 }

@@ -186,6 +186,12 @@ pub struct KeyView {
     pub last_used_at: Option<Timestamp>,
     pub rotated_from: Option<KeyId>,
     pub rotated_to: Option<KeyId>,
+    /// The tool servers (resource URLs) it is limited to; empty: any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    /// Set on an OAuth access token: the grant it was issued under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<crate::ids::GrantId>,
 }
 
 impl KeyView {

@@ -12,10 +12,11 @@
 //! trait method, tenant isolation at the storage layer, idempotent revoke,
 //! rotation preconditions, atomic multi-event appends, cursor pagination,
 //! timeline buckets, retention checkpoints, concurrent revokes and mints,
-//! and reopening after close.
+//! reopening after close, and OAuth clients, grants and refresh rotation.
 
 mod audit;
 mod keys;
+mod oauth;
 mod people;
 mod revocation;
 mod sessions;
@@ -30,6 +31,10 @@ pub use audit::{
     audit_timeline, chain_seals, chains_and_prune,
 };
 pub use keys::{concurrent_revokes_and_mints, key_insert_get_and_isolation, touch_keys};
+pub use oauth::{
+    a_grant_starts_once_with_its_tokens, oauth_clients_are_registered_once,
+    refresh_tokens_rotate_once, revoking_a_grant_revokes_its_live_tokens,
+};
 pub use people::{
     a_ticket_taken_concurrently_goes_to_one, members_live_in_the_store, tickets_are_taken_once,
 };
@@ -94,7 +99,9 @@ macro_rules! conformance_tests {
             audit_filters_match_what_an_event_is_about, chains_and_prune, chain_seals, concurrent_revokes_and_mints, revoked_since_is_bounded_and_ordered,
             sessions_live_in_the_store, members_live_in_the_store, tickets_are_taken_once,
             a_ticket_taken_concurrently_goes_to_one, reopen_after_close,
-            pepper_fingerprint_is_recorded_once, scope_registrations_are_add_only);
+            pepper_fingerprint_is_recorded_once, scope_registrations_are_add_only,
+            oauth_clients_are_registered_once, a_grant_starts_once_with_its_tokens,
+            refresh_tokens_rotate_once, revoking_a_grant_revokes_its_live_tokens);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
         $(
@@ -145,6 +152,8 @@ fn key(org: &str, name: &str, agent: Option<&str>, created_at: Timestamp) -> Key
         last_used_at: None,
         rotated_from: None,
         rotated_to: None,
+        resources: Vec::new(),
+        oauth: None,
     }
 }
 

@@ -181,6 +181,18 @@ pub(super) fn key_fields(k: &KeyRecord) -> Fields {
             "rotated_to".into(),
             opt_string(k.rotated_to.as_ref().map(KeyId::as_str)),
         ),
+        (
+            "resources".into(),
+            string(&crate::oauth::resources_to_storage(&k.resources)),
+        ),
+        (
+            "grant_id".into(),
+            opt_string(k.oauth.as_ref().map(|o| o.grant.as_str())),
+        ),
+        (
+            "client_id".into(),
+            opt_string(k.oauth.as_ref().map(|o| o.client.as_str())),
+        ),
     ]);
     f.extend(revocation_fields(
         k.revoked_at,
@@ -242,6 +254,17 @@ pub(super) fn key_from(doc: &Document) -> Result<KeyRecord, StoreError> {
         last_used_at: None,
         rotated_from: key_id("rotated_from")?,
         rotated_to: key_id("rotated_to")?,
+        // Keys written before OAuth have none of these three fields.
+        resources: crate::oauth::resources_from_storage(
+            &r.opt_str("resources")?.unwrap_or_default(),
+        ),
+        oauth: match (r.opt_str("grant_id")?, r.opt_str("client_id")?) {
+            (Some(grant), Some(client)) => Some(crate::oauth::TokenOrigin {
+                grant: crate::ids::GrantId::from_stored(grant),
+                client: crate::oauth::ClientId::from_stored(client),
+            }),
+            _ => None,
+        },
     })
 }
 

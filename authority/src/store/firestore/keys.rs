@@ -112,7 +112,7 @@ pub(super) async fn get_org(
 
 /// The writes that create a key: the record, its hash lookup and its usage
 /// document, all only if absent (a duplicate id or hash fails the commit).
-fn key_writes(s: &FirestoreStore, k: &KeyRecord) -> [Write; 3] {
+pub(super) fn key_writes(s: &FirestoreStore, k: &KeyRecord) -> [Write; 3] {
     [
         create(s.key_path(&k.org, &k.id), docs::key_fields(k)),
         create(s.hash_path(&k.hash), docs::hash_lookup_fields(k)),
@@ -252,7 +252,7 @@ pub(super) async fn list_keys(
 
 /// Marks a key revoked (if its document is unchanged since `doc` was read)
 /// and tells every server's listener.
-fn revoke_writes(
+pub(super) fn revoke_writes(
     s: &FirestoreStore,
     doc: &Document,
     k: &KeyRecord,

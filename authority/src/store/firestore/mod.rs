@@ -35,6 +35,7 @@ mod docs;
 pub mod indexes;
 mod keys;
 mod location;
+mod oauth;
 mod people;
 mod sessions;
 mod watch;
@@ -59,13 +60,15 @@ use firestore::{FirestoreDb, FirestoreDbOptions, FirestoreQueryParams};
 use futures_util::TryStreamExt;
 
 use super::{
-    BulkSelection, CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError,
+    BulkSelection, CatalogEntry, GrantRevoked, KeyRecord, OrgRecord, Revocation, RevokeResult,
+    Store, StoreError,
 };
 use crate::audit::{
     AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, Seal, TimelineBucket,
 };
-use crate::ids::{EventId, KeyId, MemberId, OrgId};
+use crate::ids::{EventId, GrantId, KeyId, MemberId, OrgId};
 use crate::keys::KeyHash;
+use crate::oauth::{ClientId, GrantRecord, OAuthClient, RefreshRecord};
 use crate::people::{MemberRecord, TicketRecord};
 use crate::sessions::{SessionActor, SessionRecord, TokenHash};
 use crate::time::Timestamp;
@@ -507,6 +510,59 @@ impl Store for FirestoreStore {
 
     async fn sweep_tickets(&self, now: Timestamp) -> Result<u64, StoreError> {
         people::sweep_tickets(self, now).await
+    }
+
+    async fn insert_oauth_client(
+        &self,
+        client: &OAuthClient,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        oauth::insert_client(self, client, event).await
+    }
+
+    async fn get_oauth_client(&self, id: &ClientId) -> Result<Option<OAuthClient>, StoreError> {
+        oauth::get_client(self, id).await
+    }
+
+    async fn start_grant(
+        &self,
+        grant: &GrantRecord,
+        refresh: &RefreshRecord,
+        access: &KeyRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        oauth::start_grant(self, grant, refresh, access, event).await
+    }
+
+    async fn get_grant(&self, id: &GrantId) -> Result<Option<GrantRecord>, StoreError> {
+        oauth::get_grant(self, id).await
+    }
+
+    async fn find_refresh(&self, hash: &KeyHash) -> Result<Option<RefreshRecord>, StoreError> {
+        oauth::find_refresh(self, hash).await
+    }
+
+    async fn refresh_grant(
+        &self,
+        next: &RefreshRecord,
+        access: &KeyRecord,
+        event: &AuditEvent,
+    ) -> Result<GrantRecord, StoreError> {
+        oauth::refresh_grant(self, next, access, event).await
+    }
+
+    async fn revoke_grant(
+        &self,
+        org: &OrgId,
+        id: &GrantId,
+        rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<Option<GrantRevoked>, StoreError> {
+        oauth::revoke_grant(self, org, id, rev, event).await
+    }
+
+    async fn list_grants(&self, org: &OrgId) -> Result<Vec<GrantRecord>, StoreError> {
+        oauth::list_grants(self, org).await
     }
 
     async fn sweep_sessions(

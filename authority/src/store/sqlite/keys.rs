@@ -5,20 +5,22 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use super::audit::insert_event;
 use super::map_err;
 use crate::audit::AuditEvent;
-use crate::ids::{KeyId, OrgId};
+use crate::ids::{GrantId, KeyId, OrgId};
 use crate::keys::{Env, KeyHash, KeyHint};
+use crate::oauth::{ClientId, TokenOrigin};
 use crate::scopes::ScopeSet;
 use crate::store::{BulkSelection, KeyRecord, OrgRecord, Revocation, RevokeResult, StoreError};
 use crate::time::Timestamp;
 
-const KEY_COLS: &str = "id, org, name, env, agent, scopes, hash, hint, created_by, created_at, \
-    expires_at, revoked_at, revoked_by, revoke_reason, last_used_at, rotated_from, rotated_to";
+pub(super) const KEY_COLS: &str = "id, org, name, env, agent, scopes, hash, hint, created_by, \
+    created_at, expires_at, revoked_at, revoked_by, revoke_reason, last_used_at, rotated_from, \
+    rotated_to, resources, grant_id, client_id";
 
 fn ts(v: Option<i64>) -> Option<Timestamp> {
     v.map(Timestamp::from_millis)
 }
 
-fn key_from_row(r: &Row<'_>) -> rusqlite::Result<Result<KeyRecord, StoreError>> {
+pub(super) fn key_from_row(r: &Row<'_>) -> rusqlite::Result<Result<KeyRecord, StoreError>> {
     let env: String = r.get(3)?;
     let hash: Vec<u8> = r.get(6)?;
     let Some(env) = Env::parse(&env) else {
@@ -45,6 +47,17 @@ fn key_from_row(r: &Row<'_>) -> rusqlite::Result<Result<KeyRecord, StoreError>> 
         last_used_at: ts(r.get(14)?),
         rotated_from: r.get::<_, Option<String>>(15)?.map(KeyId::from_stored),
         rotated_to: r.get::<_, Option<String>>(16)?.map(KeyId::from_stored),
+        resources: crate::oauth::resources_from_storage(&r.get::<_, String>(17)?),
+        oauth: match (
+            r.get::<_, Option<String>>(18)?,
+            r.get::<_, Option<String>>(19)?,
+        ) {
+            (Some(grant), Some(client)) => Some(TokenOrigin {
+                grant: GrantId::from_stored(grant),
+                client: ClientId::from_stored(client),
+            }),
+            _ => None,
+        },
     }))
 }
 
@@ -131,9 +144,10 @@ pub(super) fn revoked_since(
     rows.map(|r| r.map_err(map_err)?).collect()
 }
 
-fn insert_key(tx: &Transaction<'_>, k: &KeyRecord) -> Result<(), StoreError> {
+pub(super) fn insert_key(tx: &Transaction<'_>, k: &KeyRecord) -> Result<(), StoreError> {
     tx.prepare_cached(&format!(
-        "INSERT INTO keys ({KEY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        "INSERT INTO keys ({KEY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+         ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
     ))
     .map_err(map_err)?
     .execute(params![
@@ -154,6 +168,9 @@ fn insert_key(tx: &Transaction<'_>, k: &KeyRecord) -> Result<(), StoreError> {
         k.last_used_at.map(Timestamp::as_millis),
         k.rotated_from.as_ref().map(KeyId::as_str),
         k.rotated_to.as_ref().map(KeyId::as_str),
+        crate::oauth::resources_to_storage(&k.resources),
+        k.oauth.as_ref().map(|o| o.grant.as_str()),
+        k.oauth.as_ref().map(|o| o.client.as_str()),
     ])
     .map_err(map_err)?;
     Ok(())
@@ -207,7 +224,11 @@ pub(super) fn insert_key_tx(
     tx.commit().map_err(map_err)
 }
 
-fn set_revoked(tx: &Transaction<'_>, id: &KeyId, rev: &Revocation) -> Result<(), StoreError> {
+pub(super) fn set_revoked(
+    tx: &Transaction<'_>,
+    id: &KeyId,
+    rev: &Revocation,
+) -> Result<(), StoreError> {
     tx.prepare_cached(
         "UPDATE keys SET revoked_at = ?2, revoked_by = ?3, revoke_reason = ?4 WHERE id = ?1",
     )

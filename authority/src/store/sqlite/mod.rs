@@ -12,6 +12,7 @@
 
 mod audit;
 mod keys;
+mod oauth;
 mod people;
 mod private;
 mod schema;
@@ -25,13 +26,15 @@ use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags};
 
 use super::{
-    BulkSelection, CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError,
+    BulkSelection, CatalogEntry, GrantRevoked, KeyRecord, OrgRecord, Revocation, RevokeResult,
+    Store, StoreError,
 };
 use crate::audit::{
     AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, Seal, TimelineBucket,
 };
-use crate::ids::{EventId, KeyId, MemberId, OrgId};
+use crate::ids::{EventId, GrantId, KeyId, MemberId, OrgId};
 use crate::keys::KeyHash;
+use crate::oauth::{ClientId, GrantRecord, OAuthClient, RefreshRecord};
 use crate::people::{MemberRecord, TicketRecord};
 use crate::sessions::{SessionActor, SessionRecord, TokenHash};
 use crate::time::Timestamp;
@@ -525,6 +528,76 @@ impl Store for SqliteStore {
 
     async fn sweep_tickets(&self, now: Timestamp) -> Result<u64, StoreError> {
         self.write(move |c| people::sweep_tickets(c, now)).await
+    }
+
+    async fn insert_oauth_client(
+        &self,
+        client: &OAuthClient,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let (client, event) = (client.clone(), event.clone());
+        self.write(move |c| oauth::insert_client(c, &client, &event))
+            .await
+    }
+
+    async fn get_oauth_client(&self, id: &ClientId) -> Result<Option<OAuthClient>, StoreError> {
+        let id = id.clone();
+        self.read(move |c| oauth::get_client(c, &id)).await
+    }
+
+    async fn start_grant(
+        &self,
+        grant: &GrantRecord,
+        refresh: &RefreshRecord,
+        access: &KeyRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let (grant, refresh, access, event) = (
+            grant.clone(),
+            refresh.clone(),
+            access.clone(),
+            event.clone(),
+        );
+        self.write(move |c| oauth::start_grant(c, &grant, &refresh, &access, &event))
+            .await
+    }
+
+    async fn get_grant(&self, id: &GrantId) -> Result<Option<GrantRecord>, StoreError> {
+        let id = id.clone();
+        self.read(move |c| oauth::get_grant(c, &id)).await
+    }
+
+    async fn find_refresh(&self, hash: &KeyHash) -> Result<Option<RefreshRecord>, StoreError> {
+        let hash = *hash;
+        self.read(move |c| oauth::find_refresh(c, &hash)).await
+    }
+
+    async fn refresh_grant(
+        &self,
+        next: &RefreshRecord,
+        access: &KeyRecord,
+        event: &AuditEvent,
+    ) -> Result<GrantRecord, StoreError> {
+        let (next, access, event) = (next.clone(), access.clone(), event.clone());
+        self.write(move |c| oauth::refresh_grant(c, &next, &access, &event))
+            .await
+    }
+
+    async fn revoke_grant(
+        &self,
+        org: &OrgId,
+        id: &GrantId,
+        rev: &Revocation,
+        event: &AuditEvent,
+    ) -> Result<Option<GrantRevoked>, StoreError> {
+        let (org, id, rev, event) = (org.clone(), id.clone(), rev.clone(), event.clone());
+        self.write(move |c| oauth::revoke_grant(c, &org, &id, &rev, &event))
+            .await
+    }
+
+    async fn list_grants(&self, org: &OrgId) -> Result<Vec<GrantRecord>, StoreError> {
+        let org = org.clone();
+        self.read(move |c| oauth::list_grants(c, &org)).await
     }
 
     async fn sweep_sessions(

@@ -182,6 +182,35 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (org, tag, ts, id)
     ) WITHOUT ROWID;
     "#,
+    // 10: OAuth. Keys gain the resources they are limited to and, for
+    // access tokens, their grant and client (a grant's revocation finds its
+    // tokens through `keys_by_grant`). Clients and grants are JSON records
+    // (`oauth::OAuthClient`, `oauth::GrantRecord`) under the columns they
+    // are looked up by; every refresh token's hash stays, with its
+    // generation, so the reuse of an old one is recognised.
+    r#"
+    ALTER TABLE keys ADD COLUMN resources TEXT NOT NULL DEFAULT '';
+    ALTER TABLE keys ADD COLUMN grant_id TEXT;
+    ALTER TABLE keys ADD COLUMN client_id TEXT;
+    CREATE INDEX keys_by_grant ON keys (grant_id) WHERE grant_id IS NOT NULL;
+    CREATE TABLE oauth_clients (
+        id TEXT PRIMARY KEY,
+        record TEXT NOT NULL
+    );
+    CREATE TABLE oauth_grants (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE INDEX oauth_grants_by_org ON oauth_grants (org, created_at);
+    CREATE TABLE oauth_refresh (
+        hash BLOB PRIMARY KEY,
+        grant_id TEXT NOT NULL,
+        org TEXT NOT NULL,
+        generation INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The migration after which existing events get their `audit_about` rows.

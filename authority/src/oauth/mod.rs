@@ -1,0 +1,34 @@
+//! acekeys as an OAuth 2.1 authorization server for MCP clients (desktop
+//! assistants, IDEs): clients, consent, authorization codes with PKCE,
+//! grants with rotating refresh tokens, and access tokens that are
+//! authority credentials like keys.
+//!
+//! Rules:
+//! - PKCE `S256` is mandatory; `plain` and a missing challenge are refused.
+//! - Every token is bound to one resource (a tool server's URL, RFC 8707)
+//!   and refused by every other guard and by the authority's own API.
+//! - A person grants at most what they could mint themselves: the consent
+//!   is planned by the same rule as a mint (`policy::rules::plan_mint`).
+//! - Access tokens live [`ACCESS_TOKEN_SECS`] (never beyond the grant);
+//!   codes [`CODE_SECS`] and are single-use.
+
+mod client;
+mod grant;
+mod pkce;
+mod resource;
+
+pub use client::{
+    check_client_name, check_redirect_uris, ApplicationType, AuthMethod, ClientId,
+    ClientMetadataError, OAuthClient, MAX_CLIENT_NAME, MAX_REDIRECT_URIS, MAX_URI_LEN,
+};
+pub use grant::{GrantRecord, RefreshRecord, TokenOrigin};
+pub use pkce::{CodeChallenge, PkceError};
+pub(crate) use resource::{
+    from_storage as resources_from_storage, to_storage as resources_to_storage,
+};
+pub use resource::{ResourceError, ResourceId, MAX_RESOURCE_LEN};
+
+/// An access token's lifetime.
+pub const ACCESS_TOKEN_SECS: i64 = 3600;
+/// An authorization code's lifetime.
+pub const CODE_SECS: i64 = 300;
