@@ -12,6 +12,7 @@ pub mod home;
 pub mod incident;
 pub mod keys;
 pub mod model;
+pub mod oauth;
 pub mod people;
 pub mod server_info;
 pub mod session;
@@ -70,6 +71,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/audit") view=audit::AuditPage/>
                 <Route path=path!("/members") view=people::MembersPage/>
                 <Route path=path!("/invite") view=people::InvitePage/>
+                <Route path=path!("/oauth/authorize") view=oauth::ConsentPage/>
+                <Route path=path!("/apps") view=oauth::ConnectedAppsPage/>
             </Routes>
         </Router>
     }

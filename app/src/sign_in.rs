@@ -11,6 +11,8 @@ use crate::ui::class;
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
+    // Set when the consent page sent the person here to sign in first.
+    let next = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("next"));
     let is_hydrated = crate::ui::layout_hydrated();
     let error = move || {
         action
@@ -21,9 +23,12 @@ pub fn SignInPage() -> impl IntoView {
     };
     let org = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
-    let passkey = Action::new_local(|(org, email): &(String, String)| {
-        crate::people::sign_in_with_passkey(org.clone(), email.clone())
-    });
+    let passkey = {
+        let next = next.clone();
+        Action::new_local(move |(org, email): &(String, String)| {
+            crate::people::sign_in_with_passkey(org.clone(), email.clone(), next.clone())
+        })
+    };
     let passkey_error = move || passkey.value().get().and_then(Result::err);
     view! {
         <main
@@ -54,6 +59,7 @@ pub fn SignInPage() -> impl IntoView {
             </p>
             <div class=format!("mt-3 {}", class::CARD)>
                 <ActionForm action=action attr:id="sign-in-form">
+                    {next.map(|n| view! { <input type="hidden" name="next" value=n/> })}
                     <label for="admin-key" class=class::LABEL>"Admin key"</label>
                     <input
                         id="admin-key"

@@ -65,6 +65,10 @@ pub enum Unauthenticated {
     /// A dashboard session whose key no longer qualifies.
     #[error("{0}")]
     SessionEnded(SessionEnd),
+    /// A credential limited to other resources (an OAuth token issued for
+    /// another tool server, a key limited to named ones).
+    #[error("this credential is not for this server")]
+    WrongAudience,
 }
 
 /// Why a dashboard session ended.
@@ -92,6 +96,7 @@ impl Unauthenticated {
             Unauthenticated::Revoked => "revoked_key",
             Unauthenticated::WrongEnv { .. } => "wrong_env",
             Unauthenticated::SessionEnded(_) => "session_ended",
+            Unauthenticated::WrongAudience => "wrong_audience",
         }
     }
 
@@ -101,7 +106,10 @@ impl Unauthenticated {
     pub fn reveals_stored_state(self) -> bool {
         matches!(
             self,
-            Unauthenticated::Unknown | Unauthenticated::Expired | Unauthenticated::Revoked
+            Unauthenticated::Unknown
+                | Unauthenticated::Expired
+                | Unauthenticated::Revoked
+                | Unauthenticated::WrongAudience
         )
     }
 

@@ -45,7 +45,12 @@ impl FailureThrottle {
     /// A throttle with the default budget, pruned every minute for as long
     /// as it is in use. Must be called inside a Tokio runtime.
     pub fn shared() -> Arc<Self> {
-        let throttle = Arc::new(Self::new(FAILURES_PER_MINUTE));
+        Self::shared_with(FAILURES_PER_MINUTE)
+    }
+
+    /// [`shared`](Self::shared) with another budget per minute.
+    pub fn shared_with(per_minute: u32) -> Arc<Self> {
+        let throttle = Arc::new(Self::new(per_minute));
         let weak = Arc::downgrade(&throttle);
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(60));

@@ -393,9 +393,14 @@ impl Guard {
         let Some(raw) = bearer else {
             return KeyCheck::Missing;
         };
+        // A credential bound to resources is good only at those: this
+        // guard's own identifier, when it declared one, must be among them.
+        let resource = self
+            .protected_resource()
+            .map(ProtectedResource::resource_id);
         KeyCheck::Checked(match &self.inner.backend {
-            Backend::Local(local) => local.validate(raw).await,
-            Backend::Remote(remote) => remote.validate(raw).await,
+            Backend::Local(local) => local.validate(raw, resource.as_ref()).await,
+            Backend::Remote(remote) => remote.validate(raw).await.at_resource(resource.as_ref()),
         })
     }
 

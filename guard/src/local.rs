@@ -11,6 +11,7 @@
 //! only for keys of the service key's own org.)
 
 use authority::ids::OrgId;
+use authority::oauth::ResourceId;
 use authority::Outcome;
 use authority::{Authority, ToolCall};
 
@@ -37,16 +38,21 @@ impl Local {
         &self.authority
     }
 
-    pub(super) async fn validate(&self, raw: &str) -> Outcome {
-        // Checked without a usage mark: only a key of this guard's org is
-        // marked, so a foreign key presented here leaves no trace on it.
-        let outcome = self.authority.check(raw, None).await;
+    /// The key as this guard sees it: valid only for its org and, when the
+    /// key is limited to resources, for `resource` (this guard's own).
+    pub(super) async fn validate(&self, raw: &str, resource: Option<&ResourceId>) -> Outcome {
+        // Checked without a usage mark: only a key of this guard's org (and
+        // resource) is marked, so a foreign key presented here leaves no
+        // trace on it.
+        let outcome = self.authority.check(raw, None).await.at_resource(resource);
         if let Some(ctx) = outcome.context().filter(|ctx| ctx.org == self.org) {
             self.authority.mark_used(ctx);
         }
         let org = match &outcome {
             Outcome::Valid(ctx) | Outcome::InsufficientScope { context: ctx, .. } => &ctx.org,
-            Outcome::Revoked { org, .. } | Outcome::Expired { org, .. } => org,
+            Outcome::Revoked { org, .. }
+            | Outcome::Expired { org, .. }
+            | Outcome::WrongAudience { org, .. } => org,
             _ => return outcome,
         };
         if *org == self.org {
@@ -119,14 +125,17 @@ mod tests {
         let local = Local::new(auth, OrgId::parse("acme").unwrap())
             .await
             .unwrap();
-        assert!(local.validate(&acme_key).await.is_valid());
+        assert!(local.validate(&acme_key, None).await.is_valid());
         assert!(matches!(
-            local.validate(&acme_revoked).await,
+            local.validate(&acme_revoked, None).await,
             Outcome::Revoked { .. }
         ));
-        assert!(matches!(local.validate(&beta_key).await, Outcome::Unknown));
         assert!(matches!(
-            local.validate(&beta_revoked).await,
+            local.validate(&beta_key, None).await,
+            Outcome::Unknown
+        ));
+        assert!(matches!(
+            local.validate(&beta_revoked, None).await,
             Outcome::Unknown
         ));
     }

@@ -20,6 +20,7 @@ use reqwest::Url;
 use serde::Serialize;
 
 use super::{Guard, GuardError};
+use authority::oauth::ResourceId;
 
 const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 
@@ -65,6 +66,11 @@ impl ProtectedResource {
         self.resource.as_str()
     }
 
+    /// The identifier access tokens must be bound to, to be accepted here.
+    pub fn resource_id(&self) -> ResourceId {
+        ResourceId::from_stored(self.resource.as_str().to_owned())
+    }
+
     /// The path of the metadata document on this resource's host.
     pub fn metadata_path(&self) -> String {
         match self.resource.path() {
@@ -107,26 +113,13 @@ impl ProtectedResource {
     }
 }
 
+/// An absolute URL without query or fragment, https unless on loopback:
+/// the rules of [`ResourceId`], shared with the authority that binds
+/// tokens to resources.
 fn identifier(what: &str, text: &str) -> Result<Url, GuardError> {
-    let bad = |why: &str| GuardError::Resource(format!("{what} URL `{text}`: {why}"));
-    let url = Url::parse(text).map_err(|e| bad(&e.to_string()))?;
-    if url.fragment().is_some() || url.query().is_some() {
-        return Err(bad("must have no query and no fragment (RFC 9728 §1.2)"));
-    }
-    let host = url.host_str().ok_or_else(|| bad("must name a host"))?;
-    let loopback = host == "localhost"
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => Err(bad(
-            "must be https (plain http only on a loopback host, for development)",
-        )),
-    }
+    let id =
+        ResourceId::parse(text).map_err(|e| GuardError::Resource(format!("{what} URL: {e}")))?;
+    Url::parse(id.as_str()).map_err(|e| GuardError::Resource(format!("{what} URL: {e}")))
 }
 
 /// `GET` the metadata document of `guard`'s resource at its well-known

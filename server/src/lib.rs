@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod limits;
 pub mod metrics;
+pub mod oauth;
 pub mod routes;
 pub mod security;
 pub mod startup;

@@ -23,6 +23,7 @@ pub fn router(
     facts: ServerFacts,
     secure_cookies: bool,
     trusted_proxies: TrustedProxies,
+    issuer: &str,
 ) -> Router {
     let routes = generate_route_list(App);
     // One failure budget per client address for every way in.
@@ -31,9 +32,11 @@ pub fn router(
         dashboard::SessionLayerState::new(authority.clone(), secure_cookies, throttle.clone());
     let context = {
         let state = sessions.dashboard.clone();
+        let issuer = app::oauth::OAuthIssuer(issuer.trim_end_matches('/').to_owned());
         move || {
             provide_context(facts.clone());
             provide_context(state.clone());
+            provide_context(issuer.clone());
             // leptos_axum has put a fresh nonce in context for this request
             // (its hydration scripts carry it); the policy names the same one.
             if let (Some(nonce), Some(response)) = (
@@ -60,6 +63,7 @@ pub fn router(
             sessions,
             dashboard::session::layer,
         ));
+    let oauth = crate::oauth::router(authority.clone(), issuer);
     let api = api::router(ApiState {
         authority,
         gate: Arc::new(AuthGate::new(throttle)),
@@ -68,6 +72,7 @@ pub fn router(
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(api)
+        .merge(oauth)
         .merge(dashboard);
     for layer in crate::security::headers() {
         router = router.layer(layer);

@@ -107,12 +107,19 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     // Tests start the server on port 0 and read the real address from here.
     println!("acekeys listening on http://{local}");
 
+    // The OAuth issuer: the public URL people and clients use, or this
+    // listener's own address on a developer's machine.
+    let issuer = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
     let app = crate::routes::router(
         authority.clone(),
         leptos_options,
         facts,
         config.secure_cookies,
         trusted_proxies,
+        &issuer,
     );
     // Without TCP_NODELAY, a streamed page's last chunk waits for the
     // client's delayed ACK on keep-alive connections: ~40 ms per page.

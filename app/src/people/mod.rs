@@ -284,7 +284,7 @@ async fn browser_get(options: &str) -> Result<String, String> {
 
 /// A full page load of `path`: the new session cookie is then in effect
 /// for every resource of the page.
-fn go(path: &str) {
+pub(crate) fn go(path: &str) {
     #[cfg(feature = "hydrate")]
     if let Some(window) = web_sys::window() {
         let _ = window.location().set_href(path);
@@ -293,8 +293,13 @@ fn go(path: &str) {
     let _ = path;
 }
 
-/// Passkey sign-in: start, browser ceremony, finish, then the keys page.
-pub async fn sign_in_with_passkey(org: String, email: String) -> Result<(), String> {
+/// Passkey sign-in: start, browser ceremony, finish, then the keys page
+/// (or the consent page named by `next`).
+pub async fn sign_in_with_passkey(
+    org: String,
+    email: String,
+    next: Option<String>,
+) -> Result<(), String> {
     let start = start_passkey_sign_in(org, email)
         .await
         .map_err(|e| e.to_string())?;
@@ -302,7 +307,7 @@ pub async fn sign_in_with_passkey(org: String, email: String) -> Result<(), Stri
     finish_passkey_sign_in(start.ceremony, answer)
         .await
         .map_err(|e| e.to_string())?;
-    go("/keys");
+    go(crate::session::landing_after_sign_in(next.as_deref()));
     Ok(())
 }
 

@@ -15,9 +15,26 @@ use leptos::prelude::*;
 use crate::error::DashError;
 use crate::model::Me;
 
-/// Signs in with an admin key; sets the session cookie and redirects to the keys page.
+/// Where a person lands after signing in: the consent page they were sent
+/// to sign in from (`next`), or the keys page. Only the consent page is a
+/// valid `next`: an arbitrary one would make sign-in an open redirect.
+pub fn landing_after_sign_in(next: Option<&str>) -> &str {
+    match next {
+        Some(path)
+            if path == "/oauth/authorize"
+                || (path.starts_with("/oauth/authorize?")
+                    && !path.contains(['\\', '\n', '\r'])) =>
+        {
+            path
+        }
+        _ => "/keys",
+    }
+}
+
+/// Signs in with an admin key; sets the session cookie and redirects to
+/// the keys page (or to the consent page the person came from).
 #[server]
-pub async fn sign_in(key: String) -> Result<(), DashError> {
+pub async fn sign_in(key: String, next: Option<String>) -> Result<(), DashError> {
     use authority::AuthorityError;
     let dash = server::dashboard()?;
     let ip = server::client_ip();
@@ -61,7 +78,7 @@ pub async fn sign_in(key: String) -> Result<(), DashError> {
         dash.secure_cookies,
         dash.authority.session_timeouts().absolute_secs,
     ));
-    leptos_axum::redirect("/keys");
+    leptos_axum::redirect(landing_after_sign_in(next.as_deref()));
     Ok(())
 }
 

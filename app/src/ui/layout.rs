@@ -36,6 +36,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     </Suspense>
                     <A href="/audit" attr:class=link>"Audit"</A>
                     <A href="/members" attr:class=link>"People"</A>
+                    <A href="/apps" attr:class=link>"Apps"</A>
                 </nav>
                 <div class="ml-auto flex items-center gap-3 text-sm text-slate-600">
                     <Suspense>

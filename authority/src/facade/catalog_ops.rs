@@ -117,6 +117,19 @@ impl Authority {
         Ok(self.catalog_view(org).services())
     }
 
+    /// The scopes the authorization server advertises (RFC 8414
+    /// `scopes_supported`): the built-in catalog's tool scopes, not the
+    /// authority's own (its API refuses OAuth tokens). An org's own
+    /// registrations are its business and are not published.
+    pub fn oauth_scopes(&self) -> Vec<String> {
+        ScopeCatalog::builtin()
+            .services()
+            .into_iter()
+            .filter(|s| !super::people_ops::AUTHORITY_SERVICES.contains(&s.service.as_str()))
+            .flat_map(|s| s.actions.into_iter().map(|a| a.scope))
+            .collect()
+    }
+
     pub(super) fn catalog_view(&self, org: &OrgId) -> ScopeCatalog {
         self.inner.catalog.read().view(org)
     }

@@ -20,7 +20,10 @@ mod bootstrap;
 mod catalog_ops;
 pub use catalog_ops::MAX_ORG_SCOPES;
 mod key_ops;
+mod oauth_consent;
+mod oauth_tokens;
 mod people_ops;
+pub use oauth_tokens::ClientCredentials;
 pub use people_ops::{Invitation, PasskeyChallenge, PersonSignedIn, INVITATION_SECS};
 mod refusals;
 mod revocation_ops;
@@ -277,9 +280,16 @@ impl Authority {
         self.inner.validator.validate(raw_key, required).await
     }
 
-    /// [`validate`](Self::validate) with a required scope.
+    /// [`validate`](Self::validate) with a required scope, for the
+    /// authority's own API. That API is no tool server: a credential
+    /// limited to resources (an OAuth access token) is refused here, and
+    /// is not marked used by being shown here.
     pub async fn authenticate(&self, raw_key: &str, required: &Scope) -> Outcome {
-        self.validate(raw_key, Some(required)).await
+        let outcome = self.check(raw_key, Some(required)).await.at_resource(None);
+        if let Some(ctx) = outcome.context() {
+            self.mark_used(ctx);
+        }
+        outcome
     }
 
     /// For request handlers: the principal, or the error to answer with

@@ -25,7 +25,7 @@ pub const INVITATION_SECS: i64 = 72 * 3600;
 const CEREMONY_SECS: i64 = 300;
 /// Services whose scopes belong to the authority itself: a key admin holds
 /// only the ones its role names, never the rest (members, catalog writes).
-const AUTHORITY_SERVICES: [&str; 3] = ["keys", "audit", "catalog"];
+pub(super) const AUTHORITY_SERVICES: [&str; 3] = ["keys", "audit", "catalog"];
 
 /// A fresh invitation: the link's token is shown once, like a key.
 #[derive(Debug)]
@@ -139,7 +139,7 @@ impl Authority {
         self.inner.passkeys.as_deref().map(PasskeyVerifier::origin)
     }
 
-    async fn put_ticket(
+    pub(super) async fn put_ticket(
         &self,
         org: &OrgId,
         purpose: TicketPurpose,

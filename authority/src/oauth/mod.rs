@@ -13,6 +13,7 @@
 //!   codes [`CODE_SECS`] and are single-use.
 
 mod client;
+mod error;
 mod grant;
 mod pkce;
 mod resource;
@@ -21,10 +22,11 @@ pub use client::{
     check_client_name, check_redirect_uris, ApplicationType, AuthMethod, ClientId,
     ClientMetadataError, OAuthClient, MAX_CLIENT_NAME, MAX_REDIRECT_URIS, MAX_URI_LEN,
 };
+pub use error::{AuthorizationResponse, AuthorizeError, OAuthCode, OAuthError};
 pub use grant::{GrantRecord, RefreshRecord, TokenOrigin};
 pub use pkce::{CodeChallenge, PkceError};
 pub(crate) use resource::{
-    from_storage as resources_from_storage, to_storage as resources_to_storage,
+    from_storage as resources_from_storage, host_of, to_storage as resources_to_storage,
 };
 pub use resource::{ResourceError, ResourceId, MAX_RESOURCE_LEN};
 

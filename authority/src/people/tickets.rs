@@ -18,13 +18,17 @@ pub enum TicketPurpose {
     PasskeyRegistration,
     /// A passkey sign-in waits for the browser's answer.
     PasskeySignIn,
+    /// An OAuth authorization code waits for its exchange; the payload is
+    /// the grant it will start.
+    OAuthCode,
 }
 
 impl TicketPurpose {
-    const ALL: [TicketPurpose; 3] = [
+    const ALL: [TicketPurpose; 4] = [
         TicketPurpose::Invitation,
         TicketPurpose::PasskeyRegistration,
         TicketPurpose::PasskeySignIn,
+        TicketPurpose::OAuthCode,
     ];
 
     /// Reads back what [`as_str`](Self::as_str) wrote.
@@ -37,6 +41,7 @@ impl TicketPurpose {
             TicketPurpose::Invitation => "invitation",
             TicketPurpose::PasskeyRegistration => "passkey_registration",
             TicketPurpose::PasskeySignIn => "passkey_sign_in",
+            TicketPurpose::OAuthCode => "oauth_code",
         }
     }
 }

@@ -31,6 +31,11 @@ pub enum Outcome {
         expected: Env,
         got: Env,
     },
+    /// The credential is valid but limited to other resources.
+    WrongAudience {
+        key_id: KeyId,
+        org: OrgId,
+    },
     /// The key is valid but lacks `missing`.
     InsufficientScope {
         context: Arc<KeyContext>,
@@ -62,6 +67,23 @@ impl Outcome {
         matches!(self, Outcome::Valid(_))
     }
 
+    /// This outcome where the credential is presented at `resource` (see
+    /// [`KeyContext::serves`]): a valid credential limited to other
+    /// resources becomes [`Outcome::WrongAudience`].
+    pub fn at_resource(self, resource: Option<&crate::oauth::ResourceId>) -> Self {
+        match self {
+            Outcome::Valid(c) | Outcome::InsufficientScope { context: c, .. }
+                if !c.serves(resource) =>
+            {
+                Outcome::WrongAudience {
+                    key_id: c.key_id.clone(),
+                    org: c.org.clone(),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// The key's context when the key itself is valid (even if it lacks the
     /// required scope).
     pub fn context(&self) -> Option<&Arc<KeyContext>> {
@@ -79,6 +101,7 @@ impl Outcome {
             Outcome::Unknown => Unauthenticated::Unknown,
             Outcome::Expired { .. } => Unauthenticated::Expired,
             Outcome::Revoked { .. } => Unauthenticated::Revoked,
+            Outcome::WrongAudience { .. } => Unauthenticated::WrongAudience,
             Outcome::WrongEnv { expected, got } => Unauthenticated::WrongEnv {
                 expected: *expected,
                 got: *got,
@@ -97,6 +120,7 @@ impl Outcome {
             Outcome::Unknown => "unknown_key",
             Outcome::Expired { .. } => "expired_key",
             Outcome::Revoked { .. } => "revoked_key",
+            Outcome::WrongAudience { .. } => "wrong_audience",
             Outcome::WrongEnv { .. } => "wrong_env",
             Outcome::InsufficientScope { .. } => "insufficient_scope",
             Outcome::Unavailable => "unavailable",
@@ -110,6 +134,7 @@ impl Outcome {
             Outcome::Unknown => "invalid API key".into(),
             Outcome::Expired { .. } => "API key expired".into(),
             Outcome::Revoked { .. } => "API key revoked".into(),
+            Outcome::WrongAudience { .. } => "this credential is not for this server".into(),
             Outcome::WrongEnv { expected, got } => {
                 format!("this server accepts `{expected}` keys; this is a `{got}` key")
             }
@@ -125,7 +150,9 @@ impl Outcome {
             Outcome::Valid(c) | Outcome::InsufficientScope { context: c, .. } => {
                 (Some(c.org.clone()), Some(c.key_id.clone()), c.agent.clone())
             }
-            Outcome::Expired { key_id, org } | Outcome::Revoked { key_id, org } => {
+            Outcome::Expired { key_id, org }
+            | Outcome::Revoked { key_id, org }
+            | Outcome::WrongAudience { key_id, org } => {
                 (Some(org.clone()), Some(key_id.clone()), None)
             }
             _ => (None, None, None),

@@ -9,6 +9,7 @@ pub mod bearer;
 mod error;
 mod introspect;
 mod keys;
+mod oauth;
 mod scopes;
 
 pub use audit::{
@@ -20,5 +21,10 @@ pub use introspect::{IntrospectAnswer, IntrospectRequest};
 pub use keys::{
     BulkRevokeBody, BulkRevokeRequest, BulkRevokeResult, BulkRevokeTarget, ExpiryChoice, KeyList,
     KeyListFilter, KeyView, MintRequest, MintedKey, RevokeBody, RotateRequest, RotatedKey,
+};
+pub use oauth::{
+    AuthorizationParams, AuthorizationServerMetadata, ClientRegistrationAnswer,
+    ClientRegistrationRequest, ConsentDecision, ConsentScope, ConsentView, GrantList, GrantView,
+    OAuthErrorBody, TokenAnswer, TokenRequest, TokenRevocationRequest,
 };
 pub use scopes::{RegisterScopesBody, RegisteredScopes, ScopeCatalogAnswer, ScopeRegistration};

@@ -19,7 +19,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 /// Pages that need a session; anything else renders signed out.
-const PROTECTED: [&str; 4] = ["/keys", "/incident", "/audit", "/members"];
+const PROTECTED: [&str; 6] = [
+    "/keys",
+    "/incident",
+    "/audit",
+    "/members",
+    "/apps",
+    "/oauth/authorize",
+];
 
 #[derive(Clone)]
 pub struct SessionLayerState {
@@ -85,6 +92,20 @@ enum Resolved {
     Unavailable,
 }
 
+/// Where a signed-out visit to a protected page goes: the sign-in page,
+/// which for the consent page remembers it (`next`), so an app's
+/// authorization request survives the person signing in first.
+fn sign_in_path(uri: &axum::http::Uri) -> String {
+    if uri.path() != "/oauth/authorize" {
+        return "/sign-in".to_owned();
+    }
+    let target = uri
+        .path_and_query()
+        .map_or("/oauth/authorize", |pq| pq.as_str());
+    let next: String = form_urlencoded::byte_serialize(target.as_bytes()).collect();
+    format!("/sign-in?next={next}")
+}
+
 /// The middleware: CSRF check, session resolution, sign-in redirects.
 pub async fn layer(
     State(state): State<SessionLayerState>,
@@ -137,7 +158,7 @@ pub async fn layer(
         }
     }
     let mut response = if is_page && protected && !signed {
-        Redirect::to("/sign-in").into_response()
+        Redirect::to(&sign_in_path(req.uri())).into_response()
     } else if is_page && path == "/sign-in" && signed {
         Redirect::to("/keys").into_response()
     } else {

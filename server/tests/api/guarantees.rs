@@ -225,7 +225,7 @@ async fn expiry_beyond_the_minters_is_refused_naming_the_latest_allowed_instant(
 
 /// A signed-in dashboard session, over the real dashboard HTTP: the form
 /// POST of the sign-in page and the session cookie it sets.
-async fn sign_in(app: &TestApp, key: &str) -> String {
+pub(crate) async fn sign_in(app: &TestApp, key: &str) -> String {
     sign_in_at(&app.base, key).await
 }
 

@@ -13,4 +13,5 @@ mod guarantees;
 mod introspect;
 mod keys;
 mod meta;
+mod oauth;
 mod revocations;
