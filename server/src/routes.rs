@@ -58,7 +58,7 @@ pub fn router(
             context, shell,
         ))
         .with_state(leptos_options)
-        .merge(dashboard::routes(sessions.clone()))
+        .merge(dashboard::routes(sessions.clone(), issuer))
         .layer(axum::middleware::from_fn_with_state(
             sessions,
             dashboard::session::layer,

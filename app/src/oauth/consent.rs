@@ -1,13 +1,14 @@
 //! `/oauth/authorize`: which app asks, for which tool server, for what;
 //! the person narrows the scopes, may bind an agent name, picks how long
-//! the grant lasts, and approves or denies.
+//! the grant lasts, and approves or denies (a form the server answers with
+//! the redirect to the app).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{decide_consent, load_consent, ConsentStep};
+use super::{load_consent, ConsentStep};
 use crate::ui::{class, ErrorBox, Layout};
-use model::wire::{AuthorizationParams, ConsentDecision, ConsentView};
+use model::wire::{AuthorizationParams, ConsentView};
 
 fn params_from_query() -> Memo<AuthorizationParams> {
     let query = use_query_map();
@@ -28,13 +29,14 @@ fn params_from_query() -> Memo<AuthorizationParams> {
 #[component]
 pub fn ConsentPage() -> impl IntoView {
     let params = params_from_query();
+    let search = leptos_router::hooks::use_location().search;
     let request = Resource::new(move || params.get(), load_consent);
     view! {
         <Layout>
             <h1 class="text-2xl font-bold tracking-tight">"Connect an app"</h1>
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
                 {move || request.get().map(|step| match step {
-                    Ok(ConsentStep::Ask(view)) => consent_form(view, params.get_untracked()).into_any(),
+                    Ok(ConsentStep::Ask(view)) => consent_form(view, search.get_untracked()).into_any(),
                     Ok(ConsentStep::Refused(message)) => refused(message).into_any(),
                     Ok(ConsentStep::Return(url)) => returning(url).into_any(),
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
@@ -66,47 +68,13 @@ fn returning(url: String) -> impl IntoView {
     }
 }
 
-fn consent_form(view: ConsentView, params: AuthorizationParams) -> impl IntoView {
-    let chosen: Vec<(String, RwSignal<bool>)> = view
-        .scopes
-        .iter()
-        .map(|s| (s.scope.clone(), RwSignal::new(s.grantable)))
-        .collect();
-    let agent = RwSignal::new(String::new());
-    let days = RwSignal::new(view.default_days);
-    let decide = Action::new(|d: &ConsentDecision| decide_consent(d.clone()));
-    let answer = {
-        let chosen = chosen.clone();
-        move |approve: bool| {
-            let scopes = chosen
-                .iter()
-                .filter(|(_, on)| on.get_untracked())
-                .map(|(s, _)| s.clone())
-                .collect();
-            decide.dispatch(ConsentDecision {
-                params: params.clone(),
-                approve,
-                scopes,
-                agent: Some(agent.get_untracked()).filter(|a| !a.trim().is_empty()),
-                expires_days: Some(days.get_untracked()),
-            });
-        }
-    };
-    let (approve, deny) = (answer.clone(), answer);
-    let outcome = move || {
-        decide.value().get().map(|r| match r {
-            Ok(ConsentStep::Return(url)) => returning(url).into_any(),
-            Ok(ConsentStep::Refused(m)) => view! {
-                <p id="consent-error" role="alert" class="mt-3 text-sm text-red-700">{m}</p>
-            }
-            .into_any(),
-            Ok(ConsentStep::Ask(_)) => ().into_any(),
-            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-        })
-    };
+/// A plain form to `POST /oauth/consent`: it works before (and without)
+/// the WASM bundle, and the server answers with the redirect to the app.
+fn consent_form(view: ConsentView, request: String) -> impl IntoView {
     let verified = view.verified_domain.clone();
     view! {
-        <div class=format!("mt-4 max-w-2xl {}", class::CARD)>
+        <form method="post" action="/oauth/consent" id="consent-form" class=format!("mt-4 max-w-2xl {}", class::CARD)>
+            <input type="hidden" name="request" value=request/>
             <p class="text-base">
                 <strong id="consent-client">{view.client_name.clone()}</strong>
                 {match verified {
@@ -126,15 +94,14 @@ fn consent_form(view: ConsentView, params: AuthorizationParams) -> impl IntoView
                 <dd class="break-all font-mono text-xs">{view.client_id.clone()}</dd>
             </dl>
             <fieldset class="mt-4">
-                <legend class=class::LABEL>"It asks for"</legend>
+                <legend class=class::LABEL>"It asks for (untick to narrow)"</legend>
                 <ul class="mt-1 space-y-1">
-                    {view.scopes.iter().zip(chosen.iter()).map(|(s, (_, on))| {
-                        let on = *on;
+                    {view.scopes.iter().map(|s| {
                         let id = format!("consent-scope-{}", s.scope.replace(':', "-"));
                         view! {
                             <li class="flex items-start gap-2 text-sm">
-                                <input type="checkbox" id=id.clone() class="mt-1" disabled=!s.grantable
-                                    prop:checked=move || on.get() on:change=move |ev| on.set(event_target_checked(&ev))/>
+                                <input type="checkbox" name="scope" value=s.scope.clone() id=id.clone() class="mt-1"
+                                    checked=s.grantable disabled=!s.grantable/>
                                 <label for=id>
                                     <code>{s.scope.clone()}</code>
                                     {s.description.clone().map(|d| view! { <span class="ml-2 text-slate-600">{d}</span> })}
@@ -146,26 +113,18 @@ fn consent_form(view: ConsentView, params: AuthorizationParams) -> impl IntoView
                 </ul>
             </fieldset>
             <label for="consent-agent" class=format!("mt-4 {}", class::LABEL)>"Bind to an agent (optional)"</label>
-            <input id="consent-agent" class=class::INPUT placeholder="e.g. desktop-assistant"
-                prop:value=move || agent.get() on:input=move |ev| agent.set(event_target_value(&ev))/>
+            <input id="consent-agent" name="agent" class=class::INPUT placeholder="e.g. desktop-assistant"/>
             <label for="consent-days" class=format!("mt-4 {}", class::LABEL)>"The grant lasts"</label>
-            <select id="consent-days" class=class::INPUT on:change=move |ev| {
-                if let Ok(d) = event_target_value(&ev).parse() { days.set(d) }
-            }>
+            <select id="consent-days" name="expires_days" class=class::INPUT>
                 {view.expiry_days.iter().map(|d| {
                     let d = *d;
                     view! { <option value=d.to_string() selected=d == view.default_days>{format!("{d} days")}</option> }
                 }).collect_view()}
             </select>
             <div class="mt-5 flex gap-3">
-                <button id="consent-approve" type="button" class=class::BUTTON
-                    disabled=move || decide.pending().get()
-                    on:click=move |_| approve(true)>"Approve"</button>
-                <button id="consent-deny" type="button" class=class::BUTTON_SECONDARY
-                    disabled=move || decide.pending().get()
-                    on:click=move |_| deny(false)>"Deny"</button>
+                <button id="consent-approve" type="submit" name="decision" value="approve" class=class::BUTTON>"Approve"</button>
+                <button id="consent-deny" type="submit" name="decision" value="deny" class=class::BUTTON_SECONDARY>"Deny"</button>
             </div>
-            {outcome}
-        </div>
+        </form>
     }
 }

@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DashError;
-use model::wire::{AuthorizationParams, ConsentDecision, ConsentView, GrantList, GrantView};
+use model::wire::{AuthorizationParams, ConsentView, GrantList, GrantView};
 
 /// The OAuth issuer (this server's public URL), provided as context by the
 /// server: the consent page's answers carry it as `iss` (RFC 9207).
@@ -28,7 +28,8 @@ pub enum ConsentStep {
     /// Tell the person why nothing is sent to the app (an unknown client,
     /// an unregistered redirect URI), or what to change.
     Refused(String),
-    /// Send the browser back to the app with this URL (a code or an error).
+    /// Send the browser back to the app with this URL (an error the app
+    /// must hear about: its request was malformed).
     Return(String),
 }
 
@@ -63,17 +64,6 @@ pub async fn load_consent(params: AuthorizationParams) -> Result<ConsentStep, Da
     let (dash, p) = (dashboard()?, principal()?);
     match dash.authority.consent_view(&p, &params).await {
         Ok(view) => Ok(ConsentStep::Ask(view)),
-        Err(e) => step_of(e),
-    }
-}
-
-/// The person's answer; approving issues a code, denying tells the app.
-#[server(endpoint = "oauth_decide", input = server_fn::codec::Json)]
-pub async fn decide_consent(decision: ConsentDecision) -> Result<ConsentStep, DashError> {
-    use crate::session::server::{dashboard, principal};
-    let (dash, p) = (dashboard()?, principal()?);
-    match dash.authority.decide_consent(&p, decision).await {
-        Ok(answer) => Ok(ConsentStep::Return(answer.url(&issuer()?))),
         Err(e) => step_of(e),
     }
 }

@@ -7,6 +7,7 @@
 //! resolution (cookie → session table → the authority re-checks the key) →
 //! sign-in redirects for pages.
 
+mod consent;
 pub mod csp;
 pub mod csrf;
 mod export;
@@ -14,12 +15,22 @@ pub mod session;
 
 pub use session::SessionLayerState;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
-/// The dashboard-only routes (merged beside the Leptos routes).
-pub fn routes(state: SessionLayerState) -> Router {
+/// The dashboard-only routes (merged beside the Leptos routes); `issuer`
+/// is the OAuth issuer the consent answers carry.
+pub fn routes(state: SessionLayerState, issuer: &str) -> Router {
+    let consent = consent::ConsentState {
+        authority: state.dashboard.authority.clone(),
+        issuer: issuer.trim_end_matches('/').into(),
+    };
     Router::new()
         .route("/dashboard/export", get(export::export))
         .with_state(state)
+        .merge(
+            Router::new()
+                .route("/oauth/consent", post(consent::decide))
+                .with_state(consent),
+        )
 }

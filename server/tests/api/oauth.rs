@@ -95,18 +95,47 @@ impl Flow {
         step
     }
 
+    /// The consent page's form post; answers like the page would show it:
+    /// `{"Return": url}` for the 303 to the app, `{"Refused": text}` for a
+    /// page to the person.
     async fn decide(&self, params: Value, approve: bool, scopes: &[&str]) -> Value {
-        let (status, step) = self
-            .server_fn(
-                "oauth_decide",
-                json!({ "decision": {
-                    "params": params, "approve": approve, "scopes": scopes,
-                    "agent": "assistant", "expires_days": 7,
-                }}),
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(
+                params
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))),
             )
-            .await;
-        assert_eq!(status, 200, "{step}");
-        step
+            .finish();
+        let mut form = vec![
+            ("request".to_owned(), format!("?{query}")),
+            ("agent".to_owned(), "assistant".to_owned()),
+            ("expires_days".to_owned(), "7".to_owned()),
+            (
+                "decision".to_owned(),
+                if approve { "approve" } else { "deny" }.to_owned(),
+            ),
+        ];
+        form.extend(scopes.iter().map(|s| ("scope".to_owned(), (*s).to_owned())));
+        let response = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(self.app.url("/oauth/consent"))
+            .header("origin", &self.app.base)
+            .header("cookie", &self.cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        match response.status().as_u16() {
+            303 => json!({ "Return": response.headers()["location"].to_str().unwrap() }),
+            status => {
+                assert!((400..500).contains(&status), "{status}");
+                json!({ "Refused": response.text().await.unwrap() })
+            }
+        }
     }
 
     /// Approves and returns the code from the redirect.
@@ -491,6 +520,18 @@ async fn the_authorization_endpoint_never_redirects_to_an_unregistered_uri() {
             .contains("error=access_denied"),
         "{step}"
     );
+    // A consent posted from another site (CSRF) is refused before it is read.
+    let forged = flow
+        .app
+        .client
+        .post(flow.app.url("/oauth/consent"))
+        .header("origin", "https://evil.example")
+        .header("cookie", &flow.cookie)
+        .form(&[("request", "?client_id=x"), ("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
     // Asking for more than requested is refused on the page.
     let step = flow
         .decide(flow.params(&challenge), true, &["svc:wiki:admin"])

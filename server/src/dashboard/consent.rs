@@ -1,0 +1,154 @@
+//! `POST /oauth/consent`: the consent page's form. A plain form post (it
+//! works before, and without, the WASM bundle), behind the dashboard's
+//! origin check and session like every dashboard change. It calls the
+//! authority once and answers with a 303 to the app's redirect URI (a code,
+//! or `access_denied`), or with a page saying why nothing was sent.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Extension;
+use model::wire::{AuthorizationParams, ConsentDecision};
+
+use authority::oauth::AuthorizeError;
+
+#[derive(Clone)]
+pub struct ConsentState {
+    pub authority: authority::Authority,
+    pub issuer: std::sync::Arc<str>,
+}
+
+/// The form's fields: `request` (the authorization request's query string,
+/// as the page received it), `scope` (repeated, one per box ticked),
+/// `agent`, `expires_days`, and `decision` (`approve` or `deny`).
+fn decision_of(form: &[u8]) -> Result<ConsentDecision, String> {
+    let mut request = None;
+    let (mut scopes, mut agent, mut days, mut approve) = (Vec::new(), None, None, None);
+    for (k, v) in form_urlencoded::parse(form) {
+        match &*k {
+            "request" => request = Some(v.into_owned()),
+            "scope" => scopes.push(v.into_owned()),
+            "agent" => agent = Some(v.into_owned()).filter(|a| !a.trim().is_empty()),
+            "expires_days" => {
+                days = Some(
+                    v.parse::<u32>()
+                        .map_err(|_| "expires_days must be a number of days")?,
+                )
+            }
+            "decision" => approve = Some(v == "approve"),
+            _ => {}
+        }
+    }
+    let request =
+        request.ok_or("the form lost the authorization request; start again from the app")?;
+    let params: AuthorizationParams = serde_urlencoded_params(&request)?;
+    Ok(ConsentDecision {
+        params,
+        approve: approve.ok_or("choose Approve or Deny")?,
+        scopes,
+        agent,
+        expires_days: days,
+    })
+}
+
+fn serde_urlencoded_params(query: &str) -> Result<AuthorizationParams, String> {
+    let query = query.trim_start_matches('?');
+    let mut p = AuthorizationParams::default();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        let v = Some(v.into_owned());
+        match &*k {
+            "response_type" => p.response_type = v,
+            "client_id" => p.client_id = v,
+            "redirect_uri" => p.redirect_uri = v,
+            "scope" => p.scope = v,
+            "state" => p.state = v,
+            "code_challenge" => p.code_challenge = v,
+            "code_challenge_method" => p.code_challenge_method = v,
+            "resource" => p.resource = v,
+            _ => {}
+        }
+    }
+    Ok(p)
+}
+
+/// A page for the person, never the app: what went wrong, what to do.
+fn page(status: StatusCode, message: &str) -> Response {
+    let escaped = message
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>acekeys: connect an app</title></head>\
+         <body><main><h1>This request cannot be answered</h1><p id=\"consent-refused\" role=\"alert\">{escaped}</p>\
+         <p><a href=\"/apps\">Connected apps</a></p></main></body></html>"
+    );
+    (status, Html(body)).into_response()
+}
+
+pub async fn decide(
+    State(state): State<ConsentState>,
+    signed_in: Option<Extension<app::session::server::SignedIn>>,
+    body: Bytes,
+) -> Response {
+    let Some(Extension(signed_in)) = signed_in else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let decision = match decision_of(&body) {
+        Ok(d) => d,
+        Err(message) => return page(StatusCode::BAD_REQUEST, &message),
+    };
+    let answer = match state
+        .authority
+        .decide_consent(&signed_in.principal, decision)
+        .await
+    {
+        Ok(answer) | Err(AuthorizeError::Redirect(answer)) => answer,
+        Err(AuthorizeError::Page(message)) => {
+            return page(StatusCode::UNPROCESSABLE_ENTITY, &message)
+        }
+        Err(AuthorizeError::Unavailable { cause }) => {
+            tracing::warn!(%cause, "consent: the store is unavailable");
+            return page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The key authority is temporarily unavailable. Go back and try again in a moment.",
+            );
+        }
+        Err(AuthorizeError::Internal { cause }) => {
+            tracing::error!(%cause, "consent failed");
+            return page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on the server.",
+            );
+        }
+    };
+    let mut response = Redirect::to(&answer.url(&state.issuer)).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_becomes_a_decision() {
+        let d = decision_of(
+            b"request=%3Fclient_id%3Dcli_a%26state%3Dx%2By&scope=svc%3Awiki%3Aread&scope=svc%3Awiki%3Awrite&agent=&expires_days=7&decision=approve",
+        )
+        .unwrap();
+        assert_eq!(d.params.client_id.as_deref(), Some("cli_a"));
+        assert_eq!(d.params.state.as_deref(), Some("x y"));
+        assert_eq!(d.scopes, ["svc:wiki:read", "svc:wiki:write"]);
+        assert_eq!((d.agent, d.expires_days, d.approve), (None, Some(7), true));
+        assert!(
+            decision_of(b"scope=x&decision=approve").is_err(),
+            "no request"
+        );
+        assert!(decision_of(b"request=&expires_days=soon&decision=deny").is_err());
+    }
+}
