@@ -59,7 +59,7 @@ export async function setup(mode) {
     return { status: r.status, body: await r.json() };
   };
   return {
-    keys, mcpUrl: wiki.url, status, api,
+    keys, mcpUrl: wiki.url, authorityUrl: base, status, api,
     /// Every tool-call event of org acme, after the spool drained (remote).
     async toolEvents() {
       if (mode === "remote") await until(async () => (await status()).guard.spool_pending === 0, "spool drained");

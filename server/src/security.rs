@@ -15,7 +15,12 @@ pub fn headers() -> Vec<SetResponseHeaderLayer<HeaderValue>> {
     let fixed: [(HeaderName, &'static str); 5] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not `no-referrer`: under it browsers send `Origin: null` with a
+        // plain form post, which the dashboard's origin check must refuse,
+        // and the forms that work without the WASM bundle (sign-in,
+        // consent, revoke) would fail. `same-origin` sends nothing to other
+        // sites either.
+        (header::REFERRER_POLICY, "same-origin"),
         (
             HeaderName::from_static("cross-origin-opener-policy"),
             "same-origin",

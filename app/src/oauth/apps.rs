@@ -3,22 +3,20 @@
 
 use leptos::prelude::*;
 
-use super::{list_grants, revoke_grant};
+use super::list_grants;
 use crate::ui::fmt::time_with_seconds;
 use crate::ui::{class, ErrorBox, Layout};
 use model::wire::GrantView;
 
 #[component]
 pub fn ConnectedAppsPage() -> impl IntoView {
-    let revoke = Action::new(|id: &String| revoke_grant(id.clone()));
-    let grants = Resource::new(move || revoke.version().get(), |_| list_grants());
+    let grants = Resource::new(|| (), |()| list_grants());
     view! {
         <Layout>
             <h1 class="text-2xl font-bold tracking-tight">"Connected apps"</h1>
             <p class="mt-1 text-sm text-slate-600">
                 "Apps people connected with OAuth. Revoking a grant stops its tokens at every tool server within a second."
             </p>
-            {move || revoke.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
                 {move || grants.get().map(|r| match r {
                     Ok(list) if list.grants.is_empty() => view! {
@@ -26,7 +24,7 @@ pub fn ConnectedAppsPage() -> impl IntoView {
                     }.into_any(),
                     Ok(list) => view! {
                         <ul id="grants" class="mt-4 space-y-3">
-                            {list.grants.into_iter().map(|g| grant_card(g, revoke)).collect_view()}
+                            {list.grants.into_iter().map(grant_card).collect_view()}
                         </ul>
                     }.into_any(),
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
@@ -36,10 +34,7 @@ pub fn ConnectedAppsPage() -> impl IntoView {
     }
 }
 
-fn grant_card(
-    g: GrantView,
-    revoke: Action<String, Result<GrantView, crate::error::DashError>>,
-) -> impl IntoView {
+fn grant_card(g: GrantView) -> impl IntoView {
     let id = g.id.to_string();
     let scopes = g
         .scopes
@@ -69,14 +64,12 @@ fn grant_card(
                 <dt class="text-slate-500">"Created"</dt><dd>{time_with_seconds(&g.created_at.to_string())}</dd>
                 <dt class="text-slate-500">"Last used"</dt><dd>{g.last_used_at.map_or_else(|| "never".into(), |t| time_with_seconds(&t.to_string()))}</dd>
             </dl>
+            // A plain form: the server revokes, then shows this page again.
             {g.active.then(|| view! {
-                <button type="button" class=format!("mt-3 {}", class::BUTTON_DANGER)
-                    data-revoke=id.clone()
-                    disabled=move || revoke.pending().get()
-                    on:click={
-                        let id = id.clone();
-                        move |_| { revoke.dispatch(id.clone()); }
-                    }>"Revoke"</button>
+                <form method="post" action="/apps/revoke" class="mt-3">
+                    <input type="hidden" name="grant" value=id.clone()/>
+                    <button type="submit" class=class::BUTTON_DANGER data-revoke=id.clone()>"Revoke"</button>
+                </form>
             })}
         </li>
     }

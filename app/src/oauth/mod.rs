@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DashError;
-use model::wire::{AuthorizationParams, ConsentView, GrantList, GrantView};
+use model::wire::{AuthorizationParams, ConsentView, GrantList};
 
 /// The OAuth issuer (this server's public URL), provided as context by the
 /// server: the consent page's answers carry it as `iss` (RFC 9207).
@@ -73,11 +73,4 @@ pub async fn list_grants() -> Result<GrantList, DashError> {
     use crate::session::server::{dashboard, principal};
     let (dash, p) = (dashboard()?, principal()?);
     Ok(dash.authority.list_grants(&p).await?)
-}
-
-#[server]
-pub async fn revoke_grant(id: String) -> Result<GrantView, DashError> {
-    use crate::session::server::{dashboard, principal};
-    let (dash, p) = (dashboard()?, principal()?);
-    Ok(dash.authority.revoke_grant(&p, &id).await?)
 }

@@ -1,8 +1,15 @@
 //! `POST /oauth/consent`: the consent page's form. A plain form post (it
 //! works before, and without, the WASM bundle), behind the dashboard's
 //! origin check and session like every dashboard change. It calls the
-//! authority once and answers with a 303 to the app's redirect URI (a code,
-//! or `access_denied`), or with a page saying why nothing was sent.
+//! authority once and answers with a page that sends the browser on to the
+//! app's redirect URI (a code, or `access_denied`), or with a page saying
+//! why nothing was sent.
+//!
+//! Why a page and not a 303: the dashboard's Content-Security-Policy says
+//! `form-action 'self'`, which browsers apply to a form post's redirects
+//! too, so a 303 to the app would be blocked. A `meta` refresh (and a link,
+//! for browsers that do not follow it) is a navigation CSP does not govern,
+//! and the form-action rule stays as strict as it is.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -72,19 +79,50 @@ fn serde_urlencoded_params(query: &str) -> Result<AuthorizationParams, String> {
     Ok(p)
 }
 
-/// A page for the person, never the app: what went wrong, what to do.
-fn page(status: StatusCode, message: &str) -> Response {
-    let escaped = message
-        .replace('&', "&amp;")
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-        .replace('"', "&quot;");
+        .replace('"', "&quot;")
+}
+
+/// Headers of both pages: nothing to run, nothing to frame, not cached.
+fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, Html(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// Sends the browser on to the app (the answer's URL, `iss` included).
+fn return_to_app(url: &str) -> Response {
+    let url = escape(url);
+    html(
+        StatusCode::OK,
+        format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta http-equiv=\"refresh\" content=\"0; url={url}\"><title>acekeys: returning to the app</title></head>\
+             <body><main><p>Returning to the app… <a id=\"return-to-app\" href=\"{url}\">Continue</a></p></main></body></html>"
+        ),
+    )
+}
+
+/// A page for the person, never the app: what went wrong, what to do.
+fn page(status: StatusCode, message: &str) -> Response {
+    let escaped = escape(message);
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>acekeys: connect an app</title></head>\
          <body><main><h1>This request cannot be answered</h1><p id=\"consent-refused\" role=\"alert\">{escaped}</p>\
          <p><a href=\"/apps\">Connected apps</a></p></main></body></html>"
     );
-    (status, Html(body)).into_response()
+    html(status, body)
 }
 
 pub async fn decide(
@@ -123,17 +161,22 @@ pub async fn decide(
             );
         }
     };
-    let mut response = Redirect::to(&answer.url(&state.issuer)).into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    response
+    return_to_app(&answer.url(&state.issuer))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_way_back_to_the_app_is_escaped() {
+        let response = return_to_app("http://127.0.0.1/cb?code=a&state=\"><script>");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CONTENT_SECURITY_POLICY],
+            "default-src 'none'; frame-ancestors 'none'"
+        );
+    }
 
     #[test]
     fn the_form_becomes_a_decision() {

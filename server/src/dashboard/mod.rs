@@ -7,6 +7,7 @@
 //! resolution (cookie → session table → the authority re-checks the key) →
 //! sign-in redirects for pages.
 
+mod apps;
 mod consent;
 pub mod csp;
 pub mod csrf;
@@ -31,6 +32,7 @@ pub fn routes(state: SessionLayerState, issuer: &str) -> Router {
         .merge(
             Router::new()
                 .route("/oauth/consent", post(consent::decide))
+                .route("/apps/revoke", post(apps::revoke))
                 .with_state(consent),
         )
 }

@@ -1,0 +1,161 @@
+// The official MCP TypeScript SDK's OAuth client against wiki-mcp (remote
+// mode) and acekeys as its authorization server: discovery, dynamic
+// registration, authorization code + PKCE with the consent page driven in
+// Chromium, tool calls with the access token, refresh, step-up after a 403
+// insufficient_scope, and the grant revoked in the dashboard.
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { auth, UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
+import { setup } from "./harness.mjs";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+// Nothing listens here: the browser's navigation to it is intercepted.
+const REDIRECT = "http://127.0.0.1:9/callback";
+
+/// An in-memory OAuthClientProvider; `consent` answers the authorization
+/// URL with a code, as a desktop app's browser window would.
+class Provider {
+  constructor(consent) { this.consent = consent; this.authorizations = 0; }
+  get redirectUrl() { return REDIRECT; }
+  get clientMetadata() {
+    return {
+      client_name: "acekeys TS SDK test",
+      redirect_uris: [REDIRECT],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    };
+  }
+  clientInformation() { return this.client; }
+  saveClientInformation(info) { this.client = info; }
+  tokens() { return this.saved; }
+  saveTokens(tokens) { this.saved = tokens; }
+  saveCodeVerifier(v) { this.verifier = v; }
+  codeVerifier() { return this.verifier; }
+  async redirectToAuthorization(url) {
+    this.authorizations += 1;
+    this.lastUrl = url;
+    this.code = await this.consent(url);
+  }
+}
+
+describe("TypeScript SDK OAuth, remote mode", () => {
+  let env, browser, page;
+  const untick = new Set();
+
+  before(async () => {
+    env = await setup("remote");
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    page = await (await browser.newContext()).newPage();
+    // A person signs in to the dashboard (the break-glass admin key form).
+    await page.goto(`${env.authorityUrl}/sign-in`);
+    await page.fill("#admin-key", env.keys.admin);
+    await Promise.all([page.waitForURL(/\/keys$/), page.click("#sign-in-form button[type=submit]")]);
+  });
+  after(async () => { await browser?.close(); await env?.stop(); });
+
+  /// The consent page, approved for every scope not in `untick`; answers
+  /// the code from the redirect to the app.
+  async function consent(url) {
+    await page.goto(url.toString());
+    await page.waitForSelector("#consent-approve");
+    assert.equal(await page.textContent("#consent-client"), "acekeys TS SDK test");
+    assert.ok(await page.isVisible("#consent-unverified"), "a self-registered client is marked unverified");
+    assert.equal(await page.textContent("#consent-resource"), env.mcpUrl);
+    for (const scope of untick) await page.uncheck(`#consent-scope-${scope.replaceAll(":", "-")}`);
+    // The app's redirect URI: nothing listens there, the request is enough.
+    const [request] = await Promise.all([
+      page.waitForRequest((r) => r.url().startsWith(REDIRECT), { timeout: 10_000 }).catch(async (e) => {
+        throw new Error(`no redirect to the app; the page at ${page.url()} says: ${(await page.textContent("body")).slice(0, 500)}`);
+      }),
+      page.click("#consent-approve"),
+    ]);
+    const answer = new URL(request.url());
+    assert.equal(answer.searchParams.get("iss"), env.authorityUrl, "RFC 9207 iss");
+    return answer.searchParams.get("code");
+  }
+
+  async function connect(provider) {
+    const transport = new StreamableHTTPClientTransport(new URL(env.mcpUrl), { authProvider: provider });
+    const client = new Client({ name: "acekeys-ts-oauth-test", version: "1.0.0" });
+    try {
+      await client.connect(transport);
+      return client;
+    } catch (err) {
+      assert.ok(err instanceof UnauthorizedError, String(err));
+      await transport.finishAuth(provider.code);
+      const again = new Client({ name: "acekeys-ts-oauth-test", version: "1.0.0" });
+      await again.connect(new StreamableHTTPClientTransport(new URL(env.mcpUrl), { authProvider: provider }));
+      return again;
+    }
+  }
+
+  test("the whole flow: authorize, call, refresh, step up, revoke", async () => {
+    ["admin:org", "svc:kb:write", "svc:wiki:write"].forEach((s) => untick.add(s));
+    const provider = new Provider(consent);
+    const client = await connect(provider);
+    assert.equal(provider.authorizations, 1);
+    assert.match(provider.saved.access_token, /^ace_at_live_/);
+    assert.match(provider.saved.refresh_token, /^ace_rt_live_/);
+    assert.equal(provider.saved.scope, "svc:wiki:read");
+    const read = await client.callTool({ name: "read_page", arguments: { title: "Home" } });
+    assert.match(read.content[0].text, /Welcome/);
+    const events = await env.toolEvents();
+    assert.ok(events.some((e) => e.action === "read_page" && e.decision === "allowed"), JSON.stringify(events));
+
+    // Refresh: a new access token and a rotated refresh token, still working.
+    const before = provider.saved;
+    assert.equal(await auth(provider, { serverUrl: env.mcpUrl }), "AUTHORIZED");
+    assert.notEqual(provider.saved.access_token, before.access_token);
+    assert.notEqual(provider.saved.refresh_token, before.refresh_token);
+    const fresh = await connect(provider);
+    await fresh.callTool({ name: "read_page", arguments: { title: "Home" } });
+
+    // Step-up: the write needs svc:wiki:write, which was not granted. The
+    // guard answers 403 insufficient_scope naming it; the app asks again
+    // for that scope (SDK 1.32 would only refresh on its own, which cannot
+    // widen a grant), the person approves, and the call succeeds.
+    await assert.rejects(
+      fresh.callTool({ name: "write_page", arguments: { title: "Notes", body: "hi" } }),
+      (err) => { assert.match(String(err), /403|svc:wiki:write/); return true; },
+    );
+    untick.clear();
+    provider.saveTokens(undefined);
+    assert.equal(await auth(provider, { serverUrl: env.mcpUrl, scope: "svc:wiki:write" }), "REDIRECT");
+    assert.equal(provider.lastUrl.searchParams.get("scope"), "svc:wiki:write");
+    assert.equal(provider.lastUrl.searchParams.get("code_challenge_method"), "S256");
+    assert.equal(provider.lastUrl.searchParams.get("resource"), env.mcpUrl);
+    assert.equal(await auth(provider, { serverUrl: env.mcpUrl, authorizationCode: provider.code }), "AUTHORIZED");
+    const wider = await connect(provider);
+    const wrote = await wider.callTool({ name: "write_page", arguments: { title: "Notes", body: "hi" } });
+    assert.ok(!wrote.isError, JSON.stringify(wrote));
+
+    // Revoked in the dashboard (Connected apps): the token dies at the guard.
+    await page.goto(`${env.authorityUrl}/apps`);
+    const revoke = page.locator("[data-revoke]").first();
+    await Promise.all([page.waitForURL(/\/apps$/), revoke.click()]);
+    let refused;
+    for (let i = 0; i < 40 && !refused; i++) {
+      try {
+        await wider.callTool({ name: "read_page", arguments: { title: "Home" } });
+        await new Promise((r) => setTimeout(r, 50));
+      } catch (err) { refused = err; }
+    }
+    assert.ok(refused, "the call still succeeded 2 s after the grant was revoked");
+    // Its refresh token died with it.
+    const r = await fetch(`${env.authorityUrl}/oauth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: provider.saved.refresh_token,
+        client_id: provider.client.client_id,
+      }),
+    });
+    assert.equal(r.status, 400);
+    assert.equal((await r.json()).error, "invalid_grant");
+  });
+});
