@@ -58,8 +58,17 @@ export async function setup(mode) {
     });
     return { status: r.status, body: await r.json() };
   };
+  const others = [];
   return {
     keys, mcpUrl: wiki.url, authorityUrl: base, status, api,
+    /// Another wiki-mcp (remote mode) on the same authority: another resource.
+    async otherWiki() {
+      const other = await start(need("WIKI_MCP_BIN"),
+        ["--addr", "127.0.0.1:0", "--authority", acekeys.url, "--spool-dir", join(dir, `spool-${others.length}`)],
+        { RUST_LOG: "info", WIKI_MCP_SERVICE_KEY: keys.service }, "wiki-mcp listening on ", join(dir, `wiki-${others.length}.log`));
+      others.push(other.child);
+      return other.url;
+    },
     /// Every tool-call event of org acme, after the spool drained (remote).
     async toolEvents() {
       if (mode === "remote") await until(async () => (await status()).guard.spool_pending === 0, "spool drained");
@@ -67,6 +76,7 @@ export async function setup(mode) {
       return body.events;
     },
     async stop() {
+      others.forEach((c) => c.kill());
       wiki.child.kill();
       acekeys.child.kill();
       rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import { auth, UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.j
 import { setup } from "./harness.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-// Nothing listens here: the browser's navigation to it is intercepted.
+// Nothing listens here: the browser's navigation to it is answered by the test.
 const REDIRECT = "http://127.0.0.1:9/callback";
 
 /// An in-memory OAuthClientProvider; `consent` answers the authorization
@@ -50,6 +50,8 @@ describe("TypeScript SDK OAuth, remote mode", () => {
     env = await setup("remote");
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
     page = await (await browser.newContext()).newPage();
+    // The app's side of the redirect: a page that says so.
+    await page.route(`${REDIRECT}**`, (route) => route.fulfill({ status: 200, contentType: "text/plain", body: "back in the app" }));
     // A person signs in to the dashboard (the break-glass admin key form).
     await page.goto(`${env.authorityUrl}/sign-in`);
     await page.fill("#admin-key", env.keys.admin);
@@ -66,13 +68,13 @@ describe("TypeScript SDK OAuth, remote mode", () => {
     assert.ok(await page.isVisible("#consent-unverified"), "a self-registered client is marked unverified");
     assert.equal(await page.textContent("#consent-resource"), env.mcpUrl);
     for (const scope of untick) await page.uncheck(`#consent-scope-${scope.replaceAll(":", "-")}`);
-    // The app's redirect URI: nothing listens there, the request is enough.
     const [request] = await Promise.all([
       page.waitForRequest((r) => r.url().startsWith(REDIRECT), { timeout: 10_000 }).catch(async (e) => {
         throw new Error(`no redirect to the app; the page at ${page.url()} says: ${(await page.textContent("body")).slice(0, 500)}`);
       }),
       page.click("#consent-approve"),
     ]);
+    await page.waitForURL((u) => u.toString().startsWith(REDIRECT));
     const answer = new URL(request.url());
     assert.equal(answer.searchParams.get("iss"), env.authorityUrl, "RFC 9207 iss");
     return answer.searchParams.get("code");
@@ -103,6 +105,18 @@ describe("TypeScript SDK OAuth, remote mode", () => {
     assert.equal(provider.saved.scope, "svc:wiki:read");
     const read = await client.callTool({ name: "read_page", arguments: { title: "Home" } });
     assert.match(read.content[0].text, /Welcome/);
+    // The token is bound to this tool server: another one refuses it.
+    const elsewhere = await fetch(await env.otherWiki(), {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        authorization: `Bearer ${provider.saved.access_token}`,
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "read_page", arguments: { title: "Home" } } }),
+    });
+    assert.equal(elsewhere.status, 401);
+    assert.match(elsewhere.headers.get("www-authenticate"), /error="invalid_token"/);
     const events = await env.toolEvents();
     assert.ok(events.some((e) => e.action === "read_page" && e.decision === "allowed"), JSON.stringify(events));
 
@@ -157,5 +171,6 @@ describe("TypeScript SDK OAuth, remote mode", () => {
     });
     assert.equal(r.status, 400);
     assert.equal((await r.json()).error, "invalid_grant");
+    await Promise.all([client, fresh, wider].map((c) => c.close()));
   });
 });

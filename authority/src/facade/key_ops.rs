@@ -291,6 +291,10 @@ impl Authority {
         for k in &revoked {
             self.publish_revocation(k);
         }
+        // The switch covers OAuth grants too: their access tokens are keys
+        // (revoked above), and their refresh tokens must not mint new ones.
+        self.end_grants_of(p, selection.agent.as_deref(), &rev)
+            .await?;
         // Reported, not decided, here: the store applied the ceiling.
         let spared = self
             .inner

@@ -450,7 +450,7 @@ impl Authority {
     /// Revokes a grant and its live access tokens, publishing each like a
     /// revoked key. `by`: who (a person or key); `None`: the authority
     /// itself (a replayed code, a reused refresh token).
-    async fn end_grant(
+    pub(super) async fn end_grant(
         &self,
         grant: &GrantRecord,
         by: Option<&KeyContext>,
@@ -480,6 +480,31 @@ impl Authority {
             }
         }
         Ok(done)
+    }
+
+    /// The incident switch's part for OAuth: ends every active grant of the
+    /// org (of `agent`, when given) whose scopes the caller holds, as keys
+    /// are caught only within the caller's own scopes.
+    pub(super) async fn end_grants_of(
+        &self,
+        p: &KeyContext,
+        agent: Option<&str>,
+        rev: &Revocation,
+    ) -> Result<(), AuthorityError> {
+        let reason = match &rev.reason {
+            Some(why) => format!("incident switch: {why}"),
+            None => "incident switch".to_owned(),
+        };
+        for grant in self.inner.store.list_grants(&p.org).await? {
+            let caught = grant.is_active(rev.at)
+                && agent.is_none_or(|a| grant.agent.as_deref() == Some(a))
+                && p.scopes.missing(p.org.as_str(), &grant.scopes).is_empty()
+                && (p.env != crate::keys::Env::Test || grant.env == crate::keys::Env::Test);
+            if caught {
+                self.end_grant(&grant, Some(p), &reason).await?;
+            }
+        }
+        Ok(())
     }
 
     /// `POST /oauth/revoke` (RFC 7009): a client ends one of its own

@@ -748,3 +748,32 @@ async fn a_grant_revoked_in_the_dashboard_kills_its_tokens() {
         .await;
     assert_eq!(status, 400);
 }
+
+/// The incident switch for an agent also ends its OAuth grants: the access
+/// token and the refresh token both stop working.
+#[tokio::test]
+async fn the_incident_switch_ends_the_agents_grants() {
+    let flow = Flow::start().await;
+    let (verifier, challenge) = pkce();
+    let code = flow.code(&challenge).await;
+    let (_, tokens) = flow.exchange(&code, &verifier).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let response = flow
+        .app
+        .post(
+            &flow.app.admin,
+            "/api/v1/keys/revoke",
+            json!({ "agent": "assistant", "reason": "incident 7" }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(flow.active(access).await["active"], false);
+    let (status, err) = flow
+        .refresh(tokens["refresh_token"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{err}"
+    );
+}
