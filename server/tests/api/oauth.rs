@@ -367,7 +367,7 @@ async fn a_replayed_code_is_refused_and_revokes_its_grant() {
 async fn the_token_endpoint_refuses_what_does_not_match_the_request() {
     let flow = Flow::start().await;
     let redirect = "http://127.0.0.1:54321/callback";
-    let cases: [(&str, Box<dyn Fn(&str, &str) -> Vec<(String, String)>>, &str); 5] = [
+    let cases: [(&str, Box<FormOf>, &str); 5] = [
         (
             "wrong verifier",
             Box::new(|code, _| form(code, &"w".repeat(50), redirect, RESOURCE)),
@@ -462,6 +462,9 @@ async fn the_token_endpoint_refuses_what_does_not_match_the_request() {
         (401, Some("invalid_client"))
     );
 }
+
+/// A token request's form from a code and a verifier.
+type FormOf = dyn Fn(&str, &str) -> Vec<(String, String)>;
 
 fn form(code: &str, verifier: &str, redirect: &str, resource: &str) -> Vec<(String, String)> {
     [

@@ -28,7 +28,7 @@ fn resource() -> ResourceId {
 
 fn grant(org: &str, client: &OAuthClient) -> GrantRecord {
     GrantRecord {
-        id: GrantId::of_code_digest(&Pepper::random().hash("code").as_bytes().to_owned()),
+        id: GrantId::of_code_digest(Pepper::random().hash("code").as_bytes()),
         org: org_id(org),
         env: Env::Live,
         client_id: client.id.clone(),
