@@ -90,6 +90,13 @@ string_id!(
     "expected a grant id: `grant_` followed by base62 characters"
 );
 
+string_id!(
+    /// An OAuth client's id: `cli_` + base62 for a client registered here,
+    /// or the https URL of the client's metadata document.
+    ClientId,
+    "expected a client id: `cli_` followed by base62 characters, or a URL"
+);
+
 crate::schema::string_schema!(
     OrgId,
     "An org id: 1-63 characters of [a-z0-9_-], starting with a letter or digit",
@@ -240,9 +247,43 @@ impl GrantId {
     }
 }
 
+impl ClientId {
+    #[cfg(feature = "random")]
+    pub fn generate() -> Self {
+        Self(format!("cli_{}", base62::random_string(20)))
+    }
+
+    /// A client id as a request names it: `cli_` + base62, or a URL of at
+    /// most 512 bytes (whose document decides the rest). `None` otherwise.
+    pub fn parse(s: &str) -> Option<Self> {
+        let document = s.len() <= 512 && (s.starts_with("https://") || s.starts_with("http://"));
+        (prefixed(s, "cli_") || document).then(|| Self(s.to_owned()))
+    }
+
+    /// Whether the id is a metadata document's URL.
+    pub fn is_document_url(&self) -> bool {
+        !self.0.starts_with("cli_")
+    }
+
+    fn from_wire(s: &str) -> Option<Self> {
+        Self::parse(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_ids() {
+        assert!(ClientId::parse("cli_abc").is_some());
+        assert!(ClientId::parse("https://app.example/client.json").is_some());
+        assert!(ClientId::parse("cli_").is_none());
+        assert!(ClientId::parse("cli_a!").is_none());
+        assert!(ClientId::parse("someone").is_none());
+        assert!(ClientId::parse(&format!("https://{}", "a".repeat(600))).is_none());
+        assert!(!ClientId::parse("cli_abc").unwrap().is_document_url());
+    }
 
     #[test]
     fn grant_ids_from_a_digest_parse() {

@@ -332,13 +332,3 @@ impl Authority {
         })
     }
 }
-
-impl From<AuthorityError> for AuthorizeError {
-    fn from(e: AuthorityError) -> Self {
-        match e {
-            AuthorityError::Unavailable { cause } => AuthorizeError::Unavailable { cause },
-            AuthorityError::Internal { cause } => AuthorizeError::Internal { cause },
-            other => AuthorizeError::Page(other.to_string()),
-        }
-    }
-}

@@ -15,6 +15,7 @@
 mod format;
 mod pepper;
 pub mod record;
+pub mod resource;
 
 use std::fmt;
 

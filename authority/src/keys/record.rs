@@ -3,9 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{ClientId, GrantId};
 use crate::ids::{KeyId, OrgId};
+use crate::keys::resource::ResourceId;
 use crate::keys::{Env, KeyHash, KeyHint, KeyStatus};
-use crate::oauth::{ResourceId, TokenOrigin};
 use crate::scopes::ScopeSet;
 use crate::time::Timestamp;
 use model::wire::KeyView;
@@ -17,6 +18,14 @@ pub struct OrgRecord {
     pub created_at: Timestamp,
     /// Whether keys may be minted with no expiry (an explicit `never`).
     pub allow_never_expiry: bool,
+}
+
+/// Where an access token came from: carried on its key record, so the
+/// trail, introspection and the dashboard can name the client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenOrigin {
+    pub grant: GrantId,
+    pub client: ClientId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,11 +6,10 @@
 //! never stored). Either way the authority holds the same [`OAuthClient`],
 //! and the same rules decide which redirect URIs it may name.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
-use super::resource::{host_of, is_loopback};
+use crate::ids::ClientId;
+use crate::keys::resource::{host_of, is_loopback};
 use crate::keys::KeyHash;
 use crate::time::Timestamp;
 
@@ -18,53 +17,6 @@ use crate::time::Timestamp;
 pub const MAX_REDIRECT_URIS: usize = 10;
 pub const MAX_URI_LEN: usize = 512;
 pub const MAX_CLIENT_NAME: usize = 100;
-
-/// A client's id: `cli_…` for a registered client, an https URL for one
-/// described by a metadata document.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ClientId(String);
-
-impl ClientId {
-    pub fn generate() -> Self {
-        Self(format!("cli_{}", model::base62::random_string(20)))
-    }
-
-    /// A client id as a request names it: `cli_` + base62, or a URL (whose
-    /// document decides the rest). `None` for anything else.
-    pub fn parse(text: &str) -> Option<Self> {
-        let registered = text.strip_prefix("cli_").is_some_and(|rest| {
-            !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(model::base62::is_base62)
-        });
-        let document = text.len() <= MAX_URI_LEN && text.starts_with("http");
-        (registered || document).then(|| Self(text.to_owned()))
-    }
-
-    pub fn from_stored(text: String) -> Self {
-        Self(text)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether the id is a metadata document's URL.
-    pub fn is_document_url(&self) -> bool {
-        !self.0.starts_with("cli_")
-    }
-}
-
-impl fmt::Debug for ClientId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Display for ClientId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// RFC 7591 `application_type`: which redirect URIs make sense.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -320,17 +272,6 @@ mod tests {
         }
         let many: Vec<String> = (0..11).map(|i| format!("https://a.example/{i}")).collect();
         assert!(check_redirect_uris(&many, Web).is_err());
-    }
-
-    #[test]
-    fn client_ids() {
-        assert!(ClientId::parse("cli_abc").is_some());
-        assert!(ClientId::parse("https://app.example/client.json").is_some());
-        assert!(ClientId::parse("cli_").is_none());
-        assert!(ClientId::parse("cli_a!").is_none());
-        assert!(ClientId::parse("someone").is_none());
-        assert!(ClientId::parse(&format!("https://{}", "a".repeat(600))).is_none());
-        assert!(ClientId::generate().as_str().starts_with("cli_"));
     }
 
     #[test]

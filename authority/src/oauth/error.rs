@@ -82,6 +82,16 @@ impl OAuthError {
     }
 }
 
+impl From<AuthorityError> for AuthorizeError {
+    fn from(e: AuthorityError) -> Self {
+        match e {
+            AuthorityError::Unavailable { cause } => AuthorizeError::Unavailable { cause },
+            AuthorityError::Internal { cause } => AuthorizeError::Internal { cause },
+            other => AuthorizeError::Page(other.to_string()),
+        }
+    }
+}
+
 impl From<AuthorityError> for OAuthError {
     fn from(e: AuthorityError) -> Self {
         match e {
@@ -89,12 +99,6 @@ impl From<AuthorityError> for OAuthError {
             AuthorityError::Internal { cause } => OAuthError::Internal { cause },
             other => OAuthError::refused(OAuthCode::InvalidRequest, other.to_string()),
         }
-    }
-}
-
-impl From<crate::store::StoreError> for OAuthError {
-    fn from(e: crate::store::StoreError) -> Self {
-        AuthorityError::from(e).into()
     }
 }
 
@@ -161,16 +165,6 @@ pub enum AuthorizeError {
     Unavailable { cause: String },
     #[error("internal error")]
     Internal { cause: String },
-}
-
-impl From<crate::store::StoreError> for AuthorizeError {
-    fn from(e: crate::store::StoreError) -> Self {
-        match AuthorityError::from(e) {
-            AuthorityError::Unavailable { cause } => AuthorizeError::Unavailable { cause },
-            AuthorityError::Internal { cause } => AuthorizeError::Internal { cause },
-            other => AuthorizeError::Page(other.to_string()),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -14,13 +14,13 @@
 //!   Revoking the grant revokes them in the same commit.
 
 use crate::ids::{GrantId, KeyId, OrgId};
+use crate::keys::record::{KeyRecord, Revocation};
 use crate::keys::{Env, KeyHash};
 use crate::scopes::ScopeSet;
-use crate::store::{KeyRecord, Revocation};
 use crate::time::Timestamp;
 
-use super::client::ClientId;
-use super::resource::ResourceId;
+use crate::ids::ClientId;
+use crate::keys::resource::ResourceId;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GrantRecord {
@@ -96,14 +96,6 @@ impl GrantRecord {
         self.revoked_by = Some(rev.by.clone());
         self.revoke_reason = rev.reason.clone();
     }
-}
-
-/// Where an access token came from: carried on its key record, so the
-/// trail, introspection and the dashboard can name the client.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct TokenOrigin {
-    pub grant: GrantId,
-    pub client: ClientId,
 }
 
 /// One refresh token as stored: its keyed hash names the grant and the

@@ -16,19 +16,20 @@ mod client;
 mod error;
 mod grant;
 mod pkce;
-mod resource;
 
-pub use client::{
-    check_client_name, check_redirect_uris, ApplicationType, AuthMethod, ClientId,
-    ClientMetadataError, OAuthClient, MAX_CLIENT_NAME, MAX_REDIRECT_URIS, MAX_URI_LEN,
-};
-pub use error::{AuthorizationResponse, AuthorizeError, OAuthCode, OAuthError};
-pub use grant::{GrantRecord, RefreshRecord, TokenOrigin};
-pub use pkce::{CodeChallenge, PkceError};
-pub(crate) use resource::{
+pub use crate::ids::ClientId;
+pub use crate::keys::record::TokenOrigin;
+pub(crate) use crate::keys::resource::{
     from_storage as resources_from_storage, host_of, to_storage as resources_to_storage,
 };
-pub use resource::{ResourceError, ResourceId, MAX_RESOURCE_LEN};
+pub use crate::keys::resource::{ResourceError, ResourceId, MAX_RESOURCE_LEN};
+pub use client::{
+    check_client_name, check_redirect_uris, ApplicationType, AuthMethod, ClientMetadataError,
+    OAuthClient, MAX_CLIENT_NAME, MAX_REDIRECT_URIS, MAX_URI_LEN,
+};
+pub use error::{AuthorizationResponse, AuthorizeError, OAuthCode, OAuthError};
+pub use grant::{GrantRecord, RefreshRecord};
+pub use pkce::{CodeChallenge, PkceError};
 
 /// An access token's lifetime.
 pub const ACCESS_TOKEN_SECS: i64 = 3600;

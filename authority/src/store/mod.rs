@@ -79,6 +79,19 @@ impl From<StoreError> for AuthorityError {
     }
 }
 
+/// The OAuth endpoints' errors, through the facade's mapping.
+impl From<StoreError> for crate::oauth::OAuthError {
+    fn from(e: StoreError) -> Self {
+        AuthorityError::from(e).into()
+    }
+}
+
+impl From<StoreError> for crate::oauth::AuthorizeError {
+    fn from(e: StoreError) -> Self {
+        AuthorityError::from(e).into()
+    }
+}
+
 /// Which keys a [`Store::bulk_revoke`] may catch.
 #[derive(Debug, Clone, Default)]
 pub struct BulkSelection {
