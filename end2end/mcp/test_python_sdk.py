@@ -14,9 +14,17 @@ import time
 import unittest
 import urllib.request
 
+import urllib.parse
+
 import httpx2 as httpx
+from mcp.client.auth import OAuthClientProvider
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client  # mcp 2.x speaks httpx2
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
+
+CONSENT_JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "consent.mjs")
+# Nothing listens there: the browser's visit is answered by consent.mjs.
+REDIRECT = "http://127.0.0.1:9/callback"
 
 
 def start(cmd, env, prefix, log):
@@ -152,6 +160,80 @@ class LocalMode(PythonSdk, unittest.TestCase):
 
 class RemoteMode(PythonSdk, unittest.TestCase):
     mode = "remote"
+
+
+class MemoryStorage:
+    """The SDK's TokenStorage, in memory."""
+
+    def __init__(self):
+        self.tokens, self.client = None, None
+
+    async def get_tokens(self):
+        return self.tokens
+
+    async def set_tokens(self, tokens):
+        self.tokens = tokens
+
+    async def get_client_info(self):
+        return self.client
+
+    async def set_client_info(self, client_info):
+        self.client = client_info
+
+
+class OAuthRemoteMode(unittest.TestCase):
+    """The SDK's OAuthClientProvider against wiki-mcp (remote mode) and
+    acekeys: discovery, registration, code + PKCE (the consent page approved
+    in Chromium by consent.mjs), a call with the access token; the token
+    revoked through RFC 7009 then fails at the guard."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = Env("remote")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop()
+
+    def test_the_sdk_completes_the_flow_and_a_revoked_token_fails(self):
+        env, landed, storage = self.env, {}, MemoryStorage()
+
+        async def redirect_handler(url):
+            out = subprocess.check_output(["node", CONSENT_JS, env.base, env.keys["admin"], url, REDIRECT], text=True)
+            landed["url"] = out.strip().splitlines()[-1]
+
+        async def callback_handler():
+            q = urllib.parse.parse_qs(urllib.parse.urlparse(landed["url"]).query)
+            return AuthorizationCodeResult(code=q["code"][0], state=q.get("state", [None])[0], iss=q.get("iss", [None])[0])
+
+        provider = OAuthClientProvider(
+            server_url=env.mcp_url,
+            client_metadata=OAuthClientMetadata(
+                client_name="acekeys Python SDK test", redirect_uris=[REDIRECT],
+                grant_types=["authorization_code", "refresh_token"], response_types=["code"],
+                token_endpoint_auth_method="none"),
+            storage=storage, redirect_handler=redirect_handler, callback_handler=callback_handler)
+
+        async def call():
+            async with httpx.AsyncClient(auth=provider, timeout=30) as http:
+                async with streamable_http_client(env.mcp_url, http_client=http) as (read, write, *_):
+                    async with ClientSession(read, write) as session:
+                        await session.initialize()
+                        return await session.call_tool("read_page", {"title": "Home"})
+
+        result = asyncio.run(call())
+        self.assertIn("Welcome", result.content[0].text)
+        self.assertTrue(storage.tokens.access_token.startswith("ace_at_live_"))
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(landed["url"]).query)
+        self.assertEqual(q["iss"], [env.base], "RFC 9207 iss")
+        events = env.tool_events()
+        self.assertTrue(any(e["action"] == "read_page" and e["decision"] == "allowed" for e in events), events)
+
+        # The app signs out: RFC 7009 on its refresh token ends the grant.
+        r = httpx.post(f"{env.base}/oauth/revoke", data={
+            "token": storage.tokens.refresh_token, "client_id": storage.client.client_id})
+        self.assertEqual(r.status_code, 200)
+        env.until(lambda: status_of_first_request(env.mcp_url, storage.tokens.access_token)[0] == 401, seconds=3)
 
 
 if __name__ == "__main__":

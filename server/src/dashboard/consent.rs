@@ -168,14 +168,21 @@ pub async fn decide(
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_way_back_to_the_app_is_escaped() {
-        let response = return_to_app("http://127.0.0.1/cb?code=a&state=\"><script>");
+    /// The URL comes from a client (its redirect URI and `state`): it is
+    /// escaped into the page, and the page runs nothing.
+    #[tokio::test]
+    async fn the_way_back_to_the_app_is_escaped() {
+        let response = return_to_app("http://127.0.0.1/cb?code=a&state=\"><script>x</script>");
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(
             response.headers()[header::CONTENT_SECURITY_POLICY],
             "default-src 'none'; frame-ancestors 'none'"
         );
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!body.contains("<script>"), "{body}");
+        assert!(body.contains("state=&quot;&gt;&lt;script&gt;"), "{body}");
+        assert!(body.contains("code=a&amp;state"), "{body}");
     }
 
     #[test]
