@@ -178,7 +178,9 @@ mod tests {
             response.headers()[header::CONTENT_SECURITY_POLICY],
             "default-src 'none'; frame-ancestors 'none'"
         );
-        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
         let body = String::from_utf8(body.to_vec()).unwrap();
         assert!(!body.contains("<script>"), "{body}");
         assert!(body.contains("state=&quot;&gt;&lt;script&gt;"), "{body}");

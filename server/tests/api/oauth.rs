@@ -192,6 +192,15 @@ impl Flow {
         .await
     }
 
+    /// Consent, then the code exchanged: the token answer.
+    async fn granted(&self) -> Value {
+        let (verifier, challenge) = pkce();
+        let code = self.code(&challenge).await;
+        let (status, tokens) = self.exchange(&code, &verifier).await;
+        assert_eq!(status, 200, "{tokens}");
+        tokens
+    }
+
     async fn refresh(&self, refresh_token: &str) -> (u16, Value) {
         self.token(&[
             ("grant_type", "refresh_token"),
@@ -611,9 +620,7 @@ async fn confidential_clients_prove_their_secret() {
 #[tokio::test]
 async fn clients_revoke_their_own_tokens_only() {
     let flow = Flow::start().await;
-    let (verifier, challenge) = pkce();
-    let code = flow.code(&challenge).await;
-    let (_, tokens) = flow.exchange(&code, &verifier).await;
+    let tokens = flow.granted().await;
     let (access, refresh) = (
         tokens["access_token"].as_str().unwrap(),
         tokens["refresh_token"].as_str().unwrap(),
@@ -720,9 +727,7 @@ async fn a_grant_revoked_in_the_dashboard_kills_its_tokens() {
     let list = <app::oauth::ListGrants as ServerFn>::PATH;
     let revoke = "/apps/revoke";
     let flow = Flow::start().await;
-    let (verifier, challenge) = pkce();
-    let code = flow.code(&challenge).await;
-    let (_, tokens) = flow.exchange(&code, &verifier).await;
+    let tokens = flow.granted().await;
     let access = tokens["access_token"].as_str().unwrap();
     let other = sign_in(&flow.app, &flow.app.other_admin).await;
     let (status, theirs) = form_fn(&flow.app, &other, list, &[]).await;
@@ -757,9 +762,7 @@ async fn a_grant_revoked_in_the_dashboard_kills_its_tokens() {
 #[tokio::test]
 async fn the_incident_switch_ends_the_agents_grants() {
     let flow = Flow::start().await;
-    let (verifier, challenge) = pkce();
-    let code = flow.code(&challenge).await;
-    let (_, tokens) = flow.exchange(&code, &verifier).await;
+    let tokens = flow.granted().await;
     let access = tokens["access_token"].as_str().unwrap();
     let response = flow
         .app

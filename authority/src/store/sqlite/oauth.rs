@@ -34,28 +34,27 @@ pub(super) fn insert_client(
     tx.commit().map_err(map_err)
 }
 
+/// The JSON record of the row of `table` with this `id`.
+fn record_by_id<T: serde::de::DeserializeOwned>(
+    c: &Connection,
+    table: &'static str,
+    id: &str,
+) -> Result<Option<T>, StoreError> {
+    c.prepare_cached(&format!("SELECT record FROM {table} WHERE id = ?1"))
+        .map_err(map_err)?
+        .query_row([id], |r| r.get::<_, String>(0))
+        .optional()
+        .map_err(map_err)?
+        .map(|text| from_json(&text))
+        .transpose()
+}
+
 pub(super) fn get_client(c: &Connection, id: &ClientId) -> Result<Option<OAuthClient>, StoreError> {
-    c.query_row(
-        "SELECT record FROM oauth_clients WHERE id = ?1",
-        [id.as_str()],
-        |r| r.get::<_, String>(0),
-    )
-    .optional()
-    .map_err(map_err)?
-    .map(|text| from_json(&text))
-    .transpose()
+    record_by_id(c, "oauth_clients", id.as_str())
 }
 
 pub(super) fn get_grant(c: &Connection, id: &GrantId) -> Result<Option<GrantRecord>, StoreError> {
-    c.query_row(
-        "SELECT record FROM oauth_grants WHERE id = ?1",
-        [id.as_str()],
-        |r| r.get::<_, String>(0),
-    )
-    .optional()
-    .map_err(map_err)?
-    .map(|text| from_json(&text))
-    .transpose()
+    record_by_id(c, "oauth_grants", id.as_str())
 }
 
 fn put_grant(tx: &Transaction<'_>, g: &GrantRecord) -> Result<(), StoreError> {
