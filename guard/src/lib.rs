@@ -399,8 +399,8 @@ impl Guard {
             .protected_resource()
             .map(ProtectedResource::resource_id);
         KeyCheck::Checked(match &self.inner.backend {
-            Backend::Local(local) => local.validate(raw, resource.as_ref()).await,
-            Backend::Remote(remote) => remote.validate(raw).await.at_resource(resource.as_ref()),
+            Backend::Local(local) => local.validate(raw, resource).await,
+            Backend::Remote(remote) => remote.validate(raw).await.at_resource(resource),
         })
     }
 

@@ -28,6 +28,9 @@ const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProtectedResource {
     resource: Url,
+    /// The same identifier, as tokens are bound to it (kept, not rebuilt
+    /// per call: every tool call compares it).
+    id: ResourceId,
     authorization_servers: Vec<Url>,
 }
 
@@ -52,8 +55,10 @@ impl ProtectedResource {
     /// its host is loopback (a developer's machine). `authorization_servers`
     /// are issuer URLs under the same rules.
     pub fn new(resource: &str, authorization_servers: &[String]) -> Result<Self, GuardError> {
+        let resource = identifier("resource", resource)?;
         Ok(Self {
-            resource: identifier("resource", resource)?,
+            id: ResourceId::from_stored(resource.as_str().to_owned()),
+            resource,
             authorization_servers: authorization_servers
                 .iter()
                 .map(|issuer| identifier("authorization server", issuer))
@@ -67,8 +72,8 @@ impl ProtectedResource {
     }
 
     /// The identifier access tokens must be bound to, to be accepted here.
-    pub fn resource_id(&self) -> ResourceId {
-        ResourceId::from_stored(self.resource.as_str().to_owned())
+    pub fn resource_id(&self) -> &ResourceId {
+        &self.id
     }
 
     /// The path of the metadata document on this resource's host.

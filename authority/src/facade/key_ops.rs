@@ -320,7 +320,7 @@ impl Authority {
         })
     }
 
-    /// `GET /keys`.
+    /// `GET /keys`: the org's keys, not its OAuth access tokens.
     pub async fn list_keys(
         &self,
         p: &KeyContext,
@@ -331,7 +331,10 @@ impl Authority {
         let keys = self.inner.store.list_keys(&p.org).await?;
         Ok(keys
             .iter()
-            .filter(|k| k.org == p.org)
+            // OAuth access tokens (one per refresh) are listed by their
+            // grant under Apps, not among the keys; each is still reachable
+            // by its id, where the trail links to it.
+            .filter(|k| k.org == p.org && k.oauth.is_none())
             .map(|k| k.view(now))
             .filter(|v| filter.status.is_none_or(|s| v.status == s))
             .filter(|v| filter.env.is_none_or(|e| v.env == e))

@@ -107,7 +107,11 @@ fn credentials(
     let Some(encoded) = basic else {
         return Ok(ClientCredentials {
             client_id: form_id,
-            secret: form_secret.map(RawKey::new_unchecked),
+            // An empty `client_secret` (some clients always send the field)
+            // is no secret.
+            secret: form_secret
+                .filter(|s| !s.is_empty())
+                .map(RawKey::new_unchecked),
         });
     };
     if form_secret.is_some() {

@@ -321,6 +321,32 @@ async fn code_exchange_refresh_rotation_and_reuse_detection() {
 
     // The authority's own API is not the token's resource.
     assert_eq!(flow.app.get(&access, "/api/v1/keys").await.status(), 401);
+    // Tokens are listed by their grant (Apps), not among the keys; each is
+    // still reachable by its id, where the trail links to it.
+    let listed: Value = flow
+        .app
+        .get(&flow.app.admin, "/api/v1/keys")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token_id = info["key_id"].as_str().unwrap();
+    assert!(
+        !listed["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["id"] == token_id),
+        "{listed}"
+    );
+    let page = flow
+        .app
+        .get(&flow.app.admin, &format!("/api/v1/keys/{token_id}"))
+        .await;
+    assert_eq!(page.status(), 200);
+    let view: Value = page.json().await.unwrap();
+    assert_eq!(view["resources"], json!([RESOURCE]));
+    assert!(view["grant"].as_str().unwrap().starts_with("grant_"));
     // A refresh token is no bearer credential anywhere.
     assert_eq!(flow.active(&refresh).await["active"], false);
 
