@@ -49,7 +49,7 @@ fn decision_of(form: &[u8]) -> Result<ConsentDecision, String> {
     }
     let request =
         request.ok_or("the form lost the authorization request; start again from the app")?;
-    let params: AuthorizationParams = serde_urlencoded_params(&request)?;
+    let params = params_of(&request);
     Ok(ConsentDecision {
         params,
         approve: approve.ok_or("choose Approve or Deny")?,
@@ -59,7 +59,9 @@ fn decision_of(form: &[u8]) -> Result<ConsentDecision, String> {
     })
 }
 
-fn serde_urlencoded_params(query: &str) -> Result<AuthorizationParams, String> {
+/// The authorization request's parameters from its query string (unknown
+/// ones ignored, as RFC 6749 §3.1 asks).
+fn params_of(query: &str) -> AuthorizationParams {
     let query = query.trim_start_matches('?');
     let mut p = AuthorizationParams::default();
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
@@ -76,7 +78,7 @@ fn serde_urlencoded_params(query: &str) -> Result<AuthorizationParams, String> {
             _ => {}
         }
     }
-    Ok(p)
+    p
 }
 
 fn escape(text: &str) -> String {
