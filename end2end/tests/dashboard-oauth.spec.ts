@@ -42,11 +42,13 @@ test("an app is approved with fewer scopes, listed, and revoked", async ({ page,
   }
   await page.uncheck("#consent-scope-svc-wiki-write");
   await page.fill("#consent-agent", "desk");
-  const [back] = await Promise.all([
-    page.waitForRequest((r) => r.url().startsWith(REDIRECT)),
+  // Wait for the navigation back to the app to finish, not only to start:
+  // the answer page's meta refresh would otherwise interrupt the next goto.
+  await Promise.all([
+    page.waitForURL((url) => url.href.startsWith(REDIRECT)),
     page.click("#consent-approve"),
   ]);
-  const answer = new URL(back.url());
+  const answer = new URL(page.url());
   expect(answer.searchParams.get("state")).toBe("st");
   const issuer = (await (await request.get("/.well-known/oauth-authorization-server")).json()).issuer;
   expect(answer.searchParams.get("iss")).toBe(issuer);
