@@ -35,6 +35,7 @@ mod facade;
 pub mod keys;
 pub mod oauth;
 pub mod open;
+pub mod outbound;
 pub mod people;
 pub mod policy;
 pub mod recorder;

@@ -79,6 +79,18 @@ pub struct Config {
     /// break-glass `admin:org` key signs in.
     #[arg(long, env = "ACEKEYS_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+
+    /// Development only: fetch OAuth client metadata documents over plain
+    /// http and from loopback or private addresses (a client under
+    /// development on this machine). Off, a document client id must be an
+    /// https URL on a public address.
+    #[arg(
+        long,
+        env = "ACEKEYS_ALLOW_INSECURE_CLIENT_DOCUMENTS",
+        default_value_t = false,
+        global = true
+    )]
+    pub allow_insecure_client_documents: bool,
 }
 
 impl Config {

@@ -46,6 +46,9 @@ pub async fn open_authority(config: &Config) -> Result<Authority, StartError> {
         config: AuthorityConfig {
             server_name: Some("acekeys".to_owned()),
             passkeys: config.passkeys()?.map(std::sync::Arc::new),
+            outbound: authority::outbound::OutboundPolicy {
+                allow_insecure: config.allow_insecure_client_documents,
+            },
             ..AuthorityConfig::default()
         },
     };

@@ -75,6 +75,8 @@ pub struct AuthorityConfig {
     /// The WebAuthn relying party people sign in to; `None` turns passkey
     /// enrolment and sign-in off (they answer a clear error).
     pub passkeys: Option<Arc<crate::people::passkeys::PasskeyVerifier>>,
+    /// Where the authority's own requests may go (client metadata documents).
+    pub outbound: crate::outbound::OutboundPolicy,
 }
 
 impl Default for AuthorityConfig {
@@ -88,6 +90,7 @@ impl Default for AuthorityConfig {
             sessions: Default::default(),
             server_name: None,
             passkeys: None,
+            outbound: Default::default(),
         }
     }
 }
@@ -128,6 +131,9 @@ struct Inner {
     instance: String,
     server_name: Option<String>,
     passkeys: Option<Arc<crate::people::passkeys::PasskeyVerifier>>,
+    /// `Err` if the HTTP client could not start: document clients then get
+    /// that error on the consent page, everything else works.
+    client_documents: Result<crate::oauth::ClientDocuments, crate::outbound::FetchError>,
     _stop: watch::Sender<()>,
 }
 
@@ -192,6 +198,7 @@ impl Authority {
                 instance,
                 server_name: config.server_name,
                 passkeys: config.passkeys,
+                client_documents: crate::oauth::ClientDocuments::new(config.outbound),
                 _stop: stop_tx,
             }),
         };

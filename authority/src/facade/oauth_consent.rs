@@ -9,8 +9,8 @@ use crate::error::AuthorityError;
 use crate::ids::KeyId;
 use crate::keys::Env;
 use crate::oauth::{
-    AuthorizationResponse, AuthorizeError, ClientId, CodeChallenge, OAuthClient, OAuthCode,
-    ResourceId, CODE_SECS,
+    AuthorizationResponse, AuthorizeError, ClientId, CodeChallenge, DocumentError, OAuthClient,
+    OAuthCode, ResourceId, CODE_SECS,
 };
 use crate::people::TicketPurpose;
 use crate::policy::rules;
@@ -69,10 +69,7 @@ impl Authority {
             .ok_or_else(|| {
                 page("The request names no valid client_id. Start again from the app.")
             })?;
-        let client = self
-            .resolve_client(&client_id)
-            .await?
-            .ok_or_else(|| page("This app is not registered here. Start again from the app."))?;
+        let client = self.client_for_consent(&client_id).await?;
         let redirect_uri = params
             .redirect_uri
             .clone()
@@ -143,16 +140,28 @@ impl Authority {
         })
     }
 
-    /// A registered client from the store; a metadata document's client
-    /// once the server fetches documents (not yet: such ids are unknown).
-    pub(super) async fn resolve_client(
-        &self,
-        id: &ClientId,
-    ) -> Result<Option<OAuthClient>, crate::store::StoreError> {
-        if id.is_document_url() {
-            return Ok(None);
+    /// The client an authorization request names: registered here, or
+    /// described by the metadata document at its id (fetched under the
+    /// outbound rules, or read from the cache). Only a signed-in person's
+    /// request gets this far, so nobody anonymous makes the server fetch.
+    async fn client_for_consent(&self, id: &ClientId) -> Result<OAuthClient, AuthorizeError> {
+        if !id.is_document_url() {
+            return self.inner.store.get_oauth_client(id).await?.ok_or_else(|| {
+                AuthorizeError::Page(
+                    "This app is not registered here. Start again from the app.".into(),
+                )
+            });
         }
-        self.inner.store.get_oauth_client(id).await
+        let client = match &self.inner.client_documents {
+            Ok(documents) => documents.client(id, self.now()).await,
+            Err(e) => Err(DocumentError::Fetch(e.clone())),
+        };
+        client.map_err(|e| {
+            tracing::info!(client_id = %id, error = %e, "client metadata document refused");
+            AuthorizeError::Page(format!(
+                "This app cannot be connected: {e}. Nothing was sent to it; its developer must fix this."
+            ))
+        })
     }
 
     /// `GET /oauth/authorize` as the consent page shows it to a signed-in

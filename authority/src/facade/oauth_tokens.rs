@@ -158,31 +158,37 @@ impl Authority {
         })
     }
 
-    /// The client, if it proves itself: a public client by its id alone
-    /// (PKCE and the bound redirect URI do the rest), a confidential one
-    /// by its secret.
-    async fn authenticate_client(
-        &self,
-        creds: &ClientCredentials,
-    ) -> Result<OAuthClient, OAuthError> {
+    /// The client's id, if the client proves itself: a public client by
+    /// its id alone (PKCE and the bound redirect URI do the rest), a
+    /// confidential one by its secret. A metadata document's client is
+    /// public by definition and is not fetched here: the code or refresh
+    /// token it presents is bound to its id, which is all this endpoint
+    /// checks (and an unauthenticated caller cannot make the server fetch).
+    async fn authenticate_client(&self, creds: &ClientCredentials) -> Result<ClientId, OAuthError> {
         let invalid = |why: &str| refused(OAuthCode::InvalidClient, why);
         let id = creds
             .client_id
             .as_deref()
             .and_then(ClientId::parse)
             .ok_or_else(|| invalid("client_id is missing or malformed"))?;
-        let client = self
-            .resolve_client(&id)
-            .await?
-            .ok_or_else(|| invalid("unknown client"))?;
-        match (client.secret_hash, &creds.secret) {
-            (None, None) => Ok(client),
+        let stored_secret = if id.is_document_url() {
+            None
+        } else {
+            self.inner
+                .store
+                .get_oauth_client(&id)
+                .await?
+                .ok_or_else(|| invalid("unknown client"))?
+                .secret_hash
+        };
+        match (stored_secret, &creds.secret) {
+            (None, None) => Ok(id),
             (None, Some(_)) => Err(invalid("this public client has no secret; send none")),
             (Some(_), None) => Err(invalid("this client must authenticate with its secret")),
             (Some(stored), Some(given)) => {
                 let hash = self.inner.validator.pepper().hash(given.expose_secret());
                 if bool::from(hash.as_bytes().ct_eq(stored.as_bytes())) {
-                    Ok(client)
+                    Ok(id)
                 } else {
                     Err(invalid("wrong client secret"))
                 }
@@ -210,7 +216,7 @@ impl Authority {
 
     async fn exchange_code(
         &self,
-        client: &OAuthClient,
+        client: &ClientId,
         req: TokenRequest,
     ) -> Result<TokenAnswer, OAuthError> {
         let bad = |why: &str| refused(OAuthCode::InvalidGrant, why);
@@ -236,7 +242,7 @@ impl Authority {
             serde_json::from_str(&ticket.payload).map_err(|e| OAuthError::Internal {
                 cause: format!("code payload: {e}"),
             })?;
-        if grant.client_id != client.id {
+        if grant.client_id != *client {
             return Err(bad("the code was issued to another client"));
         }
         if req.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
@@ -311,7 +317,7 @@ impl Authority {
 
     async fn refresh(
         &self,
-        client: &OAuthClient,
+        client: &ClientId,
         req: TokenRequest,
     ) -> Result<TokenAnswer, OAuthError> {
         let bad = |why: &str| refused(OAuthCode::InvalidGrant, why);
@@ -333,7 +339,7 @@ impl Authority {
             .get_grant(&presented.grant)
             .await?
             .ok_or_else(|| bad("unknown refresh token"))?;
-        if grant.client_id != client.id {
+        if grant.client_id != *client {
             return Err(bad("the refresh token was issued to another client"));
         }
         let now = self.now();
@@ -527,13 +533,13 @@ impl Authority {
                 let Some(k) = self.inner.store.find_key_by_hash(&hash).await? else {
                     return Ok(());
                 };
-                let Some(origin) = k.oauth.as_ref().filter(|o| o.client == client.id) else {
+                let Some(origin) = k.oauth.as_ref().filter(|o| o.client == client) else {
                     return Ok(());
                 };
                 let now = self.now();
                 let rev = Revocation {
                     at: now,
-                    by: client.id.to_string(),
+                    by: client.to_string(),
                     reason: Some("revoked by its client".into()),
                 };
                 let mut body = self.admin_event(None, &k.org, "oauth.revoke_token", now);
@@ -559,7 +565,7 @@ impl Authority {
                 let Some(grant) = self.inner.store.get_grant(&r.grant).await? else {
                     return Ok(());
                 };
-                if grant.client_id == client.id {
+                if grant.client_id == client {
                     self.end_grant(&grant, None, "revoked by its client")
                         .await?;
                 }

@@ -13,6 +13,7 @@
 //!   codes [`CODE_SECS`] and are single-use.
 
 mod client;
+mod document;
 mod error;
 mod grant;
 mod pkce;
@@ -26,6 +27,10 @@ pub use crate::keys::resource::{ResourceError, ResourceId, MAX_RESOURCE_LEN};
 pub use client::{
     check_client_name, check_redirect_uris, ApplicationType, AuthMethod, ClientMetadataError,
     OAuthClient, MAX_CLIENT_NAME, MAX_REDIRECT_URIS, MAX_URI_LEN,
+};
+pub use document::{
+    document_url, read_document, ClientDocuments, DocumentError, DOCUMENT_CACHE, DOCUMENT_TIMEOUT,
+    MAX_DOCUMENT_BYTES,
 };
 pub use error::{AuthorizationResponse, AuthorizeError, OAuthCode, OAuthError};
 pub use grant::{GrantRecord, RefreshRecord};

@@ -43,7 +43,7 @@ pub(super) async fn metadata(State(s): State<OAuthState>) -> Response {
         ],
         code_challenge_methods_supported: vec!["S256".into()],
         scopes_supported: scopes,
-        client_id_metadata_document_supported: false,
+        client_id_metadata_document_supported: true,
         authorization_response_iss_parameter_supported: true,
     };
     let mut response = Json(body).into_response();

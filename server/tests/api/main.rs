@@ -14,4 +14,5 @@ mod introspect;
 mod keys;
 mod meta;
 mod oauth;
+mod oauth_documents;
 mod revocations;

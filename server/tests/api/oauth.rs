@@ -14,15 +14,15 @@ const RESOURCE: &str = "https://wiki.example.com/mcp";
 const REDIRECT: &str = "http://127.0.0.1/callback";
 
 /// A signed-in admin and a registered public client.
-struct Flow {
-    app: TestApp,
-    cookie: String,
-    client_id: String,
+pub(crate) struct Flow {
+    pub(crate) app: TestApp,
+    pub(crate) cookie: String,
+    pub(crate) client_id: String,
 }
 
 /// A fresh PKCE pair: a 64-character verifier (hex of a unique seed's
 /// digest) and its S256 challenge.
-fn pkce() -> (String, String) {
+pub(crate) fn pkce() -> (String, String) {
     static SEED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = SEED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let seed = format!("{n} {:?}", std::time::SystemTime::now());
@@ -58,7 +58,7 @@ impl Flow {
         }
     }
 
-    fn params(&self, challenge: &str) -> Value {
+    pub(crate) fn params(&self, challenge: &str) -> Value {
         json!({
             "response_type": "code",
             "client_id": self.client_id,
@@ -72,7 +72,7 @@ impl Flow {
     }
 
     /// A dashboard server function, as the consent page calls it.
-    async fn server_fn(&self, name: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn server_fn(&self, name: &str, body: Value) -> (u16, Value) {
         let response = self
             .app
             .client
@@ -87,7 +87,7 @@ impl Flow {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    async fn consent(&self, params: Value) -> Value {
+    pub(crate) async fn consent(&self, params: Value) -> Value {
         let (status, step) = self
             .server_fn("oauth_consent", json!({ "params": params }))
             .await;
@@ -98,7 +98,7 @@ impl Flow {
     /// The consent page's form post; answers like the page would show it:
     /// `{"Return": url}` for the page that sends the browser on to the app,
     /// `{"Refused": text}` for a page to the person.
-    async fn decide(&self, params: Value, approve: bool, scopes: &[&str]) -> Value {
+    pub(crate) async fn decide(&self, params: Value, approve: bool, scopes: &[&str]) -> Value {
         let query: String = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(
                 params
@@ -148,7 +148,7 @@ impl Flow {
     }
 
     /// Approves and returns the code from the redirect.
-    async fn code(&self, challenge: &str) -> String {
+    pub(crate) async fn code(&self, challenge: &str) -> String {
         let step = self
             .decide(self.params(challenge), true, &["svc:wiki:read"])
             .await;
@@ -160,7 +160,7 @@ impl Flow {
         q["code"].clone()
     }
 
-    async fn token(&self, form: &[(&str, &str)]) -> (u16, Value) {
+    pub(crate) async fn token(&self, form: &[(&str, &str)]) -> (u16, Value) {
         let response = self
             .app
             .client
@@ -180,7 +180,7 @@ impl Flow {
         (status, response.json().await.unwrap())
     }
 
-    async fn exchange(&self, code: &str, verifier: &str) -> (u16, Value) {
+    pub(crate) async fn exchange(&self, code: &str, verifier: &str) -> (u16, Value) {
         self.token(&[
             ("grant_type", "authorization_code"),
             ("code", code),
@@ -193,7 +193,7 @@ impl Flow {
     }
 
     /// Consent, then the code exchanged: the token answer.
-    async fn granted(&self) -> Value {
+    pub(crate) async fn granted(&self) -> Value {
         let (verifier, challenge) = pkce();
         let code = self.code(&challenge).await;
         let (status, tokens) = self.exchange(&code, &verifier).await;
@@ -201,7 +201,7 @@ impl Flow {
         tokens
     }
 
-    async fn refresh(&self, refresh_token: &str) -> (u16, Value) {
+    pub(crate) async fn refresh(&self, refresh_token: &str) -> (u16, Value) {
         self.token(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
@@ -212,7 +212,7 @@ impl Flow {
 
     /// Whether the authority calls the token active (asked by a tool
     /// server's introspection key).
-    async fn active(&self, token: &str) -> Value {
+    pub(crate) async fn active(&self, token: &str) -> Value {
         let (introspector, _) = self
             .app
             .mint("introspector", &["svc:keys:introspect"])
