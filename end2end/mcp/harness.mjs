@@ -30,10 +30,11 @@ function start(bin, args, env, prefix, log) {
   });
 }
 
-export async function setup(mode) {
+/// `authorityEnv`: extra environment for the acekeys server.
+export async function setup(mode, authorityEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), `acekeys-mcp-${mode}-`));
   const keys = JSON.parse(execFileSync(need("SEED_BIN"), [dir], { encoding: "utf8" }));
-  const env = { ACEKEYS_DATA_DIR: dir, LEPTOS_SITE_ADDR: "127.0.0.1:0", RUST_LOG: "info" };
+  const env = { ACEKEYS_DATA_DIR: dir, LEPTOS_SITE_ADDR: "127.0.0.1:0", RUST_LOG: "info", ...authorityEnv };
   const acekeys = await start(need("ACEKEYS_BIN"), ["serve"], env, "acekeys listening on ", join(dir, "acekeys.log"));
   // The seed's org; /status on its own (loopback) listener, announced before "listening".
   const args = (mode === "local"
@@ -60,7 +61,7 @@ export async function setup(mode) {
   };
   const others = [];
   return {
-    keys, mcpUrl: wiki.url, authorityUrl: base, status, api,
+    keys, mcpUrl: wiki.url, authorityUrl: base, dir, status, api,
     /// Another wiki-mcp (remote mode) on the same authority: another resource.
     async otherWiki() {
       const other = await start(need("WIKI_MCP_BIN"),

@@ -2,14 +2,20 @@
 // mode) and acekeys as its authorization server: discovery, dynamic
 // registration, authorization code + PKCE with the consent page driven in
 // Chromium, tool calls with the access token, refresh, step-up after a 403
-// insufficient_scope, and the grant revoked in the dashboard.
+// insufficient_scope, and the grant revoked in the dashboard. Then a client
+// that names itself by a Client ID Metadata Document served over https.
 import { test, describe, before, after } from "node:test";
+import { createServer } from "node:https";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { auth, UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { setup } from "./harness.mjs";
+import { loopbackCertificate } from "./tls.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 // Nothing listens here: the browser's navigation to it is answered by the test.
@@ -18,7 +24,11 @@ const REDIRECT = "http://127.0.0.1:9/callback";
 /// An in-memory OAuthClientProvider; `consent` answers the authorization
 /// URL with a code, as a desktop app's browser window would.
 class Provider {
-  constructor(consent) { this.consent = consent; this.authorizations = 0; }
+  constructor(consent, clientMetadataUrl) {
+    this.consent = consent;
+    this.authorizations = 0;
+    this.clientMetadataUrl = clientMetadataUrl;
+  }
   get redirectUrl() { return REDIRECT; }
   get clientMetadata() {
     return {
@@ -172,5 +182,65 @@ describe("TypeScript SDK OAuth, remote mode", () => {
     assert.equal(r.status, 400);
     assert.equal((await r.json()).error, "invalid_grant");
     await Promise.all([client, fresh, wider].map((c) => c.close()));
+  });
+});
+
+describe("TypeScript SDK OAuth, a client metadata document over https", () => {
+  let env, browser, page, documents, tlsDir;
+  let fetched = 0;
+  const NAME = "acekeys TS SDK document client";
+
+  before(async () => {
+    // The document is served over TLS by a certificate the authority trusts
+    // through SSL_CERT_FILE; loopback is allowed by the development flag.
+    tlsDir = mkdtempSync(join(tmpdir(), "acekeys-cimd-"));
+    const tls = loopbackCertificate(tlsDir);
+    documents = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+      fetched += 1;
+      const self = `https://127.0.0.1:${documents.address().port}${req.url}`;
+      res.writeHead(req.url === "/client.json" ? 200 : 404, { "content-type": "application/json" });
+      res.end(JSON.stringify({
+        client_id: self, client_name: NAME, redirect_uris: [REDIRECT], token_endpoint_auth_method: "none",
+      }));
+    });
+    await new Promise((resolve) => documents.listen(0, "127.0.0.1", resolve));
+    env = await setup("remote", { ACEKEYS_ALLOW_INSECURE_CLIENT_DOCUMENTS: "true", SSL_CERT_FILE: tls.caFile });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    page = await (await browser.newContext()).newPage();
+    await page.route(`${REDIRECT}**`, (route) => route.fulfill({ status: 200, contentType: "text/plain", body: "back in the app" }));
+    await page.goto(`${env.authorityUrl}/sign-in`);
+    await page.fill("#admin-key", env.keys.admin);
+    await Promise.all([page.waitForURL(/\/keys$/), page.click("#sign-in-form button[type=submit]")]);
+  });
+  after(async () => {
+    await browser?.close();
+    await env?.stop();
+    documents?.close();
+    if (tlsDir) rmSync(tlsDir, { recursive: true, force: true });
+  });
+
+  test("the SDK names itself by its document URL, no registration, and calls tools", async () => {
+    const url = `https://127.0.0.1:${documents.address().port}/client.json`;
+    const provider = new Provider(async (authorization) => {
+      assert.equal(authorization.searchParams.get("client_id"), url);
+      await page.goto(authorization.toString());
+      await page.waitForSelector("#consent-approve");
+      assert.equal(await page.textContent("#consent-client"), NAME);
+      assert.equal(await page.textContent("#consent-verified-domain"), "127.0.0.1");
+      assert.equal(await page.isVisible("#consent-unverified"), false);
+      await Promise.all([page.waitForURL((u) => u.toString().startsWith(REDIRECT)), page.click("#consent-approve")]);
+      return new URL(page.url()).searchParams.get("code");
+    }, url);
+    const transport = new StreamableHTTPClientTransport(new URL(env.mcpUrl), { authProvider: provider });
+    await assert.rejects(new Client({ name: "t", version: "1" }).connect(transport), UnauthorizedError);
+    await transport.finishAuth(provider.code);
+    const client = new Client({ name: "acekeys-ts-cimd-test", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(env.mcpUrl), { authProvider: provider }));
+    assert.equal(provider.client.client_id, url, "no dynamic registration");
+    assert.match(provider.saved.access_token, /^ace_at_live_/);
+    const read = await client.callTool({ name: "read_page", arguments: { title: "Home" } });
+    assert.match(read.content[0].text, /Welcome/);
+    assert.equal(fetched, 1, "the authority fetched the document once, over TLS");
+    await client.close();
   });
 });

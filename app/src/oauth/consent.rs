@@ -78,7 +78,7 @@ fn consent_form(view: ConsentView, request: String) -> impl IntoView {
             <p class="text-base">
                 <strong id="consent-client">{view.client_name.clone()}</strong>
                 {match verified {
-                    Some(domain) => view! { <span class="ml-2 text-sm text-slate-600">"from " {domain}</span> }.into_any(),
+                    Some(domain) => view! { <span class="ml-2 text-sm text-slate-600">"from " <span id="consent-verified-domain">{domain}</span></span> }.into_any(),
                     None => view! {
                         <span id="consent-unverified" class="ml-2 rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-800">"unverified"</span>
                     }.into_any(),
