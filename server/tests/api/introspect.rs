@@ -77,3 +77,42 @@ async fn introspection_needs_its_own_scope_and_a_token() {
         .await;
     assert_eq!(error_code(response, 400).await, "malformed_request");
 }
+
+/// RFC 7662 §2.1: the request is a form; generic OAuth libraries send it so.
+#[tokio::test]
+async fn introspection_accepts_the_rfc_7662_form() {
+    let app = spawn_app().await;
+    let (service, _) = app.mint("wiki-server", &["svc:keys:introspect"]).await;
+    let (agent, agent_id) = app.mint("agent", &["svc:wiki:read"]).await;
+    let form = |body: String| {
+        app.client
+            .post(app.url("/api/v1/introspect"))
+            .bearer_auth(&service)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let encoded: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", &agent)
+        .append_pair("token_type_hint", "access_token")
+        .finish();
+    let response = form(encoded).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(
+        (answer["active"].as_bool(), answer["key_id"].as_str()),
+        (Some(true), Some(agent_id.as_str()))
+    );
+
+    for (body, says) in [
+        (String::new(), "token is missing"),
+        ("token=a&token=b".to_owned(), "send it once"),
+        (format!("{agent}=x"), "unknown form field"),
+    ] {
+        let response = form(body).await.unwrap();
+        assert_eq!(response.status(), 422);
+        let text = response.text().await.unwrap();
+        assert!(text.contains(says), "{text}");
+        assert!(!text.contains(&agent), "a pasted key is never echoed");
+    }
+}
