@@ -94,6 +94,33 @@ test("mint with the picker and an expiry; the key is shown once and then nowhere
   for (const body of bodies.slice(mark)) expect(body).not.toContain(key);
 });
 
+test("a key limited to one tool server: its page names it, the authority's API refuses it", async ({ page, request }) => {
+  await signIn(page);
+  await page.goto("/keys/new");
+  await hydrated(page);
+  const name = unique("wiki-only");
+  await page.getByLabel("Name").fill(name);
+  await page.locator('fieldset[data-service="keys"]').getByLabel("Read").check();
+  await page.locator("#key-resources").fill("https://wiki.example.com/mcp\n");
+  await page.getByRole("button", { name: "Create key" }).click();
+  await expect(page.locator("dialog#copy-once")).toBeVisible();
+  const key = await page.locator("#new-key-value").inputValue();
+  expect(await listStatus(request, key)).toBe(401);
+  await page.goto("/keys");
+  await hydrated(page);
+  await page.locator("#keys-table a.key-name", { hasText: name }).first().click();
+  await expect(page.locator("#key-life-resources")).toHaveText("https://wiki.example.com/mcp");
+
+  // A URL that is not a tool server's is refused with what to fix.
+  await page.goto("/keys/new");
+  await hydrated(page);
+  await page.getByLabel("Name").fill(unique("bad-resource"));
+  await page.locator('fieldset[data-service="keys"]').getByLabel("Read").check();
+  await page.locator("#key-resources").fill("wiki.example.com");
+  await page.getByRole("button", { name: "Create key" }).click();
+  await expect(page.locator("#mint-error")).toContainText("resources");
+});
+
 test("revoke from the table; the REST API refuses the key at once", async ({ page, request }) => {
   const name = unique("to-revoke");
   const { key, id } = await mintViaApi(request, { name, scopes: ["svc:keys:read"], expires_days: 5 });

@@ -86,6 +86,7 @@ pub fn mint_request(
         scopes,
         expires_days: expiry_choice(expiry, now)?,
         env,
+        resources: Vec::new(),
     })
 }
 

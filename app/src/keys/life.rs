@@ -108,6 +108,15 @@ fn life_view(data: KeyLifeData) -> impl IntoView {
                         {key.scopes.iter().map(|s| view! { <code class="rounded bg-slate-100 px-1 text-xs">{s.to_string()}</code> }).collect_view()}
                     </span>
                 }.into_any())}
+                {fact("Tool servers", if key.resources.is_empty() {
+                    view! { "any of the org's" }.into_any()
+                } else {
+                    view! {
+                        <span id="key-life-resources" class="flex flex-col gap-0.5">
+                            {key.resources.iter().map(|r| view! { <code class="break-all text-xs">{r.clone()}</code> }).collect_view()}
+                        </span>
+                    }.into_any()
+                })}
                 {fact("Created", view! {
                     {time_with_seconds(&key.created_at.to_rfc3339())}" by "
                     {match key.created_by.clone() {

@@ -86,11 +86,13 @@ pub async fn mint_key(
     agent: String,
     scopes: String,
     expiry: String,
+    #[server(default)] resources: String,
 ) -> Result<MintedKey, DashError> {
     use crate::session::server::{dashboard, principal};
     let (dash, p) = (dashboard()?, principal()?);
-    let request =
+    let mut request =
         convert::mint_request(&name, &env, &agent, &scopes, &expiry, dash.authority.now())?;
+    request.resources = resources.split_whitespace().map(str::to_owned).collect();
     let minted = dash.authority.mint(&p, request).await?;
     Ok(convert::minted(&minted, dash.authority.now()))
 }

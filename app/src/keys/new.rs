@@ -16,6 +16,7 @@ struct MintInput {
     agent: String,
     scopes: String,
     expiry: String,
+    resources: String,
 }
 
 #[component]
@@ -24,6 +25,7 @@ pub fn NewKeyPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let env = RwSignal::new("live".to_owned());
     let agent = RwSignal::new(String::new());
+    let resources = RwSignal::new(String::new());
     let chosen = RwSignal::new(Vec::<String>::new());
     let expiry = RwSignal::new("90".to_owned());
     let custom_date = RwSignal::new(String::new());
@@ -32,7 +34,7 @@ pub fn NewKeyPage() -> impl IntoView {
 
     let mint = Action::new(|i: &MintInput| {
         let i = i.clone();
-        mint_key(i.name, i.env, i.agent, i.scopes, i.expiry)
+        mint_key(i.name, i.env, i.agent, i.scopes, i.expiry, i.resources)
     });
     Effect::new(move |_| {
         if let Some(result) = mint.value().get() {
@@ -60,6 +62,7 @@ pub fn NewKeyPage() -> impl IntoView {
             agent: agent.get_untracked(),
             scopes: chosen.get_untracked().join(","),
             expiry,
+            resources: resources.get_untracked(),
         });
     };
 
@@ -75,7 +78,7 @@ pub fn NewKeyPage() -> impl IntoView {
                         let forced = opts.forced_agent.is_some();
                         view! {
                             <form id="new-key-form" class="mt-4 space-y-6" on:submit=submit>
-                                <DetailsSection name=name env=env agent=agent forced_agent=forced/>
+                                <DetailsSection name=name env=env agent=agent forced_agent=forced resources=resources/>
                                 <PermissionsSection services=opts.services.clone() chosen=chosen/>
                                 <ExpirySection expiry=expiry custom_date=custom_date never_allowed=opts.never_allowed latest_expiry=opts.latest_expiry.clone()/>
                                 <div class="flex items-center gap-3">
@@ -102,6 +105,8 @@ fn DetailsSection(
     agent: RwSignal<String>,
     /// The signed-in key is bound to an agent: new keys get the same one.
     forced_agent: bool,
+    /// Tool server URLs, one per line.
+    resources: RwSignal<String>,
 ) -> impl IntoView {
     view! {
         <section class=class::CARD>
@@ -125,6 +130,13 @@ fn DetailsSection(
                         title="lowercase letters, digits, - and _" disabled=forced_agent
                         prop:value=agent on:input=move |ev| agent.set(event_target_value(&ev))/>
                     <p class="mt-1 text-xs text-slate-500">"Binds the key to one agent, so you can revoke all of an agent's keys at once."</p>
+                </div>
+                <div class="sm:col-span-3">
+                    <label for="key-resources" class=class::LABEL>"Only at these tool servers (optional)"</label>
+                    <textarea id="key-resources" rows="2" class=format!("{} font-mono", class::INPUT)
+                        placeholder="https://wiki.example.com/mcp"
+                        prop:value=resources on:input=move |ev| resources.set(event_target_value(&ev))></textarea>
+                    <p class="mt-1 text-xs text-slate-500">"One URL per line, as the tool server names itself. Every other tool server refuses the key; empty means any of the org's."</p>
                 </div>
             </div>
         </section>

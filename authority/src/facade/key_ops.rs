@@ -64,17 +64,25 @@ impl Authority {
             last_used_at: None,
             rotated_from: None,
             rotated_to: None,
-            resources: Vec::new(),
+            resources: plan.resources,
             oauth: None,
         };
         let mut body = self.admin_event(Some(p), &p.org, "mint", now);
         body.subject = Some(rec.id.to_string());
         body.subject_agent = rec.agent.clone();
         body.reason = Some(format!(
-            "env {}; scopes {}; expires {}",
+            "env {}; scopes {}; expires {}{}",
             rec.env,
             rec.scopes.to_storage(),
-            expiry_text(rec.expires_at)
+            expiry_text(rec.expires_at),
+            if rec.resources.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; tool servers {}",
+                    crate::keys::resource::to_storage(&rec.resources)
+                )
+            }
         ));
         self.insert_minted(raw, rec, body, now).await
     }

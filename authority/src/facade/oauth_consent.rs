@@ -318,6 +318,7 @@ impl Authority {
             scopes,
             expires_days: ExpiryChoice::Days(days),
             env: None,
+            resources: Vec::new(),
         };
         let plan = rules::plan_mint(p, &org, &mint, &catalog, now).map_err(|e| match e {
             AuthorityError::Unavailable { cause } => AuthorizeError::Unavailable { cause },

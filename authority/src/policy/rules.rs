@@ -3,6 +3,7 @@
 
 use super::{ExpiryChoice, KeyContext, MintRequest};
 use crate::error::AuthorityError;
+use crate::keys::resource::ResourceId;
 use crate::keys::Env;
 use crate::scopes::{Scope, ScopeCatalog, ScopeSet};
 use crate::store::{KeyRecord, KeyStatus, OrgRecord};
@@ -94,6 +95,42 @@ pub(crate) struct MintPlan {
     pub agent: Option<String>,
     pub env: Env,
     pub expires_at: Option<Timestamp>,
+    pub resources: Vec<ResourceId>,
+}
+
+/// The most tool servers one key may be limited to.
+pub const MAX_KEY_RESOURCES: usize = 10;
+
+/// The tool servers a new key is limited to: valid resource URLs, at most
+/// [`MAX_KEY_RESOURCES`], duplicates dropped. A minter that is itself
+/// limited passes on no more than its own (a limited key minting an
+/// unlimited one would be an escalation).
+pub(crate) fn plan_resources(
+    p: &KeyContext,
+    requested: &[String],
+) -> Result<Vec<ResourceId>, AuthorityError> {
+    let mut resources: Vec<ResourceId> = Vec::new();
+    for text in requested {
+        let resource = ResourceId::parse(text)
+            .map_err(|e| AuthorityError::invalid("resources", e.to_string()))?;
+        if !resources.contains(&resource) {
+            resources.push(resource);
+        }
+    }
+    if resources.len() > MAX_KEY_RESOURCES {
+        return Err(AuthorityError::invalid(
+            "resources",
+            format!("at most {MAX_KEY_RESOURCES} tool servers per key"),
+        ));
+    }
+    if !p.resources.is_empty()
+        && (resources.is_empty() || resources.iter().any(|r| !p.resources.contains(r)))
+    {
+        return Err(AuthorityError::forbidden(
+            "this key is limited to some tool servers and can only mint keys limited to those",
+        ));
+    }
+    Ok(resources)
 }
 
 /// Parses scopes (short forms, catalog) and applies the structural rules.
@@ -238,12 +275,14 @@ pub(crate) fn plan_mint(
     let expires_at = resolve_expiry(p, org, req.expires_days, now)?;
     let env = req.env.unwrap_or(p.env);
     check_env_reach(p, env, "create")?;
+    let resources = plan_resources(p, &req.resources)?;
     Ok(MintPlan {
         name,
         agent: scopes.agent().map(str::to_owned),
         scopes,
         env,
         expires_at,
+        resources,
     })
 }
 

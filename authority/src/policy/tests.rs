@@ -46,6 +46,7 @@ fn req(scopes: &[&str], exp: ExpiryChoice) -> MintRequest {
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         expires_days: exp,
         env: None,
+        resources: Vec::new(),
     }
 }
 
@@ -427,4 +428,44 @@ fn a_test_key_reaches_only_test_keys_and_a_live_key_reaches_both() {
     assert!(plan_rotation(&live, &org(true), &test_key, None, NOW).is_ok());
     assert!(check_env_reach(&sandbox, Env::Test, "revoke").is_ok());
     assert!(check_env_reach(&sandbox, Env::Live, "revoke").is_err());
+}
+
+#[test]
+fn keys_limited_to_tool_servers_mint_only_keys_limited_to_those() {
+    use crate::keys::resource::ResourceId;
+    let wiki = "https://wiki.example.com/mcp";
+    let with = |resources: &[&str]| MintRequest {
+        resources: resources.iter().map(|r| (*r).to_owned()).collect(),
+        ..req(&["read:wiki"], ExpiryChoice::Default)
+    };
+    let admin = principal(&["admin:org"], None);
+    let plan = mint(&admin, &with(&[wiki, wiki])).unwrap();
+    assert_eq!(
+        plan.resources,
+        vec![ResourceId::parse(wiki).unwrap()],
+        "duplicates dropped"
+    );
+    assert!(mint(&admin, &with(&["ftp://wiki.example.com/"])).is_err());
+    let eleven: Vec<String> = (0..11)
+        .map(|i| format!("https://t{i}.example.com/mcp"))
+        .collect();
+    let eleven: Vec<&str> = eleven.iter().map(String::as_str).collect();
+    assert!(mint(&admin, &with(&eleven)).is_err());
+
+    let mut limited = principal(&["admin:org"], None);
+    limited.resources = vec![ResourceId::parse(wiki).unwrap()];
+    assert!(mint(&limited, &with(&[wiki])).is_ok());
+    for escalation in [
+        &[][..],
+        &["https://kb.example.com/mcp"][..],
+        &[wiki, "https://kb.example.com/mcp"][..],
+    ] {
+        assert!(
+            matches!(
+                mint(&limited, &with(escalation)),
+                Err(AuthorityError::Forbidden { .. })
+            ),
+            "{escalation:?}"
+        );
+    }
 }

@@ -65,6 +65,7 @@ async fn mint(n: &Node, p: &KeyContext, scopes: &[&str], days: ExpiryChoice) -> 
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
                 expires_days: days,
                 env: None,
+                resources: Vec::new(),
             },
         )
         .await

@@ -22,7 +22,8 @@ pub enum ExpiryChoice {
 /// `POST /keys/mint`. `orgId` may also be spelled `org_id`, and
 /// `expires_days` `expiresDays`; `expires_days` absent → 90 days, a number →
 /// that many days (1–366), `null` → a key that never expires (only where the
-/// org allows it). `env` absent → the caller's.
+/// org allows it). `env` absent → the caller's. `resources` absent → any
+/// tool server.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MintRequest {
@@ -36,6 +37,11 @@ pub struct MintRequest {
     pub expires_days: ExpiryChoice,
     #[serde(default)]
     pub env: Option<Env>,
+    /// The tool servers (their resource URLs, as their protected-resource
+    /// metadata names them) the key is limited to: every other guard and
+    /// the authority's own API refuse it. Empty: any tool server of the org.
+    #[serde(default)]
+    pub resources: Vec<String>,
 }
 
 fn expiry_field<'de, D: Deserializer<'de>>(d: D) -> Result<ExpiryChoice, D::Error> {

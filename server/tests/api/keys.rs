@@ -397,3 +397,61 @@ async fn bulk_revoke_by_agent_and_for_the_whole_org() {
         200
     );
 }
+
+/// A key limited to named tool servers: shown and introspected with them,
+/// refused by the authority's own API, and never minted from bad URLs.
+#[tokio::test]
+async fn keys_limited_to_tool_servers() {
+    let app = spawn_app().await;
+    let wiki = "https://wiki.example.com/mcp";
+    let response = app
+        .post(
+            &app.admin,
+            "/api/v1/keys/mint",
+            json!({ "name": "wiki only", "scopes": ["svc:wiki:read", "svc:keys:read"], "resources": [wiki] }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let minted: Value = response.json().await.unwrap();
+    assert_eq!(minted["resources"], json!([wiki]), "{minted}");
+    let key = minted["key"].as_str().unwrap();
+
+    let (service, _) = app.mint("wiki-server", &["svc:keys:introspect"]).await;
+    let answer: Value = app
+        .post(&service, "/api/v1/introspect", json!({ "token": key }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (answer["active"].as_bool(), &answer["aud"]),
+        (Some(true), &json!([wiki]))
+    );
+    assert_eq!(
+        app.get(key, "/api/v1/keys").await.status(),
+        401,
+        "a key for tool servers is not a key for the authority's API"
+    );
+
+    for (resources, says) in [
+        (json!(["wiki.example.com"]), "resources"),
+        (json!(["http://wiki.example.com/mcp"]), "https"),
+        (
+            json!((0..11)
+                .map(|i| format!("https://t{i}.example.com/"))
+                .collect::<Vec<_>>()),
+            "at most 10",
+        ),
+    ] {
+        let response = app
+            .post(
+                &app.admin,
+                "/api/v1/keys/mint",
+                json!({ "name": "x", "scopes": ["svc:wiki:read"], "resources": resources }),
+            )
+            .await;
+        assert_eq!(response.status(), 422);
+        let text = response.text().await.unwrap();
+        assert!(text.contains(says), "{text}");
+    }
+}
