@@ -131,6 +131,7 @@ fn main() {
                 scopes: vec!["svc:wiki:read".into()],
                 expires_days: Default::default(),
                 env: None,
+                resources: Vec::new(),
             };
             let t = Instant::now();
             auth.mint(&admin_ctx, req).await.unwrap();

@@ -19,6 +19,7 @@ fn req(scopes: &[&str]) -> MintRequest {
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         expires_days: Default::default(),
         env: None,
+        resources: Vec::new(),
     }
 }
 

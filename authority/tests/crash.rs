@@ -101,6 +101,7 @@ fn crash_child() {
                         scopes: vec!["svc:wiki:read".into()],
                         expires_days: Default::default(),
                         env: None,
+                        resources: Vec::new(),
                     },
                 )
                 .await

@@ -59,6 +59,7 @@ fn durability_child() {
                         scopes: vec!["svc:wiki:read".into()],
                         expires_days: Default::default(),
                         env: None,
+                        resources: Vec::new(),
                     },
                 )
                 .await

@@ -22,6 +22,7 @@ fn mint_req(scopes: &[&str]) -> MintRequest {
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         expires_days: Default::default(),
         env: None,
+        resources: Vec::new(),
     }
 }
 

@@ -35,6 +35,7 @@ fn mint_req(name: String) -> MintRequest {
         scopes: vec!["svc:wiki:read".into()],
         expires_days: Default::default(),
         env: None,
+        resources: Vec::new(),
     }
 }
 

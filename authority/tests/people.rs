@@ -104,6 +104,7 @@ fn mint(scopes: &[&str]) -> MintRequest {
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         expires_days: Default::default(),
         env: None,
+        resources: Vec::new(),
     }
 }
 

@@ -106,6 +106,7 @@ mod tests {
                     scopes: vec!["svc:wiki:read".into()],
                     expires_days: ExpiryChoice::Days(1),
                     env: None,
+                    resources: Vec::new(),
                 },
             )
             .await

@@ -28,6 +28,7 @@ async fn mint(auth: &Authority, admin: &KeyContext, name: &str) -> (String, Stri
                 scopes: vec!["svc:wiki:read".into()],
                 expires_days: ExpiryChoice::Days(1),
                 env: None,
+                resources: Vec::new(),
             },
         )
         .await

@@ -71,6 +71,7 @@ impl Seed {
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             expires_days: ExpiryChoice::Days(30),
             env,
+            resources: Vec::new(),
         };
         let key = |m: authority::MintedKey| m.key.expose_secret().to_owned();
         let reader = key(auth
@@ -160,6 +161,7 @@ impl Seed {
                     scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
                     expires_days: ExpiryChoice::Days(30),
                     env: None,
+                    resources: Vec::new(),
                 },
             )
             .await
@@ -189,6 +191,7 @@ impl Seed {
                         scopes: vec!["agent:reader".into(), "svc:wiki:read".into()],
                         expires_days: ExpiryChoice::Days(30),
                         env: None,
+                        resources: Vec::new(),
                     },
                 )
                 .await
