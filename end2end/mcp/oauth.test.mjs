@@ -52,20 +52,25 @@ class Provider {
   }
 }
 
+/// Chromium with a person signed in to the dashboard (the break-glass admin
+/// key form); the app's side of the redirect is a page that says so.
+async function signedInBrowser(env) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const page = await (await browser.newContext()).newPage();
+  await page.route(`${REDIRECT}**`, (route) => route.fulfill({ status: 200, contentType: "text/plain", body: "back in the app" }));
+  await page.goto(`${env.authorityUrl}/sign-in`);
+  await page.fill("#admin-key", env.keys.admin);
+  await Promise.all([page.waitForURL(/\/keys$/), page.click("#sign-in-form button[type=submit]")]);
+  return { browser, page };
+}
+
 describe("TypeScript SDK OAuth, remote mode", () => {
   let env, browser, page;
   const untick = new Set();
 
   before(async () => {
     env = await setup("remote");
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-    page = await (await browser.newContext()).newPage();
-    // The app's side of the redirect: a page that says so.
-    await page.route(`${REDIRECT}**`, (route) => route.fulfill({ status: 200, contentType: "text/plain", body: "back in the app" }));
-    // A person signs in to the dashboard (the break-glass admin key form).
-    await page.goto(`${env.authorityUrl}/sign-in`);
-    await page.fill("#admin-key", env.keys.admin);
-    await Promise.all([page.waitForURL(/\/keys$/), page.click("#sign-in-form button[type=submit]")]);
+    ({ browser, page } = await signedInBrowser(env));
   });
   after(async () => { await browser?.close(); await env?.stop(); });
 
@@ -205,12 +210,7 @@ describe("TypeScript SDK OAuth, a client metadata document over https", () => {
     });
     await new Promise((resolve) => documents.listen(0, "127.0.0.1", resolve));
     env = await setup("remote", { ACEKEYS_ALLOW_INSECURE_CLIENT_DOCUMENTS: "true", SSL_CERT_FILE: tls.caFile });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-    page = await (await browser.newContext()).newPage();
-    await page.route(`${REDIRECT}**`, (route) => route.fulfill({ status: 200, contentType: "text/plain", body: "back in the app" }));
-    await page.goto(`${env.authorityUrl}/sign-in`);
-    await page.fill("#admin-key", env.keys.admin);
-    await Promise.all([page.waitForURL(/\/keys$/), page.click("#sign-in-form button[type=submit]")]);
+    ({ browser, page } = await signedInBrowser(env));
   });
   after(async () => {
     await browser?.close();
