@@ -34,6 +34,26 @@ pub fn first_deceptive(s: &str) -> Option<String> {
         .map(|c| format!("U+{:04X}", u32::from(c)))
 }
 
+/// The secret prefixes of acekeys credentials (keys, access and refresh
+/// tokens), as a person might paste one into the wrong field.
+const CREDENTIAL_MARKS: [&str; 4] = ["ace_live_", "ace_test_", "ace_at_", "ace_rt_"];
+
+/// Whether `text` holds what looks like an acekeys credential.
+pub fn holds_credential(text: &str) -> bool {
+    CREDENTIAL_MARKS.iter().any(|mark| text.contains(mark))
+}
+
+/// Input to quote back in an error message: at most `max` characters, with
+/// deceptive characters written out, and never a pasted credential (a raw
+/// key typed into a scope or URL field must not travel back in an error,
+/// a log line or the trail).
+pub fn quote_input(text: &str, max: usize) -> String {
+    if holds_credential(text) {
+        return "<what looks like an acekeys credential; not shown>".to_owned();
+    }
+    reveal(&text.chars().take(max).collect::<String>()).into_owned()
+}
+
 /// `s` with every deceptive character written out as `<U+XXXX>`, so a
 /// reader sees it instead of being misled by it.
 pub fn reveal(s: &str) -> std::borrow::Cow<'_, str> {
@@ -54,6 +74,20 @@ pub fn reveal(s: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_input_is_short_visible_and_never_a_credential() {
+        assert_eq!(quote_input("https://wiki.example.com", 10), "https://wi");
+        assert_eq!(quote_input("a\u{202E}b", 10), "a<U+202E>b");
+        for pasted in [
+            "ace_live_abc",
+            "x ace_test_abc",
+            "ace_at_live_abc",
+            "ace_rt_test_abc",
+        ] {
+            assert!(quote_input(pasted, 80).contains("not shown"), "{pasted}");
+        }
+    }
 
     #[test]
     fn bidi_zero_width_and_controls_are_deceptive_letters_are_not() {

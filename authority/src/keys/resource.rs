@@ -28,7 +28,7 @@ pub const MAX_RESOURCE_LEN: usize = 512;
 impl ResourceId {
     pub fn parse(text: &str) -> Result<Self, ResourceError> {
         let bad = |why| ResourceError {
-            shown: model::text::reveal(&text.chars().take(80).collect::<String>()).into_owned(),
+            shown: model::text::quote_input(text, 80),
             why,
         };
         if text.len() > MAX_RESOURCE_LEN {

@@ -158,7 +158,7 @@ pub fn check_redirect_uris(
     let bad = |uri: &str, why: &str| {
         ClientMetadataError::RedirectUri(format!(
             "redirect URI `{}`: {why}",
-            model::text::reveal(&uri.chars().take(80).collect::<String>())
+            model::text::quote_input(uri, 80)
         ))
     };
     if uris.is_empty() {

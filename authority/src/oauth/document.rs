@@ -97,7 +97,7 @@ pub fn read_document(
         Some(other) => {
             return Err(bad(format!(
                 "token_endpoint_auth_method `{}` is not supported; documents describe public clients (`none`)",
-                model::text::reveal(&other.chars().take(40).collect::<String>())
+                model::text::quote_input(other, 40)
             )))
         }
     }

@@ -56,6 +56,13 @@ pub(crate) fn check_name(name: &str) -> Result<String, AuthorityError> {
         ));
     }
     check_readable("name", n)?;
+    // A name is shown to everyone in the org and written to the trail.
+    if model::text::holds_credential(n) {
+        return Err(AuthorityError::invalid(
+            "name",
+            "looks like a pasted acekeys credential; names are shown to everyone in the org, so name the key instead",
+        ));
+    }
     Ok(n.to_owned())
 }
 

@@ -105,7 +105,7 @@ impl Scope {
         if input.len() > MAX_SCOPE_LEN {
             return Err(ScopeError::TooLong);
         }
-        let syntax = || ScopeError::Syntax(input.to_owned());
+        let syntax = || ScopeError::Syntax(crate::text::quote_input(input, MAX_SCOPE_LEN));
         let parts: Vec<&str> = input.split(':').collect();
         if !parts.iter().all(|p| valid_segment(p)) {
             return Err(syntax());

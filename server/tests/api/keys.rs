@@ -454,4 +454,17 @@ async fn keys_limited_to_tool_servers() {
         let text = response.text().await.unwrap();
         assert!(text.contains(says), "{text}");
     }
+
+    // A key pasted into the wrong field is refused without being echoed.
+    for body in [
+        json!({ "name": "x", "scopes": ["svc:wiki:read"], "resources": [key] }),
+        json!({ "name": "x", "scopes": [key] }),
+        json!({ "name": key, "scopes": ["svc:wiki:read"] }),
+    ] {
+        let response = app.post(&app.admin, "/api/v1/keys/mint", body).await;
+        assert_eq!(response.status(), 422);
+        let text = response.text().await.unwrap();
+        assert!(text.contains("credential") && !text.contains(key), "{text}");
+    }
+    assert!(!app.log().contains(key), "nor logged");
 }
