@@ -9,6 +9,7 @@ pub mod config;
 pub mod dashboard;
 pub mod error;
 pub mod export;
+mod html;
 pub mod limits;
 pub mod metrics;
 pub mod oauth;

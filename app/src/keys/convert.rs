@@ -60,6 +60,7 @@ pub fn mint_request(
     agent: &str,
     scopes: &str,
     expiry: &str,
+    resources: &str,
     now: Timestamp,
 ) -> Result<MintRequest, DashError> {
     let env = match env {
@@ -86,7 +87,8 @@ pub fn mint_request(
         scopes,
         expires_days: expiry_choice(expiry, now)?,
         env,
-        resources: Vec::new(),
+        // One tool server URL per line (any whitespace separates them).
+        resources: resources.split_whitespace().map(str::to_owned).collect(),
     })
 }
 
@@ -139,9 +141,23 @@ mod tests {
 
     #[test]
     fn the_agent_becomes_a_binding_scope() {
-        let r = mint_request("ci", "test", "builder", "svc:wiki:read, ", "7", now()).unwrap();
+        let r = mint_request("ci", "test", "builder", "svc:wiki:read, ", "7", "", now()).unwrap();
         assert_eq!(r.scopes, vec!["svc:wiki:read", "agent:builder"]);
         assert_eq!(r.env, Some(Env::Test));
-        assert!(mint_request("ci", "prod", "", "", "7", now()).is_err());
+        assert!(r.resources.is_empty());
+        assert!(mint_request("ci", "prod", "", "", "7", "", now()).is_err());
+        let r = mint_request(
+            "ci",
+            "",
+            "",
+            "",
+            "7",
+            " https://a.example/mcp\nhttps://b.example/mcp \n",
+            now(),
+        );
+        assert_eq!(
+            r.unwrap().resources,
+            vec!["https://a.example/mcp", "https://b.example/mcp"]
+        );
     }
 }

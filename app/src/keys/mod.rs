@@ -90,9 +90,15 @@ pub async fn mint_key(
 ) -> Result<MintedKey, DashError> {
     use crate::session::server::{dashboard, principal};
     let (dash, p) = (dashboard()?, principal()?);
-    let mut request =
-        convert::mint_request(&name, &env, &agent, &scopes, &expiry, dash.authority.now())?;
-    request.resources = resources.split_whitespace().map(str::to_owned).collect();
+    let request = convert::mint_request(
+        &name,
+        &env,
+        &agent,
+        &scopes,
+        &expiry,
+        &resources,
+        dash.authority.now(),
+    )?;
     let minted = dash.authority.mint(&p, request).await?;
     Ok(convert::minted(&minted, dash.authority.now()))
 }

@@ -12,18 +12,7 @@ use model::wire::{AuthorizationParams, ConsentView};
 
 fn params_from_query() -> Memo<AuthorizationParams> {
     let query = use_query_map();
-    Memo::new(move |_| {
-        query.with(|q| AuthorizationParams {
-            response_type: q.get("response_type"),
-            client_id: q.get("client_id"),
-            redirect_uri: q.get("redirect_uri"),
-            scope: q.get("scope"),
-            state: q.get("state"),
-            code_challenge: q.get("code_challenge"),
-            code_challenge_method: q.get("code_challenge_method"),
-            resource: q.get("resource"),
-        })
-    })
+    Memo::new(move |_| query.with(|q| AuthorizationParams::from_query(|name| q.get(name))))
 }
 
 #[component]

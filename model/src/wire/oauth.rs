@@ -52,6 +52,24 @@ pub struct AuthorizationParams {
     pub resource: Option<String>,
 }
 
+impl AuthorizationParams {
+    /// The parameters of an authorization request's query, read through
+    /// `get` (a query map's lookup); unknown ones are ignored, as RFC 6749
+    /// §3.1 asks. The consent page and its form post both read them here.
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Self {
+        Self {
+            response_type: get("response_type"),
+            client_id: get("client_id"),
+            redirect_uri: get("redirect_uri"),
+            scope: get("scope"),
+            state: get("state"),
+            code_challenge: get("code_challenge"),
+            code_challenge_method: get("code_challenge_method"),
+            resource: get("resource"),
+        }
+    }
+}
+
 /// One scope the client asks for, as the consent page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentScope {

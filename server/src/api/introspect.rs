@@ -85,9 +85,8 @@ impl<S: Send + Sync> FromRequest<S> for TokenBody {
         let token = token.ok_or_else(|| {
             ApiError::invalid_field("token is missing: send token=<the credential to check>")
         })?;
-        let json = serde_json::json!({ "token": token });
-        serde_json::from_value(json)
-            .map(TokenBody)
-            .map_err(|_| ApiError::invalid_field("token must be a string"))
+        Ok(TokenBody(IntrospectRequest {
+            token: model::RawKey::new_unchecked(token),
+        }))
     }
 }

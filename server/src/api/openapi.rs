@@ -13,6 +13,8 @@ use axum::response::{Html, IntoResponse, Response};
 use std::sync::LazyLock;
 
 use model::wire;
+
+use crate::html::escape;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -161,11 +163,4 @@ fn render_reference(doc: &utoipa::openapi::OpenApi) -> String {
     }
     html.push_str("</body></html>");
     html
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -20,6 +20,8 @@ use model::wire::{AuthorizationParams, ConsentDecision};
 
 use authority::oauth::AuthorizeError;
 
+use crate::html::escape;
+
 #[derive(Clone)]
 pub struct ConsentState {
     pub authority: authority::Authority,
@@ -59,33 +61,19 @@ fn decision_of(form: &[u8]) -> Result<ConsentDecision, String> {
     })
 }
 
-/// The authorization request's parameters from its query string (unknown
-/// ones ignored, as RFC 6749 §3.1 asks).
+/// The authorization request's parameters from its query string; the
+/// first value of a repeated name, as the consent page reads it.
 fn params_of(query: &str) -> AuthorizationParams {
-    let query = query.trim_start_matches('?');
-    let mut p = AuthorizationParams::default();
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        let v = Some(v.into_owned());
-        match &*k {
-            "response_type" => p.response_type = v,
-            "client_id" => p.client_id = v,
-            "redirect_uri" => p.redirect_uri = v,
-            "scope" => p.scope = v,
-            "state" => p.state = v,
-            "code_challenge" => p.code_challenge = v,
-            "code_challenge_method" => p.code_challenge_method = v,
-            "resource" => p.resource = v,
-            _ => {}
-        }
-    }
-    p
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+            .into_owned()
+            .collect();
+    AuthorizationParams::from_query(|name| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
 }
 
 /// Headers of both pages: nothing to run, nothing to frame, not cached.

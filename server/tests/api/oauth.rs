@@ -230,6 +230,18 @@ impl Flow {
     }
 }
 
+/// The authorization server's RFC 8414 metadata.
+pub(crate) async fn metadata(app: &TestApp) -> Value {
+    let response = app
+        .client
+        .get(app.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
 async fn register(app: &TestApp, body: Value) -> Value {
     let response = app
         .client
@@ -246,15 +258,7 @@ async fn register(app: &TestApp, body: Value) -> Value {
 #[tokio::test]
 async fn the_metadata_names_every_endpoint_and_s256_only() {
     let app = spawn_app().await;
-    let meta: Value = app
-        .client
-        .get(app.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let meta = metadata(&app).await;
     assert_eq!(meta["issuer"], app.base);
     for field in [
         "authorization_endpoint",

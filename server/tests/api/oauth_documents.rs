@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use crate::guarantees::sign_in;
 use crate::harness::{spawn_app, spawn_app_with, TestApp};
-use crate::oauth::{pkce, Flow};
+use crate::oauth::{metadata, pkce, Flow};
 
 const INSECURE: (&str, &str) = ("ACEKEYS_ALLOW_INSECURE_CLIENT_DOCUMENTS", "true");
 
@@ -122,16 +122,7 @@ async fn a_document_client_connects_and_its_document_is_fetched_once() {
     let host = DocumentHost::start().await;
     let client_id = host.url("/client.json");
     let flow = flow_for(spawn_app_with(&[INSECURE]).await, &client_id).await;
-    let meta: Value = flow
-        .app
-        .client
-        .get(flow.app.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let meta = metadata(&flow.app).await;
     assert_eq!(meta["client_id_metadata_document_supported"], true);
 
     let (_, challenge) = pkce();
