@@ -82,6 +82,20 @@ impl std::ops::Deref for KeyRow {
 }
 
 /// The one-time answer of mint and rotate.
+/// The new-key form's optional terms, as typed (the server parses them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TermsInput {
+    /// `YYYY-MM-DDTHH:MM` (a `datetime-local` value, read as UTC); empty: at once.
+    #[serde(default)]
+    pub not_before: String,
+    /// Addresses and CIDR ranges, separated by whitespace or commas.
+    #[serde(default)]
+    pub networks: String,
+    /// A JSON object; empty: none.
+    #[serde(default)]
+    pub metadata: String,
+}
+
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MintedKey {
     pub key: String,

@@ -57,9 +57,11 @@ fn validate(c: &mut Criterion) {
     let (_dir, auth, raw) = setup(&rt);
     let scope = Scope::parse("svc:wiki:read").unwrap();
     let mut g = c.benchmark_group("validate");
-    assert!(rt.block_on(auth.authenticate(&raw, &scope)).is_valid());
+    assert!(rt
+        .block_on(auth.authenticate(&raw, &scope, None))
+        .is_valid());
     g.bench_function("cache_hit", |b| {
-        b.iter(|| rt.block_on(auth.authenticate(&raw, &scope)))
+        b.iter(|| rt.block_on(auth.authenticate(&raw, &scope, None)))
     });
     // Every measured call is a miss: the cache is emptied, untimed, before it.
     g.bench_function("cache_miss_sqlite", |b| {
@@ -68,7 +70,7 @@ fn validate(c: &mut Criterion) {
             for _ in 0..iters {
                 auth.invalidate_cache();
                 let start = Instant::now();
-                let o = rt.block_on(auth.authenticate(&raw, &scope));
+                let o = rt.block_on(auth.authenticate(&raw, &scope, None));
                 total += start.elapsed();
                 assert!(o.is_valid());
             }

@@ -102,11 +102,11 @@ fn main() {
         let raw = admin.key.expose_secret().to_owned();
         let scope = Scope::parse("svc:wiki:read").unwrap();
 
-        assert!(auth.authenticate(&raw, &scope).await.is_valid());
+        assert!(auth.authenticate(&raw, &scope, None).await.is_valid());
         let mut hits = Vec::with_capacity(200_000);
         for _ in 0..200_000 {
             let t = Instant::now();
-            let o = auth.authenticate(&raw, &scope).await;
+            let o = auth.authenticate(&raw, &scope, None).await;
             hits.push(t.elapsed());
             assert!(o.is_valid());
         }
@@ -116,7 +116,7 @@ fn main() {
         for _ in 0..miss_n {
             auth.invalidate_cache();
             let t = Instant::now();
-            let o = auth.authenticate(&raw, &scope).await;
+            let o = auth.authenticate(&raw, &scope, None).await;
             misses.push(t.elapsed());
             assert!(o.is_valid());
         }
@@ -132,6 +132,7 @@ fn main() {
                 expires_days: Default::default(),
                 env: None,
                 resources: Vec::new(),
+                terms: Default::default(),
             };
             let t = Instant::now();
             auth.mint(&admin_ctx, req).await.unwrap();

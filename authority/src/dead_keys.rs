@@ -1,4 +1,5 @@
-//! Which revoked or expired keys were traced in the audit trail lately.
+//! Which revoked or expired keys (or valid keys used before their start or
+//! outside their networks) were traced in the audit trail lately.
 //!
 //! A dead key still being tried is exactly the attacker after a leak, so
 //! its refusals leave a denied event naming it (the authority's for the
@@ -39,11 +40,14 @@ impl DeadKeyTraces {
         )
     }
 
-    /// The key of a refusal to trace now: a revoked or expired key not
-    /// traced within the last minute.
+    /// The key of a refusal to trace now: a revoked, expired, not yet
+    /// valid or out-of-network key not traced within the last minute.
     pub fn due<'a>(&self, outcome: &'a Outcome) -> Option<&'a KeyId> {
         match outcome {
-            Outcome::Revoked { key_id, .. } | Outcome::Expired { key_id, .. }
+            Outcome::Revoked { key_id, .. }
+            | Outcome::Expired { key_id, .. }
+            | Outcome::NotYetValid { key_id, .. }
+            | Outcome::NetworkNotAllowed { key_id, .. }
                 if !self.0.contains_key(key_id) =>
             {
                 Some(key_id)

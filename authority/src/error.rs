@@ -69,6 +69,12 @@ pub enum Unauthenticated {
     /// another tool server, a key limited to named ones).
     #[error("this credential is not for this server")]
     WrongAudience,
+    /// A key whose not-before instant has not come yet.
+    #[error("API key not valid yet")]
+    NotYetValid,
+    /// A key limited to networks the caller is not in.
+    #[error("API key not allowed from this network address")]
+    NetworkNotAllowed,
 }
 
 /// Why a dashboard session ended.
@@ -97,6 +103,8 @@ impl Unauthenticated {
             Unauthenticated::WrongEnv { .. } => "wrong_env",
             Unauthenticated::SessionEnded(_) => "session_ended",
             Unauthenticated::WrongAudience => "wrong_audience",
+            Unauthenticated::NotYetValid => "not_yet_valid",
+            Unauthenticated::NetworkNotAllowed => "network_not_allowed",
         }
     }
 
@@ -110,6 +118,8 @@ impl Unauthenticated {
                 | Unauthenticated::Expired
                 | Unauthenticated::Revoked
                 | Unauthenticated::WrongAudience
+                | Unauthenticated::NotYetValid
+                | Unauthenticated::NetworkNotAllowed
         )
     }
 

@@ -32,6 +32,7 @@ pub mod audit;
 pub mod dead_keys;
 mod error;
 mod facade;
+pub mod guardrails;
 pub mod keys;
 pub mod oauth;
 pub mod open;

@@ -20,6 +20,7 @@ fn req(scopes: &[&str]) -> MintRequest {
         expires_days: Default::default(),
         env: None,
         resources: Vec::new(),
+        terms: Default::default(),
     }
 }
 
@@ -300,13 +301,13 @@ async fn revoked_key_fails_on_the_very_next_validation() {
         for _ in 0..3 {
             assert!(h
                 .auth
-                .authenticate(raw, &scope("read:wiki"))
+                .authenticate(raw, &scope("read:wiki"), None)
                 .await
                 .is_valid());
         }
         h.auth.revoke(&p, k.view.id.as_str(), None).await.unwrap();
         assert!(matches!(
-            h.auth.authenticate(raw, &scope("read:wiki")).await,
+            h.auth.authenticate(raw, &scope("read:wiki"), None).await,
             Outcome::Revoked { .. }
         ));
     }

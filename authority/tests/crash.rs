@@ -102,6 +102,7 @@ fn crash_child() {
                         expires_days: Default::default(),
                         env: None,
                         resources: Vec::new(),
+                        terms: Default::default(),
                     },
                 )
                 .await

@@ -60,6 +60,7 @@ fn durability_child() {
                         expires_days: Default::default(),
                         env: None,
                         resources: Vec::new(),
+                        terms: Default::default(),
                     },
                 )
                 .await

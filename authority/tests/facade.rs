@@ -23,6 +23,7 @@ fn mint_req(scopes: &[&str]) -> MintRequest {
         expires_days: Default::default(),
         env: None,
         resources: Vec::new(),
+        terms: Default::default(),
     }
 }
 
@@ -105,11 +106,15 @@ async fn announcement_mint_then_validate() {
     assert_eq!(v.created_by.as_ref(), Some(&p.key_id));
     assert!(v.hint.as_str().starts_with("ace_live_"));
     let raw = minted.key.expose_secret();
-    match h.auth.authenticate(raw, &scope("read:mcp")).await {
+    match h.auth.authenticate(raw, &scope("read:mcp"), None).await {
         Outcome::Valid(c) => assert_eq!(c.agent.as_deref(), Some("devops")),
         o => panic!("{o:?}"),
     }
-    match h.auth.authenticate(raw, &scope("svc:mcp:admin")).await {
+    match h
+        .auth
+        .authenticate(raw, &scope("svc:mcp:admin"), None)
+        .await
+    {
         Outcome::InsufficientScope { missing, .. } => {
             assert_eq!(missing.to_string(), "svc:mcp:admin")
         }
@@ -194,7 +199,7 @@ async fn revocation_is_immediate_idempotent_and_streamed() {
     let raw = k.key.expose_secret();
     assert!(
         h.auth
-            .authenticate(raw, &scope("svc:wiki:read"))
+            .authenticate(raw, &scope("svc:wiki:read"), None)
             .await
             .is_valid(),
         "now cached"
@@ -202,7 +207,9 @@ async fn revocation_is_immediate_idempotent_and_streamed() {
     let v = h.auth.revoke(&p, k.view.id.as_str(), None).await.unwrap();
     assert_eq!(v.status, KeyStatus::Revoked);
     assert!(matches!(
-        h.auth.authenticate(raw, &scope("svc:wiki:read")).await,
+        h.auth
+            .authenticate(raw, &scope("svc:wiki:read"), None)
+            .await,
         Outcome::Revoked { .. }
     ));
     let ev = rx.try_recv().unwrap();
@@ -520,7 +527,7 @@ async fn audit_trail_of_admin_and_tool_calls() {
         } else {
             "svc:wiki:read"
         });
-        let o = h.auth.authenticate(raw, &required).await;
+        let o = h.auth.authenticate(raw, &required, None).await;
         let mut call = o.tool_call("edit_page", &required);
         call.latency_us = Some(42);
         h.auth.record_tool_call(call).await.unwrap();
@@ -647,7 +654,7 @@ async fn key_and_agent_filters_find_what_was_done_to_them() {
     let required = scope("svc:wiki:read");
     let o = h
         .auth
-        .authenticate(bot.key.expose_secret(), &required)
+        .authenticate(bot.key.expose_secret(), &required, None)
         .await;
     h.auth
         .record_tool_call(o.tool_call("search", &required))
@@ -734,7 +741,7 @@ async fn tampering_is_detected_and_pruning_keeps_chains_verifiable() {
     let (raw, p) = admin(&h).await;
     for _ in 0..20 {
         h.clock.advance_secs(10);
-        let o = h.auth.authenticate(&raw, &scope("read:wiki")).await;
+        let o = h.auth.authenticate(&raw, &scope("read:wiki"), None).await;
         h.auth
             .record_tool_call(o.tool_call("t", &scope("read:wiki")))
             .await

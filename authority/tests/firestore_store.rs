@@ -36,6 +36,7 @@ fn mint_req(name: String) -> MintRequest {
         expires_days: Default::default(),
         env: None,
         resources: Vec::new(),
+        terms: Default::default(),
     }
 }
 

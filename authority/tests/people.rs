@@ -105,6 +105,7 @@ fn mint(scopes: &[&str]) -> MintRequest {
         expires_days: Default::default(),
         env: None,
         resources: Vec::new(),
+        terms: Default::default(),
     }
 }
 

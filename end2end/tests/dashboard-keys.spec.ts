@@ -121,6 +121,60 @@ test("a key limited to one tool server: its page names it, the authority's API r
   await expect(page.locator("#mint-error")).toContainText("resources");
 });
 
+test("where and when: networks, start and metadata from the form; a derived key's page names its parent", async ({ page, request }) => {
+  await signIn(page);
+  await page.goto("/keys/new");
+  await hydrated(page);
+  const name = unique("fenced");
+  await page.getByLabel("Name").fill(name);
+  await page.locator('fieldset[data-service="keys"]').getByLabel("Read").check();
+  await page.locator("#key-networks").fill("10.0.0.0/8\n2001:db8::/32");
+  await page.locator("#key-not-before").fill("2030-01-02T03:04");
+  await page.locator("#key-metadata").fill('{"team": "search"}');
+  await page.getByRole("button", { name: "Create key" }).click();
+  await expect(page.locator("dialog#copy-once")).toBeVisible();
+  const key = await page.locator("#new-key-value").inputValue();
+  // Not yet valid, and Playwright calls from loopback: refused either way.
+  expect(await listStatus(request, key)).toBe(401);
+  await page.goto("/keys");
+  await hydrated(page);
+  await page.locator("#keys-table a.key-name", { hasText: name }).first().click();
+  await expect(page.locator("#key-life-networks")).toContainText("10.0.0.0/8");
+  await expect(page.locator("#key-life-networks")).toContainText("2001:db8::/32");
+  await expect(page.locator("#key-life-not-before")).toContainText("2030-01-02");
+  await expect(page.locator("#key-life-metadata")).toHaveText('{"team":"search"}');
+
+  // A bad range and bad JSON are refused with what to fix.
+  await page.goto("/keys/new");
+  await hydrated(page);
+  await page.getByLabel("Name").fill(unique("bad-terms"));
+  await page.locator('fieldset[data-service="keys"]').getByLabel("Read").check();
+  await page.locator("#key-networks").fill("10.0.0.1/8");
+  await page.getByRole("button", { name: "Create key" }).click();
+  await expect(page.locator("#mint-error")).toContainText("10.0.0.0/8");
+  await page.locator("#key-networks").fill("");
+  await page.locator("#key-metadata").fill("{team: search}");
+  await page.getByRole("button", { name: "Create key" }).click();
+  await expect(page.locator("#mint-error")).toContainText("not valid JSON");
+
+  // An agent's key mints a sub-agent's key: the tree shows on both pages.
+  const lead = await mintViaApi(request, { name: unique("lead"), scopes: ["agent:crawler", "svc:keys:write", "svc:wiki:read"], expires_days: 5 });
+  const childName = unique("helper");
+  const minted = await request.post("/api/v1/keys/mint", {
+    headers: { Authorization: `Bearer ${lead.key}` },
+    data: { name: childName, scopes: ["agent:crawler", "svc:wiki:read"], expires_days: 1 },
+  });
+  expect(minted.status(), await minted.text()).toBe(201);
+  const child = await minted.json();
+  await page.goto(`/keys/${lead.id}`);
+  await hydrated(page);
+  await expect(page.locator("#key-life-derived")).toContainText(childName);
+  await page.locator("#key-life-derived a", { hasText: childName }).click();
+  await expect(page.locator("#key-life-name")).toContainText(childName);
+  await expect(page.locator("#key-life-parent")).toContainText("revoking it revokes this key");
+  expect(page.url()).toContain(child.id);
+});
+
 test("revoke from the table; the REST API refuses the key at once", async ({ page, request }) => {
   const name = unique("to-revoke");
   const { key, id } = await mintViaApi(request, { name, scopes: ["svc:keys:read"], expires_days: 5 });

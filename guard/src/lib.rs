@@ -293,7 +293,7 @@ impl Guard {
         client: Option<IpAddr>,
     ) -> Result<Arc<KeyContext>, Refusal> {
         let started = Instant::now();
-        let outcome = match self.check_key(bearer).await {
+        let outcome = match self.check_key(bearer, client).await {
             KeyCheck::Missing => return Err(Refusal::MissingKey),
             KeyCheck::Checked(Outcome::Valid(ctx)) => return Ok(ctx),
             KeyCheck::Checked(outcome) => outcome,
@@ -329,7 +329,7 @@ impl Guard {
         client: Option<IpAddr>,
     ) -> Result<Arc<KeyContext>, Refusal> {
         let started = Instant::now();
-        let check = self.check_key(bearer).await;
+        let check = self.check_key(bearer, client).await;
         // Before anything is recorded: a throttled call leaves no event
         // (that is the point of the limit), only the counter.
         if check.is_unauthenticated() {
@@ -389,7 +389,10 @@ impl Guard {
         }
     }
 
-    async fn check_key(&self, bearer: Option<&str>) -> KeyCheck {
+    /// The key's outcome for a caller at `client`: a key limited to
+    /// networks is refused from anywhere else, and where the server does
+    /// not know the caller's address.
+    async fn check_key(&self, bearer: Option<&str>, client: Option<IpAddr>) -> KeyCheck {
         let Some(raw) = bearer else {
             return KeyCheck::Missing;
         };
@@ -398,10 +401,11 @@ impl Guard {
         let resource = self
             .protected_resource()
             .map(ProtectedResource::resource_id);
-        KeyCheck::Checked(match &self.inner.backend {
+        let outcome = match &self.inner.backend {
             Backend::Local(local) => local.validate(raw, resource).await,
             Backend::Remote(remote) => remote.validate(raw).await.at_resource(resource),
-        })
+        };
+        KeyCheck::Checked(outcome.from_address(client))
     }
 
     /// Records the event, bounded first: whatever a caller sent, no field

@@ -107,6 +107,7 @@ mod tests {
                     expires_days: ExpiryChoice::Days(1),
                     env: None,
                     resources: Vec::new(),
+                    terms: Default::default(),
                 },
             )
             .await

@@ -29,6 +29,7 @@ async fn mint(auth: &Authority, admin: &KeyContext, name: &str) -> (String, Stri
                 expires_days: ExpiryChoice::Days(1),
                 env: None,
                 resources: Vec::new(),
+                terms: Default::default(),
             },
         )
         .await

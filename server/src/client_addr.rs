@@ -13,11 +13,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 use std::sync::Arc;
 
+use authority::guardrails::AddressRanges;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
-use ipnet::IpNet;
 
 /// The resolved client address, a request extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,29 +25,21 @@ pub struct ClientAddr(pub IpAddr);
 
 /// The reverse proxies whose `X-Forwarded-For` is believed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct TrustedProxies(AddressRanges);
 
 impl TrustedProxies {
     /// Parses a comma-separated list of addresses and CIDR ranges
-    /// (`10.0.0.1, 10.1.0.0/16, ::1`); empty means none.
+    /// (`10.0.0.1, 10.1.0.0/16, ::1`); empty means none. The parsing is
+    /// the one keys' allowed networks use.
     pub fn parse(list: &str) -> Result<Self, String> {
-        let mut nets = Vec::new();
-        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let net = IpNet::from_str(item)
-                .or_else(|_| IpAddr::from_str(item).map(IpNet::from))
-                .map_err(|_| {
-                    format!(
-                        "`{item}` is not an IP address or CIDR range (e.g. 10.0.0.1 or 10.0.0.0/8)"
-                    )
-                })?;
-            nets.push(net);
-        }
-        Ok(Self(nets))
+        let items = list.split(',').map(str::trim).filter(|s| !s.is_empty());
+        AddressRanges::parse(items, usize::MAX)
+            .map(Self)
+            .map_err(|e| e.to_string())
     }
 
     fn contains(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
-        self.0.iter().any(|net| net.contains(&ip))
+        self.0.contains(ip)
     }
 
     /// The client behind `peer`: see the module rules.

@@ -7,7 +7,8 @@ use authority::time::Timestamp;
 use authority::{Env, ExpiryChoice, KeyContext, KeyView, MintLimits, MintRequest, Scope};
 
 use crate::error::DashError;
-use crate::model::{KeyRow, MintOptions, MintedKey, PickerAction, PickerService};
+use crate::model::{KeyRow, MintOptions, MintedKey, PickerAction, PickerService, TermsInput};
+use ::model::wire::KeyTermsRequest;
 
 /// Keys expiring sooner than this get the "expires soon" badge.
 const SOON_MS: i64 = 7 * 86_400_000;
@@ -89,6 +90,48 @@ pub fn mint_request(
         env,
         // One tool server URL per line (any whitespace separates them).
         resources: resources.split_whitespace().map(str::to_owned).collect(),
+        terms: Default::default(),
+    })
+}
+
+/// The form's optional terms as the mint request carries them: a
+/// `datetime-local` start read as UTC, networks split on whitespace and
+/// commas, metadata parsed as JSON (the authority checks the rest).
+pub fn key_terms(input: &TermsInput) -> Result<KeyTermsRequest, DashError> {
+    let not_before = match input.not_before.trim() {
+        "" => None,
+        local => {
+            // `datetime-local` sends minutes, sometimes seconds.
+            let text = if local.len() == 16 {
+                format!("{local}:00Z")
+            } else {
+                format!("{local}Z")
+            };
+            Some(Timestamp::parse(&text).ok_or_else(|| {
+                DashError::Invalid(
+                    "Valid from: pick a date and time (UTC), or leave it empty to start at once."
+                        .to_owned(),
+                )
+            })?)
+        }
+    };
+    let metadata = match input.metadata.trim() {
+        "" => None,
+        text => Some(serde_json::from_str(text).map_err(|e| {
+            DashError::Invalid(format!(
+                "Metadata is not valid JSON ({e}): write an object such as {{\"team\": \"search\"}}, or leave it empty."
+            ))
+        })?),
+    };
+    Ok(KeyTermsRequest {
+        not_before,
+        allowed_networks: input
+            .networks
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        metadata,
     })
 }
 
@@ -159,5 +202,35 @@ mod tests {
             r.unwrap().resources,
             vec!["https://a.example/mcp", "https://b.example/mcp"]
         );
+    }
+
+    #[test]
+    fn terms_are_parsed_and_bad_ones_say_how_to_fix_them() {
+        let input = |nb: &str, nets: &str, meta: &str| TermsInput {
+            not_before: nb.into(),
+            networks: nets.into(),
+            metadata: meta.into(),
+        };
+        let t = key_terms(&input(
+            "2026-12-01T09:30",
+            "10.0.0.0/8, 2001:db8::/32\n203.0.113.7",
+            r#"{"team":"search"}"#,
+        ))
+        .unwrap();
+        assert_eq!(t.not_before, Timestamp::parse("2026-12-01T09:30:00Z"));
+        assert_eq!(
+            t.allowed_networks,
+            ["10.0.0.0/8", "2001:db8::/32", "203.0.113.7"]
+        );
+        assert_eq!(t.metadata.unwrap()["team"], "search");
+        assert_eq!(
+            key_terms(&input("", "", "")).unwrap(),
+            KeyTermsRequest::default()
+        );
+        let err = key_terms(&input("", "", "{team: x}"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not valid JSON"), "{err}");
+        assert!(key_terms(&input("tomorrow", "", "")).is_err());
     }
 }

@@ -19,6 +19,8 @@ use crate::ui::{class, ErrorBox, Layout};
 pub struct KeyLifeData {
     pub key: KeyRow,
     pub trail: AuditPageData,
+    /// The keys derived from it, which die with it.
+    pub derived: Vec<KeyRow>,
 }
 
 /// One key of the signed-in org and the newest events about it.
@@ -31,9 +33,15 @@ pub async fn load_key_life(id: String) -> Result<KeyLifeData, DashError> {
         .authority
         .key_life(&p, &id, crate::audit::PAGE_SIZE)
         .await?;
+    let now = dash.authority.now();
     Ok(KeyLifeData {
-        key: super::convert::row(&life.key, dash.authority.now()),
+        key: super::convert::row(&life.key, now),
         trail: life.trail,
+        derived: life
+            .derived
+            .iter()
+            .map(|k| super::convert::row(k, now))
+            .collect(),
     })
 }
 
@@ -59,7 +67,11 @@ pub fn KeyLifePage() -> impl IntoView {
 }
 
 fn life_view(data: KeyLifeData) -> impl IntoView {
-    let KeyLifeData { key, trail } = data;
+    let KeyLifeData {
+        key,
+        trail,
+        derived,
+    } = data;
     let names = trail.key_names.clone();
     let id = key.id.to_string();
     let by_key = format!("key_id={}", encode_component(&id));
@@ -117,6 +129,18 @@ fn life_view(data: KeyLifeData) -> impl IntoView {
                         </span>
                     }.into_any()
                 })}
+                {key.not_before.map(|nb| fact("Valid from", view! { <span id="key-life-not-before">{time_with_seconds(&nb.to_rfc3339())}</span> }.into_any()))}
+                {(!key.allowed_networks.is_empty()).then(|| fact("Only from", view! {
+                    <span id="key-life-networks" class="flex flex-wrap gap-1">
+                        {key.allowed_networks.iter().map(|n| view! { <code class="rounded bg-slate-100 px-1 text-xs">{n.clone()}</code> }).collect_view()}
+                    </span>
+                }.into_any()))}
+                {key.metadata.as_ref().map(|m| fact("Metadata", view! {
+                    <code id="key-life-metadata" class="break-all text-xs">{serde_json::Value::Object(m.clone()).to_string()}</code>
+                }.into_any()))}
+                {key.parent.clone().map(|parent| fact("Derived from", view! {
+                    <span id="key-life-parent">{key_cell(Some(parent.to_string()), &names)}" (revoking it revokes this key)"</span>
+                }.into_any()))}
                 {fact("Created", view! {
                     {time_with_seconds(&key.created_at.to_rfc3339())}" by "
                     {match key.created_by.clone() {
@@ -132,6 +156,24 @@ fn life_view(data: KeyLifeData) -> impl IntoView {
                 {revoked.map(|r| fact("Revoked", r.into_any()))}
             </dl>
         </section>
+        {(!derived.is_empty()).then(|| view! {
+            <section class=format!("mt-4 {}", class::CARD) aria-labelledby="key-life-derived-heading">
+                <h2 id="key-life-derived-heading" class="text-base font-semibold">"Derived keys"</h2>
+                <p class="text-xs text-slate-500">"Minted by this key for sub-agents. Revoking this key revokes them, and theirs, too."</p>
+                <ul id="key-life-derived" class="mt-2 space-y-1 text-sm">
+                    {derived.iter().map(|row| {
+                        let k = &row.key;
+                        view! {
+                            <li>
+                                <a class="text-indigo-700 underline" href=format!("/keys/{}", encode_component(k.id.as_str()))>{k.name.clone()}</a>
+                                " "<span class="key-status text-xs text-slate-500">{k.status.as_str()}</span>
+                                " "<code class="text-xs text-slate-500">{k.id.to_string()}</code>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
         <section class="mt-4" aria-labelledby="key-life-trail">
             <h2 id="key-life-trail" class="text-base font-semibold">"Its life in the trail"</h2>
             <p class="mb-2 text-sm text-slate-600">"Newest first: its mint, every call it made (allowed or denied), its rotation and revocation."</p>

@@ -87,10 +87,11 @@ pub async fn mint_key(
     scopes: String,
     expiry: String,
     #[server(default)] resources: String,
+    #[server(default)] terms: crate::model::TermsInput,
 ) -> Result<MintedKey, DashError> {
     use crate::session::server::{dashboard, principal};
     let (dash, p) = (dashboard()?, principal()?);
-    let request = convert::mint_request(
+    let mut request = convert::mint_request(
         &name,
         &env,
         &agent,
@@ -99,6 +100,7 @@ pub async fn mint_key(
         &resources,
         dash.authority.now(),
     )?;
+    request.terms = convert::key_terms(&terms)?;
     let minted = dash.authority.mint(&p, request).await?;
     Ok(convert::minted(&minted, dash.authority.now()))
 }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::picker::ScopePicker;
 use super::{load_mint_options, mint_key, CopyOnce};
-use crate::model::MintedKey;
+use crate::model::{MintedKey, TermsInput};
 use crate::ui::{class, ErrorBox, Layout};
 
 #[derive(Clone)]
@@ -17,6 +17,7 @@ struct MintInput {
     scopes: String,
     expiry: String,
     resources: String,
+    terms: TermsInput,
 }
 
 #[component]
@@ -26,6 +27,7 @@ pub fn NewKeyPage() -> impl IntoView {
     let env = RwSignal::new("live".to_owned());
     let agent = RwSignal::new(String::new());
     let resources = RwSignal::new(String::new());
+    let terms = RwSignal::new(TermsInput::default());
     let chosen = RwSignal::new(Vec::<String>::new());
     let expiry = RwSignal::new("90".to_owned());
     let custom_date = RwSignal::new(String::new());
@@ -34,7 +36,15 @@ pub fn NewKeyPage() -> impl IntoView {
 
     let mint = Action::new(|i: &MintInput| {
         let i = i.clone();
-        mint_key(i.name, i.env, i.agent, i.scopes, i.expiry, i.resources)
+        mint_key(
+            i.name,
+            i.env,
+            i.agent,
+            i.scopes,
+            i.expiry,
+            i.resources,
+            i.terms,
+        )
     });
     Effect::new(move |_| {
         if let Some(result) = mint.value().get() {
@@ -63,6 +73,7 @@ pub fn NewKeyPage() -> impl IntoView {
             scopes: chosen.get_untracked().join(","),
             expiry,
             resources: resources.get_untracked(),
+            terms: terms.get_untracked(),
         });
     };
 
@@ -81,6 +92,7 @@ pub fn NewKeyPage() -> impl IntoView {
                                 <DetailsSection name=name env=env agent=agent forced_agent=forced resources=resources/>
                                 <PermissionsSection services=opts.services.clone() chosen=chosen/>
                                 <ExpirySection expiry=expiry custom_date=custom_date never_allowed=opts.never_allowed latest_expiry=opts.latest_expiry.clone()/>
+                                <TermsSection terms=terms/>
                                 <div class="flex items-center gap-3">
                                     <button type="submit" id="create-key" class=class::BUTTON disabled=move || mint.pending().get()>
                                         {move || if mint.pending().get() { "Creating…" } else { "Create key" }}
@@ -143,6 +155,42 @@ fn DetailsSection(
     }
     // Type-erased: the form nests three sections, and their full view
     // types together exceed the compiler's query depth in release builds.
+    .into_any()
+}
+
+/// When and where the key works, and what tool servers learn about it.
+#[component]
+fn TermsSection(terms: RwSignal<TermsInput>) -> impl IntoView {
+    view! {
+        <section class=class::CARD aria-labelledby="terms-heading">
+            <h2 id="terms-heading" class="text-base font-semibold">"Where and when (optional)"</h2>
+            <div class="mt-3 grid grid-cols-1 gap-4 sm:grid-cols-3">
+                <div>
+                    <label for="key-not-before" class=class::LABEL>"Valid from (UTC)"</label>
+                    <input id="key-not-before" type="datetime-local" class=class::INPUT
+                        prop:value=move || terms.with(|t| t.not_before.clone())
+                        on:input=move |ev| terms.update(|t| t.not_before = event_target_value(&ev))/>
+                    <p class="mt-1 text-xs text-slate-500">"Refused before then; empty: at once."</p>
+                </div>
+                <div class="sm:col-span-2">
+                    <label for="key-networks" class=class::LABEL>"Only from these networks"</label>
+                    <textarea id="key-networks" rows="2" class=format!("{} font-mono", class::INPUT)
+                        placeholder="10.0.0.0/8\n2001:db8::/32"
+                        prop:value=move || terms.with(|t| t.networks.clone())
+                        on:input=move |ev| terms.update(|t| t.networks = event_target_value(&ev))></textarea>
+                    <p class="mt-1 text-xs text-slate-500">"IPv4 or IPv6 addresses and CIDR ranges, one per line. Calls from anywhere else are refused; empty means any address."</p>
+                </div>
+                <div class="sm:col-span-3">
+                    <label for="key-metadata" class=class::LABEL>"Metadata for tool servers (JSON object)"</label>
+                    <textarea id="key-metadata" rows="2" class=format!("{} font-mono", class::INPUT)
+                        placeholder=r#"{"team": "search"}"#
+                        prop:value=move || terms.with(|t| t.metadata.clone())
+                        on:input=move |ev| terms.update(|t| t.metadata = event_target_value(&ev))></textarea>
+                    <p class="mt-1 text-xs text-slate-500">"At most 1 KiB. Tool servers receive it with the key; never put a secret here."</p>
+                </div>
+            </div>
+        </section>
+    }
     .into_any()
 }
 

@@ -214,7 +214,12 @@ impl Authority {
                 },
             )
             .await?;
-        let related = [&key.created_by, &key.rotated_from, &key.rotated_to];
+        let related = [
+            &key.created_by,
+            &key.rotated_from,
+            &key.rotated_to,
+            &key.parent,
+        ];
         for id in related.into_iter().flatten() {
             if trail.key_names.contains_key(id.as_str()) {
                 continue;
@@ -223,7 +228,22 @@ impl Authority {
                 trail.key_names.insert(id.to_string(), k.name);
             }
         }
-        Ok(KeyLife { key, trail })
+        let now = self.now();
+        let mut derived: Vec<model::wire::KeyView> = self
+            .inner
+            .store
+            .list_keys(&p.org)
+            .await?
+            .iter()
+            .filter(|k| k.parent.as_ref() == Some(&key.id))
+            .map(|k| k.view(now))
+            .collect();
+        derived.reverse();
+        Ok(KeyLife {
+            key,
+            trail,
+            derived,
+        })
     }
 
     /// Names of the org's keys a page of events names: one read per
@@ -429,9 +449,10 @@ impl Authority {
         // Only a key of the caller's own org is marked used: asking about a
         // foreign key must leave no trace on it.
         let outcome = self.inner.validator.check(raw_key, None).await;
-        if matches!(&outcome, Outcome::Revoked { org, .. } | Outcome::Expired { org, .. } if *org == p.org)
+        if matches!(&outcome, Outcome::Revoked { org, .. } | Outcome::Expired { org, .. } | Outcome::NotYetValid { org, .. } if *org == p.org)
         {
-            // A tool server of the key's own org was handed a dead key.
+            // A tool server of the key's own org was handed a dead key (or
+            // one used before its start: the guard only learns "inactive").
             self.trace_refused_key(&outcome, None);
         }
         match outcome {
@@ -446,6 +467,8 @@ impl Authority {
                     c.expires_at,
                 );
                 answer.aud = c.resources.iter().map(|r| r.as_str().to_owned()).collect();
+                answer.allowed_networks = c.networks.to_strings();
+                answer.metadata = c.metadata.as_ref().map(|m| m.as_map().clone());
                 if let Some(origin) = &c.oauth {
                     answer.client_id = Some(origin.client.as_str().to_owned());
                     answer.grant_id = Some(origin.grant.clone());
@@ -466,7 +489,10 @@ impl Authority {
         raw_key: &str,
         client_ip: Option<String>,
     ) -> Result<KeyContext, AuthorityError> {
-        let ctx = self.authorize(raw_key, &Scope::AdminOrg).await?;
+        let client = client_ip.as_deref().and_then(|ip| ip.parse().ok());
+        let ctx = self
+            .authorize_from(raw_key, &Scope::AdminOrg, client)
+            .await?;
         self.session_event(&ctx, "sign_in", client_ip).await?;
         Ok((*ctx).clone())
     }

@@ -187,6 +187,8 @@ impl Authority {
             rotated_to: None,
             resources: Vec::new(),
             oauth: None,
+            terms: Default::default(),
+            parent: None,
         };
         (raw, rec)
     }

@@ -18,6 +18,36 @@ fn expiry_text(e: Option<Timestamp>) -> String {
     e.map_or_else(|| "never".to_owned(), |t| t.to_string())
 }
 
+/// The mint event's reason: everything the key was given, never its secret.
+fn mint_summary(rec: &KeyRecord) -> String {
+    let mut text = format!(
+        "env {}; scopes {}; expires {}",
+        rec.env,
+        rec.scopes.to_storage(),
+        expiry_text(rec.expires_at)
+    );
+    if !rec.resources.is_empty() {
+        text += &format!(
+            "; tool servers {}",
+            crate::keys::resource::to_storage(&rec.resources)
+        );
+    }
+    if let Some(nb) = rec.terms.not_before {
+        text += &format!("; not before {nb}");
+    }
+    if !rec.terms.networks.is_empty() {
+        text += &format!("; networks {}", rec.terms.networks);
+    }
+    if let Some(m) = &rec.terms.metadata {
+        let fields: Vec<&str> = m.as_map().keys().map(String::as_str).collect();
+        text += &format!("; metadata {}", fields.join(", "));
+    }
+    if let Some(parent) = &rec.parent {
+        text += &format!("; derived from {parent}");
+    }
+    text
+}
+
 impl Authority {
     /// `POST /keys/mint`.
     pub async fn mint(
@@ -66,24 +96,13 @@ impl Authority {
             rotated_to: None,
             resources: plan.resources,
             oauth: None,
+            terms: plan.terms,
+            parent: crate::guardrails::lineage::parent_for(p),
         };
         let mut body = self.admin_event(Some(p), &p.org, "mint", now);
         body.subject = Some(rec.id.to_string());
         body.subject_agent = rec.agent.clone();
-        body.reason = Some(format!(
-            "env {}; scopes {}; expires {}{}",
-            rec.env,
-            rec.scopes.to_storage(),
-            expiry_text(rec.expires_at),
-            if rec.resources.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; tool servers {}",
-                    crate::keys::resource::to_storage(&rec.resources)
-                )
-            }
-        ));
+        body.reason = Some(mint_summary(&rec));
         self.insert_minted(raw, rec, body, now).await
     }
 
@@ -141,16 +160,28 @@ impl Authority {
         let result = self
             .with_admin_event(body, move |ev| async move {
                 let r = store.revoke_key(org, idr, revr, &ev).await?;
-                let wrote = matches!(r, RevokeResult::Revoked(_));
+                let wrote = match &r {
+                    RevokeResult::Revoked { .. } => true,
+                    RevokeResult::AlreadyRevoked { descendants, .. } => !descendants.is_empty(),
+                    RevokeResult::NotFound => false,
+                };
                 Ok((r, wrote))
             })
             .await?;
         match result {
-            RevokeResult::Revoked(k) => {
-                self.publish_revocation(&k);
-                Ok(k.view(now))
+            RevokeResult::Revoked { key, descendants } => {
+                self.publish_revocation(&key);
+                for d in &descendants {
+                    self.publish_revocation(d);
+                }
+                Ok(key.view(now))
             }
-            RevokeResult::AlreadyRevoked(k) => Ok(k.view(now)),
+            RevokeResult::AlreadyRevoked { key, descendants } => {
+                for d in &descendants {
+                    self.publish_revocation(d);
+                }
+                Ok(key.view(now))
+            }
             RevokeResult::NotFound => Err(AuthorityError::NotFound),
         }
     }
@@ -199,6 +230,10 @@ impl Authority {
             rotated_to: None,
             resources: old.resources.clone(),
             oauth: None,
+            // The successor is the same key under a new secret: same terms,
+            // same place in its lineage.
+            terms: old.terms.clone(),
+            parent: old.parent.clone(),
         };
         let rev = Revocation {
             at: revoke_at,

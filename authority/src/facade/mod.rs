@@ -31,6 +31,7 @@ mod seal_ops;
 mod session_ops;
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -288,11 +289,21 @@ impl Authority {
     }
 
     /// [`validate`](Self::validate) with a required scope, for the
-    /// authority's own API. That API is no tool server: a credential
-    /// limited to resources (an OAuth access token) is refused here, and
-    /// is not marked used by being shown here.
-    pub async fn authenticate(&self, raw_key: &str, required: &Scope) -> Outcome {
-        let outcome = self.check(raw_key, Some(required)).await.at_resource(None);
+    /// authority's own API, called from `client` (`None`: unknown, which a
+    /// key limited to networks is refused for). That API is no tool
+    /// server: a credential limited to resources (an OAuth access token) is
+    /// refused here, and is not marked used by being shown here.
+    pub async fn authenticate(
+        &self,
+        raw_key: &str,
+        required: &Scope,
+        client: Option<IpAddr>,
+    ) -> Outcome {
+        let outcome = self
+            .check(raw_key, Some(required))
+            .await
+            .at_resource(None)
+            .from_address(client);
         if let Some(ctx) = outcome.context() {
             self.mark_used(ctx);
         }
@@ -300,13 +311,25 @@ impl Authority {
     }
 
     /// For request handlers: the principal, or the error to answer with
-    /// (401 for bad keys, 403 naming the missing scope, 503 when unavailable).
+    /// (401 for bad keys, 403 naming the missing scope, 503 when
+    /// unavailable). The caller's address is unknown: a key limited to
+    /// networks is refused (see [`authorize_from`](Self::authorize_from)).
     pub async fn authorize(
         &self,
         raw_key: &str,
         required: &Scope,
     ) -> Result<Arc<KeyContext>, AuthorityError> {
-        let outcome = self.authenticate(raw_key, required).await;
+        self.authorize_from(raw_key, required, None).await
+    }
+
+    /// [`authorize`](Self::authorize) for a caller at `client`.
+    pub async fn authorize_from(
+        &self,
+        raw_key: &str,
+        required: &Scope,
+        client: Option<IpAddr>,
+    ) -> Result<Arc<KeyContext>, AuthorityError> {
+        let outcome = self.authenticate(raw_key, required, client).await;
         self.trace_refused_key(&outcome, Some(required));
         outcome_to_result(outcome)
     }

@@ -319,6 +319,7 @@ impl Authority {
             expires_days: ExpiryChoice::Days(days),
             env: None,
             resources: Vec::new(),
+            terms: Default::default(),
         };
         let plan = rules::plan_mint(p, &org, &mint, &catalog, now).map_err(|e| match e {
             AuthorityError::Unavailable { cause } => AuthorizeError::Unavailable { cause },

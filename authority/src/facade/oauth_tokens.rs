@@ -449,6 +449,8 @@ impl Authority {
                 grant: grant.id.clone(),
                 client: grant.client_id.clone(),
             }),
+            terms: Default::default(),
+            parent: None,
         };
         (raw, record)
     }
@@ -549,12 +551,13 @@ impl Authority {
                 let result = self
                     .with_admin_event(body, move |ev| async move {
                         let r = store.revoke_key(org, id, r, &ev).await?;
-                        let wrote = matches!(r, crate::store::RevokeResult::Revoked(_));
+                        let wrote = matches!(r, crate::store::RevokeResult::Revoked { .. });
                         Ok((r, wrote))
                     })
                     .await?;
-                if let crate::store::RevokeResult::Revoked(k) = result {
-                    self.publish_revocation(&k);
+                // An access token has no descendants: only keys mint keys.
+                if let crate::store::RevokeResult::Revoked { key, .. } = result {
+                    self.publish_revocation(&key);
                 }
                 Ok(())
             }

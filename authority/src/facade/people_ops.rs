@@ -213,6 +213,8 @@ impl Authority {
             }),
             resources: Vec::new(),
             oauth: None,
+            networks: Default::default(),
+            metadata: None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::guardrails::KeyTerms;
 use crate::ids::{ClientId, GrantId};
 use crate::ids::{KeyId, OrgId};
 use crate::keys::resource::ResourceId;
@@ -56,6 +57,11 @@ pub struct KeyRecord {
     pub resources: Vec<ResourceId>,
     /// Set on OAuth access tokens: the grant and client they were issued to.
     pub oauth: Option<TokenOrigin>,
+    /// Not-before, allowed networks and metadata.
+    pub terms: KeyTerms,
+    /// The agent key that minted it (see [`crate::guardrails::lineage`]):
+    /// revoking the parent revokes this key too.
+    pub parent: Option<KeyId>,
 }
 
 impl KeyRecord {
@@ -103,6 +109,10 @@ impl KeyRecord {
                 .map(|r| r.as_str().to_owned())
                 .collect(),
             grant: self.oauth.as_ref().map(|o| o.grant.clone()),
+            not_before: self.terms.not_before,
+            allowed_networks: self.terms.networks.to_strings(),
+            metadata: self.terms.metadata.as_ref().map(|m| m.as_map().clone()),
+            parent: self.parent.clone(),
         }
     }
 
@@ -183,6 +193,8 @@ mod tests {
             rotated_to: None,
             resources: Vec::new(),
             oauth: None,
+            terms: KeyTerms::default(),
+            parent: None,
         }
     }
 

@@ -1,6 +1,10 @@
 //! The validated identity behind every call: a key's context.
 
+use std::net::IpAddr;
+
 use serde::{Deserialize, Serialize};
+
+use crate::guardrails::{AddressRanges, KeyMetadata};
 
 use crate::ids::{KeyId, OrgId};
 use crate::keys::Env;
@@ -39,6 +43,13 @@ pub struct KeyContext {
     /// Set for OAuth access tokens: their grant and client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oauth: Option<TokenOrigin>,
+    /// The client addresses the key may be used from; empty: any (see
+    /// [`admits`](Self::admits)).
+    #[serde(default, skip_serializing_if = "AddressRanges::is_empty")]
+    pub networks: AddressRanges,
+    /// What tool servers receive with the key (introspection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<KeyMetadata>,
 }
 
 impl KeyContext {
@@ -53,6 +64,13 @@ impl KeyContext {
     /// and a guard that cannot say who it is accepts only unlimited keys.
     pub fn serves(&self, resource: Option<&ResourceId>) -> bool {
         self.resources.is_empty() || resource.is_some_and(|r| self.resources.contains(r))
+    }
+
+    /// Whether the key may be used by a caller at `client`: a key limited
+    /// to networks needs a known address inside one of them (an unknown
+    /// address is refused: fail closed).
+    pub fn admits(&self, client: Option<IpAddr>) -> bool {
+        self.networks.is_empty() || client.is_some_and(|ip| self.networks.contains(ip))
     }
 
     pub fn from_record(k: &KeyRecord) -> Self {
@@ -71,6 +89,8 @@ impl KeyContext {
             person: None,
             resources: k.resources.clone(),
             oauth: k.oauth.clone(),
+            networks: k.terms.networks.clone(),
+            metadata: k.terms.metadata.clone(),
         }
     }
 }

@@ -103,6 +103,7 @@ pub(crate) struct MintPlan {
     pub env: Env,
     pub expires_at: Option<Timestamp>,
     pub resources: Vec<ResourceId>,
+    pub terms: crate::guardrails::KeyTerms,
 }
 
 /// The most tool servers one key may be limited to.
@@ -283,6 +284,7 @@ pub(crate) fn plan_mint(
     let env = req.env.unwrap_or(p.env);
     check_env_reach(p, env, "create")?;
     let resources = plan_resources(p, &req.resources)?;
+    let terms = crate::guardrails::terms::plan_terms(p, &req.terms, expires_at, now)?;
     Ok(MintPlan {
         name,
         agent: scopes.agent().map(str::to_owned),
@@ -290,6 +292,7 @@ pub(crate) fn plan_mint(
         env,
         expires_at,
         resources,
+        terms,
     })
 }
 

@@ -27,6 +27,8 @@ fn principal(scopes: &[&str], exp_days: Option<i64>) -> KeyContext {
         person: None,
         resources: Vec::new(),
         oauth: None,
+        networks: Default::default(),
+        metadata: None,
     }
 }
 
@@ -47,6 +49,7 @@ fn req(scopes: &[&str], exp: ExpiryChoice) -> MintRequest {
         expires_days: exp,
         env: None,
         resources: Vec::new(),
+        terms: Default::default(),
     }
 }
 
@@ -76,6 +79,8 @@ fn record(scopes: &[&str], exp_days: Option<i64>) -> KeyRecord {
         rotated_to: None,
         resources: Vec::new(),
         oauth: None,
+        terms: Default::default(),
+        parent: None,
     }
 }
 
@@ -468,4 +473,107 @@ fn keys_limited_to_tool_servers_mint_only_keys_limited_to_those() {
             "{escalation:?}"
         );
     }
+}
+
+/// A key limited to networks mints only keys limited inside them: an
+/// unlimited child would carry its access out of the network.
+#[test]
+fn a_network_limited_minter_cannot_widen_networks() {
+    let mut p = principal(&["admin:org"], None);
+    p.networks = crate::guardrails::AddressRanges::parse(["10.0.0.0/8"], 20).unwrap();
+    let with = |nets: &[&str]| {
+        let mut r = req(&["read:wiki"], ExpiryChoice::Default);
+        r.terms.allowed_networks = nets.iter().map(|s| s.to_string()).collect();
+        mint(&p, &r)
+    };
+    assert!(matches!(with(&[]), Err(AuthorityError::Forbidden { .. })));
+    assert!(matches!(
+        with(&["10.0.0.0/7"]),
+        Err(AuthorityError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        with(&["10.1.0.0/16", "192.168.0.1"]),
+        Err(AuthorityError::Forbidden { .. })
+    ));
+    let plan = with(&["10.1.0.0/16", "10.2.3.4"]).unwrap();
+    assert_eq!(
+        plan.terms.networks.to_strings(),
+        ["10.1.0.0/16", "10.2.3.4/32"]
+    );
+    assert!(matches!(
+        with(&["10.1.0.1/16"]),
+        Err(AuthorityError::InvalidField {
+            field: "allowed_networks",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn not_before_must_precede_the_expiry_and_a_past_one_is_dropped() {
+    let p = principal(&["admin:org"], None);
+    let with = |nb: Timestamp, exp: ExpiryChoice| {
+        let mut r = req(&["read:wiki"], exp);
+        r.terms.not_before = Some(nb);
+        mint(&p, &r)
+    };
+    assert_eq!(
+        with(NOW.plus_days(1), ExpiryChoice::Days(2))
+            .unwrap()
+            .terms
+            .not_before,
+        Some(NOW.plus_days(1))
+    );
+    assert_eq!(
+        with(NOW.plus_secs(-5), ExpiryChoice::Days(2))
+            .unwrap()
+            .terms
+            .not_before,
+        None
+    );
+    assert!(matches!(
+        with(NOW.plus_days(2), ExpiryChoice::Days(2)),
+        Err(AuthorityError::InvalidField {
+            field: "not_before",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn metadata_is_a_small_object_without_credentials() {
+    let p = principal(&["admin:org"], None);
+    let with = |m: serde_json::Value| {
+        let mut r = req(&["read:wiki"], ExpiryChoice::Default);
+        r.terms.metadata = Some(m);
+        mint(&p, &r)
+    };
+    let plan = with(serde_json::json!({"team": "search"})).unwrap();
+    assert_eq!(plan.terms.metadata.unwrap().as_map()["team"], "search");
+    for bad in [
+        serde_json::json!([1]),
+        serde_json::json!({"x": "y".repeat(2000)}),
+        serde_json::json!({"k": format!("ace_live_{}", "a".repeat(38))}),
+    ] {
+        assert!(matches!(
+            with(bad),
+            Err(AuthorityError::InvalidField {
+                field: "metadata",
+                ..
+            })
+        ),);
+    }
+}
+
+/// A key minted by an agent's key derives from it; keys minted by admin
+/// keys without an agent, or by people, do not.
+#[test]
+fn only_an_agent_key_becomes_a_parent() {
+    let agent = principal(&["agent:ops", "svc:keys:write", "read:wiki"], None);
+    assert_eq!(
+        crate::guardrails::lineage::parent_for(&agent),
+        Some(agent.key_id.clone())
+    );
+    let admin = principal(&["admin:org"], None);
+    assert_eq!(crate::guardrails::lineage::parent_for(&admin), None);
 }

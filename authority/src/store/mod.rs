@@ -126,6 +126,44 @@ pub(crate) fn bulk_revoke_hits(k: &KeyRecord, selection: &BulkSelection, rev: &R
         && k.created_at <= rev.at
 }
 
+/// What [`Store::bulk_revoke`] revokes out of an org's keys (`items`, each
+/// holding a key): the keys [`bulk_revoke_hits`] picks and their
+/// descendants ([`crate::guardrails::lineage`]: a derived key dies with
+/// its parent), never the excepted key, and only keys the revocation
+/// changes. Shared by every backend so that they agree.
+pub(crate) fn bulk_revoke_picks<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> &KeyRecord,
+    selection: &BulkSelection,
+    rev: &Revocation,
+) -> Vec<T> {
+    let hits: Vec<&KeyId> = items
+        .iter()
+        .map(&key)
+        .filter(|k| bulk_revoke_hits(k, selection, rev))
+        .map(|k| &k.id)
+        .collect();
+    let mut picked = crate::guardrails::lineage::descendants(items.iter().map(&key), &hits);
+    picked.extend(hits.into_iter().cloned());
+    items
+        .into_iter()
+        .filter(|item| {
+            let k = key(item);
+            picked.contains(&k.id)
+                && selection.except.as_ref() != Some(&k.id)
+                && k.revocation_applies(rev)
+                && k.created_at <= rev.at
+        })
+        .collect()
+}
+
+/// Which of a revoked key's descendants ([`Store::revoke_key`]) the
+/// revocation changes: not those revoked at or before it, nor those minted
+/// after it.
+pub(crate) fn cascade_applies(descendant: &KeyRecord, rev: &Revocation) -> bool {
+    descendant.revocation_applies(rev) && descendant.created_at <= rev.at
+}
+
 /// What [`Store::watch_revocations`] reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SharedChange {
@@ -139,12 +177,20 @@ pub enum SharedChange {
 /// Result of [`Store::revoke_key`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RevokeResult {
-    /// The key was active (or only scheduled for revocation later) and is now
-    /// revoked; the event was written.
-    Revoked(KeyRecord),
-    /// It was already revoked at or before the requested time; nothing and no
-    /// event was written.
-    AlreadyRevoked(KeyRecord),
+    /// The key was active (or only scheduled for revocation later) and is
+    /// now revoked, with `descendants` (its derived keys this call revoked);
+    /// the event was written.
+    Revoked {
+        key: KeyRecord,
+        descendants: Vec<KeyRecord>,
+    },
+    /// It was already revoked at or before the requested time. `descendants`
+    /// lists derived keys still revoked now (left over by an interrupted
+    /// cascade); the event was written only if there were any.
+    AlreadyRevoked {
+        key: KeyRecord,
+        descendants: Vec<KeyRecord>,
+    },
     NotFound,
 }
 
@@ -241,7 +287,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<KeyRecord>, StoreError>;
 
     /// Sets `revoked_at = rev.at` (and by/reason) unless the key is already
-    /// revoked at or before `rev.at`. The event is written only on change.
+    /// revoked at or before `rev.at`, and does the same to every descendant
+    /// of the key ([`cascade_applies`]), in the same commit where one
+    /// commit holds them. The event is written only on change.
     async fn revoke_key(
         &self,
         org: &OrgId,
@@ -264,8 +312,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<KeyRecord, StoreError>;
 
     /// Revokes every key of `org` that `selection` picks and that is not
-    /// revoked at or before `rev.at` ([`bulk_revoke_hits`]). Returns the
-    /// keys it revoked (with the event written if there was at least one).
+    /// revoked at or before `rev.at`, with their descendants
+    /// ([`bulk_revoke_picks`]). Returns the keys it revoked (with the event
+    /// written if there was at least one).
     async fn bulk_revoke(
         &self,
         org: &OrgId,

@@ -67,6 +67,7 @@ struct Entry {
     ctx: Arc<KeyContext>,
     expires_at: Option<Timestamp>,
     revoked_at: Option<Timestamp>,
+    not_before: Option<Timestamp>,
 }
 
 pub(crate) struct Validator {
@@ -196,6 +197,12 @@ impl Validator {
                 org: e.ctx.org.clone(),
             };
         }
+        if e.not_before.is_some_and(|nb| nb > now) {
+            return Outcome::NotYetValid {
+                key_id: e.ctx.key_id.clone(),
+                org: e.ctx.org.clone(),
+            };
+        }
         // The env in the record wins over the prefix if they ever disagree.
         if e.ctx.env != self.env {
             return Outcome::WrongEnv {
@@ -237,6 +244,7 @@ fn entry_of(r: &KeyRecord) -> Entry {
         ctx: Arc::new(KeyContext::from_record(r)),
         expires_at: r.expires_at,
         revoked_at: r.revoked_at,
+        not_before: r.terms.not_before,
     }
 }
 

@@ -36,6 +36,17 @@ pub enum Outcome {
         key_id: KeyId,
         org: OrgId,
     },
+    /// The key's not-before instant has not come yet.
+    NotYetValid {
+        key_id: KeyId,
+        org: OrgId,
+    },
+    /// The key is limited to networks the caller's address is not in (or
+    /// the address is unknown).
+    NetworkNotAllowed {
+        key_id: KeyId,
+        org: OrgId,
+    },
     /// The key is valid but lacks `missing`.
     InsufficientScope {
         context: Arc<KeyContext>,
@@ -84,6 +95,23 @@ impl Outcome {
         }
     }
 
+    /// This outcome for a caller at `client` (see [`KeyContext::admits`]):
+    /// a valid key used from outside its networks becomes
+    /// [`Outcome::NetworkNotAllowed`].
+    pub fn from_address(self, client: Option<std::net::IpAddr>) -> Self {
+        match self {
+            Outcome::Valid(c) | Outcome::InsufficientScope { context: c, .. }
+                if !c.admits(client) =>
+            {
+                Outcome::NetworkNotAllowed {
+                    key_id: c.key_id.clone(),
+                    org: c.org.clone(),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// The key's context when the key itself is valid (even if it lacks the
     /// required scope).
     pub fn context(&self) -> Option<&Arc<KeyContext>> {
@@ -102,6 +130,8 @@ impl Outcome {
             Outcome::Expired { .. } => Unauthenticated::Expired,
             Outcome::Revoked { .. } => Unauthenticated::Revoked,
             Outcome::WrongAudience { .. } => Unauthenticated::WrongAudience,
+            Outcome::NotYetValid { .. } => Unauthenticated::NotYetValid,
+            Outcome::NetworkNotAllowed { .. } => Unauthenticated::NetworkNotAllowed,
             Outcome::WrongEnv { expected, got } => Unauthenticated::WrongEnv {
                 expected: *expected,
                 got: *got,
@@ -121,6 +151,8 @@ impl Outcome {
             Outcome::Expired { .. } => "expired_key",
             Outcome::Revoked { .. } => "revoked_key",
             Outcome::WrongAudience { .. } => "wrong_audience",
+            Outcome::NotYetValid { .. } => "not_yet_valid",
+            Outcome::NetworkNotAllowed { .. } => "network_not_allowed",
             Outcome::WrongEnv { .. } => "wrong_env",
             Outcome::InsufficientScope { .. } => "insufficient_scope",
             Outcome::Unavailable => "unavailable",
@@ -135,6 +167,10 @@ impl Outcome {
             Outcome::Expired { .. } => "API key expired".into(),
             Outcome::Revoked { .. } => "API key revoked".into(),
             Outcome::WrongAudience { .. } => "this credential is not for this server".into(),
+            Outcome::NotYetValid { .. } => "API key not valid yet".into(),
+            Outcome::NetworkNotAllowed { .. } => {
+                "API key not allowed from this network address".into()
+            }
             Outcome::WrongEnv { expected, got } => {
                 format!("this server accepts `{expected}` keys; this is a `{got}` key")
             }
@@ -152,7 +188,9 @@ impl Outcome {
             }
             Outcome::Expired { key_id, org }
             | Outcome::Revoked { key_id, org }
-            | Outcome::WrongAudience { key_id, org } => {
+            | Outcome::WrongAudience { key_id, org }
+            | Outcome::NotYetValid { key_id, org }
+            | Outcome::NetworkNotAllowed { key_id, org } => {
                 (Some(org.clone()), Some(key_id.clone()), None)
             }
             _ => (None, None, None),

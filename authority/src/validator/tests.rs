@@ -66,6 +66,7 @@ async fn mint(n: &Node, p: &KeyContext, scopes: &[&str], days: ExpiryChoice) -> 
                 expires_days: days,
                 env: None,
                 resources: Vec::new(),
+                terms: Default::default(),
             },
         )
         .await
@@ -249,6 +250,8 @@ fn ctx(id: &str) -> KeyContext {
         person: None,
         resources: Vec::new(),
         oauth: None,
+        networks: Default::default(),
+        metadata: None,
     }
 }
 

@@ -140,6 +140,8 @@ mod tests {
             person: None,
             resources: Vec::new(),
             oauth: None,
+            networks: Default::default(),
+            metadata: None,
         })
     }
 

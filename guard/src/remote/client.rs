@@ -175,5 +175,15 @@ fn context_of(answer: IntrospectAnswer) -> Result<KeyContext, ApiError> {
             }),
             _ => None,
         },
+        networks: authority::guardrails::AddressRanges::parse(
+            answer.allowed_networks.iter().map(String::as_str),
+            usize::MAX,
+        )
+        .map_err(|_| bad("allowed_networks"))?,
+        metadata: match answer.metadata {
+            Some(map) => authority::guardrails::KeyMetadata::parse(serde_json::Value::Object(map))
+                .map_err(|_| bad("metadata"))?,
+            None => None,
+        },
     })
 }

@@ -159,6 +159,10 @@ pub struct AuditPage {
 pub struct KeyLife {
     pub key: super::KeyView,
     pub trail: AuditPage,
+    /// The keys derived from it (minted by it as an agent's key), which
+    /// its revocation revokes too; oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub derived: Vec<super::KeyView>,
 }
 
 /// Counts for one bucket `[start, start + width)`.

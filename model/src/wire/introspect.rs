@@ -82,6 +82,15 @@ pub struct IntrospectAnswer {
     /// For an OAuth access token: the grant it belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_id: Option<GrantId>,
+    /// The client addresses (CIDR ranges) the key may be used from; absent:
+    /// any. A guard must refuse a call from any other address, and a call
+    /// whose address it does not know.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_networks: Vec<String>,
+    /// The key's metadata, as its minter set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl IntrospectAnswer {
@@ -118,6 +127,8 @@ impl IntrospectAnswer {
             aud: Vec::new(),
             client_id: None,
             grant_id: None,
+            allowed_networks: Vec::new(),
+            metadata: None,
         }
     }
 }

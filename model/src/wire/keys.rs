@@ -42,6 +42,29 @@ pub struct MintRequest {
     /// the authority's own API refuse it. Empty: any tool server of the org.
     #[serde(default)]
     pub resources: Vec<String>,
+    /// When, where, and with what description the key works: see [`KeyTermsRequest`].
+    #[serde(flatten)]
+    pub terms: KeyTermsRequest,
+}
+
+/// The terms of a new key beyond its scopes and expiry (all optional).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeyTermsRequest {
+    /// The key is refused before this instant (RFC 3339); absent or past: valid at once.
+    #[serde(default, alias = "notBefore")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub not_before: Option<Timestamp>,
+    /// Client addresses the key may be used from: IPv4 or IPv6 addresses
+    /// and CIDR ranges (`203.0.113.7`, `10.0.0.0/8`, `2001:db8::/32`), at
+    /// most 20. Empty: any address.
+    #[serde(default, alias = "allowedNetworks")]
+    pub allowed_networks: Vec<String>,
+    /// A JSON object of at most 1 KiB (serialized) that introspection hands
+    /// to tool servers with the key, e.g. `{"team": "search", "cost_center": 42}`.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub metadata: Option<serde_json::Value>,
 }
 
 fn expiry_field<'de, D: Deserializer<'de>>(d: D) -> Result<ExpiryChoice, D::Error> {
@@ -198,6 +221,20 @@ pub struct KeyView {
     /// Set on an OAuth access token: the grant it was issued under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant: Option<crate::ids::GrantId>,
+    /// Refused before this instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<Timestamp>,
+    /// The client addresses (CIDR ranges) it is limited to; empty: any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_networks: Vec<String>,
+    /// The JSON object tool servers receive with it (introspection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The key that minted it when that key is an agent's: it dies with
+    /// its parent (revoking the parent revokes it too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<KeyId>,
 }
 
 impl KeyView {

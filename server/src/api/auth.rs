@@ -49,7 +49,10 @@ impl AuthGate {
                 return Err(self.throttle.blocked(client).map_or(missing, rate_limited))
             }
         };
-        match authority.authorize(raw_key, required).await {
+        match authority
+            .authorize_from(raw_key, required, Some(client))
+            .await
+        {
             Ok(context) => Ok(context),
             Err(AuthorityError::Unauthenticated(why)) => {
                 crate::metrics::denied(why.code());

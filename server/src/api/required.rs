@@ -68,6 +68,8 @@ pub struct Authed<S> {
     pub principal: Arc<KeyContext>,
     /// The key as presented, for long-lived streams that re-check it.
     pub raw_key: String,
+    /// The caller's address ([`client_ip`]), for the same re-check.
+    pub client: IpAddr,
     _scope: PhantomData<S>,
 }
 
@@ -90,6 +92,7 @@ impl<S: RequiredScope> FromRequestParts<ApiState> for Authed<S> {
         Ok(Self {
             principal,
             raw_key,
+            client,
             _scope: PhantomData,
         })
     }

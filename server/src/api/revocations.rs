@@ -112,7 +112,10 @@ struct RevocationData {
 pub async fn stream(
     State(state): State<ApiState>,
     Authed {
-        principal, raw_key, ..
+        principal,
+        raw_key,
+        client,
+        ..
     }: Authed<KeysIntrospect>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -162,17 +165,21 @@ pub async fn stream(
     let (sender, receiver) = mpsc::channel(64);
     tokio::spawn(async move {
         let _slot = slot;
-        feed(state, principal, raw_key, catch_up, live, sender).await;
+        feed(state, principal, (raw_key, client), catch_up, live, sender).await;
     });
     Ok(Sse::new(ReceiverStream::new(receiver))
         .keep_alive(KeepAlive::default())
         .into_response())
 }
 
+/// The stream's own key as presented, and where from: re-checked at every
+/// checkpoint, so a revoked key (or one moved outside its networks) ends it.
+type Presented = (String, std::net::IpAddr);
+
 async fn feed(
     state: ApiState,
     principal: std::sync::Arc<authority::KeyContext>,
-    raw_key: String,
+    presented: Presented,
     catch_up: Option<Vec<RevocationData>>,
     live: broadcast::Receiver<RevocationEvent>,
     sender: mpsc::Sender<Result<Event, Infallible>>,
@@ -183,7 +190,7 @@ async fn feed(
     }
     let Some(catch_up) = catch_up else {
         let _ = sender.send(Ok(reset(&mut clock))).await;
-        return feed_live(state, principal, raw_key, live, sender, clock).await;
+        return feed_live(state, principal, presented, live, sender, clock).await;
     };
     for data in catch_up {
         if sender
@@ -194,13 +201,13 @@ async fn feed(
             return;
         }
     }
-    feed_live(state, principal, raw_key, live, sender, clock).await;
+    feed_live(state, principal, presented, live, sender, clock).await;
 }
 
 async fn feed_live(
     state: ApiState,
     principal: std::sync::Arc<authority::KeyContext>,
-    raw_key: String,
+    (raw_key, client): Presented,
     mut live: broadcast::Receiver<RevocationEvent>,
     sender: mpsc::Sender<Result<Event, Infallible>>,
     mut clock: EventClock,
@@ -234,7 +241,7 @@ async fn feed_live(
                 Err(broadcast::error::RecvError::Closed) => return,
             },
             _ = ticker.tick() => {
-                if state.authority.authorize(&raw_key, &KeysIntrospect::scope()).await.is_err() {
+                if state.authority.authorize_from(&raw_key, &KeysIntrospect::scope(), Some(client)).await.is_err() {
                     return;
                 }
                 checkpoint(&mut clock)

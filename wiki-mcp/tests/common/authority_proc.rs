@@ -191,6 +191,47 @@ impl Api {
         )
     }
 
+    /// `POST /keys/mint` with any body, as `bearer`: the status and answer.
+    pub async fn mint_as(&self, bearer: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/keys/mint", self.base))
+            .bearer_auth(bearer)
+            .json(&body)
+            .send()
+            .await
+            .expect("mint");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `GET path` on the API as `bearer`: the status and answer.
+    pub async fn get_as(&self, bearer: &str, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .expect("get");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `POST /introspect` as `bearer` about `token`.
+    pub async fn introspect_as(&self, bearer: &str, token: &str) -> Value {
+        self.http
+            .post(format!("{}/api/v1/introspect", self.base))
+            .bearer_auth(bearer)
+            .json(&json!({ "token": token }))
+            .send()
+            .await
+            .expect("introspect")
+            .json()
+            .await
+            .expect("introspect json")
+    }
+
     pub async fn revoke(&self, id: &str) {
         let r = self
             .http

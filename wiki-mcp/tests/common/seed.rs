@@ -72,6 +72,7 @@ impl Seed {
             expires_days: ExpiryChoice::Days(30),
             env,
             resources: Vec::new(),
+            terms: Default::default(),
         };
         let key = |m: authority::MintedKey| m.key.expose_secret().to_owned();
         let reader = key(auth
@@ -162,6 +163,7 @@ impl Seed {
                     expires_days: ExpiryChoice::Days(30),
                     env: None,
                     resources: Vec::new(),
+                    terms: Default::default(),
                 },
             )
             .await
@@ -192,6 +194,7 @@ impl Seed {
                         expires_days: ExpiryChoice::Days(30),
                         env: None,
                         resources: Vec::new(),
+                        terms: Default::default(),
                     },
                 )
                 .await

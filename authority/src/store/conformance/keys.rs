@@ -180,7 +180,7 @@ pub async fn concurrent_revokes_and_mints<F: StoreFactory>(f: &F) {
     }
     let mut revoked = 0;
     for t in tasks {
-        if matches!(t.await.unwrap(), RevokeResult::Revoked(_)) {
+        if matches!(t.await.unwrap(), RevokeResult::Revoked { .. }) {
             revoked += 1;
         }
     }

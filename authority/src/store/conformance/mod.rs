@@ -15,6 +15,7 @@
 //! reopening after close, and OAuth clients, grants and refresh rotation.
 
 mod audit;
+mod guardrails;
 mod keys;
 mod oauth;
 mod people;
@@ -30,6 +31,7 @@ pub use audit::{
     audit_append_and_queries, audit_filters_match_what_an_event_is_about, audit_pagination,
     audit_timeline, chain_seals, chains_and_prune,
 };
+pub use guardrails::{key_terms_round_trip, revoking_a_parent_revokes_its_descendants};
 pub use keys::{concurrent_revokes_and_mints, key_insert_get_and_isolation, touch_keys};
 pub use oauth::{
     a_grant_starts_once_with_its_tokens, oauth_clients_are_registered_once,
@@ -101,7 +103,8 @@ macro_rules! conformance_tests {
             a_ticket_taken_concurrently_goes_to_one, reopen_after_close,
             pepper_fingerprint_is_recorded_once, scope_registrations_are_add_only,
             oauth_clients_are_registered_once, a_grant_starts_once_with_its_tokens,
-            refresh_tokens_rotate_once, revoking_a_grant_revokes_its_live_tokens);
+            refresh_tokens_rotate_once, revoking_a_grant_revokes_its_live_tokens,
+            key_terms_round_trip, revoking_a_parent_revokes_its_descendants);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
         $(
@@ -154,6 +157,8 @@ fn key(org: &str, name: &str, agent: Option<&str>, created_at: Timestamp) -> Key
         rotated_to: None,
         resources: Vec::new(),
         oauth: None,
+        terms: Default::default(),
+        parent: None,
     }
 }
 

@@ -22,7 +22,7 @@ pub async fn revoke_is_idempotent<F: StoreFactory>(f: &F) {
         .await
         .unwrap()
     {
-        RevokeResult::Revoked(r) => {
+        RevokeResult::Revoked { key: r, .. } => {
             assert_eq!(r.revoked_at, Some(at));
             assert_eq!(r.revoke_reason.as_deref(), Some("leak"));
             assert_eq!(r.revoked_by.as_deref(), Some("key_admin"));
@@ -40,7 +40,7 @@ pub async fn revoke_is_idempotent<F: StoreFactory>(f: &F) {
         .await
         .unwrap();
     match again {
-        RevokeResult::AlreadyRevoked(r) => assert_eq!(
+        RevokeResult::AlreadyRevoked { key: r, .. } => assert_eq!(
             (r.revoked_at, r.revoke_reason.as_deref()),
             (Some(at), Some("leak"))
         ),
@@ -87,11 +87,11 @@ pub async fn revoke_is_idempotent<F: StoreFactory>(f: &F) {
         )
         .await
         .unwrap(),
-        RevokeResult::Revoked(_)
+        RevokeResult::Revoked { .. }
     ));
     assert!(matches!(
         s.revoke_key(&acme, &g.id, &rev(at, "now"), &ev.admin("acme", "revoke", at)).await.unwrap(),
-        RevokeResult::Revoked(r) if r.revoked_at == Some(at)
+        RevokeResult::Revoked { key: r, .. } if r.revoked_at == Some(at)
     ));
 }
 

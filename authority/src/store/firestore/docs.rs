@@ -101,6 +101,23 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// An array of strings; `None` when absent or null.
+    pub(super) fn opt_strings(&self, name: &str) -> Result<Option<Vec<String>>, StoreError> {
+        match self.value(name) {
+            None | Some(ValueType::NullValue(_)) => Ok(None),
+            Some(ValueType::ArrayValue(a)) => a
+                .values
+                .iter()
+                .map(|v| match &v.value_type {
+                    Some(ValueType::StringValue(s)) => Ok(s.clone()),
+                    _ => Err(Self::corrupt(name)),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(Self::corrupt(name)),
+        }
+    }
+
     pub(super) fn str(&self, name: &str) -> Result<String, StoreError> {
         self.opt_str(name)?.ok_or_else(|| Self::corrupt(name))
     }
@@ -193,6 +210,25 @@ pub(super) fn key_fields(k: &KeyRecord) -> Fields {
             "client_id".into(),
             opt_string(k.oauth.as_ref().map(|o| o.client.as_str())),
         ),
+        ("not_before".into(), millis(k.terms.not_before)),
+        (
+            "networks".into(),
+            strings(k.terms.networks.to_strings().iter().map(String::as_str)),
+        ),
+        (
+            "metadata".into(),
+            opt_string(
+                k.terms
+                    .metadata
+                    .as_ref()
+                    .map(crate::guardrails::KeyMetadata::to_storage)
+                    .as_deref(),
+            ),
+        ),
+        (
+            "parent".into(),
+            opt_string(k.parent.as_ref().map(KeyId::as_str)),
+        ),
     ]);
     f.extend(revocation_fields(
         k.revoked_at,
@@ -265,6 +301,18 @@ pub(super) fn key_from(doc: &Document) -> Result<KeyRecord, StoreError> {
             }),
             _ => None,
         },
+        // Keys written before guardrails have none of these four fields.
+        terms: crate::guardrails::KeyTerms {
+            not_before: r.opt_millis("not_before")?,
+            networks: crate::guardrails::AddressRanges::from_stored(
+                &r.opt_strings("networks")?.unwrap_or_default(),
+            ),
+            metadata: r
+                .opt_str("metadata")?
+                .as_deref()
+                .and_then(crate::guardrails::KeyMetadata::from_storage),
+        },
+        parent: key_id("parent")?,
     })
 }
 

@@ -274,20 +274,96 @@ pub(super) async fn revoke_key(
     rev: &Revocation,
     event: &AuditEvent,
 ) -> Result<RevokeResult, StoreError> {
-    retrying(|| async move {
-        let Some((doc, mut k)) = key_doc(s, org, id).await? else {
+    // Like the incident switch: the key, as many descendants as one commit
+    // holds and the event go first; a larger tree continues in further
+    // commits, each re-reading the keys (a lost race retries what is
+    // left). Stopped part way, the error says so, and revoking the key
+    // again finishes the cascade (an already revoked key still sweeps its
+    // descendants).
+    let mut first: Option<(KeyRecord, bool)> = None;
+    let mut revoked: Vec<KeyRecord> = Vec::new();
+    let mut lost_races = 0;
+    loop {
+        let Some((doc, k)) = key_doc(s, org, id).await? else {
             return Ok(RevokeResult::NotFound);
         };
-        if !k.revocation_applies(rev) {
-            return Ok(RevokeResult::AlreadyRevoked(k));
+        let applies = k.revocation_applies(rev);
+        let mut pending = pending_descendants(s, org, id, rev).await?;
+        if !applies && pending.is_empty() {
+            let (key, changed) = first.unwrap_or((k, false));
+            return Ok(if changed {
+                RevokeResult::Revoked {
+                    key,
+                    descendants: revoked,
+                }
+            } else {
+                RevokeResult::AlreadyRevoked {
+                    key,
+                    descendants: revoked,
+                }
+            });
         }
-        let mut writes = revoke_writes(s, &doc, &k, rev)?.to_vec();
-        writes.extend(event_writes(s, std::slice::from_ref(event)));
-        s.commit(writes).await?;
-        k.apply_revocation(rev);
-        Ok(RevokeResult::Revoked(k))
-    })
-    .await
+        pending.truncate(BULK_CHUNK - usize::from(applies));
+        let mut writes = Vec::with_capacity(pending.len() * 2 + 4);
+        if applies {
+            writes.extend(revoke_writes(s, &doc, &k, rev)?);
+        }
+        for (d_doc, d) in &pending {
+            writes.extend(revoke_writes(s, d_doc, d, rev)?);
+        }
+        if first.is_none() {
+            writes.extend(event_writes(s, std::slice::from_ref(event)));
+        }
+        match s.commit(writes).await {
+            Ok(()) => {
+                lost_races = 0;
+                let mut k = k;
+                if applies {
+                    k.apply_revocation(rev);
+                }
+                first.get_or_insert((k, applies));
+                revoked.extend(pending.into_iter().map(|(_, mut d)| {
+                    d.apply_revocation(rev);
+                    d
+                }));
+            }
+            Err(CommitError::Stale) if lost_races < super::MAX_ATTEMPTS => {
+                super::backoff(lost_races).await;
+                lost_races += 1;
+            }
+            Err(e) if first.is_none() => return Err(e.into()),
+            Err(e) => {
+                return Err(StoreError::Unavailable(format!(
+                    "the revocation reached {} derived keys and stopped ({}); revoke the key again to finish",
+                    revoked.len(),
+                    StoreError::from(e)
+                )))
+            }
+        }
+    }
+}
+
+/// The descendants of `id` a revocation at `rev` would still change, with
+/// their documents. One equality query finds whether the key has children
+/// at all; only then is the org's key list read to walk the tree.
+async fn pending_descendants(
+    s: &FirestoreStore,
+    org: &OrgId,
+    id: &KeyId,
+    rev: &Revocation,
+) -> Result<Vec<(Document, KeyRecord)>, StoreError> {
+    let children = Query::of(Some(format!("orgs/{}", org.as_str())), "keys")
+        .eq("parent", docs::string(id.as_str()))
+        .limit(1);
+    if s.query(children).await?.is_empty() {
+        return Ok(Vec::new());
+    }
+    let all = key_docs(s, org).await?;
+    let tree = crate::guardrails::lineage::descendants(all.iter().map(|(_, k)| k), &[id]);
+    Ok(all
+        .into_iter()
+        .filter(|(_, d)| tree.contains(&d.id) && crate::store::cascade_applies(d, rev))
+        .collect())
 }
 
 pub(super) async fn rotate_key(
@@ -351,11 +427,8 @@ pub(super) async fn bulk_revoke(
     let mut revoked: Vec<KeyRecord> = Vec::new();
     let mut lost_races = 0;
     loop {
-        let mut hit: Vec<(Document, KeyRecord)> = key_docs(s, org)
-            .await?
-            .into_iter()
-            .filter(|(_, k)| crate::store::bulk_revoke_hits(k, selection, rev))
-            .collect();
+        let mut hit =
+            crate::store::bulk_revoke_picks(key_docs(s, org).await?, |(_, k)| k, selection, rev);
         if hit.is_empty() {
             return Ok(revoked);
         }

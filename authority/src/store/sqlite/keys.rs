@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use super::audit::insert_event;
 use super::map_err;
 use crate::audit::AuditEvent;
+use crate::guardrails::{AddressRanges, KeyMetadata, KeyTerms};
 use crate::ids::{GrantId, KeyId, OrgId};
 use crate::keys::{Env, KeyHash, KeyHint};
 use crate::oauth::{ClientId, TokenOrigin};
@@ -14,7 +15,7 @@ use crate::time::Timestamp;
 
 pub(super) const KEY_COLS: &str = "id, org, name, env, agent, scopes, hash, hint, created_by, \
     created_at, expires_at, revoked_at, revoked_by, revoke_reason, last_used_at, rotated_from, \
-    rotated_to, resources, grant_id, client_id";
+    rotated_to, resources, grant_id, client_id, not_before, networks, metadata, parent";
 
 fn ts(v: Option<i64>) -> Option<Timestamp> {
     v.map(Timestamp::from_millis)
@@ -58,7 +59,30 @@ pub(super) fn key_from_row(r: &Row<'_>) -> rusqlite::Result<Result<KeyRecord, St
             }),
             _ => None,
         },
+        terms: KeyTerms {
+            not_before: ts(r.get(20)?),
+            networks: networks_from_storage(&r.get::<_, String>(21)?),
+            metadata: r
+                .get::<_, Option<String>>(22)?
+                .as_deref()
+                .and_then(KeyMetadata::from_storage),
+        },
+        parent: r.get::<_, Option<String>>(23)?.map(KeyId::from_stored),
     }))
+}
+
+/// Networks are stored comma-separated (a CIDR range holds no comma).
+pub(super) fn networks_to_storage(n: &AddressRanges) -> String {
+    n.to_strings().join(",")
+}
+
+pub(super) fn networks_from_storage(text: &str) -> AddressRanges {
+    let items: Vec<String> = text
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    AddressRanges::from_stored(&items)
 }
 
 fn one_key(
@@ -147,7 +171,7 @@ pub(super) fn revoked_since(
 pub(super) fn insert_key(tx: &Transaction<'_>, k: &KeyRecord) -> Result<(), StoreError> {
     tx.prepare_cached(&format!(
         "INSERT INTO keys ({KEY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
-         ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+         ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
     ))
     .map_err(map_err)?
     .execute(params![
@@ -171,6 +195,10 @@ pub(super) fn insert_key(tx: &Transaction<'_>, k: &KeyRecord) -> Result<(), Stor
         crate::oauth::resources_to_storage(&k.resources),
         k.oauth.as_ref().map(|o| o.grant.as_str()),
         k.oauth.as_ref().map(|o| o.client.as_str()),
+        k.terms.not_before.map(Timestamp::as_millis),
+        networks_to_storage(&k.terms.networks),
+        k.terms.metadata.as_ref().map(KeyMetadata::to_storage),
+        k.parent.as_ref().map(KeyId::as_str),
     ])
     .map_err(map_err)?;
     Ok(())
@@ -249,14 +277,55 @@ pub(super) fn revoke_key(
     let Some(mut k) = get_key(&tx, org, id)? else {
         return Ok(RevokeResult::NotFound);
     };
-    if !k.revocation_applies(rev) {
-        return Ok(RevokeResult::AlreadyRevoked(k));
+    let mut descendants: Vec<KeyRecord> = descendants_of(&tx, org, id)?
+        .into_iter()
+        .filter(|d| crate::store::cascade_applies(d, rev))
+        .collect();
+    let applies = k.revocation_applies(rev);
+    if !applies && descendants.is_empty() {
+        return Ok(RevokeResult::AlreadyRevoked {
+            key: k,
+            descendants,
+        });
     }
-    set_revoked(&tx, id, rev)?;
+    if applies {
+        set_revoked(&tx, id, rev)?;
+    }
+    for d in &mut descendants {
+        set_revoked(&tx, &d.id, rev)?;
+        d.apply_revocation(rev);
+    }
     insert_event(&tx, event)?;
     tx.commit().map_err(map_err)?;
-    k.apply_revocation(rev);
-    Ok(RevokeResult::Revoked(k))
+    if applies {
+        k.apply_revocation(rev);
+        Ok(RevokeResult::Revoked {
+            key: k,
+            descendants,
+        })
+    } else {
+        Ok(RevokeResult::AlreadyRevoked {
+            key: k,
+            descendants,
+        })
+    }
+}
+
+/// Every key of `org` descending from `id` (children, their children, …),
+/// walked through `keys_by_parent`: the cost follows the tree, not the org.
+fn descendants_of(c: &Connection, org: &OrgId, id: &KeyId) -> Result<Vec<KeyRecord>, StoreError> {
+    let mut st = c
+        .prepare_cached(&format!(
+            "WITH RECURSIVE tree(id) AS ( \
+                 SELECT id FROM keys WHERE org = ?1 AND parent = ?2 \
+                 UNION SELECT k.id FROM keys k JOIN tree t ON k.org = ?1 AND k.parent = t.id) \
+             SELECT {KEY_COLS} FROM keys WHERE org = ?1 AND id IN tree"
+        ))
+        .map_err(map_err)?;
+    let rows = st
+        .query_map(params![org.as_str(), id.as_str()], key_from_row)
+        .map_err(map_err)?;
+    rows.map(|r| r.map_err(map_err)?).collect()
 }
 
 pub(super) fn rotate_key(
@@ -296,10 +365,7 @@ pub(super) fn bulk_revoke(
     event: &AuditEvent,
 ) -> Result<Vec<KeyRecord>, StoreError> {
     let tx = c.transaction().map_err(map_err)?;
-    let mut hit: Vec<KeyRecord> = list_keys(&tx, org)?
-        .into_iter()
-        .filter(|k| crate::store::bulk_revoke_hits(k, selection, rev))
-        .collect();
+    let mut hit = crate::store::bulk_revoke_picks(list_keys(&tx, org)?, |k| k, selection, rev);
     for k in &mut hit {
         set_revoked(&tx, &k.id, rev)?;
         k.apply_revocation(rev);

@@ -211,6 +211,17 @@ const MIGRATIONS: &[&str] = &[
         generation INTEGER NOT NULL
     );
     "#,
+    // 11: guardrails. A key's not-before instant, allowed networks
+    // (comma-separated CIDR ranges) and metadata (a JSON object), and the
+    // agent key it derives from (revoking a parent finds its children
+    // through `keys_by_parent`).
+    r#"
+    ALTER TABLE keys ADD COLUMN not_before INTEGER;
+    ALTER TABLE keys ADD COLUMN networks TEXT NOT NULL DEFAULT '';
+    ALTER TABLE keys ADD COLUMN metadata TEXT;
+    ALTER TABLE keys ADD COLUMN parent TEXT;
+    CREATE INDEX keys_by_parent ON keys (org, parent) WHERE parent IS NOT NULL;
+    "#,
 ];
 
 /// The migration after which existing events get their `audit_about` rows.

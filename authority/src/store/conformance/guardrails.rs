@@ -1,0 +1,151 @@
+//! Conformance cases for guardrails on keys: their terms (not-before,
+//! networks, metadata, parent) round-trip, and a revoked parent takes its
+//! descendants with it in one operation.
+
+use super::*;
+use crate::guardrails::{AddressRanges, KeyMetadata, KeyTerms};
+
+fn with_parent(mut k: KeyRecord, parent: &KeyRecord) -> KeyRecord {
+    k.parent = Some(parent.id.clone());
+    k.created_by = Some(parent.id.clone());
+    k
+}
+
+pub async fn key_terms_round_trip<F: StoreFactory>(f: &F) {
+    let mut ev = Events::new();
+    let (_loc, s, admin) = with_org(f, &mut ev).await;
+    let mut k = with_parent(key("acme", "termed", Some("bot"), T0), &admin);
+    k.terms = KeyTerms {
+        not_before: Some(T0.plus_secs(3600)),
+        networks: AddressRanges::parse(["10.0.0.0/8", "2001:db8::/32", "203.0.113.7"], 20).unwrap(),
+        metadata: KeyMetadata::parse(serde_json::json!({"team": "search", "n": 42})).unwrap(),
+    };
+    s.insert_key(&k, &ev.admin("acme", "mint", T0))
+        .await
+        .unwrap();
+    let acme = org_id("acme");
+    assert_eq!(s.get_key(&acme, &k.id).await.unwrap(), Some(k.clone()));
+    let found = s.find_key_by_hash(&k.hash).await.unwrap().unwrap();
+    assert_eq!(
+        (found.terms, found.parent),
+        (k.terms.clone(), k.parent.clone())
+    );
+    let listed = s.list_keys(&acme).await.unwrap();
+    assert!(listed.contains(&k), "{listed:?}");
+    // A key without terms stays without.
+    let plain = s.get_key(&acme, &admin.id).await.unwrap().unwrap();
+    assert_eq!((plain.terms, plain.parent), (KeyTerms::default(), None));
+}
+
+pub async fn revoking_a_parent_revokes_its_descendants<F: StoreFactory>(f: &F) {
+    let mut ev = Events::new();
+    let (_loc, s, _admin) = with_org(f, &mut ev).await;
+    let acme = org_id("acme");
+    let root = key("acme", "root", Some("ops"), T0);
+    let child = with_parent(
+        key("acme", "child", Some("ops-search"), T0.plus_secs(1)),
+        &root,
+    );
+    let grandchild = with_parent(
+        key("acme", "gc", Some("ops-search"), T0.plus_secs(2)),
+        &child,
+    );
+    let sibling = with_parent(key("acme", "sib", None, T0.plus_secs(2)), &root);
+    let unrelated = key("acme", "other", Some("ops"), T0);
+    for k in [&root, &child, &grandchild, &sibling, &unrelated] {
+        s.insert_key(k, &ev.admin("acme", "mint", T0))
+            .await
+            .unwrap();
+    }
+    // A descendant revoked earlier keeps its own revocation.
+    let early = T0.plus_secs(3);
+    s.revoke_key(
+        &acme,
+        &sibling.id,
+        &rev(early, "own"),
+        &ev.admin("acme", "revoke", early),
+    )
+    .await
+    .unwrap();
+
+    let at = T0.plus_secs(10);
+    let before = events_of(&*s, "acme", AuditFilter::default()).await.len();
+    match s
+        .revoke_key(
+            &acme,
+            &root.id,
+            &rev(at, "loop"),
+            &ev.admin("acme", "revoke", at),
+        )
+        .await
+        .unwrap()
+    {
+        RevokeResult::Revoked { key, descendants } => {
+            assert_eq!(key.id, root.id);
+            let mut got: Vec<&KeyId> = descendants.iter().map(|d| &d.id).collect();
+            got.sort();
+            let mut want = vec![&child.id, &grandchild.id];
+            want.sort();
+            assert_eq!(
+                got, want,
+                "children and grandchildren, not the sibling revoked before"
+            );
+            assert!(descendants.iter().all(|d| d.revoked_at == Some(at)));
+        }
+        other => panic!("{other:?}"),
+    }
+    let after = events_of(&*s, "acme", AuditFilter::default()).await.len();
+    assert_eq!(after, before + 1, "one operation, one event");
+    for (k, revoked_at) in [
+        (&child, Some(at)),
+        (&grandchild, Some(at)),
+        (&sibling, Some(early)),
+        (&unrelated, None),
+    ] {
+        let stored = s.get_key(&acme, &k.id).await.unwrap().unwrap();
+        assert_eq!(stored.revoked_at, revoked_at, "{}", k.name);
+    }
+    // Again: nothing left to change, no event.
+    let again = T0.plus_secs(20);
+    assert!(matches!(
+        s.revoke_key(&acme, &root.id, &rev(again, "again"), &ev.admin("acme", "revoke", again))
+            .await
+            .unwrap(),
+        RevokeResult::AlreadyRevoked { descendants, .. } if descendants.is_empty()
+    ));
+    assert_eq!(
+        events_of(&*s, "acme", AuditFilter::default()).await.len(),
+        after
+    );
+
+    // The incident switch for one agent takes the descendants too, whatever
+    // agent they are bound to.
+    let lead = key("acme", "lead", Some("crawler"), T0);
+    let helper = with_parent(
+        key("acme", "helper", Some("fetcher"), T0.plus_secs(1)),
+        &lead,
+    );
+    for k in [&lead, &helper] {
+        s.insert_key(k, &ev.admin("acme", "mint", T0))
+            .await
+            .unwrap();
+    }
+    let switch = T0.plus_secs(30);
+    let hit = s
+        .bulk_revoke(
+            &acme,
+            &BulkSelection {
+                agent: Some("crawler".into()),
+                ..Default::default()
+            },
+            &rev(switch, "incident"),
+            &ev.admin("acme", "bulk_revoke", switch),
+        )
+        .await
+        .unwrap();
+    let mut ids: Vec<KeyId> = hit.into_iter().map(|k| k.id).collect();
+    ids.sort();
+    let mut want = vec![lead.id.clone(), helper.id.clone()];
+    want.sort();
+    assert_eq!(ids, want);
+}

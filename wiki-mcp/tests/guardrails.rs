@@ -1,0 +1,252 @@
+//! Guardrails on keys against the real `acekeys` binary and remote-mode
+//! `wiki-mcp` guards: allowed networks and not-before hold at the guard and
+//! the REST API, introspection hands tool servers the key's metadata, and
+//! revoking an agent's key revokes the keys derived from it at every guard.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::authority_proc::{AcekeysProc, Api};
+use common::{call, connect, wait_for, WikiProc};
+use serde_json::json;
+
+const SERVICE_SCOPES: [&str; 3] = [
+    "svc:keys:introspect",
+    "svc:audit:write",
+    "svc:catalog:write",
+];
+
+fn refused(err: &str) -> bool {
+    err.contains("401") || err.contains("AuthRequired")
+}
+
+#[tokio::test]
+async fn networks_not_before_and_metadata_hold_at_the_guard_and_the_api() {
+    let data = tempfile::tempdir().unwrap();
+    let admin = AcekeysProc::bootstrap(data.path(), "acme");
+    let acekeys = AcekeysProc::start(data.path(), "127.0.0.1:0");
+    let api = Api::new(&acekeys.base, &admin);
+    let (service_key, _) = api.mint("wiki-mcp", &SERVICE_SCOPES).await;
+    let wiki = WikiProc::spawn_remote(&acekeys.base, &service_key, data.path()).await;
+    let mint = async |name: &str, scopes: &[&str], terms: serde_json::Value| {
+        let mut body = json!({"name": name, "scopes": scopes, "expires_days": 1});
+        body.as_object_mut()
+            .unwrap()
+            .extend(terms.as_object().unwrap().clone());
+        let (status, v) = api.mint_as(&admin, body).await;
+        assert_eq!(status, 201, "{v}");
+        (v["key"].as_str().unwrap().to_owned(), v)
+    };
+
+    // Outside its networks (every call here comes from loopback): refused,
+    // at the guard and at the API, and the trail says why.
+    let (elsewhere, view) = mint(
+        "elsewhere",
+        &["svc:wiki:read", "svc:keys:read"],
+        json!({"allowed_networks": ["10.0.0.0/8", "2001:db8::/32"]}),
+    )
+    .await;
+    assert_eq!(
+        view["allowed_networks"],
+        json!(["10.0.0.0/8", "2001:db8::/32"])
+    );
+    let err = connect(&wiki.url, Some(&elsewhere))
+        .await
+        .expect_err("refused");
+    assert!(refused(&err), "{err}");
+    let (status, body) = api.get_as(&elsewhere, "/api/v1/keys").await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(
+        body["error"]["code"], "invalid_key",
+        "as vague as an unknown key"
+    );
+
+    // Inside them: works, and introspection hands over the metadata.
+    let (here, _) = mint(
+        "here",
+        &["svc:wiki:read", "svc:keys:read"],
+        json!({"allowed_networks": ["127.0.0.0/8", "::1"], "metadata": {"team": "search", "tier": 2}}),
+    )
+    .await;
+    let client = connect(&wiki.url, Some(&here))
+        .await
+        .expect("loopback is allowed");
+    call(&client, "read_page", json!({"title": "Home"}))
+        .await
+        .expect("allowed");
+    assert_eq!(api.get_as(&here, "/api/v1/keys").await.0, 200);
+    let answer = api.introspect_as(&service_key, &here).await;
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["metadata"], json!({"team": "search", "tier": 2}));
+    assert_eq!(
+        answer["allowed_networks"],
+        json!(["127.0.0.0/8", "::1/128"])
+    );
+
+    // Not before: refused until then, then accepted with no restart.
+    let start = authority::time::Timestamp::from_millis(
+        i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap()
+            + 1500,
+    );
+    let (later, view) = mint(
+        "later",
+        &["svc:wiki:read"],
+        json!({"not_before": start.to_string()}),
+    )
+    .await;
+    assert_eq!(view["not_before"], json!(start.to_string()));
+    let err = connect(&wiki.url, Some(&later))
+        .await
+        .expect_err("too early");
+    assert!(refused(&err), "{err}");
+    assert_eq!(
+        api.introspect_as(&service_key, &later).await,
+        json!({"active": false})
+    );
+    let waited = Instant::now();
+    wait_for("the key's start", Duration::from_secs(10), async || {
+        connect(&wiki.url, Some(&later)).await.is_ok()
+    })
+    .await;
+    assert!(
+        waited.elapsed() >= Duration::from_millis(500),
+        "it was refused before its start"
+    );
+
+    // Both refusals are in the trail with their reasons.
+    wait_for(
+        "the refusals in the trail",
+        Duration::from_secs(10),
+        async || {
+            let (_, page) = api
+                .get_as(&admin, "/api/v1/audit?decision=denied&limit=500")
+                .await;
+            let events = page["events"].as_array().cloned().unwrap_or_default();
+            let reason = |r: &str| events.iter().any(|e| e["reason"] == r);
+            reason("network_not_allowed") && reason("not_yet_valid")
+        },
+    )
+    .await;
+
+    // Bad terms get a 422 that says what is wrong.
+    for (terms, field) in [
+        (
+            json!({"allowed_networks": ["10.0.0.1/8"]}),
+            "allowed_networks",
+        ),
+        (
+            json!({"allowed_networks": ["wiki.example.com"]}),
+            "allowed_networks",
+        ),
+        (json!({"metadata": ["not", "an", "object"]}), "metadata"),
+        (json!({"metadata": {"blob": "x".repeat(2000)}}), "metadata"),
+        (json!({"not_before": "2099-01-01T00:00:00Z"}), "not_before"),
+    ] {
+        let mut body = json!({"name": "bad", "scopes": ["svc:wiki:read"], "expires_days": 1});
+        body.as_object_mut()
+            .unwrap()
+            .extend(terms.as_object().unwrap().clone());
+        let (status, v) = api.mint_as(&admin, body).await;
+        assert_eq!(status, 422, "{terms}: {v}");
+        let message = v["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(field), "{terms}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn revoking_an_agent_key_revokes_its_derived_keys_at_every_guard() {
+    let data = tempfile::tempdir().unwrap();
+    let admin = AcekeysProc::bootstrap(data.path(), "acme");
+    let acekeys = AcekeysProc::start(data.path(), "127.0.0.1:0");
+    let api = Api::new(&acekeys.base, &admin);
+    let (service_key, _) = api.mint("wiki-mcp", &SERVICE_SCOPES).await;
+    for g in ["g1", "g2"] {
+        std::fs::create_dir_all(data.path().join(g)).unwrap();
+    }
+    let guards = [
+        WikiProc::spawn_remote(&acekeys.base, &service_key, &data.path().join("g1")).await,
+        WikiProc::spawn_remote(&acekeys.base, &service_key, &data.path().join("g2")).await,
+    ];
+    let scopes = ["agent:ops", "svc:keys:write", "svc:wiki:read"];
+    let (status, lead_view) = api
+        .mint_as(
+            &admin,
+            json!({"name": "lead", "scopes": scopes, "expires_days": 3}),
+        )
+        .await;
+    assert_eq!(status, 201, "{lead_view}");
+    let lead = lead_view["key"].as_str().unwrap().to_owned();
+    let lead_id = lead_view["id"].as_str().unwrap().to_owned();
+    let (bystander, _) = api.mint("bystander", &["agent:ops", "svc:wiki:read"]).await;
+    let child_of = async |parent: &str, name: &str, days: u32| {
+        let (status, v) = api
+            .mint_as(
+                parent,
+                json!({"name": name, "scopes": scopes, "expires_days": days}),
+            )
+            .await;
+        assert_eq!(status, 201, "{v}");
+        (v["key"].as_str().unwrap().to_owned(), v)
+    };
+    let (child, child_view) = child_of(&lead, "child", 2).await;
+    assert_eq!(child_view["parent"], json!(lead_id));
+    let (grandchild, grandchild_view) = child_of(&child, "grandchild", 1).await;
+    assert_eq!(grandchild_view["parent"], child_view["id"]);
+
+    let mut clients = Vec::new();
+    for guard in &guards {
+        for key in [&child, &grandchild, &bystander] {
+            let c = connect(&guard.url, Some(key)).await.expect("connects");
+            call(&c, "read_page", json!({"title": "Home"}))
+                .await
+                .expect("warm");
+            clients.push(c);
+        }
+    }
+
+    let revoked_at = Instant::now();
+    api.revoke(&lead_id).await;
+    wait_for(
+        "derived keys refused at both guards",
+        Duration::from_secs(2),
+        async || {
+            let mut all_refused = true;
+            for (i, c) in clients.iter().enumerate() {
+                let is_bystander = i % 3 == 2;
+                let r = call(c, "read_page", json!({"title": "Home"})).await;
+                if is_bystander {
+                    assert!(
+                        r.is_ok(),
+                        "an unrelated key of the same agent keeps working: {r:?}"
+                    );
+                } else if r.is_ok() {
+                    all_refused = false;
+                }
+            }
+            all_refused
+        },
+    )
+    .await;
+    println!(
+        "derived keys refused at 2 guards {:?} after the revoke",
+        revoked_at.elapsed()
+    );
+    for key in [&child, &grandchild] {
+        let (status, _) = api.get_as(key, "/api/v1/keys").await;
+        assert_eq!(status, 401);
+    }
+    let (_, grandchild_now) = api
+        .get_as(
+            &admin,
+            &format!("/api/v1/keys/{}", grandchild_view["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(grandchild_now["status"], "revoked");
+}
