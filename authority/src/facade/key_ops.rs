@@ -97,7 +97,7 @@ impl Authority {
             resources: plan.resources,
             oauth: None,
             terms: plan.terms,
-            parent: crate::guardrails::lineage::parent_for(p),
+            parent: rules::parent_for(p),
         };
         let mut body = self.admin_event(Some(p), &p.org, "mint", now);
         body.subject = Some(rec.id.to_string());

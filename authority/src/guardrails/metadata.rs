@@ -3,6 +3,7 @@
 //! It is shown to everyone who can read the key and to every tool server of
 //! the org, so it is capped and may not hold a credential.
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// The most bytes the object may take, serialized.
@@ -73,6 +74,21 @@ fn depth(v: &Value) -> usize {
         Value::Object(m) => 1 + m.values().map(depth).max().unwrap_or(0),
         Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
         _ => 0,
+    }
+}
+
+impl Serialize for KeyMetadata {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.as_map().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyMetadata {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        KeyMetadata::parse(value)
+            .map_err(serde::de::Error::custom)?
+            .ok_or_else(|| serde::de::Error::custom("empty metadata"))
     }
 }
 

@@ -3,12 +3,13 @@
 //!
 //! - [`networks`]: the client addresses a key may be used from.
 //! - [`metadata`]: the small JSON object tool servers receive with a key.
-//! - [`terms`]: a key's terms as stored (not-before, networks, metadata)
-//!   and the rules that plan them at mint time.
-//! - [`lineage`]: derived keys (a sub-agent's key records its parent) and
-//!   which keys die with a revoked parent.
+//! - [`terms`]: a key's terms as stored (not-before, networks, metadata).
+//!
+//! The rules that plan them at mint time are the policy's
+//! (`policy::rules::plan_terms`); derived keys, which die with their
+//! parent, are `store::lineage`'s. This module depends on nothing else of
+//! the authority's but its clock type.
 
-pub mod lineage;
 pub mod metadata;
 pub mod networks;
 pub mod terms;

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use ipnet::IpNet;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Why a text is not an address range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -107,6 +108,20 @@ fn canonical_net(net: IpNet) -> IpNet {
             None => net,
         },
         other => other,
+    }
+}
+
+impl Serialize for AddressRanges {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_strings().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for AddressRanges {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let items = Vec::<String>::deserialize(d)?;
+        AddressRanges::parse(items.iter().map(String::as_str), usize::MAX)
+            .map_err(serde::de::Error::custom)
     }
 }
 

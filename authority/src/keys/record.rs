@@ -59,7 +59,7 @@ pub struct KeyRecord {
     pub oauth: Option<TokenOrigin>,
     /// Not-before, allowed networks and metadata.
     pub terms: KeyTerms,
-    /// The agent key that minted it (see [`crate::guardrails::lineage`]):
+    /// The agent key that minted it (see `store::lineage`):
     /// revoking the parent revokes this key too.
     pub parent: Option<KeyId>,
 }

@@ -284,7 +284,7 @@ pub(crate) fn plan_mint(
     let env = req.env.unwrap_or(p.env);
     check_env_reach(p, env, "create")?;
     let resources = plan_resources(p, &req.resources)?;
-    let terms = crate::guardrails::terms::plan_terms(p, &req.terms, expires_at, now)?;
+    let terms = plan_terms(p, &req.terms, expires_at, now)?;
     Ok(MintPlan {
         name,
         agent: scopes.agent().map(str::to_owned),
@@ -365,4 +365,58 @@ pub(crate) fn plan_rotation(
     check_not_after_principal(p, expiry)?;
     let grace_secs = i64::try_from(grace).unwrap_or(i64::MAX);
     Ok((expiry, now.plus_secs(grace_secs)))
+}
+
+/// The parent a key minted by `minter` records: the minting key when it is
+/// an agent's key (bound to `agent:<name>`). Keys minted by people in the
+/// dashboard, by admin or automation keys without an agent, and bootstrap
+/// keys have none: revoking an admin's key must not take the org down.
+pub(crate) fn parent_for(minter: &KeyContext) -> Option<crate::ids::KeyId> {
+    (minter.agent.is_some() && minter.person.is_none() && minter.oauth.is_none())
+        .then(|| minter.key_id.clone())
+}
+
+/// Plans the terms of a key `p` mints that expires at `expires_at`:
+/// - a `not_before` at or before `now` is no restriction (dropped); one at
+///   or after the expiry would make a key that never works (refused);
+/// - networks parse as [`AddressRanges`]; a minter limited to networks
+///   mints only keys limited to ranges inside its own (an unlimited child
+///   would carry the parent's key out of its network);
+/// - metadata is a capped object without credentials ([`KeyMetadata`]).
+pub(crate) fn plan_terms(
+    p: &KeyContext,
+    req: &model::wire::KeyTermsRequest,
+    expires_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<crate::guardrails::KeyTerms, AuthorityError> {
+    let not_before = req.not_before.filter(|nb| *nb > now);
+    if let (Some(nb), Some(exp)) = (not_before, expires_at) {
+        if nb >= exp {
+            return Err(AuthorityError::invalid(
+                "not_before",
+                format!("{nb} is not before the key's expiry ({exp}); choose an earlier start or a longer expiry"),
+            ));
+        }
+    }
+    let networks = crate::guardrails::AddressRanges::parse(
+        req.allowed_networks.iter().map(String::as_str),
+        crate::guardrails::terms::MAX_KEY_NETWORKS,
+    )
+    .map_err(|e| AuthorityError::invalid("allowed_networks", e.to_string()))?;
+    if !p.networks.is_empty() && (networks.is_empty() || !networks.within(&p.networks)) {
+        return Err(AuthorityError::forbidden(format!(
+            "this key may only be used from {}; it can only mint keys limited to ranges inside those",
+            p.networks
+        )));
+    }
+    let metadata = match &req.metadata {
+        None | Some(serde_json::Value::Null) => None,
+        Some(value) => crate::guardrails::KeyMetadata::parse(value.clone())
+            .map_err(|e| AuthorityError::invalid("metadata", e.to_string()))?,
+    };
+    Ok(crate::guardrails::KeyTerms {
+        not_before,
+        networks,
+        metadata,
+    })
 }

@@ -570,10 +570,7 @@ fn metadata_is_a_small_object_without_credentials() {
 #[test]
 fn only_an_agent_key_becomes_a_parent() {
     let agent = principal(&["agent:ops", "svc:keys:write", "read:wiki"], None);
-    assert_eq!(
-        crate::guardrails::lineage::parent_for(&agent),
-        Some(agent.key_id.clone())
-    );
+    assert_eq!(rules::parent_for(&agent), Some(agent.key_id.clone()));
     let admin = principal(&["admin:org"], None);
-    assert_eq!(crate::guardrails::lineage::parent_for(&admin), None);
+    assert_eq!(rules::parent_for(&admin), None);
 }

@@ -22,6 +22,7 @@ pub mod conformance;
 pub mod fault;
 #[cfg(feature = "firestore")]
 pub mod firestore;
+pub(crate) mod lineage;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -128,8 +129,7 @@ pub(crate) fn bulk_revoke_hits(k: &KeyRecord, selection: &BulkSelection, rev: &R
 
 /// What [`Store::bulk_revoke`] revokes out of an org's keys (`items`, each
 /// holding a key): the keys [`bulk_revoke_hits`] picks and their
-/// descendants ([`crate::guardrails::lineage`]: a derived key dies with
-/// its parent), never the excepted key, and only keys the revocation
+/// descendants ([`lineage`]: a derived key dies with its parent), never the excepted key, and only keys the revocation
 /// changes. Shared by every backend so that they agree.
 pub(crate) fn bulk_revoke_picks<T>(
     items: Vec<T>,
@@ -143,7 +143,7 @@ pub(crate) fn bulk_revoke_picks<T>(
         .filter(|k| bulk_revoke_hits(k, selection, rev))
         .map(|k| &k.id)
         .collect();
-    let mut picked = crate::guardrails::lineage::descendants(items.iter().map(&key), &hits);
+    let mut picked = lineage::descendants(items.iter().map(&key), &hits);
     picked.extend(hits.into_iter().cloned());
     items
         .into_iter()

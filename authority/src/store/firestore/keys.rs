@@ -359,7 +359,7 @@ async fn pending_descendants(
         return Ok(Vec::new());
     }
     let all = key_docs(s, org).await?;
-    let tree = crate::guardrails::lineage::descendants(all.iter().map(|(_, k)| k), &[id]);
+    let tree = crate::store::lineage::descendants(all.iter().map(|(_, k)| k), &[id]);
     Ok(all
         .into_iter()
         .filter(|(_, d)| tree.contains(&d.id) && crate::store::cascade_applies(d, rev))

@@ -1,23 +1,14 @@
 //! Derived keys: a key minted by an agent's key (a sub-agent's key)
-//! records that key as its parent and dies with it. Revoking a parent
+//! records that key as its parent (`policy::rules::parent_for`) and dies
+//! with it. Revoking a parent
 //! revokes its descendants in the same store operation; rotating one does
 //! not (a rotation is routine, and a derived key never outlives the
 //! parent's own expiry or grace period anyway: minting caps it there).
 
 use std::collections::{HashMap, HashSet};
 
+use super::KeyRecord;
 use crate::ids::KeyId;
-use crate::policy::KeyContext;
-use crate::store::KeyRecord;
-
-/// The parent a key minted by `minter` records: the minting key when it is
-/// an agent's key (bound to `agent:<name>`). Keys minted by people in the
-/// dashboard, by admin or automation keys without an agent, and bootstrap
-/// keys have none: revoking an admin's key must not take the org down.
-pub(crate) fn parent_for(minter: &KeyContext) -> Option<KeyId> {
-    (minter.agent.is_some() && minter.person.is_none() && minter.oauth.is_none())
-        .then(|| minter.key_id.clone())
-}
 
 /// The ids of the descendants of any of `roots` among `keys` (children,
 /// their children, …), roots excluded unless one descends from another.
