@@ -47,6 +47,7 @@ impl DeadKeyTraces {
             Outcome::Revoked { key_id, .. }
             | Outcome::Expired { key_id, .. }
             | Outcome::NotYetValid { key_id, .. }
+            | Outcome::Quarantined { key_id, .. }
             | Outcome::NetworkNotAllowed { key_id, .. }
                 if !self.0.contains_key(key_id) =>
             {

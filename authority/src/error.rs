@@ -69,6 +69,9 @@ pub enum Unauthenticated {
     /// another tool server, a key limited to named ones).
     #[error("this credential is not for this server")]
     WrongAudience,
+    /// A key held in quarantine.
+    #[error("API key in quarantine: a person of its org must release it")]
+    Quarantined,
     /// A key whose not-before instant has not come yet.
     #[error("API key not valid yet")]
     NotYetValid,
@@ -86,6 +89,8 @@ pub enum SessionEnd {
     KeyRevoked,
     #[error("the key behind this session has expired")]
     KeyExpired,
+    #[error("the key behind this session is in quarantine")]
+    KeyQuarantined,
     #[error("the key behind this session is no longer an admin key")]
     NotAdmin,
     #[error("the person behind this session is no longer a member")]
@@ -104,6 +109,7 @@ impl Unauthenticated {
             Unauthenticated::SessionEnded(_) => "session_ended",
             Unauthenticated::WrongAudience => "wrong_audience",
             Unauthenticated::NotYetValid => "not_yet_valid",
+            Unauthenticated::Quarantined => "quarantined_key",
             Unauthenticated::NetworkNotAllowed => "network_not_allowed",
         }
     }
@@ -120,6 +126,7 @@ impl Unauthenticated {
                 | Unauthenticated::WrongAudience
                 | Unauthenticated::NotYetValid
                 | Unauthenticated::NetworkNotAllowed
+                | Unauthenticated::Quarantined
         )
     }
 

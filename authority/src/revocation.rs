@@ -36,8 +36,21 @@ pub enum CatchUp {
     TooMany,
 }
 
+/// What happened to a key, as the revocation stream tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyChange {
+    /// It stops working at `revoked_at` (for good).
+    #[default]
+    Revoked,
+    /// It was put in quarantine at `revoked_at`: refused until released.
+    Quarantined,
+    /// Its quarantine was lifted at `revoked_at`.
+    Released,
+}
+
 /// A key stopped (or will stop, at `revoked_at`, after a rotation grace
-/// period) working. Carries the lookup hash so caches keyed by it can evict
+/// period) working, or its quarantine began or ended (`change`). Carries the lookup hash so caches keyed by it can evict
 /// without a store read; the hash reveals nothing without the pepper.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevocationEvent {
@@ -45,6 +58,9 @@ pub struct RevocationEvent {
     pub org: OrgId,
     /// Hex HMAC of the key.
     pub key_hash: String,
+    /// When the change takes effect.
     pub revoked_at: Timestamp,
     pub origin: Origin,
+    #[serde(default)]
+    pub change: KeyChange,
 }

@@ -266,6 +266,7 @@ async fn remote_revocation_evicts_the_cache() {
         key_hash: rec.hash.to_hex(),
         revoked_at: common::T0,
         origin: Origin::Local,
+        change: authority::revocation::KeyChange::Revoked,
     });
     assert!(matches!(
         h.auth.validate(raw, None).await,

@@ -2,7 +2,7 @@
 // scope picker and an expiry, copy once, revoke and rotate, each checked
 // against the REST API in the same test.
 import { test, expect } from "@playwright/test";
-import { hydrated, listStatus, mintViaApi, signIn, unique } from "./support/helpers";
+import { adminKey, hydrated, listStatus, mintViaApi, signIn, unique } from "./support/helpers";
 
 test("signed-out visitors are sent to sign-in; sign-in and sign-out work", async ({ page }) => {
   const first = await page.goto("/keys");
@@ -129,7 +129,9 @@ test("where and when: networks, start and metadata from the form; a derived key'
   await page.getByLabel("Name").fill(name);
   await page.locator('fieldset[data-service="keys"]').getByLabel("Read").check();
   await page.locator("#key-networks").fill("10.0.0.0/8\n2001:db8::/32");
-  await page.locator("#key-not-before").fill("2030-01-02T03:04");
+  // Ten days from now (inside the default 90-day life), as datetime-local.
+  const start = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 16);
+  await page.locator("#key-not-before").fill(start);
   await page.locator("#key-metadata").fill('{"team": "search"}');
   await page.getByRole("button", { name: "Create key" }).click();
   await expect(page.locator("dialog#copy-once")).toBeVisible();
@@ -141,7 +143,7 @@ test("where and when: networks, start and metadata from the form; a derived key'
   await page.locator("#keys-table a.key-name", { hasText: name }).first().click();
   await expect(page.locator("#key-life-networks")).toContainText("10.0.0.0/8");
   await expect(page.locator("#key-life-networks")).toContainText("2001:db8::/32");
-  await expect(page.locator("#key-life-not-before")).toContainText("2030-01-02");
+  await expect(page.locator("#key-life-not-before")).toContainText(start.slice(0, 10));
   await expect(page.locator("#key-life-metadata")).toHaveText('{"team":"search"}');
 
   // A bad range and bad JSON are refused with what to fix.
@@ -173,6 +175,37 @@ test("where and when: networks, start and metadata from the form; a derived key'
   await expect(page.locator("#key-life-name")).toContainText(childName);
   await expect(page.locator("#key-life-parent")).toContainText("revoking it revokes this key");
   expect(page.url()).toContain(child.id);
+});
+
+test("quarantine: a guard's hold shows as a banner and a badge; one click releases it, or holds a key by hand", async ({ page, request }) => {
+  const name = unique("looping");
+  const { key, id } = await mintViaApi(request, { name, scopes: ["svc:keys:read"], expires_days: 5 });
+  expect(await listStatus(request, key)).toBe(200);
+  // What a guard sends when its loop rule trips (here with the admin key).
+  const held = await request.post(`/api/v1/keys/${id}/quarantine`, {
+    headers: { Authorization: `Bearer ${adminKey("acme")}` },
+    data: { rule: "loop", reason: "`read_page` called 50 times with the same arguments" },
+  });
+  expect(held.status(), await held.text()).toBe(200);
+  expect(await listStatus(request, key)).toBe(401);
+
+  await signIn(page);
+  await expect(page.locator("#quarantine-banner")).toContainText(name);
+  await expect(page.locator(`tr[data-key-id="${id}"] .key-status`)).toHaveText("quarantined");
+  await page.locator("#quarantine-banner a", { hasText: name }).click();
+  await expect(page.locator("#key-quarantine-rule")).toHaveText("loop");
+  await expect(page.locator("#key-quarantine-evidence")).toContainText("50 times");
+  await page.locator("#release-key").click();
+  await expect(page.locator("#key-quarantine")).toBeHidden();
+  await expect(page.locator("#key-life-name .key-status")).toHaveText("active");
+  expect(await listStatus(request, key)).toBe(200);
+
+  // By hand: hold it again from its page; the API refuses it at once.
+  await page.locator("#quarantine-key").click();
+  await expect(page.locator("#key-quarantine-rule")).toHaveText("manual");
+  expect(await listStatus(request, key)).toBe(401);
+  await page.locator("#revoke-held-key").click();
+  await expect(page.locator("#key-life-name .key-status")).toHaveText("revoked");
 });
 
 test("revoke from the table; the REST API refuses the key at once", async ({ page, request }) => {

@@ -8,8 +8,13 @@ use serde_json::{json, Value};
 /// What a POST body holds, as far as the guard cares.
 #[derive(Debug, PartialEq)]
 pub(super) enum Peek {
-    /// A `tools/call` request: the tool's name and the request id.
-    ToolCall { tool: String, id: Value },
+    /// A `tools/call` request: the tool's name, its arguments (for the
+    /// loop rule's fingerprint) and the request id.
+    ToolCall {
+        tool: String,
+        arguments: Value,
+        id: Value,
+    },
     /// A batch that contains a `tools/call`: refused, because answering
     /// part of a batch from the guard would reorder the replies.
     BatchWithToolCall,
@@ -35,20 +40,25 @@ struct Message {
 struct Params {
     #[serde(default)]
     name: Value,
+    #[serde(default)]
+    arguments: Value,
 }
 
 pub(super) fn peek(body: &[u8]) -> Peek {
     let trimmed = body.iter().position(|b| !b.is_ascii_whitespace());
     match trimmed.map(|i| body[i]) {
         Some(b'{') => match serde_json::from_slice::<Message>(body) {
-            Ok(m) if m.method.as_deref() == Some("tools/call") => Peek::ToolCall {
-                // A non-string name cannot match a declared tool; "" is refused.
-                tool: m
+            Ok(m) if m.method.as_deref() == Some("tools/call") => {
+                let (name, arguments) = m
                     .params
-                    .and_then(|p| p.name.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                id: m.id,
-            },
+                    .map_or((Value::Null, Value::Null), |p| (p.name, p.arguments));
+                Peek::ToolCall {
+                    // A non-string name cannot match a declared tool; "" is refused.
+                    tool: name.as_str().map(str::to_owned).unwrap_or_default(),
+                    arguments,
+                    id: m.id,
+                }
+            }
             Ok(Message {
                 method: Some(method),
                 id,
@@ -102,6 +112,7 @@ mod tests {
             peek(body),
             Peek::ToolCall {
                 tool: "read_page".into(),
+                arguments: json!({}),
                 id: json!(7)
             }
         );
@@ -125,6 +136,7 @@ mod tests {
             peek(br#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":5}}"#),
             Peek::ToolCall {
                 tool: String::new(),
+                arguments: Value::Null,
                 id: json!("a")
             }
         );

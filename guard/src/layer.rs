@@ -151,9 +151,19 @@ where
                 (body, Peek::Other)
             };
             let decision = match &peek {
-                Peek::ToolCall { tool, id } => {
+                Peek::ToolCall {
+                    tool,
+                    arguments,
+                    id,
+                } => {
                     guard
-                        .authorize_tool(bearer.as_deref(), tool, jsonrpc::id_text(id), client)
+                        .authorize_tool(
+                            bearer.as_deref(),
+                            tool,
+                            arguments,
+                            jsonrpc::id_text(id),
+                            client,
+                        )
                         .await
                 }
                 Peek::BatchWithToolCall => {

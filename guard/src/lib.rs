@@ -46,6 +46,7 @@ mod resource;
 mod status;
 mod throttle;
 mod tools;
+mod tripwire;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,6 +61,7 @@ pub use resource::{metadata_router, ProtectedResource, ResourceMetadata};
 pub use status::GuardStatus;
 pub use throttle::UnauthenticatedLimit;
 pub use tools::{ToolScope, ToolScopes};
+pub use tripwire::TripwireConfig;
 
 use authority::dead_keys::DeadKeyTraces;
 use authority::ids::OrgId;
@@ -122,6 +124,10 @@ struct Inner {
     spool_full_refusals: AtomicU64,
     /// Set once by [`Guard::serve_as`]; challenges then name its metadata.
     resource: std::sync::OnceLock<ProtectedResource>,
+    /// Guardrail rules that put a key in quarantine on their own.
+    tripwires: Arc<tripwire::Tripwires>,
+    /// Holds that could not be reported to the authority.
+    hold_report_failures: AtomicU64,
 }
 
 enum Backend {
@@ -159,7 +165,8 @@ impl Guard {
         tools: ToolScopes,
         server_name: Option<String>,
     ) -> Result<Self, GuardError> {
-        let local = local::Local::new(authority, org.clone()).await?;
+        let tripwires = Arc::new(tripwire::Tripwires::new(TripwireConfig::default()));
+        let local = local::Local::new(authority, org.clone(), tripwires.clone()).await?;
         let registrations = service_registrations(&tools);
         if !registrations.is_empty() {
             local
@@ -172,6 +179,7 @@ impl Guard {
             Backend::Local(local),
             tools,
             server_name,
+            tripwires,
         ))
     }
 
@@ -185,15 +193,23 @@ impl Guard {
         server_name: Option<String>,
     ) -> Result<Self, GuardError> {
         let registrations = service_registrations(&tools);
-        let remote = remote::Remote::start(config, Arc::new(registrations)).await?;
+        let tripwires = Arc::new(tripwire::Tripwires::new(TripwireConfig::default()));
+        let remote =
+            remote::Remote::start(config, Arc::new(registrations), tripwires.clone()).await?;
         Ok(Self::with_backend(
             Backend::Remote(remote),
             tools,
             server_name,
+            tripwires,
         ))
     }
 
-    fn with_backend(backend: Backend, tools: ToolScopes, server: Option<String>) -> Self {
+    fn with_backend(
+        backend: Backend,
+        tools: ToolScopes,
+        server: Option<String>,
+        tripwires: Arc<tripwire::Tripwires>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 backend,
@@ -206,8 +222,16 @@ impl Guard {
                 audit_failures: AtomicU64::new(0),
                 spool_full_refusals: AtomicU64::new(0),
                 resource: std::sync::OnceLock::new(),
+                tripwires,
+                hold_report_failures: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// Sets the thresholds of the rules that put a key in quarantine
+    /// ([`TripwireConfig`]; the defaults hold until this is called).
+    pub fn configure_tripwires(&self, config: TripwireConfig) {
+        self.inner.tripwires.configure(config);
     }
 
     /// Call once the server has stopped serving: a local guard writes its
@@ -272,6 +296,7 @@ impl Guard {
             audit_failures: self.inner.audit_failures.load(Ordering::Relaxed),
             spool_full_refusals: self.inner.spool_full_refusals.load(Ordering::Relaxed),
             unauthenticated_throttled: self.inner.throttle.throttled.load(Ordering::Relaxed),
+            hold_report_failures: self.inner.hold_report_failures.load(Ordering::Relaxed),
             ..GuardStatus::default()
         };
         if let Backend::Remote(remote) = &self.inner.backend {
@@ -293,7 +318,7 @@ impl Guard {
         client: Option<IpAddr>,
     ) -> Result<Arc<KeyContext>, Refusal> {
         let started = Instant::now();
-        let outcome = match self.check_key(bearer, client).await {
+        let outcome = match self.held_here(self.check_key(bearer, client).await) {
             KeyCheck::Missing => return Err(Refusal::MissingKey),
             KeyCheck::Checked(Outcome::Valid(ctx)) => return Ok(ctx),
             KeyCheck::Checked(outcome) => outcome,
@@ -321,15 +346,19 @@ impl Guard {
     /// `client` is the caller's address when the server knows it: the
     /// limit on unauthenticated calls is per address, and the event
     /// records it.
+    ///
+    /// `arguments` are the call's arguments: only their fingerprint is
+    /// used, to recognise a loop (see [`TripwireConfig`]).
     pub async fn authorize_tool(
         &self,
         bearer: Option<&str>,
         tool: &str,
+        arguments: &serde_json::Value,
         request_id: Option<String>,
         client: Option<IpAddr>,
     ) -> Result<Arc<KeyContext>, Refusal> {
         let started = Instant::now();
-        let check = self.check_key(bearer, client).await;
+        let check = self.held_here(self.check_key(bearer, client).await);
         // Before anything is recorded: a throttled call leaves no event
         // (that is the point of the limit), only the counter.
         if check.is_unauthenticated() {
@@ -341,6 +370,21 @@ impl Guard {
         let tool = shown(tool);
         let (mut call, decision) = decide(check, &tool, scope);
         self.stamp(&mut call, started, request_id, client);
+        let watched = match (&decision, &call.key_id, call.reason.as_deref()) {
+            (Ok(ctx), _, _) => Some((ctx.key_id.clone(), ctx.org.clone(), None)),
+            (
+                Err(Refusal::InsufficientScope { .. } | Refusal::UnknownTool { .. }),
+                Some(key),
+                reason,
+            ) => call.org.clone().map(|org| {
+                (
+                    key.clone(),
+                    org,
+                    Some(reason.unwrap_or("refused").to_owned()),
+                )
+            }),
+            _ => None,
+        };
         let recorded = self.record(call).await;
         let decision = match (recorded, decision) {
             (Ok(()), decision) => decision,
@@ -358,7 +402,74 @@ impl Guard {
             &self.inner.denied
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        if let Some((key, org, refused)) = watched {
+            let seen = match &refused {
+                None => tripwire::Observed::Allowed {
+                    tool: &tool,
+                    fingerprint: tripwire::fingerprint(&tool, arguments),
+                },
+                Some(code) => tripwire::Observed::Refused { code },
+            };
+            if let Some(trip) = self.inner.tripwires.observe(&key, seen, Instant::now()) {
+                self.report_hold(key, org, trip);
+            }
+        }
         decision
+    }
+
+    /// A key this guard put in quarantine itself is refused at once, before
+    /// the authority has stored the hold (and after, until it is released).
+    fn held_here(&self, check: KeyCheck) -> KeyCheck {
+        match check {
+            KeyCheck::Checked(outcome)
+                if outcome
+                    .context()
+                    .is_some_and(|c| self.inner.tripwires.is_held(&c.key_id)) =>
+            {
+                let ctx = outcome.context().expect("checked above");
+                KeyCheck::Checked(Outcome::Quarantined {
+                    key_id: ctx.key_id.clone(),
+                    org: ctx.org.clone(),
+                })
+            }
+            other => other,
+        }
+    }
+
+    /// Tells the authority a rule tripped, in the background: the key is
+    /// held here already; the authority stores the hold, audits it and
+    /// tells every other guard. A failure is logged and counted (the hold
+    /// here lasts a minute, and the rule trips again if the key goes on).
+    fn report_hold(&self, key: authority::KeyId, org: OrgId, trip: tripwire::Trip) {
+        tracing::warn!(key = %key, rule = trip.rule.as_str(), evidence = %trip.evidence, "guardrail tripped: key held in quarantine");
+        let guard = self.clone();
+        tokio::spawn(async move {
+            let reported = match &guard.inner.backend {
+                Backend::Local(local) => local
+                    .authority()
+                    .quarantine_reported(
+                        &org,
+                        &key,
+                        trip.rule,
+                        &trip.evidence,
+                        guard.inner.server.as_deref(),
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+                Backend::Remote(remote) => remote
+                    .report_hold(&key, trip.rule, &trip.evidence)
+                    .await
+                    .map_err(|e| e.to_string()),
+            };
+            if let Err(error) = reported {
+                guard
+                    .inner
+                    .hold_report_failures
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(key = %key, %error, "could not report a quarantine to the authority; held at this guard only");
+            }
+        });
     }
 
     /// What the guard knows about the request beyond the decision.

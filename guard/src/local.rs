@@ -21,14 +21,39 @@ use super::GuardError;
 pub(super) struct Local {
     authority: Authority,
     org: OrgId,
+    /// Ends the task that hears releases (see [`Local::new`]).
+    _releases: super::remote::AbortOnDrop,
 }
 
 impl Local {
     /// Checks that `org` exists, so that a mistyped org fails at start
     /// instead of refusing every key as unknown.
-    pub(super) async fn new(authority: Authority, org: OrgId) -> Result<Self, GuardError> {
+    /// A release heard from the authority ends this guard's own hold at
+    /// once (the guard holds a key it tripped on before the authority
+    /// stored it).
+    pub(super) async fn new(
+        authority: Authority,
+        org: OrgId,
+        tripwires: std::sync::Arc<crate::tripwire::Tripwires>,
+    ) -> Result<Self, GuardError> {
+        let mut changes = authority.subscribe_revocations();
+        let releases = tokio::spawn(async move {
+            loop {
+                match changes.recv().await {
+                    Ok(ev) if ev.change == authority::revocation::KeyChange::Released => {
+                        tripwires.release(&ev.key_id);
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
         match authority.store().get_org(&org).await {
-            Ok(Some(_)) => Ok(Self { authority, org }),
+            Ok(Some(_)) => Ok(Self {
+                authority,
+                org,
+                _releases: super::remote::AbortOnDrop(releases),
+            }),
             Ok(None) => Err(GuardError::UnknownOrg(org)),
             Err(e) => Err(GuardError::OrgLookup(e.to_string())),
         }
@@ -52,7 +77,10 @@ impl Local {
             Outcome::Valid(ctx) | Outcome::InsufficientScope { context: ctx, .. } => &ctx.org,
             Outcome::Revoked { org, .. }
             | Outcome::Expired { org, .. }
-            | Outcome::WrongAudience { org, .. } => org,
+            | Outcome::WrongAudience { org, .. }
+            | Outcome::NotYetValid { org, .. }
+            | Outcome::Quarantined { org, .. }
+            | Outcome::NetworkNotAllowed { org, .. } => org,
             _ => return outcome,
         };
         if *org == self.org {
@@ -124,7 +152,7 @@ mod tests {
         let auth = authority(dir.path()).await;
         let (acme_key, acme_revoked) = org_keys(&auth, "acme").await;
         let (beta_key, beta_revoked) = org_keys(&auth, "beta").await;
-        let local = Local::new(auth, OrgId::parse("acme").unwrap())
+        let local = Local::new(auth, OrgId::parse("acme").unwrap(), Default::default())
             .await
             .unwrap();
         assert!(local.validate(&acme_key, None).await.is_valid());
@@ -147,7 +175,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let auth = authority(dir.path()).await;
         org_keys(&auth, "acme").await;
-        let err = Local::new(auth, OrgId::parse("acmee").unwrap())
+        let err = Local::new(auth, OrgId::parse("acmee").unwrap(), Default::default())
             .await
             .err()
             .expect("refused");

@@ -43,4 +43,8 @@ pub struct GuardStatus {
     /// [`UnauthenticatedLimit`](crate::UnauthenticatedLimit):
     /// counted here, not audited.
     pub unauthenticated_throttled: u64,
+    /// Quarantines a guardrail rule put on a key here that could not be
+    /// reported to the authority (the key was held at this guard only).
+    #[serde(default)]
+    pub hold_report_failures: u64,
 }

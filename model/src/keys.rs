@@ -39,7 +39,8 @@ impl fmt::Display for Env {
     }
 }
 
-/// Where a key is in its life. Revoked wins over expired.
+/// Where a key is in its life. Revoked wins over expired, and both over
+/// quarantined (a reversible hold a person lifts or turns into a revocation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -47,6 +48,7 @@ pub enum KeyStatus {
     Active,
     Expired,
     Revoked,
+    Quarantined,
 }
 
 impl KeyStatus {
@@ -55,6 +57,7 @@ impl KeyStatus {
             KeyStatus::Active => "active",
             KeyStatus::Expired => "expired",
             KeyStatus::Revoked => "revoked",
+            KeyStatus::Quarantined => "quarantined",
         }
     }
 
@@ -63,6 +66,7 @@ impl KeyStatus {
             "active" => Some(KeyStatus::Active),
             "expired" => Some(KeyStatus::Expired),
             "revoked" => Some(KeyStatus::Revoked),
+            "quarantined" => Some(KeyStatus::Quarantined),
             _ => None,
         }
     }
@@ -154,7 +158,12 @@ mod tests {
 
     #[test]
     fn statuses_round_trip() {
-        for s in [KeyStatus::Active, KeyStatus::Expired, KeyStatus::Revoked] {
+        for s in [
+            KeyStatus::Active,
+            KeyStatus::Expired,
+            KeyStatus::Revoked,
+            KeyStatus::Quarantined,
+        ] {
             assert_eq!(KeyStatus::parse(s.as_str()), Some(s));
             let json = serde_json::to_string(&s).unwrap();
             assert_eq!(json, format!("\"{s}\""));

@@ -43,7 +43,8 @@ struct Cli {
     /// Remote mode: the authority's base URL, e.g. http://127.0.0.1:3000.
     #[arg(long, env = "WIKI_MCP_AUTHORITY")]
     authority: Option<String>,
-    /// Remote mode: this server's key (svc:keys:introspect + svc:audit:write + svc:catalog:write).
+    /// Remote mode: this server's key (svc:keys:introspect + svc:audit:write + svc:catalog:write,
+    /// and svc:keys:quarantine so a tripped guardrail holds the key at every guard).
     /// Prefer the environment variable: command lines are visible to other users.
     #[arg(long, env = "WIKI_MCP_SERVICE_KEY", hide_env_values = true)]
     service_key: Option<String>,
@@ -75,6 +76,17 @@ struct Cli {
     /// Default: `--authority` in remote mode, none in local mode.
     #[arg(long, env = "WIKI_MCP_AUTHORIZATION_SERVER")]
     authorization_server: Option<String>,
+    /// Guardrail: identical calls (same tool, same arguments) of one key
+    /// within the window that put it in quarantine; 0 turns the rule off.
+    #[arg(long, env = "WIKI_MCP_LOOP_CALLS", default_value_t = guard::TripwireConfig::default().loop_calls)]
+    loop_calls: u32,
+    /// Guardrail: refused calls of one valid key (missing scope, unknown
+    /// tool) within the window that put it in quarantine; 0: off.
+    #[arg(long, env = "WIKI_MCP_DENIAL_BURST", default_value_t = guard::TripwireConfig::default().denial_burst)]
+    denial_burst: u32,
+    /// Guardrail: the window both rules count in, in seconds.
+    #[arg(long, env = "WIKI_MCP_TRIPWIRE_WINDOW_SECS", default_value_t = 60)]
+    tripwire_window_secs: u64,
 }
 
 #[tokio::main]
@@ -119,6 +131,11 @@ async fn run(cli: Cli) -> Result<(), StartError> {
             .await?
         }
     };
+    guard.configure_tripwires(guard::TripwireConfig {
+        loop_calls: cli.loop_calls,
+        denial_burst: cli.denial_burst,
+        window: Duration::from_secs(cli.tripwire_window_secs.max(1)),
+    });
     let wiki = Wiki::new();
     if let Some(addr) = cli.status_addr {
         serve_status(addr, status_router(guard.clone(), wiki.clone())).await?;

@@ -17,6 +17,13 @@ const SERVICE_SCOPES: [&str; 3] = [
     "svc:catalog:write",
 ];
 
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
 fn refused(err: &str) -> bool {
     err.contains("401") || err.contains("AuthRequired")
 }
@@ -249,4 +256,176 @@ async fn revoking_an_agent_key_revokes_its_derived_keys_at_every_guard() {
         )
         .await;
     assert_eq!(grandchild_now["status"], "revoked");
+}
+
+/// A loop of identical calls at one guard puts the key in quarantine after
+/// exactly N calls; the next call is refused there at once and at the two
+/// other guards through the revocation stream; the hold reaches the key's
+/// derived keys; a person releases it and every guard lets it through.
+#[tokio::test]
+async fn a_loop_is_held_at_every_guard_until_a_person_releases_it() {
+    const N: usize = 5;
+    let data = tempfile::tempdir().unwrap();
+    let admin = AcekeysProc::bootstrap(data.path(), "acme");
+    let acekeys = AcekeysProc::start(data.path(), "127.0.0.1:0");
+    let api = Api::new(&acekeys.base, &admin);
+    let mut scopes = SERVICE_SCOPES.to_vec();
+    scopes.push("svc:keys:quarantine");
+    let (service_key, _) = api.mint("wiki-mcp", &scopes).await;
+    let mut guards = Vec::new();
+    for g in ["g1", "g2", "g3"] {
+        let dir = data.path().join(g);
+        std::fs::create_dir_all(&dir).unwrap();
+        guards.push(
+            WikiProc::spawn_remote_with(&acekeys.base, &service_key, &dir, &["--loop-calls", "5"])
+                .await,
+        );
+    }
+    let (status, lead) = api
+        .mint_as(&admin, json!({"name": "looper", "scopes": ["agent:looper", "svc:keys:write", "svc:wiki:read"], "expires_days": 3}))
+        .await;
+    assert_eq!(status, 201, "{lead}");
+    let looper = lead["key"].as_str().unwrap().to_owned();
+    let looper_id = lead["id"].as_str().unwrap().to_owned();
+    let (status, child) = api
+        .mint_as(&looper, json!({"name": "helper", "scopes": ["agent:looper", "svc:wiki:read"], "expires_days": 1}))
+        .await;
+    assert_eq!(status, 201, "{child}");
+    let helper = child["key"].as_str().unwrap().to_owned();
+    let (steady, _) = api.mint("steady", &["svc:wiki:read"]).await;
+
+    let mut looping = Vec::new();
+    let mut others = Vec::new();
+    for g in &guards {
+        looping.push(connect(&g.url, Some(&looper)).await.expect("connects"));
+        others.push((
+            connect(&g.url, Some(&helper))
+                .await
+                .expect("helper connects"),
+            connect(&g.url, Some(&steady))
+                .await
+                .expect("steady connects"),
+        ));
+    }
+    let same = json!({"title": "Home"});
+    for i in 0..N {
+        call(&looping[0], "read_page", same.clone())
+            .await
+            .unwrap_or_else(|e| panic!("call {} of {N} is allowed: {e}", i + 1));
+    }
+    let tripped = Instant::now();
+    let err = call(&looping[0], "search_pages", json!({"query": "anything"}))
+        .await
+        .expect_err("held at the guard that saw the loop, whatever the call");
+    assert!(refused(&err), "{err}");
+    wait_for(
+        "the hold at every guard",
+        Duration::from_secs(2),
+        async || {
+            // Each try asks something new: only the hold can refuse it.
+            let mut held = true;
+            for (c, (h, _)) in looping.iter().zip(&others).skip(1) {
+                for client in [c, h] {
+                    let query = json!({"query": format!("q{}", rand_suffix())});
+                    held &=
+                        matches!(call(client, "search_pages", query).await, Err(e) if refused(&e));
+                }
+            }
+            held
+        },
+    )
+    .await;
+    println!(
+        "loop held at 3 guards {:?} after the tripping call",
+        tripped.elapsed()
+    );
+    for (_, s) in &others {
+        call(s, "read_page", same.clone())
+            .await
+            .expect("another key is untouched");
+    }
+    let (_, view) = api
+        .get_as(&admin, &format!("/api/v1/keys/{looper_id}"))
+        .await;
+    assert_eq!(view["status"], "quarantined", "{view}");
+    assert_eq!(view["quarantine"]["rule"], "loop", "{view}");
+    let evidence = view["quarantine"]["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("5 times") && !evidence.contains("Home"),
+        "{evidence}"
+    );
+    let (_, child_view) = api
+        .get_as(
+            &admin,
+            &format!("/api/v1/keys/{}", child["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(child_view["quarantine"]["rule"], "parent", "{child_view}");
+    // The derived key cannot be released alone.
+    let release = |id: String| {
+        let api = &api;
+        let admin = admin.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{}/api/v1/keys/{id}/release", api.base))
+                .bearer_auth(admin)
+                .json(&json!({"reason": "fixed the agent's prompt"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(release(child["id"].as_str().unwrap().to_owned()).await, 409);
+    // The service key may hold keys but not release them.
+    let (status, _) = {
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/keys/{looper_id}/release", api.base))
+            .bearer_auth(&service_key)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), ())
+    };
+    assert_eq!(status, 403);
+
+    assert_eq!(release(looper_id.clone()).await, 200);
+    wait_for(
+        "the release at every guard",
+        Duration::from_secs(2),
+        async || {
+            // A refused call ends an rmcp session: each try connects anew.
+            let mut free = true;
+            for g in &guards {
+                for key in [&looper, &helper] {
+                    let r = match connect(&g.url, Some(key)).await {
+                        Ok(c) => call(&c, "read_page", json!({"title": "Home"}))
+                            .await
+                            .map(drop),
+                        Err(e) => Err(e),
+                    };
+                    free &= r.is_ok();
+                }
+            }
+            free
+        },
+    )
+    .await;
+    let (_, page) = api
+        .get_as(
+            &admin,
+            &format!("/api/v1/audit?key_id={looper_id}&limit=100"),
+        )
+        .await;
+    let actions: Vec<&str> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(
+        actions.contains(&"quarantine") && actions.contains(&"release"),
+        "{actions:?}"
+    );
 }

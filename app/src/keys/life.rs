@@ -54,7 +54,7 @@ pub fn KeyLifePage() -> impl IntoView {
         <Layout>
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
                 {move || life.get().map(|r| match r {
-                    Ok(data) => life_view(data).into_any(),
+                    Ok(data) => life_view(data, Callback::new(move |()| life.refetch())).into_any(),
                     Err(DashError::NotFound) => view! {
                         <h1 class="text-2xl font-bold tracking-tight">"No such key"</h1>
                         <p class="mt-2 text-sm text-slate-600">"This org has no key with that id. "<a class="text-indigo-700 underline" href="/keys">"Back to keys"</a></p>
@@ -66,18 +66,20 @@ pub fn KeyLifePage() -> impl IntoView {
     }
 }
 
-fn life_view(data: KeyLifeData) -> impl IntoView {
+fn life_view(data: KeyLifeData, changed: Callback<()>) -> impl IntoView {
     let KeyLifeData {
         key,
         trail,
         derived,
     } = data;
+    let hold = view! { <super::hold::HoldPanel key=key.clone() changed=changed/> };
     let names = trail.key_names.clone();
     let id = key.id.to_string();
     let by_key = format!("key_id={}", encode_component(&id));
     let badge = match key.status {
         KeyStatus::Active => "bg-emerald-50 text-emerald-700 ring-emerald-600/20",
         KeyStatus::Revoked => "bg-red-50 text-red-700 ring-red-600/20",
+        KeyStatus::Quarantined => "bg-amber-50 text-amber-800 ring-amber-600/30",
         KeyStatus::Expired => "bg-slate-100 text-slate-600 ring-slate-500/20",
     };
     let when = |t: Option<model::Timestamp>| t.map(|t| time_with_seconds(&t.to_rfc3339()));
@@ -106,6 +108,7 @@ fn life_view(data: KeyLifeData) -> impl IntoView {
                 <a id="key-life-denied" class=class::BUTTON_SECONDARY href=format!("/audit?{by_key}&decision=denied")>"Denied calls"</a>
             </div>
         </div>
+        {hold}
         <section class=format!("mt-4 {}", class::CARD) aria-label="The key">
             <dl id="key-life-facts" class="grid grid-cols-1 gap-3 text-sm sm:grid-cols-2">
                 {fact("Environment", view! { {key.env.as_str()} }.into_any())}

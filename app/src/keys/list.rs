@@ -103,11 +103,22 @@ pub fn KeysPage() -> impl IntoView {
                         </div>
                     }.into_any(),
                     Ok(rows) => {
+                        let held: Vec<KeyRow> = rows.iter().filter(|k| k.status == model::KeyStatus::Quarantined).cloned().collect();
+                        let banner = (!held.is_empty()).then(|| view! {
+                            <div id="quarantine-banner" role="status" class="mt-4 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+                                <p class="font-semibold">{format!("{} key{} in quarantine: refused until a person releases or revokes {}.", held.len(), if held.len() == 1 { "" } else { "s" }, if held.len() == 1 { "it" } else { "them" })}</p>
+                                <ul class="mt-1 list-disc pl-5">
+                                    {held.iter().map(|k| view! {
+                                        <li><a class="underline" href=format!("/keys/{}", k.id)>{k.name.clone()}</a>" — "{k.quarantine.as_ref().map(|q| q.rule.as_str()).unwrap_or("")}</li>
+                                    }).collect_view()}
+                                </ul>
+                            </div>
+                        });
                         let shown = visible(rows);
                         if shown.is_empty() {
-                            return view! { <p class="mt-4 text-sm text-slate-600">"No key matches these filters. Clear the search or pick “Any”."</p> }.into_any();
+                            return view! { {banner}<p class="mt-4 text-sm text-slate-600">"No key matches these filters. Clear the search or pick “Any”."</p> }.into_any();
                         }
-                        view! { <KeyTable rows=shown revoking=revoking rotating=rotating may_write=may_write()/> }.into_any()
+                        view! { {banner}<KeyTable rows=shown revoking=revoking rotating=rotating may_write=may_write()/> }.into_any()
                     }
                 })}
             </Transition>
@@ -140,6 +151,7 @@ fn KeyFilters(
                     <option value="active">"Active"</option>
                     <option value="revoked">"Revoked"</option>
                     <option value="expired">"Expired"</option>
+                    <option value="quarantined">"Quarantined"</option>
                 </select>
             </div>
             <div>

@@ -6,6 +6,7 @@
 pub(crate) mod convert;
 mod copy_once;
 mod dialogs;
+mod hold;
 mod life;
 mod list;
 mod new;

@@ -55,6 +55,7 @@ fn key_row(
     let badge = match k.status {
         KeyStatus::Active => "bg-emerald-50 text-emerald-700 ring-emerald-600/20",
         KeyStatus::Revoked => "bg-red-50 text-red-700 ring-red-600/20",
+        KeyStatus::Quarantined => "bg-amber-50 text-amber-800 ring-amber-600/30",
         KeyStatus::Expired => "bg-slate-100 text-slate-600 ring-slate-500/20",
     };
     let (for_revoke, for_rotate) = (k.clone(), k.clone());

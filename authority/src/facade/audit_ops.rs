@@ -449,7 +449,7 @@ impl Authority {
         // Only a key of the caller's own org is marked used: asking about a
         // foreign key must leave no trace on it.
         let outcome = self.inner.validator.check(raw_key, None).await;
-        if matches!(&outcome, Outcome::Revoked { org, .. } | Outcome::Expired { org, .. } | Outcome::NotYetValid { org, .. } if *org == p.org)
+        if matches!(&outcome, Outcome::Revoked { org, .. } | Outcome::Expired { org, .. } | Outcome::NotYetValid { org, .. } | Outcome::Quarantined { org, .. } if *org == p.org)
         {
             // A tool server of the key's own org was handed a dead key (or
             // one used before its start: the guard only learns "inactive").

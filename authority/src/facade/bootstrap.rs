@@ -189,6 +189,7 @@ impl Authority {
             oauth: None,
             terms: Default::default(),
             parent: None,
+            quarantine: None,
         };
         (raw, rec)
     }

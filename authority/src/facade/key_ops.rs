@@ -98,6 +98,7 @@ impl Authority {
             oauth: None,
             terms: plan.terms,
             parent: rules::parent_for(p),
+            quarantine: None,
         };
         let mut body = self.admin_event(Some(p), &p.org, "mint", now);
         body.subject = Some(rec.id.to_string());
@@ -234,6 +235,7 @@ impl Authority {
             // same place in its lineage.
             terms: old.terms.clone(),
             parent: old.parent.clone(),
+            quarantine: None,
         };
         let rev = Revocation {
             at: revoke_at,

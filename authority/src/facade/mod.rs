@@ -23,6 +23,7 @@ mod key_ops;
 mod oauth_consent;
 mod oauth_tokens;
 mod people_ops;
+mod quarantine_ops;
 pub use oauth_tokens::ClientCredentials;
 pub use people_ops::{Invitation, PasskeyChallenge, PersonSignedIn, INVITATION_SECS};
 mod refusals;
@@ -50,7 +51,7 @@ use crate::ids::EventId;
 use crate::keys::{base62, Env, Pepper};
 use crate::policy::KeyContext;
 use crate::recorder::{Recorder, RecorderConfig};
-use crate::revocation::{Origin, RevocationEvent};
+use crate::revocation::{KeyChange, Origin, RevocationEvent};
 use crate::scopes::Scope;
 use crate::stats::{Stats, StatsSnapshot};
 use crate::store::{KeyRecord, SharedChange, Store, StoreError};
@@ -388,16 +389,24 @@ impl Authority {
     }
 
     fn publish_revocation(&self, k: &KeyRecord) {
-        self.inner.validator.evict(&k.hash);
         if let Some(at) = k.revoked_at {
-            let _ = self.inner.revocations.send(RevocationEvent {
-                key_id: k.id.clone(),
-                org: k.org.clone(),
-                key_hash: k.hash.to_hex(),
-                revoked_at: at,
-                origin: Origin::Local,
-            });
+            self.publish_change(k, KeyChange::Revoked, at);
+        } else {
+            self.inner.validator.evict(&k.hash);
         }
+    }
+
+    /// Evicts `k` here and tells every cache and stream that it changed.
+    pub(super) fn publish_change(&self, k: &KeyRecord, change: KeyChange, at: Timestamp) {
+        self.inner.validator.evict(&k.hash);
+        let _ = self.inner.revocations.send(RevocationEvent {
+            key_id: k.id.clone(),
+            org: k.org.clone(),
+            key_hash: k.hash.to_hex(),
+            revoked_at: at,
+            origin: Origin::Local,
+            change,
+        });
     }
 
     fn admin_event(

@@ -451,6 +451,7 @@ impl Authority {
             }),
             terms: Default::default(),
             parent: None,
+            quarantine: None,
         };
         (raw, record)
     }

@@ -30,9 +30,9 @@ impl Authority {
             Outcome::Expired { org, .. } => (org, "expired_key"),
             // Valid keys used too early or from elsewhere: the trail must
             // show it (a key used outside its networks is likely stolen).
-            Outcome::NotYetValid { org, .. } | Outcome::NetworkNotAllowed { org, .. } => {
-                (org, outcome.code())
-            }
+            Outcome::NotYetValid { org, .. }
+            | Outcome::NetworkNotAllowed { org, .. }
+            | Outcome::Quarantined { org, .. } => (org, outcome.code()),
             _ => return,
         };
         self.inner.refusals_traced.traced(key_id);

@@ -37,6 +37,7 @@ impl Authority {
                         org: key.org,
                         key_hash: key.hash.to_hex(),
                         origin: Origin::Local,
+                        change: crate::revocation::KeyChange::Revoked,
                     })
                 })
                 .collect(),

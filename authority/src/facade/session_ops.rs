@@ -163,6 +163,7 @@ impl Authority {
             KeyStatus::Active => {}
             KeyStatus::Revoked => return Err(ended(SessionEnd::KeyRevoked)),
             KeyStatus::Expired => return Err(ended(SessionEnd::KeyExpired)),
+            KeyStatus::Quarantined => return Err(ended(SessionEnd::KeyQuarantined)),
         }
         let ctx = KeyContext::from_record(&record);
         if !ctx.allows(&Scope::AdminOrg) {

@@ -10,7 +10,7 @@ use crate::keys::resource::ResourceId;
 use crate::keys::{Env, KeyHash, KeyHint, KeyStatus};
 use crate::scopes::ScopeSet;
 use crate::time::Timestamp;
-use model::wire::KeyView;
+use model::wire::{KeyView, QuarantineView};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgRecord {
@@ -62,15 +62,20 @@ pub struct KeyRecord {
     /// The agent key that minted it (see `store::lineage`):
     /// revoking the parent revokes this key too.
     pub parent: Option<KeyId>,
+    /// Set while the key is held in quarantine (see `store::quarantine`).
+    pub quarantine: Option<QuarantineView>,
 }
 
 impl KeyRecord {
-    /// Revoked wins over expired: it is the stronger, deliberate statement.
+    /// Revoked wins over expired: it is the stronger, deliberate statement;
+    /// both win over quarantined (a hold on a key that still could work).
     pub fn status(&self, now: Timestamp) -> KeyStatus {
         if self.revoked_at.is_some_and(|r| r <= now) {
             KeyStatus::Revoked
         } else if self.expires_at.is_some_and(|e| e <= now) {
             KeyStatus::Expired
+        } else if self.quarantine.is_some() {
+            KeyStatus::Quarantined
         } else {
             KeyStatus::Active
         }
@@ -113,6 +118,7 @@ impl KeyRecord {
             allowed_networks: self.terms.networks.to_strings(),
             metadata: self.terms.metadata.as_ref().map(|m| m.as_map().clone()),
             parent: self.parent.clone(),
+            quarantine: self.quarantine.clone(),
         }
     }
 
@@ -135,6 +141,8 @@ impl KeyRecord {
             Some("key was already rotated")
         } else if self.revoked_at.is_some_and(|r| r <= successor.created_at) {
             Some("key is revoked")
+        } else if self.quarantine.is_some() {
+            Some("key is in quarantine: release it first, or revoke it")
         } else {
             None
         }
@@ -195,6 +203,7 @@ mod tests {
             oauth: None,
             terms: KeyTerms::default(),
             parent: None,
+            quarantine: None,
         }
     }
 

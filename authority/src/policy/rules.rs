@@ -40,6 +40,9 @@ pub(crate) fn keys_admin() -> Scope {
 pub(crate) fn keys_introspect() -> Scope {
     Scope::service("keys", "introspect")
 }
+pub(crate) fn keys_quarantine() -> Scope {
+    Scope::service("keys", "quarantine")
+}
 pub(crate) fn audit_read() -> Scope {
     Scope::service("audit", "read")
 }

@@ -81,6 +81,7 @@ fn record(scopes: &[&str], exp_days: Option<i64>) -> KeyRecord {
         oauth: None,
         terms: Default::default(),
         parent: None,
+        quarantine: None,
     }
 }
 

@@ -206,6 +206,17 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.revoke_key(org, id, rev, event).await
     }
+    async fn set_quarantine(
+        &self,
+        org: &OrgId,
+        id: &KeyId,
+        hold: Option<&model::wire::QuarantineView>,
+        now: crate::time::Timestamp,
+        event: &AuditEvent,
+    ) -> Result<Option<Vec<KeyRecord>>, StoreError> {
+        self.check()?;
+        self.inner.set_quarantine(org, id, hold, now, event).await
+    }
     async fn rotate_key(
         &self,
         org: &OrgId,

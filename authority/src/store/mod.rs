@@ -23,6 +23,7 @@ pub mod fault;
 #[cfg(feature = "firestore")]
 pub mod firestore;
 pub(crate) mod lineage;
+pub(crate) mod quarantine;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -297,6 +298,21 @@ pub trait Store: Send + Sync + 'static {
         rev: &Revocation,
         event: &AuditEvent,
     ) -> Result<RevokeResult, StoreError>;
+
+    /// Puts a key of `org` in quarantine (`hold`) with its active
+    /// descendants, or releases it (`None`) with the descendants its
+    /// quarantine held ([`quarantine::plan_hold`] at `now`), with the event,
+    /// all in one commit. Returns the keys changed, as they are now; empty
+    /// when nothing changed (no event written); `None` when `org` has no
+    /// such key.
+    async fn set_quarantine(
+        &self,
+        org: &OrgId,
+        id: &KeyId,
+        hold: Option<&model::wire::QuarantineView>,
+        now: Timestamp,
+        event: &AuditEvent,
+    ) -> Result<Option<Vec<KeyRecord>>, StoreError>;
 
     /// Inserts `successor`, sets `old.rotated_to`, and schedules the old
     /// key's revocation at `old_rev.at` (never later than an existing one).

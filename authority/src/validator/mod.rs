@@ -68,6 +68,7 @@ struct Entry {
     expires_at: Option<Timestamp>,
     revoked_at: Option<Timestamp>,
     not_before: Option<Timestamp>,
+    quarantined: bool,
 }
 
 pub(crate) struct Validator {
@@ -197,6 +198,12 @@ impl Validator {
                 org: e.ctx.org.clone(),
             };
         }
+        if e.quarantined {
+            return Outcome::Quarantined {
+                key_id: e.ctx.key_id.clone(),
+                org: e.ctx.org.clone(),
+            };
+        }
         if e.not_before.is_some_and(|nb| nb > now) {
             return Outcome::NotYetValid {
                 key_id: e.ctx.key_id.clone(),
@@ -245,6 +252,7 @@ fn entry_of(r: &KeyRecord) -> Entry {
         expires_at: r.expires_at,
         revoked_at: r.revoked_at,
         not_before: r.terms.not_before,
+        quarantined: r.quarantine.is_some(),
     }
 }
 

@@ -36,6 +36,11 @@ pub enum Outcome {
         key_id: KeyId,
         org: OrgId,
     },
+    /// The key is held in quarantine until a person releases it.
+    Quarantined {
+        key_id: KeyId,
+        org: OrgId,
+    },
     /// The key's not-before instant has not come yet.
     NotYetValid {
         key_id: KeyId,
@@ -131,6 +136,7 @@ impl Outcome {
             Outcome::Revoked { .. } => Unauthenticated::Revoked,
             Outcome::WrongAudience { .. } => Unauthenticated::WrongAudience,
             Outcome::NotYetValid { .. } => Unauthenticated::NotYetValid,
+            Outcome::Quarantined { .. } => Unauthenticated::Quarantined,
             Outcome::NetworkNotAllowed { .. } => Unauthenticated::NetworkNotAllowed,
             Outcome::WrongEnv { expected, got } => Unauthenticated::WrongEnv {
                 expected: *expected,
@@ -152,6 +158,7 @@ impl Outcome {
             Outcome::Revoked { .. } => "revoked_key",
             Outcome::WrongAudience { .. } => "wrong_audience",
             Outcome::NotYetValid { .. } => "not_yet_valid",
+            Outcome::Quarantined { .. } => "quarantined_key",
             Outcome::NetworkNotAllowed { .. } => "network_not_allowed",
             Outcome::WrongEnv { .. } => "wrong_env",
             Outcome::InsufficientScope { .. } => "insufficient_scope",
@@ -168,6 +175,9 @@ impl Outcome {
             Outcome::Revoked { .. } => "API key revoked".into(),
             Outcome::WrongAudience { .. } => "this credential is not for this server".into(),
             Outcome::NotYetValid { .. } => "API key not valid yet".into(),
+            Outcome::Quarantined { .. } => {
+                "API key in quarantine: a person of its org must release it".into()
+            }
             Outcome::NetworkNotAllowed { .. } => {
                 "API key not allowed from this network address".into()
             }
@@ -190,6 +200,7 @@ impl Outcome {
             | Outcome::Revoked { key_id, org }
             | Outcome::WrongAudience { key_id, org }
             | Outcome::NotYetValid { key_id, org }
+            | Outcome::Quarantined { key_id, org }
             | Outcome::NetworkNotAllowed { key_id, org } => {
                 (Some(org.clone()), Some(key_id.clone()), None)
             }

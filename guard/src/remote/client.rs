@@ -73,6 +73,25 @@ impl AuthorityApi {
         context_of(answer).map(Some)
     }
 
+    /// `POST /api/v1/keys/{id}/quarantine` with the rule that tripped; the
+    /// service key needs `svc:keys:quarantine`.
+    pub(crate) async fn quarantine(
+        &self,
+        key: &authority::KeyId,
+        rule: authority::wire::QuarantineRule,
+        evidence: &str,
+    ) -> Result<(), ApiError> {
+        let response = self
+            .http
+            .post(self.url(&format!("/api/v1/keys/{key}/quarantine")))
+            .header(reqwest::header::AUTHORIZATION, self.bearer())
+            .json(&serde_json::json!({ "rule": rule, "reason": evidence }))
+            .send()
+            .await
+            .map_err(transport)?;
+        check(response).await.map(drop)
+    }
+
     /// `POST /api/v1/scopes`: adds this server's tool scopes to the
     /// authority's catalog (add-only there, so repeating it is harmless).
     pub(crate) async fn register_scopes(

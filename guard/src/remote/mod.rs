@@ -116,6 +116,15 @@ impl RemoteConfig {
 /// Aborts background tasks when the guard is dropped.
 struct Tasks(Vec<JoinHandle<()>>);
 
+/// A background task that ends with its owner.
+pub(crate) struct AbortOnDrop(pub(crate) JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl Drop for Tasks {
     fn drop(&mut self) {
         for task in &self.0 {
@@ -140,6 +149,7 @@ impl Remote {
     pub(crate) async fn start(
         config: RemoteConfig,
         scopes: Arc<Vec<authority::ScopeRegistration>>,
+        tripwires: Arc<crate::tripwire::Tripwires>,
     ) -> Result<Self, GuardError> {
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
@@ -178,6 +188,7 @@ impl Remote {
                 cache.clone(),
                 state.clone(),
                 scopes.clone(),
+                tripwires,
             )));
             state
         });
@@ -226,6 +237,16 @@ impl Remote {
                 Outcome::Unavailable
             }
         }
+    }
+
+    /// `POST /keys/{id}/quarantine`: a rule tripped at this guard.
+    pub(crate) async fn report_hold(
+        &self,
+        key: &authority::KeyId,
+        rule: authority::wire::QuarantineRule,
+        evidence: &str,
+    ) -> Result<(), client::ApiError> {
+        self.api.quarantine(key, rule, evidence).await
     }
 
     /// Durable once this returns `Ok` (fsynced in the spool); the event's

@@ -22,6 +22,7 @@ use serde::Deserialize;
 
 use super::cache::IntrospectionCache;
 use super::client::{check, transport, ApiError, AuthorityApi};
+use crate::tripwire::Tripwires;
 use authority::ids::{KeyId, OrgId};
 use authority::time::{Clock, SystemClock, Timestamp};
 
@@ -45,6 +46,14 @@ struct RevocationData {
     revoked_at: Timestamp,
 }
 
+/// A `hold` event: a key went into quarantine or came out of it.
+#[derive(Deserialize)]
+struct HoldData {
+    key_id: String,
+    org: String,
+    change: authority::revocation::KeyChange,
+}
+
 /// Runs until aborted.
 pub(crate) async fn listen(
     http: reqwest::Client,
@@ -52,6 +61,7 @@ pub(crate) async fn listen(
     cache: Arc<IntrospectionCache>,
     state: Arc<StreamState>,
     scopes: Arc<Vec<authority::ScopeRegistration>>,
+    tripwires: Arc<Tripwires>,
 ) {
     let mut failures: u32 = 0;
     loop {
@@ -63,7 +73,7 @@ pub(crate) async fn listen(
                     api.register_scopes_or_warn(&scopes).await;
                 }
                 failures = 0;
-                let ended = consume(response, &cache, &state, resume.is_none()).await;
+                let ended = consume(response, &cache, &tripwires, &state, resume.is_none()).await;
                 if state.connected.swap(false, Ordering::SeqCst) {
                     tracing::warn!(reason = %ended, "revocation stream lost; reconnecting (cached keys are bounded by the cache TTL meanwhile)");
                 }
@@ -103,6 +113,7 @@ async fn connect(
 async fn consume(
     response: reqwest::Response,
     cache: &Arc<IntrospectionCache>,
+    tripwires: &Tripwires,
     state: &StreamState,
     fresh: bool,
 ) -> String {
@@ -128,7 +139,7 @@ async fn consume(
                 *state.last_error.lock() = None;
                 tracing::info!("revocation stream connected");
             }
-            apply(&event, cache);
+            apply(&event, cache, tripwires);
             if let Some(id) = event.id {
                 *state.last_event_id.lock() = Some(id);
             }
@@ -136,8 +147,24 @@ async fn consume(
     }
 }
 
-fn apply(event: &SseEvent, cache: &Arc<IntrospectionCache>) {
+fn apply(event: &SseEvent, cache: &Arc<IntrospectionCache>, tripwires: &Tripwires) {
     match event.event.as_str() {
+        // Quarantine or release: the next call asks the authority again
+        // (never remembered as revoked: a released key works at once).
+        "hold" => match serde_json::from_str::<HoldData>(&event.data) {
+            Ok(data) => {
+                let (Some(key_id), Ok(org)) = (KeyId::parse(&data.key_id), OrgId::parse(&data.org))
+                else {
+                    cache.clear();
+                    return;
+                };
+                cache.evict_key(&key_id, &org, false);
+                if data.change == authority::revocation::KeyChange::Released {
+                    tripwires.release(&key_id);
+                }
+            }
+            Err(_) => cache.clear(),
+        },
         "revocation" => match serde_json::from_str::<RevocationData>(&event.data) {
             Ok(data) => {
                 let (Some(key_id), Ok(org)) = (KeyId::parse(&data.key_id), OrgId::parse(&data.org))

@@ -79,6 +79,12 @@ impl ScopeCatalog {
             "Check other keys' validity (tool servers); implied by admin",
         )
         .expect("valid");
+        c.register(
+            "keys",
+            "quarantine",
+            "Put the org's keys in quarantine when a guardrail trips (tool servers); implied by admin",
+        )
+        .expect("valid");
         c.register_service("audit", "The audit trail")
             .expect("valid");
         c.register("audit", "read", "Query and export the audit trail")

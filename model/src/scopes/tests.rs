@@ -108,7 +108,10 @@ fn catalog_is_extensible() {
         .find(|s| s.service == "keys")
         .unwrap();
     let order: Vec<_> = svc.actions.iter().map(|a| a.action.as_str()).collect();
-    assert_eq!(order, ["read", "write", "admin", "introspect"]);
+    assert_eq!(
+        order,
+        ["read", "write", "admin", "introspect", "quarantine"]
+    );
 }
 
 #[test]

@@ -84,6 +84,61 @@ pub struct RotateRequest {
     pub grace_secs: Option<u64>,
 }
 
+/// Why a key is in quarantine: a person's decision, or the guardrail rule
+/// that tripped (reported by a guard with `svc:keys:quarantine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum QuarantineRule {
+    /// A person (or an admin key) put it there.
+    #[default]
+    Manual,
+    /// The same tool with the same arguments, again and again.
+    Loop,
+    /// A burst of refused calls (missing scopes, unknown tools).
+    DenialBurst,
+    /// Its parent key went into quarantine.
+    Parent,
+}
+
+impl QuarantineRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuarantineRule::Manual => "manual",
+            QuarantineRule::Loop => "loop",
+            QuarantineRule::DenialBurst => "denial_burst",
+            QuarantineRule::Parent => "parent",
+        }
+    }
+}
+
+/// A key's quarantine: when, why, on whose word.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuarantineView {
+    pub at: Timestamp,
+    pub rule: QuarantineRule,
+    /// What the rule saw (tool, counts, window), or the person's reason.
+    pub evidence: String,
+    /// The key (or person's credential) that put it there.
+    pub by: String,
+    /// For a key held because its parent was: that key. Releasing it
+    /// releases this one too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<KeyId>,
+}
+
+/// `POST /keys/{id}/quarantine`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct QuarantineBody {
+    /// Absent: `manual`. Guards name the rule that tripped.
+    pub rule: Option<QuarantineRule>,
+    /// Why: the evidence a rule saw, or a person's reason (at most 500 characters).
+    pub reason: Option<String>,
+}
+
 /// `POST /keys/{id}/revoke` (the body is optional).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -235,6 +290,10 @@ pub struct KeyView {
     /// its parent (revoking the parent revokes it too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<KeyId>,
+    /// Set while the key is held in quarantine (its status says
+    /// `quarantined` unless it is also revoked or expired).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<QuarantineView>,
 }
 
 impl KeyView {
@@ -248,7 +307,14 @@ impl KeyView {
     /// key inside a rotation's grace period too: revoking ends it now).
     /// Revoking is idempotent, so this only says whether to offer it.
     pub fn can_revoke(&self) -> bool {
-        self.status == KeyStatus::Active
+        matches!(self.status, KeyStatus::Active | KeyStatus::Quarantined)
+    }
+
+    /// Whether a person can release it: it is in quarantine, and not
+    /// because of its parent (release the parent instead).
+    pub fn can_release(&self) -> bool {
+        self.status == KeyStatus::Quarantined
+            && self.quarantine.as_ref().is_some_and(|q| q.source.is_none())
     }
 }
 

@@ -20,8 +20,8 @@ pub use error::{ErrorBody, ErrorEnvelope};
 pub use introspect::{IntrospectAnswer, IntrospectRequest};
 pub use keys::{
     BulkRevokeBody, BulkRevokeRequest, BulkRevokeResult, BulkRevokeTarget, ExpiryChoice, KeyList,
-    KeyListFilter, KeyTermsRequest, KeyView, MintRequest, MintedKey, RevokeBody, RotateRequest,
-    RotatedKey,
+    KeyListFilter, KeyTermsRequest, KeyView, MintRequest, MintedKey, QuarantineBody,
+    QuarantineRule, QuarantineView, RevokeBody, RotateRequest, RotatedKey,
 };
 pub use oauth::{
     AuthorizationParams, AuthorizationServerMetadata, ClientRegistrationAnswer,

@@ -8,13 +8,13 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use model::wire::{
-    BulkRevokeBody, BulkRevokeRequest, KeyList, KeyListFilter, MintRequest, RevokeBody,
-    RotateRequest,
+    BulkRevokeBody, BulkRevokeRequest, KeyList, KeyListFilter, MintRequest, QuarantineBody,
+    RevokeBody, RotateRequest,
 };
 
 use super::json::{ApiJson, OptionalJson};
 use super::query::ApiQuery;
-use super::required::{Authed, KeysAdmin, KeysRead, KeysWrite};
+use super::required::{Authed, KeysAdmin, KeysQuarantine, KeysRead, KeysWrite};
 use super::ApiState;
 use crate::error::ApiError;
 
@@ -116,6 +116,57 @@ pub async fn revoke(
 ) -> Result<Response, ApiError> {
     let key = state.authority.revoke(&principal, &id, body.reason).await?;
     crate::metrics::keys_revoked(1);
+    Ok(Json(key).into_response())
+}
+
+/// `POST /api/v1/keys/{id}/quarantine` (idempotent)
+#[utoipa::path(
+    post,
+    path = "/keys/{id}/quarantine",
+    summary = "Hold a key (and its derived keys) in quarantine until a person releases it",
+    description = "Requires `svc:keys:quarantine` (guards whose guardrail rule tripped; implied by `svc:keys:admin`). A key holding `admin:org` is held only by an `admin:org` caller.",
+    params(("id" = String, Path)),
+    request_body = Option<model::wire::QuarantineBody>,
+    responses(
+        (status = 200, description = "The key as it is now", body = model::wire::KeyView),
+        super::openapi::AuthFailures,
+        (status = 400, description = "Body is not JSON", body = model::wire::ErrorEnvelope), (status = 404, description = "No such key in your org", body = model::wire::ErrorEnvelope), (status = 409, description = "Too many derived keys for one commit", body = model::wire::ErrorEnvelope), (status = 413, description = "Body too large", body = model::wire::ErrorEnvelope), (status = 422, description = "Invalid rule or reason", body = model::wire::ErrorEnvelope),
+    )
+)]
+pub async fn quarantine(
+    State(state): State<ApiState>,
+    Authed { principal, .. }: Authed<KeysQuarantine>,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<QuarantineBody>,
+) -> Result<Response, ApiError> {
+    let key = state.authority.quarantine(&principal, &id, body).await?;
+    Ok(Json(key).into_response())
+}
+
+/// `POST /api/v1/keys/{id}/release` (idempotent)
+#[utoipa::path(
+    post,
+    path = "/keys/{id}/release",
+    summary = "Release a key from quarantine (with the derived keys its hold held)",
+    description = "Requires `svc:keys:admin` (or `admin:org`) and every scope the key holds.",
+    params(("id" = String, Path)),
+    request_body = Option<model::wire::RevokeBody>,
+    responses(
+        (status = 200, description = "The key as it is now", body = model::wire::KeyView),
+        super::openapi::AuthFailures,
+        (status = 400, description = "Body is not JSON", body = model::wire::ErrorEnvelope), (status = 404, description = "No such key in your org", body = model::wire::ErrorEnvelope), (status = 409, description = "Held because of its parent: release the parent", body = model::wire::ErrorEnvelope), (status = 413, description = "Body too large", body = model::wire::ErrorEnvelope), (status = 422, description = "Invalid reason", body = model::wire::ErrorEnvelope),
+    )
+)]
+pub async fn release(
+    State(state): State<ApiState>,
+    Authed { principal, .. }: Authed<KeysAdmin>,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<RevokeBody>,
+) -> Result<Response, ApiError> {
+    let key = state
+        .authority
+        .release(&principal, &id, body.reason)
+        .await?;
     Ok(Json(key).into_response())
 }
 

@@ -49,6 +49,8 @@ fn v1_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(keys::get))
         .routes(routes!(keys::revoke))
         .routes(routes!(keys::rotate))
+        .routes(routes!(keys::quarantine))
+        .routes(routes!(keys::release))
         .routes(routes!(introspect::introspect))
         .routes(routes!(revocations::stream))
         .routes(routes!(audit::query))

@@ -59,6 +59,11 @@ required_scope!(
     AuditRead = "audit": "read"
 );
 required_scope!(
+    /// `svc:keys:quarantine`: guards whose guardrail rule tripped (and
+    /// anyone with `svc:keys:admin`).
+    KeysQuarantine = "keys": "quarantine"
+);
+required_scope!(
     /// `svc:audit:write`: remote tool servers ingesting events.
     AuditWrite = "audit": "write"
 );

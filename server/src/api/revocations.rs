@@ -8,6 +8,9 @@
 //! a reconnect (repeats are harmless: evicting twice is a no-op). A
 //! `checkpoint` event every few seconds keeps `T` recent.
 //!
+//! A key put in quarantine or released comes as a `hold` event
+//! (`{key_id, org, at, change}`): evict, and do not remember it as revoked.
+//!
 //! The stream ends when the caller's own key stops working.
 //!
 //! A key may hold at most [`MAX_STREAMS_PER_KEY`] streams at once (a guard
@@ -20,7 +23,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use authority::revocation::CatchUp;
+use authority::revocation::{CatchUp, KeyChange};
 use authority::time::Timestamp;
 use authority::{KeyId, RevocationEvent};
 use axum::extract::State;
@@ -217,6 +220,9 @@ async fn feed_live(
     loop {
         let event = tokio::select! {
             received = live.recv() => match received {
+                Ok(event) if event.org == principal.org && event.change != KeyChange::Revoked => {
+                    hold(&mut clock, &event)
+                }
                 Ok(event) if event.org == principal.org => {
                     // A rotation's grace period is announced ahead of time; the
                     // stream ends only once its own key has actually stopped.
@@ -287,6 +293,22 @@ fn checkpoint(clock: &mut EventClock) -> Event {
         .event("checkpoint")
         .id(id.to_string())
         .data(format!("{{\"at\":{id}}}"))
+}
+
+/// A `hold` event: a key went into quarantine or came out of it. Sent only
+/// live (a resumed stream does not replay holds; a guard that reconnects
+/// keeps cached keys at most its cache TTL, 60 s at most).
+fn hold(clock: &mut EventClock, event: &RevocationEvent) -> Event {
+    let json = serde_json::json!({
+        "key_id": event.key_id,
+        "org": event.org,
+        "at": event.revoked_at,
+        "change": event.change,
+    });
+    Event::default()
+        .event("hold")
+        .id(clock.next().to_string())
+        .data(json.to_string())
 }
 
 fn revocation(clock: &mut EventClock, data: &RevocationData) -> Event {

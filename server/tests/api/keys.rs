@@ -468,3 +468,132 @@ async fn keys_limited_to_tool_servers() {
     }
     assert!(!app.log().contains(key), "nor logged");
 }
+
+/// Quarantine as an attacker holding a guard's key would try it: it may hold
+/// the org's agent keys (that is its job) but not its admin key, not another
+/// org's keys, and it may never release one; release needs `svc:keys:admin`
+/// and the key's scopes; bad bodies get a 422 naming the field.
+#[tokio::test]
+async fn quarantine_and_release_are_confined() {
+    let app = spawn_app().await;
+    let (guard, _) = app
+        .mint("guard", &["svc:keys:introspect", "svc:keys:quarantine"])
+        .await;
+    let (agent, agent_id) = app.mint("agent", &["svc:keys:read", "agent:bot"]).await;
+    let admin_id = {
+        let v: Value = app
+            .get(&app.admin, "/api/v1/keys")
+            .await
+            .json()
+            .await
+            .unwrap();
+        v["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| {
+                k["scopes"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!("admin:org"))
+            })
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let hold = |id: &str| format!("/api/v1/keys/{id}/quarantine");
+    let release = |id: &str| format!("/api/v1/keys/{id}/release");
+
+    let r = app
+        .post(
+            &guard,
+            &hold(&admin_id),
+            json!({"rule": "loop", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(r.status(), 403, "a guard key cannot lock the admin out");
+    let (_, globex_id) = {
+        let r = app
+            .post(
+                &app.other_admin,
+                "/api/v1/keys/mint",
+                json!({"name": "g", "scopes": ["svc:keys:read"]}),
+            )
+            .await;
+        let v: Value = r.json().await.unwrap();
+        (
+            v["key"].as_str().unwrap().to_owned(),
+            v["id"].as_str().unwrap().to_owned(),
+        )
+    };
+    assert_eq!(
+        app.post(&guard, &hold(&globex_id), json!({}))
+            .await
+            .status(),
+        404
+    );
+
+    for (body, field) in [
+        (json!({"rule": "parent"}), "rule"),
+        (json!({"rule": "meltdown"}), ""),
+        (json!({"reason": "x".repeat(600)}), "reason"),
+        (json!({"evidence": "x"}), ""),
+    ] {
+        let r = app.post(&guard, &hold(&agent_id), body.clone()).await;
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        assert!(status == 422 || status == 400, "{body}: {status} {text}");
+        assert!(text.contains(field), "{body}: {text}");
+    }
+
+    let r = app
+        .post(
+            &guard,
+            &hold(&agent_id),
+            json!({"rule": "denial_burst", "reason": "20 refused calls"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["status"].as_str(), v["quarantine"]["rule"].as_str()),
+        (Some("quarantined"), Some("denial_burst"))
+    );
+    assert_eq!(app.get(&agent, "/api/v1/keys").await.status(), 401);
+    // Holding it again is idempotent.
+    assert_eq!(
+        app.post(&guard, &hold(&agent_id), json!({})).await.status(),
+        200
+    );
+
+    assert_eq!(
+        app.post(&guard, &release(&agent_id), json!({}))
+            .await
+            .status(),
+        403
+    );
+    let (keys_admin, _) = app.mint("keys-admin", &["svc:keys:admin"]).await;
+    let r = app.post(&keys_admin, &release(&agent_id), json!({})).await;
+    assert_eq!(
+        r.status(),
+        403,
+        "releasing needs the key's own scopes: {}",
+        r.text().await.unwrap()
+    );
+    assert_eq!(
+        app.post(&app.other_admin, &release(&agent_id), json!({}))
+            .await
+            .status(),
+        404
+    );
+    let r = app
+        .post(
+            &app.admin,
+            &release(&agent_id),
+            json!({"reason": "checked"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.get(&agent, "/api/v1/keys").await.status(), 200);
+}

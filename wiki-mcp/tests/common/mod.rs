@@ -86,18 +86,27 @@ impl WikiProc {
     /// `service_key`, its spool in `dir/spool`, and waits until its
     /// revocation stream is connected.
     pub async fn spawn_remote(authority: &str, service_key: &str, dir: &Path) -> Self {
+        Self::spawn_remote_with(authority, service_key, dir, &[]).await
+    }
+
+    /// [`spawn_remote`](Self::spawn_remote) with more arguments.
+    pub async fn spawn_remote_with(
+        authority: &str,
+        service_key: &str,
+        dir: &Path,
+        extra: &[&str],
+    ) -> Self {
         let spool = dir.join("spool");
-        let wiki = Self::spawn(
-            &[
-                "--authority",
-                authority,
-                "--service-key",
-                service_key,
-                "--spool-dir",
-                spool.to_str().expect("utf-8 path"),
-            ],
-            &dir.join("wiki.log"),
-        );
+        let mut args = vec![
+            "--authority",
+            authority,
+            "--service-key",
+            service_key,
+            "--spool-dir",
+            spool.to_str().expect("utf-8 path"),
+        ];
+        args.extend_from_slice(extra);
+        let wiki = Self::spawn(&args, &dir.join("wiki.log"));
         wait_for(
             "the revocation stream",
             Duration::from_secs(10),

@@ -149,3 +149,132 @@ pub async fn revoking_a_parent_revokes_its_descendants<F: StoreFactory>(f: &F) {
     want.sort();
     assert_eq!(ids, want);
 }
+
+fn hold(at: Timestamp) -> model::wire::QuarantineView {
+    model::wire::QuarantineView {
+        at,
+        rule: model::wire::QuarantineRule::Loop,
+        evidence: "`write_page` 50 times".into(),
+        by: "key_guard".into(),
+        source: None,
+    }
+}
+
+pub async fn quarantine_holds_the_tree_and_release_lifts_it<F: StoreFactory>(f: &F) {
+    let mut ev = Events::new();
+    let (_loc, s, _admin) = with_org(f, &mut ev).await;
+    let acme = org_id("acme");
+    let root = key("acme", "root", Some("ops"), T0);
+    let child = with_parent(key("acme", "child", Some("ops"), T0.plus_secs(1)), &root);
+    let gone = with_parent(key("acme", "gone", Some("ops"), T0.plus_secs(1)), &root);
+    let other = key("acme", "other", Some("ops"), T0);
+    for k in [&root, &child, &gone, &other] {
+        s.insert_key(k, &ev.admin("acme", "mint", T0))
+            .await
+            .unwrap();
+    }
+    s.revoke_key(
+        &acme,
+        &gone.id,
+        &rev(T0.plus_secs(2), "x"),
+        &ev.admin("acme", "revoke", T0),
+    )
+    .await
+    .unwrap();
+    let at = T0.plus_secs(10);
+    let events = |s: Arc<dyn Store>| async move {
+        events_of(&*s, "acme", AuditFilter::default()).await.len()
+    };
+    let before = events(s.clone()).await;
+    let changed = s
+        .set_quarantine(
+            &acme,
+            &root.id,
+            Some(&hold(at)),
+            at,
+            &ev.admin("acme", "quarantine", at),
+        )
+        .await
+        .unwrap()
+        .expect("the key exists");
+    let ids: Vec<&KeyId> = changed.iter().map(|k| &k.id).collect();
+    assert_eq!(
+        ids,
+        [&root.id, &child.id],
+        "the key first, then its active descendants"
+    );
+    assert_eq!(events(s.clone()).await, before + 1);
+    let stored = s.get_key(&acme, &root.id).await.unwrap().unwrap();
+    assert_eq!(stored.quarantine, Some(hold(at)));
+    assert_eq!(stored.status(at), crate::keys::KeyStatus::Quarantined);
+    let held_child = s.find_key_by_hash(&child.hash).await.unwrap().unwrap();
+    let q = held_child.quarantine.expect("held with its parent");
+    assert_eq!(
+        (q.rule, q.source.as_ref()),
+        (model::wire::QuarantineRule::Parent, Some(&root.id))
+    );
+    assert_eq!(
+        s.get_key(&acme, &gone.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .quarantine,
+        None,
+        "a revoked key is not held"
+    );
+    assert_eq!(
+        s.get_key(&acme, &other.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .quarantine,
+        None
+    );
+    // Holding again changes nothing and writes no event.
+    let again = s
+        .set_quarantine(
+            &acme,
+            &root.id,
+            Some(&hold(at.plus_secs(1))),
+            at,
+            &ev.admin("acme", "quarantine", at),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(again.is_empty());
+    assert_eq!(events(s.clone()).await, before + 1);
+
+    // Release: the key and what its hold held.
+    let later = at.plus_secs(5);
+    let released = s
+        .set_quarantine(
+            &acme,
+            &root.id,
+            None,
+            later,
+            &ev.admin("acme", "release", later),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(released.len(), 2);
+    for k in [&root, &child] {
+        let now = s.get_key(&acme, &k.id).await.unwrap().unwrap();
+        assert_eq!(now.quarantine, None, "{}", k.name);
+        assert_eq!(now.status(later), crate::keys::KeyStatus::Active);
+    }
+    assert_eq!(events(s.clone()).await, before + 2);
+    assert_eq!(
+        s.set_quarantine(
+            &acme,
+            &KeyId::generate(),
+            None,
+            later,
+            &ev.admin("acme", "release", later)
+        )
+        .await
+        .unwrap(),
+        None
+    );
+}

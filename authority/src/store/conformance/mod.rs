@@ -31,7 +31,10 @@ pub use audit::{
     audit_append_and_queries, audit_filters_match_what_an_event_is_about, audit_pagination,
     audit_timeline, chain_seals, chains_and_prune,
 };
-pub use guardrails::{key_terms_round_trip, revoking_a_parent_revokes_its_descendants};
+pub use guardrails::{
+    key_terms_round_trip, quarantine_holds_the_tree_and_release_lifts_it,
+    revoking_a_parent_revokes_its_descendants,
+};
 pub use keys::{concurrent_revokes_and_mints, key_insert_get_and_isolation, touch_keys};
 pub use oauth::{
     a_grant_starts_once_with_its_tokens, oauth_clients_are_registered_once,
@@ -104,7 +107,8 @@ macro_rules! conformance_tests {
             pepper_fingerprint_is_recorded_once, scope_registrations_are_add_only,
             oauth_clients_are_registered_once, a_grant_starts_once_with_its_tokens,
             refresh_tokens_rotate_once, revoking_a_grant_revokes_its_live_tokens,
-            key_terms_round_trip, revoking_a_parent_revokes_its_descendants);
+            key_terms_round_trip, revoking_a_parent_revokes_its_descendants,
+            quarantine_holds_the_tree_and_release_lifts_it);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
         $(
@@ -159,6 +163,7 @@ fn key(org: &str, name: &str, agent: Option<&str>, created_at: Timestamp) -> Key
         oauth: None,
         terms: Default::default(),
         parent: None,
+        quarantine: None,
     }
 }
 

@@ -230,6 +230,7 @@ pub(super) fn key_fields(k: &KeyRecord) -> Fields {
             opt_string(k.parent.as_ref().map(KeyId::as_str)),
         ),
     ]);
+    f.extend(quarantine_fields(k.quarantine.as_ref()));
     f.extend(revocation_fields(
         k.revoked_at,
         k.revoked_by.as_deref(),
@@ -313,7 +314,27 @@ pub(super) fn key_from(doc: &Document) -> Result<KeyRecord, StoreError> {
                 .and_then(crate::guardrails::KeyMetadata::from_storage),
         },
         parent: key_id("parent")?,
+        quarantine: match r.opt_str("quarantine")? {
+            None => None,
+            Some(json) => Some(
+                serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("key quarantine: {e}")))?,
+            ),
+        },
     })
+}
+
+/// The field a quarantine or release changes (an update masked to it).
+pub(super) const QUARANTINE_FIELD: &str = "quarantine";
+
+pub(super) fn quarantine_fields(q: Option<&model::wire::QuarantineView>) -> Fields {
+    Fields::from([(
+        QUARANTINE_FIELD.into(),
+        opt_string(
+            q.map(|q| serde_json::to_string(q).expect("a quarantine view serializes"))
+                .as_deref(),
+        ),
+    )])
 }
 
 /// `scopes/{service}:{action}`: a registered tool scope.
@@ -340,11 +361,29 @@ pub(super) fn hash_lookup_fields(k: &KeyRecord) -> Fields {
 
 /// `revocations/{hash}`: what other servers' listeners evict on.
 pub(super) fn revocation_notice_fields(k: &KeyRecord, at: Timestamp, written_at: i64) -> Fields {
+    change_notice_fields(k, crate::revocation::KeyChange::Revoked, at, written_at)
+}
+
+/// `revocations/{hash}`: what every server's listener hears about a key
+/// (`revoked_at` holds the instant of any change, as it did before
+/// quarantine; `change` says which).
+pub(super) fn change_notice_fields(
+    k: &KeyRecord,
+    change: crate::revocation::KeyChange,
+    at: Timestamp,
+    written_at: i64,
+) -> Fields {
+    let change = match change {
+        crate::revocation::KeyChange::Revoked => "revoked",
+        crate::revocation::KeyChange::Quarantined => "quarantined",
+        crate::revocation::KeyChange::Released => "released",
+    };
     Fields::from([
         ("org".into(), string(k.org.as_str())),
         ("key_id".into(), string(k.id.as_str())),
         ("revoked_at".into(), int(at.as_millis())),
         ("written_at".into(), int(written_at)),
+        ("change".into(), string(change)),
     ])
 }
 

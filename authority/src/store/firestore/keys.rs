@@ -344,13 +344,27 @@ pub(super) async fn revoke_key(
 }
 
 /// The descendants of `id` a revocation at `rev` would still change, with
-/// their documents. One equality query finds whether the key has children
-/// at all; only then is the org's key list read to walk the tree.
+/// their documents.
 async fn pending_descendants(
     s: &FirestoreStore,
     org: &OrgId,
     id: &KeyId,
     rev: &Revocation,
+) -> Result<Vec<(Document, KeyRecord)>, StoreError> {
+    Ok(descendant_docs(s, org, id)
+        .await?
+        .into_iter()
+        .filter(|(_, d)| crate::store::cascade_applies(d, rev))
+        .collect())
+}
+
+/// Every descendant of `id`, with its document. One equality query finds
+/// whether the key has children at all; only then is the org's key list
+/// read to walk the tree.
+async fn descendant_docs(
+    s: &FirestoreStore,
+    org: &OrgId,
+    id: &KeyId,
 ) -> Result<Vec<(Document, KeyRecord)>, StoreError> {
     let children = Query::of(Some(format!("orgs/{}", org.as_str())), "keys")
         .eq("parent", docs::string(id.as_str()))
@@ -362,8 +376,75 @@ async fn pending_descendants(
     let tree = crate::store::lineage::descendants(all.iter().map(|(_, k)| k), &[id]);
     Ok(all
         .into_iter()
-        .filter(|(_, d)| tree.contains(&d.id) && crate::store::cascade_applies(d, rev))
+        .filter(|(_, d)| tree.contains(&d.id))
         .collect())
+}
+
+pub(super) async fn set_quarantine(
+    s: &FirestoreStore,
+    org: &OrgId,
+    id: &KeyId,
+    hold: Option<&model::wire::QuarantineView>,
+    now: Timestamp,
+    event: &AuditEvent,
+) -> Result<Option<Vec<KeyRecord>>, StoreError> {
+    let change = if hold.is_some() {
+        crate::revocation::KeyChange::Quarantined
+    } else {
+        crate::revocation::KeyChange::Released
+    };
+    retrying(|| async move {
+        let Some((doc, root)) = key_doc(s, org, id).await? else {
+            return Ok(None);
+        };
+        let descendants = descendant_docs(s, org, id).await?;
+        let plan = crate::store::quarantine::plan_hold(
+            &root,
+            descendants.iter().map(|(_, d)| d),
+            hold,
+            now,
+        );
+        if plan.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        // One commit: each key and its notice, the event and its chain.
+        if plan.len() > BULK_CHUNK {
+            return Err(StoreError::Conflict(format!(
+                "{} keys would change in one quarantine, more than one commit holds ({BULK_CHUNK}); revoke the key instead",
+                plan.len()
+            ))
+            .into());
+        }
+        let mut writes = Vec::with_capacity(plan.len() * 2 + 2);
+        let mut changed = Vec::with_capacity(plan.len());
+        for (k, q) in plan {
+            let k_doc = if k.id == root.id {
+                &doc
+            } else {
+                &descendants
+                    .iter()
+                    .find(|(_, d)| d.id == k.id)
+                    .expect("planned from these")
+                    .0
+            };
+            writes.push(update_if_unchanged(
+                k_doc,
+                docs::quarantine_fields(q.as_ref()),
+                &[docs::QUARANTINE_FIELD],
+            )?);
+            writes.push(set(
+                s.revocation_path(&k.hash),
+                docs::change_notice_fields(k, change, now, super::wall_clock_millis()),
+            ));
+            let mut k = k.clone();
+            k.quarantine = q;
+            changed.push(k);
+        }
+        writes.extend(event_writes(s, std::slice::from_ref(event)));
+        s.commit(writes).await?;
+        Ok(Some(changed))
+    })
+    .await
 }
 
 pub(super) async fn rotate_key(

@@ -337,6 +337,17 @@ impl Store for FirestoreStore {
         keys::revoke_key(self, org, id, rev, event).await
     }
 
+    async fn set_quarantine(
+        &self,
+        org: &OrgId,
+        id: &KeyId,
+        hold: Option<&model::wire::QuarantineView>,
+        now: Timestamp,
+        event: &AuditEvent,
+    ) -> Result<Option<Vec<KeyRecord>>, StoreError> {
+        keys::set_quarantine(self, org, id, hold, now, event).await
+    }
+
     async fn rotate_key(
         &self,
         org: &OrgId,

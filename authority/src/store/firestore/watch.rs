@@ -38,7 +38,7 @@ use super::indexes::Query;
 use super::{unavailable, wall_clock_millis, FirestoreStore};
 use crate::ids::{KeyId, OrgId};
 use crate::keys::KeyHash;
-use crate::revocation::{Origin, RevocationEvent};
+use crate::revocation::{KeyChange, Origin, RevocationEvent};
 use crate::store::{SharedChange, StoreError};
 use crate::time::Timestamp;
 
@@ -75,6 +75,12 @@ fn notice(doc: &firestore::gcloud_sdk::google::firestore::v1::Document) -> Optio
         key_hash: hash_hex.to_owned(),
         revoked_at: Timestamp::from_millis(r.int("revoked_at").ok()?),
         origin: Origin::Remote,
+        // Notices written before quarantine existed are revocations.
+        change: match r.opt_str("change").ok().flatten().as_deref() {
+            Some("quarantined") => KeyChange::Quarantined,
+            Some("released") => KeyChange::Released,
+            _ => KeyChange::Revoked,
+        },
     })
 }
 
@@ -166,6 +172,7 @@ mod tests {
             key_hash: format!("{n:064x}"),
             revoked_at: Timestamp::from_millis(n),
             origin: Origin::Remote,
+            change: KeyChange::Revoked,
         }
     }
 

@@ -15,7 +15,7 @@ use crate::time::Timestamp;
 
 pub(super) const KEY_COLS: &str = "id, org, name, env, agent, scopes, hash, hint, created_by, \
     created_at, expires_at, revoked_at, revoked_by, revoke_reason, last_used_at, rotated_from, \
-    rotated_to, resources, grant_id, client_id, not_before, networks, metadata, parent";
+    rotated_to, resources, grant_id, client_id, not_before, networks, metadata, parent, quarantine";
 
 fn ts(v: Option<i64>) -> Option<Timestamp> {
     v.map(Timestamp::from_millis)
@@ -68,7 +68,19 @@ pub(super) fn key_from_row(r: &Row<'_>) -> rusqlite::Result<Result<KeyRecord, St
                 .and_then(KeyMetadata::from_storage),
         },
         parent: r.get::<_, Option<String>>(23)?.map(KeyId::from_stored),
+        quarantine: match r.get::<_, Option<String>>(24)? {
+            None => None,
+            Some(json) => match serde_json::from_str(&json) {
+                Ok(q) => Some(q),
+                Err(e) => return Ok(Err(StoreError::Corrupt(format!("key quarantine: {e}")))),
+            },
+        },
     }))
+}
+
+/// A quarantine is stored as its JSON view.
+pub(super) fn quarantine_to_storage(q: Option<&model::wire::QuarantineView>) -> Option<String> {
+    q.map(|q| serde_json::to_string(q).expect("a quarantine view serializes"))
 }
 
 /// Networks are stored comma-separated (a CIDR range holds no comma).
@@ -171,7 +183,7 @@ pub(super) fn revoked_since(
 pub(super) fn insert_key(tx: &Transaction<'_>, k: &KeyRecord) -> Result<(), StoreError> {
     tx.prepare_cached(&format!(
         "INSERT INTO keys ({KEY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
-         ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
+         ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
     ))
     .map_err(map_err)?
     .execute(params![
@@ -199,6 +211,7 @@ pub(super) fn insert_key(tx: &Transaction<'_>, k: &KeyRecord) -> Result<(), Stor
         networks_to_storage(&k.terms.networks),
         k.terms.metadata.as_ref().map(KeyMetadata::to_storage),
         k.parent.as_ref().map(KeyId::as_str),
+        quarantine_to_storage(k.quarantine.as_ref()),
     ])
     .map_err(map_err)?;
     Ok(())
@@ -309,6 +322,36 @@ pub(super) fn revoke_key(
             descendants,
         })
     }
+}
+
+pub(super) fn set_quarantine(
+    c: &mut Connection,
+    org: &OrgId,
+    id: &KeyId,
+    hold: Option<&model::wire::QuarantineView>,
+    now: Timestamp,
+    event: &AuditEvent,
+) -> Result<Option<Vec<KeyRecord>>, StoreError> {
+    let tx = c.transaction().map_err(map_err)?;
+    let Some(root) = get_key(&tx, org, id)? else {
+        return Ok(None);
+    };
+    let descendants = descendants_of(&tx, org, id)?;
+    let mut changed = Vec::new();
+    for (k, q) in crate::store::quarantine::plan_hold(&root, &descendants, hold, now) {
+        tx.prepare_cached("UPDATE keys SET quarantine = ?2 WHERE id = ?1")
+            .map_err(map_err)?
+            .execute(params![k.id.as_str(), quarantine_to_storage(q.as_ref())])
+            .map_err(map_err)?;
+        let mut k = k.clone();
+        k.quarantine = q;
+        changed.push(k);
+    }
+    if !changed.is_empty() {
+        insert_event(&tx, event)?;
+        tx.commit().map_err(map_err)?;
+    }
+    Ok(Some(changed))
 }
 
 /// Every key of `org` descending from `id` (children, their children, …),

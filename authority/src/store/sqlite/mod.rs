@@ -305,6 +305,19 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_quarantine(
+        &self,
+        org: &OrgId,
+        id: &KeyId,
+        hold: Option<&model::wire::QuarantineView>,
+        now: Timestamp,
+        event: &AuditEvent,
+    ) -> Result<Option<Vec<KeyRecord>>, StoreError> {
+        let (org, id, hold, event) = (org.clone(), id.clone(), hold.cloned(), event.clone());
+        self.write(move |c| keys::set_quarantine(c, &org, &id, hold.as_ref(), now, &event))
+            .await
+    }
+
     async fn rotate_key(
         &self,
         org: &OrgId,

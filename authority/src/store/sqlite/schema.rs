@@ -222,6 +222,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE keys ADD COLUMN parent TEXT;
     CREATE INDEX keys_by_parent ON keys (org, parent) WHERE parent IS NOT NULL;
     "#,
+    // 12: quarantine, a reversible hold on a key (JSON `QuarantineView`).
+    r#"
+    ALTER TABLE keys ADD COLUMN quarantine TEXT;
+    "#,
 ];
 
 /// The migration after which existing events get their `audit_about` rows.
