@@ -462,12 +462,24 @@ impl Guard {
                     .await
                     .map_err(|e| e.to_string()),
             };
-            if let Err(error) = reported {
-                guard
-                    .inner
-                    .hold_report_failures
-                    .fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(key = %key, %error, "could not report a quarantine to the authority; held at this guard only");
+            match reported {
+                // The authority holds the key now, for every guard, until a
+                // person releases it: its word replaces this guard's own
+                // hold (which would otherwise outlive a release made in
+                // another process). The cached answer goes first.
+                Ok(()) => {
+                    if let Backend::Remote(remote) = &guard.inner.backend {
+                        remote.forget(&key, &org);
+                    }
+                    guard.inner.tripwires.release(&key);
+                }
+                Err(error) => {
+                    guard
+                        .inner
+                        .hold_report_failures
+                        .fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(key = %key, %error, "could not report a quarantine to the authority; held at this guard only");
+                }
             }
         });
     }

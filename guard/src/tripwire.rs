@@ -16,7 +16,9 @@
 //! twice the threshold. When a rule trips, the guard holds the key itself
 //! at once (refusing its next call without asking anyone) and reports the
 //! hold to the authority, which stores it, audits it with the evidence,
-//! and tells every other guard through the revocation stream.
+//! and tells every other guard through the revocation stream. Once the
+//! authority has it, its word replaces the guard's own hold; if the report
+//! fails, the guard's hold lasts a minute.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use authority::audit::Decision;
-use common::{call, connect, text, Seed, WikiProc};
+use common::{call, connect, text, wait_for, Seed, WikiProc};
 use serde_json::json;
 
 fn spawn(seed: &Seed) -> WikiProc {
@@ -264,7 +264,14 @@ async fn a_key_revoked_mid_session_is_refused_with_401_and_audited() {
 #[tokio::test]
 async fn every_call_from_concurrent_clients_is_audited_exactly_once() {
     let seed = Seed::new().await;
-    let wiki = spawn(&seed);
+    // The reader key is refused 45 times here on purpose (each round asks
+    // for tools it lacks): the denial-burst guardrail would hold it after
+    // 20, which is its job, not this test's subject (tests/guardrails.rs).
+    let dir = seed.path.as_path().to_str().unwrap().to_owned();
+    let wiki = WikiProc::spawn(
+        &["--data-dir", &dir, "--org", "acme", "--denial-burst", "0"],
+        &seed.path.as_path().join("wiki.log"),
+    );
     let (clients, per_client) = (6usize, 20usize);
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -318,4 +325,67 @@ async fn every_call_from_concurrent_clients_is_audited_exactly_once() {
     assert_eq!(allowed, ok, "allowed events = calls that ran");
     let report = seed.auth.verify_all_audit().await.unwrap();
     assert!(report.ok, "{report:?}");
+}
+
+/// A local guard's guardrail: a burst of refused calls holds the key at
+/// once, the in-process authority stores the hold (rule, evidence, the
+/// guard's name), and its release lets the key through again.
+#[tokio::test]
+async fn a_denial_burst_holds_the_key_in_local_mode_until_released() {
+    let seed = Seed::new().await;
+    let dir = seed.path.as_path().to_str().unwrap().to_owned();
+    let wiki = WikiProc::spawn(
+        &["--data-dir", &dir, "--org", "acme", "--denial-burst", "3"],
+        &seed.path.as_path().join("wiki.log"),
+    );
+    let reader = connect(&wiki.url, Some(&seed.reader)).await.unwrap();
+    for _ in 0..3 {
+        let r = call(&reader, "write_kb", json!({"entry": "x"})).await;
+        assert!(
+            r.is_err() || r.unwrap().is_error == Some(true),
+            "refused: no kb scope"
+        );
+    }
+    let err = call(&reader, "read_page", json!({"title": "Home"}))
+        .await
+        .expect_err("held after the third refusal");
+    assert!(err.contains("401") || err.contains("AuthRequired"), "{err}");
+    let reader_id = seed
+        .auth
+        .validate(&seed.reader, None)
+        .await
+        .context()
+        .map(|c| c.key_id.to_string());
+    assert_eq!(reader_id, None, "the authority holds it too");
+    let keys = seed
+        .auth
+        .list_keys(&seed.admin_ctx, Default::default())
+        .await
+        .unwrap();
+    let held = keys
+        .iter()
+        .find(|k| k.quarantine.is_some())
+        .expect("the reader key is held");
+    let q = held.quarantine.as_ref().unwrap();
+    assert_eq!(q.rule, authority::wire::QuarantineRule::DenialBurst);
+    assert!(
+        q.by.contains("wiki-mcp") && q.evidence.contains("3 refused"),
+        "{q:?}"
+    );
+    seed.auth
+        .release(&seed.admin_ctx, held.id.as_str(), None)
+        .await
+        .unwrap();
+    let again = connect(&wiki.url, Some(&seed.reader)).await.unwrap();
+    // The guard's in-process authority caches keys for 1 s (local mode).
+    wait_for(
+        "the release at the guard",
+        Duration::from_secs(5),
+        async || {
+            call(&again, "read_page", json!({"title": "Home"}))
+                .await
+                .is_ok()
+        },
+    )
+    .await;
 }

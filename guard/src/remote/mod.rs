@@ -239,6 +239,11 @@ impl Remote {
         }
     }
 
+    /// Drops every cached answer for a key (its state changed).
+    pub(crate) fn forget(&self, key: &authority::KeyId, org: &authority::OrgId) {
+        self.cache.evict_key(key, org, false);
+    }
+
     /// `POST /keys/{id}/quarantine`: a rule tripped at this guard.
     pub(crate) async fn report_hold(
         &self,
