@@ -11,6 +11,7 @@ pub mod error;
 pub mod home;
 pub mod incident;
 pub mod keys;
+pub mod leaks;
 pub mod model;
 pub mod oauth;
 pub mod people;
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/keys/:id") view=keys::KeyLifePage/>
                 <Route path=path!("/incident") view=incident::IncidentPage/>
                 <Route path=path!("/audit") view=audit::AuditPage/>
+                <Route path=path!("/leaks") view=leaks::LeaksPage/>
                 <Route path=path!("/members") view=people::MembersPage/>
                 <Route path=path!("/invite") view=people::InvitePage/>
                 <Route path=path!("/oauth/authorize") view=oauth::ConsentPage/>

@@ -52,8 +52,9 @@ pub use model::{ids, scopes, wire};
 
 pub use error::{AuthorityError, Unauthenticated};
 pub use facade::{
-    Authority, AuthorityConfig, BootstrapRequest, ClientCredentials, Invitation, MintLimits,
-    PasskeyChallenge, PersonSignedIn, INVITATION_SECS, MAX_ORG_SCOPES,
+    Authority, AuthorityConfig, BootstrapRequest, ClientCredentials, Invitation, LeakError,
+    LeakPolicy, LeakResponse, MintLimits, PasskeyChallenge, PersonSignedIn, INVITATION_SECS,
+    MAX_ORG_SCOPES,
 };
 pub use ids::{EventId, GrantId, KeyId, MemberId, OrgId};
 pub use keys::{Env, Pepper, RawKey};

@@ -11,6 +11,7 @@ const pages = [
   ["new-key", "/keys/new"],
   ["incident", "/incident"],
   ["audit", "/audit"],
+  ["leaks", "/leaks"],
 ] as const;
 
 for (const width of [1280, 390]) {

@@ -91,6 +91,24 @@ pub struct Config {
         global = true
     )]
     pub allow_insecure_client_documents: bool,
+
+    /// Turns on the leaked-key report endpoint (`POST /api/v1/leaks/github`):
+    /// a file with the scanners' verification keys in GitHub's format
+    /// (`{"public_keys": [{"key_identifier", "key": "-----BEGIN PUBLIC KEY-----…"}]}`,
+    /// as served at https://api.github.com/meta/public_keys/secret_scanning).
+    /// Unset: the endpoint answers 404.
+    #[arg(long, env = "ACEKEYS_LEAK_REPORT_KEYS", global = true)]
+    pub leak_report_keys: Option<std::path::PathBuf>,
+
+    /// What a reported leak does to the key: `revoke` (default) or
+    /// `quarantine` (a person decides).
+    #[arg(
+        long,
+        env = "ACEKEYS_LEAK_RESPONSE",
+        default_value = "revoke",
+        global = true
+    )]
+    pub leak_response: String,
 }
 
 impl Config {
@@ -115,6 +133,33 @@ impl Config {
         TrustedProxies::parse(&self.trusted_proxies).map_err(ConfigError::TrustedProxies)
     }
 
+    /// The leaked-key report endpoint's keys and response.
+    pub fn leaks(&self) -> Result<authority::LeakPolicy, ConfigError> {
+        let response = match self.leak_response.trim() {
+            "revoke" => authority::LeakResponse::Revoke,
+            "quarantine" => authority::LeakResponse::Quarantine,
+            other => {
+                return Err(ConfigError::Leaks(format!(
+                    "--leak-response {other:?}: use `revoke` or `quarantine`"
+                )))
+            }
+        };
+        let keys = match &self.leak_report_keys {
+            None => Default::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError::Leaks(format!(
+                        "cannot read --leak-report-keys {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                authority::guardrails::leaks::PartnerKeys::from_json(&text)
+                    .map_err(|e| ConfigError::Leaks(format!("{}: {e}", path.display())))?
+            }
+        };
+        Ok(authority::LeakPolicy { keys, response })
+    }
+
     /// Where the store lives.
     pub fn store_location(&self) -> Result<StoreLocation, ConfigError> {
         Ok(StoreLocation::parse(&self.store)?)
@@ -132,4 +177,6 @@ pub enum ConfigError {
     TrustedProxies(String),
     #[error("ACEKEYS_PUBLIC_URL / --public-url: {0}")]
     PublicUrl(String),
+    #[error("leak reports: {0}")]
+    Leaks(String),
 }

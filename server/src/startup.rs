@@ -49,6 +49,7 @@ pub async fn open_authority(config: &Config) -> Result<Authority, StartError> {
             outbound: authority::outbound::OutboundPolicy {
                 allow_insecure: config.allow_insecure_client_documents,
             },
+            leaks: config.leaks()?,
             ..AuthorityConfig::default()
         },
     };

@@ -157,10 +157,28 @@ impl Authority {
         body.subject = Some(id.to_string());
         body.subject_agent = target.agent.clone();
         body.reason = reason;
-        let (store, org, idr, revr) = (&self.inner.store, &p.org, &id, &rev);
+        match self.revoke_tree(&p.org, &id, &rev, body).await? {
+            RevokeResult::Revoked { key, .. } | RevokeResult::AlreadyRevoked { key, .. } => {
+                Ok(key.view(now))
+            }
+            RevokeResult::NotFound => Err(AuthorityError::NotFound),
+        }
+    }
+
+    /// Revokes a key of `org` and its descendants in one store operation
+    /// with `event` (written only if something changed), and tells every
+    /// cache about each key it revoked.
+    pub(super) async fn revoke_tree(
+        &self,
+        org: &crate::ids::OrgId,
+        id: &KeyId,
+        rev: &Revocation,
+        event: NewEvent,
+    ) -> Result<RevokeResult, AuthorityError> {
+        let store = &self.inner.store;
         let result = self
-            .with_admin_event(body, move |ev| async move {
-                let r = store.revoke_key(org, idr, revr, &ev).await?;
+            .with_admin_event(event, move |ev| async move {
+                let r = store.revoke_key(org, id, rev, &ev).await?;
                 let wrote = match &r {
                     RevokeResult::Revoked { .. } => true,
                     RevokeResult::AlreadyRevoked { descendants, .. } => !descendants.is_empty(),
@@ -169,22 +187,17 @@ impl Authority {
                 Ok((r, wrote))
             })
             .await?;
-        match result {
+        match &result {
             RevokeResult::Revoked { key, descendants } => {
-                self.publish_revocation(&key);
-                for d in &descendants {
-                    self.publish_revocation(d);
-                }
-                Ok(key.view(now))
+                self.publish_revocation(key);
+                descendants.iter().for_each(|d| self.publish_revocation(d));
             }
-            RevokeResult::AlreadyRevoked { key, descendants } => {
-                for d in &descendants {
-                    self.publish_revocation(d);
-                }
-                Ok(key.view(now))
+            RevokeResult::AlreadyRevoked { descendants, .. } => {
+                descendants.iter().for_each(|d| self.publish_revocation(d));
             }
-            RevokeResult::NotFound => Err(AuthorityError::NotFound),
+            RevokeResult::NotFound => {}
         }
+        Ok(result)
     }
 
     /// `POST /keys/{id}/rotate`.

@@ -20,10 +20,12 @@ mod bootstrap;
 mod catalog_ops;
 pub use catalog_ops::MAX_ORG_SCOPES;
 mod key_ops;
+mod leak_ops;
 mod oauth_consent;
 mod oauth_tokens;
 mod people_ops;
 mod quarantine_ops;
+pub use leak_ops::{LeakError, LeakResponse};
 pub use oauth_tokens::ClientCredentials;
 pub use people_ops::{Invitation, PasskeyChallenge, PersonSignedIn, INVITATION_SECS};
 mod refusals;
@@ -79,6 +81,16 @@ pub struct AuthorityConfig {
     pub passkeys: Option<Arc<crate::people::passkeys::PasskeyVerifier>>,
     /// Where the authority's own requests may go (client metadata documents).
     pub outbound: crate::outbound::OutboundPolicy,
+    /// Who may report leaked keys, and what happens to them.
+    pub leaks: LeakPolicy,
+}
+
+/// The leaked-key report endpoint's setup: the scanners' verification keys
+/// (none: the endpoint answers that it is not configured) and the response.
+#[derive(Debug, Clone, Default)]
+pub struct LeakPolicy {
+    pub keys: crate::guardrails::leaks::PartnerKeys,
+    pub response: LeakResponse,
 }
 
 impl Default for AuthorityConfig {
@@ -93,6 +105,7 @@ impl Default for AuthorityConfig {
             server_name: None,
             passkeys: None,
             outbound: Default::default(),
+            leaks: LeakPolicy::default(),
         }
     }
 }
@@ -136,6 +149,7 @@ struct Inner {
     /// `Err` if the HTTP client could not start: document clients then get
     /// that error on the consent page, everything else works.
     client_documents: Result<crate::oauth::ClientDocuments, crate::outbound::FetchError>,
+    leaks: LeakPolicy,
     _stop: watch::Sender<()>,
 }
 
@@ -201,6 +215,7 @@ impl Authority {
                 server_name: config.server_name,
                 passkeys: config.passkeys,
                 client_documents: crate::oauth::ClientDocuments::new(config.outbound),
+                leaks: config.leaks.clone(),
                 _stop: stop_tx,
             }),
         };

@@ -141,7 +141,7 @@ impl Authority {
     }
 
     /// Stores a hold or release with its event and tells every cache.
-    async fn apply_hold(
+    pub(super) async fn apply_hold(
         &self,
         target: &KeyRecord,
         hold: Option<&QuarantineView>,

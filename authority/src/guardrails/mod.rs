@@ -4,12 +4,14 @@
 //! - [`networks`]: the client addresses a key may be used from.
 //! - [`metadata`]: the small JSON object tool servers receive with a key.
 //! - [`terms`]: a key's terms as stored (not-before, networks, metadata).
+//! - [`leaks`]: signed leaked-key reports (GitHub secret scanning format).
 //!
 //! The rules that plan them at mint time are the policy's
 //! (`policy::rules::plan_terms`); derived keys, which die with their
 //! parent, are `store::lineage`'s. This module depends on nothing else of
 //! the authority's but its clock type.
 
+pub mod leaks;
 pub mod metadata;
 pub mod networks;
 pub mod terms;

@@ -99,6 +99,9 @@ pub enum QuarantineRule {
     DenialBurst,
     /// Its parent key went into quarantine.
     Parent,
+    /// A scanner reported it exposed (and the server holds leaked keys
+    /// instead of revoking them).
+    Leaked,
 }
 
 impl QuarantineRule {
@@ -108,6 +111,7 @@ impl QuarantineRule {
             QuarantineRule::Loop => "loop",
             QuarantineRule::DenialBurst => "denial_burst",
             QuarantineRule::Parent => "parent",
+            QuarantineRule::Leaked => "leaked",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod bearer;
 mod error;
 mod introspect;
 mod keys;
+mod leaks;
 mod oauth;
 mod scopes;
 
@@ -23,6 +24,7 @@ pub use keys::{
     KeyListFilter, KeyTermsRequest, KeyView, MintRequest, MintedKey, QuarantineBody,
     QuarantineRule, QuarantineView, RevokeBody, RotateRequest, RotatedKey,
 };
+pub use leaks::{LeakReportItem, LeakVerdict};
 pub use oauth::{
     AuthorizationParams, AuthorizationServerMetadata, ClientRegistrationAnswer,
     ClientRegistrationRequest, ConsentDecision, ConsentScope, ConsentView, GrantList, GrantView,

@@ -35,6 +35,17 @@ impl AuthGate {
         Self { throttle }
     }
 
+    /// Whether `client` is blocked for its failed attempts (how long).
+    pub fn blocked(&self, client: IpAddr) -> Option<std::time::Duration> {
+        self.throttle.blocked(client)
+    }
+
+    /// Counts a failed attempt of `client` that is not a key (a report's
+    /// bad signature); `Some` when it is now blocked.
+    pub fn failed(&self, client: IpAddr) -> Option<std::time::Duration> {
+        self.throttle.failed(client)
+    }
+
     /// Authenticates the request's Bearer key for `required`.
     pub async fn authorize(
         &self,

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod introspect;
 pub mod json;
 pub mod keys;
+pub mod leaks;
 pub mod openapi;
 pub mod query;
 pub mod required;
@@ -51,6 +52,7 @@ fn v1_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(keys::rotate))
         .routes(routes!(keys::quarantine))
         .routes(routes!(keys::release))
+        .routes(routes!(leaks::github))
         .routes(routes!(introspect::introspect))
         .routes(routes!(revocations::stream))
         .routes(routes!(audit::query))

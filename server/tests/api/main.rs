@@ -12,6 +12,7 @@ mod fuzz;
 mod guarantees;
 mod introspect;
 mod keys;
+mod leaks;
 mod meta;
 mod oauth;
 mod oauth_documents;

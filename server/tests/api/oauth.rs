@@ -36,7 +36,11 @@ pub(crate) fn pkce() -> (String, String) {
 
 impl Flow {
     async fn start() -> Self {
-        let app = spawn_app().await;
+        Self::start_on(spawn_app().await).await
+    }
+
+    /// A flow on a server the caller started (with its own settings).
+    pub(crate) async fn start_on(app: TestApp) -> Self {
         let cookie = sign_in(&app, &app.admin).await;
         let client_id = register(
             &app,
