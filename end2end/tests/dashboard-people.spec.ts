@@ -150,6 +150,11 @@ test("an auditor sees no write controls, is refused a forced mint, and is signed
   await expect(auditor.page.getByRole("button", { name: "Revoke" })).toHaveCount(0);
   await expect(auditor.page.getByRole("button", { name: "Rotate" })).toHaveCount(0);
   await auditor.page.screenshot({ path: join(screenshots, "auditor-keys-1280.png"), fullPage: true });
+  // A key's own page: its life, but no quarantine control.
+  await auditor.page.locator("#keys-table a.key-name").first().click();
+  await expect(auditor.page.locator("#key-life-facts")).toBeVisible();
+  await hydrated(auditor.page);
+  await expect(auditor.page.locator("#quarantine-key")).toHaveCount(0);
 
   // Forced: the new-key page's own request, from the auditor's session.
   const status = await auditor.page.evaluate(

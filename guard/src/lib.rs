@@ -418,7 +418,8 @@ impl Guard {
     }
 
     /// A key this guard put in quarantine itself is refused at once, before
-    /// the authority has stored the hold (and after, until it is released).
+    /// the authority has stored the hold (afterwards the authority's answer
+    /// refuses it, until a person releases it).
     fn held_here(&self, check: KeyCheck) -> KeyCheck {
         match check {
             KeyCheck::Checked(outcome)

@@ -56,6 +56,14 @@ pub fn HoldPanel(key: KeyRow, changed: Callback<()>) -> impl IntoView {
     Effect::new(move |_| revoke.value().get().map(act));
     Effect::new(move |_| hold.value().get().map(act));
     let pending = move || release.pending().get() || revoke.pending().get() || hold.pending().get();
+    // Buttons only for a role that may change keys (the server refuses the
+    // rest all the same); the banner is for everyone who can see the key.
+    let me = Resource::new(|| (), |()| crate::session::whoami());
+    let may_write = move || {
+        me.get()
+            .and_then(Result::ok)
+            .is_some_and(|m| m.may_write_keys)
+    };
     let alert = move || {
         error.get().map(
             |e| view! { <p role="alert" id="hold-error" class="mt-2 text-sm text-red-700">{e}</p> },
@@ -74,14 +82,21 @@ pub fn HoldPanel(key: KeyRow, changed: Callback<()>) -> impl IntoView {
                         " · by "{q.by.clone()}
                     </p>
                     <p id="key-quarantine-evidence" class="mt-1 break-words">{q.evidence.clone()}</p>
-                    <div class="mt-3 flex flex-wrap gap-2">
-                        {(!by_parent).then(|| view! {
-                            <button id="release-key" class=class::BUTTON disabled=pending
-                                on:click=move |_| { release.dispatch(release_id.clone()); }>"Release"</button>
+                    <Suspense>
+                        {move || may_write().then(|| {
+                            let (release_id, revoke_id) = (release_id.clone(), revoke_id.clone());
+                            view! {
+                                <div class="mt-3 flex flex-wrap gap-2">
+                                    {(!by_parent).then(|| view! {
+                                        <button id="release-key" class=class::BUTTON disabled=pending
+                                            on:click=move |_| { release.dispatch(release_id.clone()); }>"Release"</button>
+                                    })}
+                                    <button id="revoke-held-key" class=class::BUTTON_DANGER disabled=pending
+                                        on:click=move |_| { revoke.dispatch(revoke_id.clone()); }>"Revoke"</button>
+                                </div>
+                            }
                         })}
-                        <button id="revoke-held-key" class=class::BUTTON_DANGER disabled=pending
-                            on:click=move |_| { revoke.dispatch(revoke_id.clone()); }>"Revoke"</button>
-                    </div>
+                    </Suspense>
                     {by_parent.then(|| view! { <p class="mt-2 text-xs">"Held because its parent key is: release the parent to release this key."</p> })}
                     {alert}
                 </section>
@@ -89,12 +104,19 @@ pub fn HoldPanel(key: KeyRow, changed: Callback<()>) -> impl IntoView {
             .into_any()
         }
         (None, true) => view! {
-            <div class="mt-3">
-                <button id="quarantine-key" class=class::BUTTON_SECONDARY disabled=pending
-                    on:click=move |_| { hold.dispatch(id.clone()); }>"Quarantine"</button>
-                <span class="ml-2 text-xs text-slate-500">"Refuses every call until a person releases it; its derived keys too."</span>
-                {alert}
-            </div>
+            <Suspense>
+                {move || may_write().then(|| {
+                    let id = id.clone();
+                    view! {
+                        <div class="mt-3">
+                            <button id="quarantine-key" class=class::BUTTON_SECONDARY disabled=pending
+                                on:click=move |_| { hold.dispatch(id.clone()); }>"Quarantine"</button>
+                            <span class="ml-2 text-xs text-slate-500">"Refuses every call until a person releases it; its derived keys too."</span>
+                            {alert}
+                        </div>
+                    }
+                })}
+            </Suspense>
         }
         .into_any(),
         (None, false) => ().into_any(),

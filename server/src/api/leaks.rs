@@ -21,6 +21,8 @@ use crate::error::ApiError;
     path = "/leaks/github",
     summary = "Report exposed acekeys tokens (GitHub secret scanning partner format)",
     description = "No Bearer key: the body must be signed (ECDSA P-256, SHA-256, base64 DER) with a configured key, named in `Github-Public-Key-Identifier`, the signature in `Github-Public-Key-Signature`. Each reported key of this authority is revoked (or held in quarantine, per `--leak-response`) and the leak's URL goes into its org's audit trail.",
+    // No Bearer key: the document's default security does not apply.
+    security(()),
     request_body(content = Vec<model::wire::LeakReportItem>, description = "The report: `[{token, type, url, source}]`, at most 1,000 tokens"),
     params(
         ("Github-Public-Key-Identifier" = String, Header, description = "Which configured key signed the body"),
