@@ -86,12 +86,14 @@ impl PartnerKeys {
         signature: Option<&str>,
         body: &[u8],
     ) -> Result<Vec<LeakReport>, LeakReportError> {
-        if self.0.is_empty() {
-            return Err(LeakReportError::NotConfigured);
-        }
+        // An unsigned report is refused as such whatever the setup: the
+        // headers are the endpoint's credential.
         let (Some(key_id), Some(signature)) = (key_id, signature) else {
             return Err(LeakReportError::Unsigned);
         };
+        if self.0.is_empty() {
+            return Err(LeakReportError::NotConfigured);
+        }
         let key = self
             .0
             .get(key_id.trim())

@@ -186,6 +186,15 @@ async fn leak_reports_can_hold_keys_and_are_off_without_keys() {
     let plain = crate::harness::spawn_app().await;
     let (status, v) = report(&plain, "test-key-1", &github, &body).await;
     assert_eq!(status, 404, "{v}");
+    // Unsigned is refused as unsigned, configured or not.
+    let r = plain
+        .client
+        .post(format!("{}/api/v1/leaks/github", plain.base))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
 }
 
 /// A leaked OAuth refresh token ends its whole grant: the refresh token and
