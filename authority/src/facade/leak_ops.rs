@@ -49,7 +49,7 @@ impl Authority {
         for report in &reports {
             let ours = self.respond_to_leak(report).await?;
             verdicts.push(LeakVerdict {
-                token_hash: hex(&Sha256::digest(report.token.as_bytes())),
+                token_hash: model::hex::encode(&Sha256::digest(report.token.as_bytes())),
                 token_type: model::text::quote_input(&report.token_type, 100),
                 label: if ours {
                     "true_positive"
@@ -159,8 +159,4 @@ impl Authority {
             .await
             .map(drop)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
