@@ -94,6 +94,70 @@ pub struct TermsInput {
     /// A JSON object; empty: none.
     #[serde(default)]
     pub metadata: String,
+    /// Rate limits and budgets.
+    #[serde(default)]
+    pub limits: Vec<LimitInput>,
+}
+
+/// One rate limit or budget as typed in the dashboard (the server parses it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitInput {
+    /// `rate` or `budget`.
+    pub kind: String,
+    /// Calls per window (rate) or in all (budget).
+    pub amount: String,
+    /// Rate: the window in seconds.
+    #[serde(default)]
+    pub per_seconds: String,
+    /// Budget: `never`, `daily` or `monthly`.
+    #[serde(default)]
+    pub refill: String,
+    /// One tool scope; empty: every tool call.
+    #[serde(default)]
+    pub scope: String,
+}
+
+impl Default for LimitInput {
+    fn default() -> Self {
+        Self {
+            kind: "rate".into(),
+            amount: "60".into(),
+            per_seconds: "60".into(),
+            refill: "never".into(),
+            scope: String::new(),
+        }
+    }
+}
+
+impl LimitInput {
+    /// The form's rows for limits a key has.
+    pub fn from_limit(limit: &::model::wire::KeyLimit) -> Self {
+        use ::model::wire::{KeyLimit, Refill};
+        let scope = limit.scope().unwrap_or_default().to_owned();
+        match limit {
+            KeyLimit::Rate {
+                max, per_seconds, ..
+            } => Self {
+                kind: "rate".into(),
+                amount: max.to_string(),
+                per_seconds: per_seconds.to_string(),
+                refill: "never".into(),
+                scope,
+            },
+            KeyLimit::Budget { calls, refill, .. } => Self {
+                kind: "budget".into(),
+                amount: calls.to_string(),
+                per_seconds: "60".into(),
+                refill: match refill {
+                    Refill::Never => "never",
+                    Refill::Daily => "daily",
+                    Refill::Monthly => "monthly",
+                }
+                .into(),
+                scope,
+            },
+        }
+    }
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -47,6 +47,30 @@ pub enum KeyChange {
     Quarantined,
     /// Its quarantine was lifted at `revoked_at`.
     Released,
+    /// Its limits changed at `revoked_at`: whatever a cache or a guard's
+    /// allowance holds about it is stale.
+    Updated,
+}
+
+impl KeyChange {
+    /// The name stores and streams carry.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyChange::Revoked => "revoked",
+            KeyChange::Quarantined => "quarantined",
+            KeyChange::Released => "released",
+            KeyChange::Updated => "updated",
+        }
+    }
+
+    /// Reads a stored name back; anything else (notices written before
+    /// there were other changes) is a revocation.
+    pub fn from_stored(name: Option<&str>) -> Self {
+        [Self::Quarantined, Self::Released, Self::Updated]
+            .into_iter()
+            .find(|c| Some(c.as_str()) == name)
+            .unwrap_or(Self::Revoked)
+    }
 }
 
 /// A key stopped (or will stop, at `revoked_at`, after a rotation grace

@@ -18,6 +18,8 @@ async fn every_issued_query_has_its_index_in_firestore_indexes_json() {
     conformance::bulk_revoke(&f).await;
     conformance::revoking_a_parent_revokes_its_descendants(&f).await;
     conformance::quarantine_holds_the_tree_and_release_lifts_it(&f).await;
+    conformance::limits_are_replaced_with_their_event(&f).await;
+    conformance::allowances_never_exceed_their_cap(&f).await;
     conformance::touch_keys(&f).await;
     conformance::audit_append_and_queries(&f).await;
     conformance::audit_pagination(&f).await;

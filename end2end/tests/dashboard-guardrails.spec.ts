@@ -46,3 +46,52 @@ test("a signed leak report revokes the key; the Leaks page and the key's page sh
   await expect(page.locator("#key-life-name .key-status")).toHaveText("revoked");
   await expect(page.locator("#key-life-facts")).toContainText(url);
 });
+
+test("limits: set in the new-key form, shown on the key's page, changed there; the API answers with them", async ({ page, request }) => {
+  await signIn(page);
+  await page.goto("/keys/new");
+  await hydrated(page);
+  const name = unique("metered");
+  await page.getByLabel("Name").fill(name);
+  await page.locator('fieldset[data-service="keys"]').getByLabel("Read").check();
+  await page.locator("#limit-add").click();
+  await page.locator("#limit-amount-0").fill("100");
+  await page.locator("#limit-per-0").fill("60");
+  await page.locator("#limit-add").click();
+  await page.locator("#limit-kind-1").selectOption("budget");
+  await page.locator("#limit-amount-1").fill("5000");
+  await page.locator("#limit-refill-1").selectOption("monthly");
+  await page.locator("#limit-scope-1").fill("svc:keys:read");
+  await page.getByRole("button", { name: "Create key" }).click();
+  await expect(page.locator("dialog#copy-once")).toBeVisible();
+  const key = await page.locator("#new-key-value").inputValue();
+  const self = await request.get("/api/v1/keys", { headers: { Authorization: `Bearer ${key}` } });
+  expect(self.status()).toBe(200);
+
+  await page.goto("/keys");
+  await hydrated(page);
+  await page.locator("#keys-table a.key-name", { hasText: name }).first().click();
+  await expect(page.locator("#key-limits-list")).toContainText("100 calls per 60 s on all tools");
+  await expect(page.locator("#key-limits-list")).toContainText("5000 calls per calendar month (UTC) on svc:keys:read");
+
+  // Changed on its page: the budget goes, the rate tightens.
+  await page.locator("#edit-limits").click();
+  await page.locator("#limit-remove-1").click();
+  await page.locator("#limit-amount-0").fill("10");
+  await page.locator("#save-limits").click();
+  await expect(page.locator("#key-limits-list")).toHaveText("10 calls per 60 s on all tools");
+  const id = page.url().split("/keys/")[1];
+  const view = await request.get(`/api/v1/keys/${id}`, { headers: { Authorization: `Bearer ${key}` } });
+  expect((await view.json()).limits).toEqual([
+    { owner: id, limit: { kind: "rate", max: 10, per_seconds: 60 } },
+  ]);
+
+  // A bad row is refused with what to fix, and nothing changes.
+  await page.locator("#edit-limits").click();
+  await page.locator("#limit-amount-0").fill("0");
+  await page.locator("#save-limits").click();
+  await expect(page.locator("#limits-error")).toContainText("max must be between 1");
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator("#key-limits-list")).toHaveText("10 calls per 60 s on all tools");
+});

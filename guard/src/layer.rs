@@ -13,6 +13,7 @@
 //! | undeclared tool | 200, JSON-RPC error |
 //! | authority or audit trail unavailable, remote spool full | 503, `Retry-After: 1` (a JSON-RPC error for tool calls) |
 //! | too many audited requests without a valid key | 429, `Retry-After: <secs>`, a JSON-RPC error (not audited) |
+//! | a rate limit or budget of the key is reached | 429, `Retry-After: <secs>` until the window or the budget's period ends (none for a budget that never refills), a JSON-RPC error `rate_limited` / `budget_exhausted` (audited) |
 //!
 //! Once the guard serves as a protected resource ([`Guard::serve_as`]),
 //! every 401 and 403 challenge carries `resource_metadata`, the URL of its
@@ -285,6 +286,20 @@ fn refuse<B>(
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+        Refusal::Limited(reached) => {
+            let mut response = rpc_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                peek,
+                &message,
+                json!({ "code": refusal.code(), "retry_after": reached.retry_after_secs }),
+            );
+            if let Some(secs) = reached.retry_after_secs {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(secs));
+            }
             response
         }
         Refusal::Throttled { retry_after_secs } => {

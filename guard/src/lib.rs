@@ -26,6 +26,10 @@
 //! - A local guard serves one org ([`Guard::local`]): keys of other orgs
 //!   are refused like unknown keys. A remote guard serves its service key's
 //!   org, because introspection answers only for that org's keys.
+//! - Rate limits and budgets ([`LimitReached`]) are spent from allowances
+//!   the authority grants (many calls per grant, never more than the
+//!   limit across every guard); a reached limit is refused with 429 and
+//!   audited as `rate_limited` or `budget_exhausted`.
 //! - Requests that are not tool calls are not audited, except a revoked or
 //!   expired key's refusal: traced once a minute per key (`traced`).
 //!
@@ -36,6 +40,7 @@
 //! bounded ([`ToolCall::bounded`]) before it is recorded: its text fields
 //! (the tool name above all) are the caller's to choose.
 
+mod allowance;
 mod decision;
 mod jsonrpc;
 mod layer;
@@ -53,6 +58,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+pub use allowance::LimitReached;
 pub use authority::dead_keys::TRACE_EVERY;
 pub use layer::{GuardBody, GuardLayer, GuardService};
 pub use refusal::Refusal;
@@ -128,6 +134,10 @@ struct Inner {
     tripwires: Arc<tripwire::Tripwires>,
     /// Holds that could not be reported to the authority.
     hold_report_failures: AtomicU64,
+    /// Calls granted on the keys' rate limits and budgets.
+    allowances: Arc<allowance::Allowances>,
+    /// Calls refused because a limit's grant could not be asked for.
+    allowance_failures: AtomicU64,
 }
 
 enum Backend {
@@ -166,7 +176,14 @@ impl Guard {
         server_name: Option<String>,
     ) -> Result<Self, GuardError> {
         let tripwires = Arc::new(tripwire::Tripwires::new(TripwireConfig::default()));
-        let local = local::Local::new(authority, org.clone(), tripwires.clone()).await?;
+        let allowances = Arc::new(allowance::Allowances::default());
+        let local = local::Local::new(
+            authority,
+            org.clone(),
+            tripwires.clone(),
+            allowances.clone(),
+        )
+        .await?;
         let registrations = service_registrations(&tools);
         if !registrations.is_empty() {
             local
@@ -180,6 +197,7 @@ impl Guard {
             tools,
             server_name,
             tripwires,
+            allowances,
         ))
     }
 
@@ -194,13 +212,20 @@ impl Guard {
     ) -> Result<Self, GuardError> {
         let registrations = service_registrations(&tools);
         let tripwires = Arc::new(tripwire::Tripwires::new(TripwireConfig::default()));
-        let remote =
-            remote::Remote::start(config, Arc::new(registrations), tripwires.clone()).await?;
+        let allowances = Arc::new(allowance::Allowances::default());
+        let remote = remote::Remote::start(
+            config,
+            Arc::new(registrations),
+            tripwires.clone(),
+            allowances.clone(),
+        )
+        .await?;
         Ok(Self::with_backend(
             Backend::Remote(remote),
             tools,
             server_name,
             tripwires,
+            allowances,
         ))
     }
 
@@ -209,6 +234,7 @@ impl Guard {
         tools: ToolScopes,
         server: Option<String>,
         tripwires: Arc<tripwire::Tripwires>,
+        allowances: Arc<allowance::Allowances>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -224,6 +250,8 @@ impl Guard {
                 resource: std::sync::OnceLock::new(),
                 tripwires,
                 hold_report_failures: AtomicU64::new(0),
+                allowances,
+                allowance_failures: AtomicU64::new(0),
             }),
         }
     }
@@ -297,6 +325,8 @@ impl Guard {
             spool_full_refusals: self.inner.spool_full_refusals.load(Ordering::Relaxed),
             unauthenticated_throttled: self.inner.throttle.throttled.load(Ordering::Relaxed),
             hold_report_failures: self.inner.hold_report_failures.load(Ordering::Relaxed),
+            allowances: self.inner.allowances.len(),
+            allowance_failures: self.inner.allowance_failures.load(Ordering::Relaxed),
             ..GuardStatus::default()
         };
         if let Backend::Remote(remote) = &self.inner.backend {
@@ -368,7 +398,14 @@ impl Guard {
         }
         let scope = self.inner.tools.scope_for(tool).cloned();
         let tool = shown(tool);
-        let (mut call, decision) = decide(check, &tool, scope);
+        let (mut call, mut decision) = decide(check, &tool, scope.clone());
+        if let (Ok(ctx), Some(scope)) = (&decision, &scope) {
+            if let Err(refusal) = self.spend_limits(ctx, scope).await {
+                call.decision = authority::audit::Decision::Denied;
+                call.reason = Some(refusal.code().to_owned());
+                decision = Err(refusal);
+            }
+        }
         self.stamp(&mut call, started, request_id, client);
         let watched = match (&decision, &call.key_id, call.reason.as_deref()) {
             (Ok(ctx), _, _) => Some((ctx.key_id.clone(), ctx.org.clone(), None)),
@@ -415,6 +452,30 @@ impl Guard {
             }
         }
         decision
+    }
+
+    /// Spends one call of every rate limit and budget the call counts
+    /// against (nothing to do for a key without limits).
+    async fn spend_limits(&self, ctx: &KeyContext, scope: &Scope) -> Result<(), Refusal> {
+        if ctx.limits.is_empty() {
+            return Ok(());
+        }
+        match self
+            .inner
+            .allowances
+            .spend(ctx, scope, &self.inner.backend)
+            .await
+        {
+            allowance::Spend::Allowed => Ok(()),
+            allowance::Spend::Refused(reached) => Err(Refusal::Limited(reached)),
+            allowance::Spend::Unavailable(cause) => {
+                self.inner
+                    .allowance_failures
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(key = %ctx.key_id, %cause, "could not get an allowance for a limited key; refusing the call");
+                Err(Refusal::Unavailable)
+            }
+        }
     }
 
     /// A key this guard put in quarantine itself is refused at once, before
@@ -540,6 +601,35 @@ impl Guard {
         match &self.inner.backend {
             Backend::Local(local) => local.record(call).await.map_err(RecordError::Local),
             Backend::Remote(remote) => Ok(remote.record(call).await?),
+        }
+    }
+}
+
+impl allowance::GrantSource for Backend {
+    async fn grant(
+        &self,
+        key: &authority::KeyId,
+        request: &model::wire::AllowanceRequest,
+    ) -> Result<model::wire::AllowanceGrant, String> {
+        match self {
+            Backend::Local(local) => local
+                .authority()
+                .take_allowance(
+                    local.org(),
+                    key,
+                    &request.owner,
+                    request.kind,
+                    request.scope.as_deref(),
+                )
+                .await
+                .map_err(|e| {
+                    e.internal_cause()
+                        .map_or_else(|| e.to_string(), str::to_owned)
+                }),
+            Backend::Remote(remote) => remote
+                .allowance(key, request)
+                .await
+                .map_err(|e| e.to_string()),
         }
     }
 }

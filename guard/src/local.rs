@@ -30,20 +30,27 @@ impl Local {
     /// instead of refusing every key as unknown.
     /// A release heard from the authority ends this guard's own hold at
     /// once (the guard holds a key it tripped on before the authority
-    /// stored it).
+    /// stored it); a change of a key's limits drops the allowances held
+    /// of them.
     pub(super) async fn new(
         authority: Authority,
         org: OrgId,
         tripwires: std::sync::Arc<crate::tripwire::Tripwires>,
+        allowances: std::sync::Arc<crate::allowance::Allowances>,
     ) -> Result<Self, GuardError> {
+        use authority::revocation::KeyChange;
         let mut changes = authority.subscribe_revocations();
         let releases = tokio::spawn(async move {
             loop {
                 match changes.recv().await {
-                    Ok(ev) if ev.change == authority::revocation::KeyChange::Released => {
+                    Ok(ev) if ev.change == KeyChange::Released => {
                         tripwires.release(&ev.key_id);
                     }
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Ok(ev) if ev.change == KeyChange::Updated => {
+                        allowances.forget_owner(&ev.key_id);
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => allowances.clear(),
+                    Ok(_) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 }
             }
@@ -61,6 +68,10 @@ impl Local {
 
     pub(super) fn authority(&self) -> &Authority {
         &self.authority
+    }
+
+    pub(super) fn org(&self) -> &OrgId {
+        &self.org
     }
 
     /// The key as this guard sees it: valid only for its org and, when the
@@ -152,9 +163,14 @@ mod tests {
         let auth = authority(dir.path()).await;
         let (acme_key, acme_revoked) = org_keys(&auth, "acme").await;
         let (beta_key, beta_revoked) = org_keys(&auth, "beta").await;
-        let local = Local::new(auth, OrgId::parse("acme").unwrap(), Default::default())
-            .await
-            .unwrap();
+        let local = Local::new(
+            auth,
+            OrgId::parse("acme").unwrap(),
+            Default::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
         assert!(local.validate(&acme_key, None).await.is_valid());
         assert!(matches!(
             local.validate(&acme_revoked, None).await,
@@ -175,10 +191,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let auth = authority(dir.path()).await;
         org_keys(&auth, "acme").await;
-        let err = Local::new(auth, OrgId::parse("acmee").unwrap(), Default::default())
-            .await
-            .err()
-            .expect("refused");
+        let err = Local::new(
+            auth,
+            OrgId::parse("acmee").unwrap(),
+            Default::default(),
+            Default::default(),
+        )
+        .await
+        .err()
+        .expect("refused");
         assert!(matches!(err, GuardError::UnknownOrg(_)), "{err}");
     }
 }

@@ -26,6 +26,9 @@ pub enum Refusal {
     /// Too many unauthenticated tool calls (from this client, or from all):
     /// 429 with `Retry-After`, and not audited.
     Throttled { retry_after_secs: u64 },
+    /// A rate limit or budget of the key is reached: 429, with
+    /// `Retry-After` when the window or the budget's period ends.
+    Limited(crate::LimitReached),
 }
 
 impl Refusal {
@@ -39,6 +42,10 @@ impl Refusal {
             Refusal::Unavailable => "unavailable",
             Refusal::AuditUnavailable => "audit_unavailable",
             Refusal::Throttled { .. } => "throttled",
+            Refusal::Limited(reached) => match reached.kind {
+                model::wire::LimitKind::Rate => "rate_limited",
+                model::wire::LimitKind::Budget => "budget_exhausted",
+            },
         }
     }
 
@@ -70,6 +77,17 @@ impl Refusal {
             Refusal::Throttled { .. } => {
                 "too many calls without a valid key; retry after the time in Retry-After".into()
             }
+            Refusal::Limited(reached) => match (reached.kind, reached.retry_after_secs) {
+                (model::wire::LimitKind::Rate, _) => {
+                    "this key's rate limit is reached; retry after the seconds in Retry-After".into()
+                }
+                (model::wire::LimitKind::Budget, Some(_)) => {
+                    "this key's budget of calls is spent until it refills; retry after the seconds in Retry-After".into()
+                }
+                (model::wire::LimitKind::Budget, None) => {
+                    "this key's budget of calls is spent; an admin can raise it".into()
+                }
+            },
         }
     }
 }

@@ -47,4 +47,9 @@ pub struct GuardStatus {
     /// reported to the authority (the key was held at this guard only).
     #[serde(default)]
     pub hold_report_failures: u64,
+    /// Limit counters this guard holds calls of (or a refusal from).
+    pub allowances: usize,
+    /// Limited calls refused (503) because no allowance could be had
+    /// from the authority.
+    pub allowance_failures: u64,
 }

@@ -9,6 +9,13 @@
 //! - **Denial burst**: `denial_burst` refused calls of a valid key (missing
 //!   scope, unknown tool) within `window`: a prompt-injected agent trying
 //!   every tool.
+//! - **Rate surge**: allowed calls within one window reach `surge_factor`
+//!   times the key's own recent rate (an average over the windows it was
+//!   used in, once it has been seen in [`LEARN_WINDOWS`] of them), and at
+//!   least `surge_floor`: an agent that suddenly goes wild.
+//! - **New tool** (off unless asked for): once a key has a usual set of
+//!   tools (seen over [`LEARN_WINDOWS`] windows), the first call of any
+//!   other tool.
 //!
 //! Counting is per guard process, in fixed windows: behind a balancer that
 //! spreads one key over `n` guards a rule trips after at most
@@ -36,6 +43,13 @@ pub struct TripwireConfig {
     pub loop_calls: u32,
     /// Refused calls of one valid key within `window` that make a burst.
     pub denial_burst: u32,
+    /// How many times its usual rate a key's calls in one window may reach.
+    pub surge_factor: u32,
+    /// The fewest calls in a window that can make a surge (a key that
+    /// usually makes 1 call is not wild at 10).
+    pub surge_floor: u32,
+    /// Whether a key's first call of a tool outside its usual set trips.
+    pub new_tool: bool,
     pub window: Duration,
 }
 
@@ -44,6 +58,9 @@ impl Default for TripwireConfig {
         Self {
             loop_calls: 50,
             denial_burst: 20,
+            surge_factor: 10,
+            surge_floor: 100,
+            new_tool: false,
             window: Duration::from_secs(60),
         }
     }
@@ -75,12 +92,58 @@ const MAX_KEYS: u64 = 100_000;
 /// How long the guard holds a key on its own word: past it, the
 /// authority's answer (held until a person releases it) takes over.
 const LOCAL_HOLD: Duration = Duration::from_secs(60);
+/// Windows a key must have been used in before its rate and its tools
+/// count as usual.
+pub const LEARN_WINDOWS: u32 = 3;
+/// A key's history is forgotten after this many idle windows.
+const REMEMBERED_WINDOWS: u32 = 60;
+/// The most tools remembered as a key's usual set.
+const MAX_USUAL_TOOLS: usize = 64;
 
 #[derive(Default)]
 struct Window {
     started: Option<Instant>,
     same_calls: HashMap<u64, u32>,
     denials: u32,
+    allowed: u32,
+    history: History,
+}
+
+/// What a key usually does, over the windows it was used in.
+#[derive(Default, Clone)]
+struct History {
+    /// Windows with at least one allowed call.
+    windows: u32,
+    /// Average allowed calls per such window.
+    rate: f64,
+    tools: std::collections::BTreeSet<String>,
+    /// Tools of the current window, joining `tools` while learning.
+    new_tools: std::collections::BTreeSet<String>,
+}
+
+impl History {
+    fn learned(&self) -> bool {
+        self.windows >= LEARN_WINDOWS
+    }
+
+    /// Folds a finished window in.
+    fn close(&mut self, allowed: u32) {
+        if allowed == 0 {
+            return;
+        }
+        self.windows = self.windows.saturating_add(1);
+        let n = f64::from(self.windows.min(20));
+        self.rate += (f64::from(allowed) - self.rate) / n;
+        let learning = !self.learned() || self.windows == LEARN_WINDOWS;
+        let new_tools = std::mem::take(&mut self.new_tools);
+        if learning {
+            for t in new_tools {
+                if self.tools.len() < MAX_USUAL_TOOLS {
+                    self.tools.insert(t);
+                }
+            }
+        }
+    }
 }
 
 impl Default for Tripwires {
@@ -101,7 +164,7 @@ impl Tripwires {
             config: RwLock::new(config),
             watched: moka::sync::Cache::builder()
                 .max_capacity(MAX_KEYS)
-                .time_to_idle(config.window.max(Duration::from_secs(1)))
+                .time_to_idle(config.window.max(Duration::from_secs(1)) * REMEMBERED_WINDOWS)
                 .build(),
             held: moka::sync::Cache::builder()
                 .max_capacity(MAX_KEYS)
@@ -135,10 +198,21 @@ impl Tripwires {
             if w.started
                 .is_none_or(|s| now.duration_since(s) >= config.window)
             {
+                let mut history = std::mem::take(&mut w.history);
+                history.close(w.allowed);
                 *w = Window {
                     started: Some(now),
+                    history,
                     ..Window::default()
                 };
+            }
+            if let Observed::Allowed { tool, .. } = call {
+                w.allowed = w.allowed.saturating_add(1);
+                if let Some(trip) = unusual(&mut w, tool, &config) {
+                    drop(w);
+                    self.held.insert(key.clone(), ());
+                    return Some(trip);
+                }
             }
             match call {
                 Observed::Allowed { tool, fingerprint } if config.loop_calls > 0 => {
@@ -178,6 +252,47 @@ impl Tripwires {
     }
 }
 
+/// The rules that compare a key's allowed call with its history: a surge
+/// above its usual rate, a tool outside its usual set.
+fn unusual(w: &mut Window, tool: &str, config: &TripwireConfig) -> Option<Trip> {
+    let h = &mut w.history;
+    if !h.learned() {
+        if h.new_tools.len() < MAX_USUAL_TOOLS {
+            h.new_tools.insert(tool.to_owned());
+        }
+        return None;
+    }
+    if config.new_tool && !h.tools.contains(tool) {
+        return Some(Trip {
+            rule: QuarantineRule::NewTool,
+            evidence: format!(
+                "first call of `{tool}`, outside the {} tools it used over its last {} active windows at this guard",
+                h.tools.len(),
+                h.windows
+            ),
+        });
+    }
+    if config.surge_factor > 0 {
+        // Trips once, on the call that crosses the line.
+        let line = (h.rate * f64::from(config.surge_factor))
+            .ceil()
+            .max(f64::from(config.surge_floor.max(1)));
+        if f64::from(w.allowed) == line {
+            return Some(Trip {
+                rule: QuarantineRule::RateSurge,
+                evidence: format!(
+                    "{} calls within {}s at this guard, {}× its usual {:.1} per window",
+                    w.allowed,
+                    config.window.as_secs(),
+                    config.surge_factor,
+                    h.rate
+                ),
+            });
+        }
+    }
+    None
+}
+
 /// One call of a valid key, as the tripwires count it.
 pub(crate) enum Observed<'a> {
     Allowed { tool: &'a str, fingerprint: u64 },
@@ -192,8 +307,106 @@ mod tests {
         Tripwires::new(TripwireConfig {
             loop_calls,
             denial_burst,
-            window: Duration::from_secs(60),
+            surge_factor: 0,
+            new_tool: false,
+            ..TripwireConfig::default()
         })
+    }
+
+    fn tool(name: &'static str, fp: u64) -> Observed<'static> {
+        Observed::Allowed {
+            tool: name,
+            fingerprint: fp,
+        }
+    }
+
+    /// `windows` windows of `calls` allowed calls each, of `tools` in turn.
+    fn history(
+        t: &Tripwires,
+        key: &KeyId,
+        start: Instant,
+        windows: u32,
+        calls: u64,
+        tools: &[&'static str],
+    ) -> Instant {
+        let mut now = start;
+        for _ in 0..windows {
+            for i in 0..calls {
+                let name = tools[(i as usize) % tools.len()];
+                assert_eq!(t.observe(key, tool(name, i), now), None);
+            }
+            now += Duration::from_secs(61);
+        }
+        now
+    }
+
+    #[test]
+    fn a_surge_far_above_the_keys_own_rate_trips_once_learned() {
+        let t = Tripwires::new(TripwireConfig {
+            loop_calls: 0,
+            denial_burst: 0,
+            surge_factor: 10,
+            surge_floor: 30,
+            new_tool: false,
+            window: Duration::from_secs(60),
+        });
+        let key = KeyId::from_stored("key_s".into());
+        // While learning, even 200 calls in a window are no surge.
+        let now = history(&t, &key, Instant::now(), 1, 200, &["read_page"]);
+        let now = history(&t, &key, now, 2, 5, &["read_page"]);
+        // Usual: (200 + 5 + 5) / 3 = 70 per window; the line is 700.
+        for i in 0..699 {
+            assert_eq!(t.observe(&key, tool("read_page", i), now), None, "call {i}");
+        }
+        let trip = t
+            .observe(&key, tool("read_page", 0), now)
+            .expect("the 700th");
+        assert_eq!(trip.rule, QuarantineRule::RateSurge);
+        assert!(trip.evidence.contains("700 calls"), "{}", trip.evidence);
+        assert!(t.is_held(&key));
+
+        // A quiet key is judged against the floor, not 10 × 1.
+        let quiet = KeyId::from_stored("key_q".into());
+        let now = history(&t, &quiet, Instant::now(), 3, 1, &["read_page"]);
+        for i in 0..29 {
+            assert_eq!(t.observe(&quiet, tool("read_page", i), now), None);
+        }
+        assert!(t.observe(&quiet, tool("read_page", 0), now).is_some());
+    }
+
+    #[test]
+    fn a_tool_outside_the_usual_set_trips_only_when_asked_for() {
+        let config = TripwireConfig {
+            loop_calls: 0,
+            denial_burst: 0,
+            surge_factor: 0,
+            surge_floor: 100,
+            new_tool: true,
+            window: Duration::from_secs(60),
+        };
+        let t = Tripwires::new(config);
+        let key = KeyId::from_stored("key_n".into());
+        let now = history(
+            &t,
+            &key,
+            Instant::now(),
+            3,
+            4,
+            &["read_page", "search_pages"],
+        );
+        assert_eq!(t.observe(&key, tool("search_pages", 1), now), None);
+        let trip = t
+            .observe(&key, tool("delete_page", 1), now)
+            .expect("a new tool");
+        assert_eq!(trip.rule, QuarantineRule::NewTool);
+        assert!(trip.evidence.contains("`delete_page`"), "{}", trip.evidence);
+
+        let off = Tripwires::new(TripwireConfig {
+            new_tool: false,
+            ..config
+        });
+        let now = history(&off, &key, Instant::now(), 3, 4, &["read_page"]);
+        assert_eq!(off.observe(&key, tool("delete_page", 1), now), None);
     }
 
     fn allowed(fp: u64) -> Observed<'static> {

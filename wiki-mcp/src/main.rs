@@ -84,7 +84,18 @@ struct Cli {
     /// tool) within the window that put it in quarantine; 0: off.
     #[arg(long, env = "WIKI_MCP_DENIAL_BURST", default_value_t = guard::TripwireConfig::default().denial_burst)]
     denial_burst: u32,
-    /// Guardrail: the window both rules count in, in seconds.
+    /// Guardrail: how many times its usual rate a key's calls in one
+    /// window may reach before it is put in quarantine; 0: off.
+    #[arg(long, env = "WIKI_MCP_SURGE_FACTOR", default_value_t = guard::TripwireConfig::default().surge_factor)]
+    surge_factor: u32,
+    /// Guardrail: the fewest calls in one window that can make a surge.
+    #[arg(long, env = "WIKI_MCP_SURGE_FLOOR", default_value_t = guard::TripwireConfig::default().surge_floor)]
+    surge_floor: u32,
+    /// Guardrail: put a key in quarantine at its first call of a tool
+    /// outside its usual set (learnt over its first active windows).
+    #[arg(long, env = "WIKI_MCP_NEW_TOOL_RULE")]
+    new_tool_rule: bool,
+    /// Guardrail: the window the rules count in, in seconds.
     #[arg(long, env = "WIKI_MCP_TRIPWIRE_WINDOW_SECS", default_value_t = 60)]
     tripwire_window_secs: u64,
 }
@@ -134,6 +145,9 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     guard.configure_tripwires(guard::TripwireConfig {
         loop_calls: cli.loop_calls,
         denial_burst: cli.denial_burst,
+        surge_factor: cli.surge_factor,
+        surge_floor: cli.surge_floor,
+        new_tool: cli.new_tool_rule,
         window: Duration::from_secs(cli.tripwire_window_secs.max(1)),
     });
     let wiki = Wiki::new();

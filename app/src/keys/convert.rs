@@ -7,8 +7,10 @@ use authority::time::Timestamp;
 use authority::{Env, ExpiryChoice, KeyContext, KeyView, MintLimits, MintRequest, Scope};
 
 use crate::error::DashError;
-use crate::model::{KeyRow, MintOptions, MintedKey, PickerAction, PickerService, TermsInput};
-use ::model::wire::KeyTermsRequest;
+use crate::model::{
+    KeyRow, LimitInput, MintOptions, MintedKey, PickerAction, PickerService, TermsInput,
+};
+use ::model::wire::{KeyLimit, KeyTermsRequest, Refill};
 
 /// Keys expiring sooner than this get the "expires soon" badge.
 const SOON_MS: i64 = 7 * 86_400_000;
@@ -132,7 +134,53 @@ pub fn key_terms(input: &TermsInput) -> Result<KeyTermsRequest, DashError> {
             .map(str::to_owned)
             .collect(),
         metadata,
+        limits: key_limits(&input.limits)?,
     })
+}
+
+/// The limits as typed; numbers and choices checked here, the rules (one
+/// per kind and scope, ranges, scopes the key holds) by the authority.
+pub fn key_limits(inputs: &[LimitInput]) -> Result<Vec<KeyLimit>, DashError> {
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let row = i + 1;
+            let number = |text: &str, what: &str| {
+                text.trim().parse::<u64>().map_err(|_| {
+                    DashError::Invalid(format!(
+                        "Limit {row}: {what} must be a whole number of at least 1 (got “{}”).",
+                        text.trim()
+                    ))
+                })
+            };
+            let scope = Some(input.scope.trim().to_owned()).filter(|s| !s.is_empty());
+            match input.kind.as_str() {
+                "rate" => Ok(KeyLimit::Rate {
+                    scope,
+                    max: number(&input.amount, "the number of calls")?,
+                    per_seconds: number(&input.per_seconds, "the window in seconds")?,
+                }),
+                "budget" => Ok(KeyLimit::Budget {
+                    scope,
+                    calls: number(&input.amount, "the number of calls")?,
+                    refill: match input.refill.as_str() {
+                        "never" | "" => Refill::Never,
+                        "daily" => Refill::Daily,
+                        "monthly" => Refill::Monthly,
+                        _ => {
+                            return Err(DashError::Invalid(format!(
+                                "Limit {row}: a budget refills never, daily or monthly."
+                            )))
+                        }
+                    },
+                }),
+                _ => Err(DashError::Invalid(format!(
+                    "Limit {row}: choose a rate limit or a budget."
+                ))),
+            }
+        })
+        .collect()
 }
 
 /// `never`, a number of days, or `date:YYYY-MM-DD` (end of that UTC day,
@@ -205,11 +253,68 @@ mod tests {
     }
 
     #[test]
+    fn limits_are_read_as_typed_and_bad_ones_name_their_row() {
+        let row = |kind: &str, amount: &str, per: &str, refill: &str, scope: &str| LimitInput {
+            kind: kind.into(),
+            amount: amount.into(),
+            per_seconds: per.into(),
+            refill: refill.into(),
+            scope: scope.into(),
+        };
+        assert_eq!(
+            key_limits(&[
+                row("rate", " 100 ", "60", "", ""),
+                row("budget", "5", "", "daily", "svc:wiki:write"),
+            ])
+            .unwrap(),
+            vec![
+                KeyLimit::Rate {
+                    scope: None,
+                    max: 100,
+                    per_seconds: 60
+                },
+                KeyLimit::Budget {
+                    scope: Some("svc:wiki:write".into()),
+                    calls: 5,
+                    refill: Refill::Daily
+                },
+            ]
+        );
+        for (bad, says) in [
+            (
+                row("rate", "ten", "60", "", ""),
+                "Limit 2: the number of calls",
+            ),
+            (row("rate", "10", "-1", "", ""), "Limit 2: the window"),
+            (
+                row("budget", "10", "", "weekly", ""),
+                "Limit 2: a budget refills",
+            ),
+            (row("credits", "10", "", "", ""), "Limit 2: choose"),
+        ] {
+            let err = key_limits(&[row("rate", "1", "1", "", ""), bad])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(says), "{err}");
+        }
+        let back = LimitInput::from_limit(&KeyLimit::Budget {
+            scope: None,
+            calls: 7,
+            refill: Refill::Monthly,
+        });
+        assert_eq!(
+            key_limits(&[back]).unwrap()[0].kind(),
+            ::model::wire::LimitKind::Budget
+        );
+    }
+
+    #[test]
     fn terms_are_parsed_and_bad_ones_say_how_to_fix_them() {
         let input = |nb: &str, nets: &str, meta: &str| TermsInput {
             not_before: nb.into(),
             networks: nets.into(),
             metadata: meta.into(),
+            limits: Vec::new(),
         };
         let t = key_terms(&input(
             "2026-12-01T09:30",

@@ -73,6 +73,7 @@ fn life_view(data: KeyLifeData, changed: Callback<()>) -> impl IntoView {
         derived,
     } = data;
     let hold = view! { <super::hold::HoldPanel key=key.clone() changed=changed/> };
+    let limits = view! { <super::limits::LimitsPanel key=key.clone() changed=changed/> };
     let names = trail.key_names.clone();
     let id = key.id.to_string();
     let by_key = format!("key_id={}", encode_component(&id));
@@ -159,6 +160,7 @@ fn life_view(data: KeyLifeData, changed: Callback<()>) -> impl IntoView {
                 {revoked.map(|r| fact("Revoked", r.into_any()))}
             </dl>
         </section>
+        {limits}
         {(!derived.is_empty()).then(|| view! {
             <section class=format!("mt-4 {}", class::CARD) aria-labelledby="key-life-derived-heading">
                 <h2 id="key-life-derived-heading" class="text-base font-semibold">"Derived keys"</h2>

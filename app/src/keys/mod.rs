@@ -8,6 +8,7 @@ mod copy_once;
 mod dialogs;
 mod hold;
 mod life;
+mod limits;
 mod list;
 mod new;
 mod picker;
@@ -15,6 +16,7 @@ mod table;
 
 pub use copy_once::CopyOnce;
 pub use life::KeyLifePage;
+pub(crate) use limits::LimitsEditor;
 pub use list::KeysPage;
 pub use new::NewKeyPage;
 

@@ -28,6 +28,7 @@ pub fn NewKeyPage() -> impl IntoView {
     let agent = RwSignal::new(String::new());
     let resources = RwSignal::new(String::new());
     let terms = RwSignal::new(TermsInput::default());
+    let limits = RwSignal::new(Vec::<crate::model::LimitInput>::new());
     let chosen = RwSignal::new(Vec::<String>::new());
     let expiry = RwSignal::new("90".to_owned());
     let custom_date = RwSignal::new(String::new());
@@ -73,7 +74,10 @@ pub fn NewKeyPage() -> impl IntoView {
             scopes: chosen.get_untracked().join(","),
             expiry,
             resources: resources.get_untracked(),
-            terms: terms.get_untracked(),
+            terms: TermsInput {
+                limits: limits.get_untracked(),
+                ..terms.get_untracked()
+            },
         });
     };
 
@@ -93,6 +97,7 @@ pub fn NewKeyPage() -> impl IntoView {
                                 <PermissionsSection services=opts.services.clone() chosen=chosen/>
                                 <ExpirySection expiry=expiry custom_date=custom_date never_allowed=opts.never_allowed latest_expiry=opts.latest_expiry.clone()/>
                                 <TermsSection terms=terms/>
+                                <LimitsSection limits=limits chosen=chosen/>
                                 <div class="flex items-center gap-3">
                                     <button type="submit" id="create-key" class=class::BUTTON disabled=move || mint.pending().get()>
                                         {move || if mint.pending().get() { "Creating…" } else { "Create key" }}
@@ -188,6 +193,24 @@ fn TermsSection(terms: RwSignal<TermsInput>) -> impl IntoView {
                         on:input=move |ev| terms.update(|t| t.metadata = event_target_value(&ev))></textarea>
                     <p class="mt-1 text-xs text-slate-500">"At most 1 KiB. Tool servers receive it with the key; never put a secret here."</p>
                 </div>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+/// Rate limits and budgets on the key's tool calls.
+#[component]
+fn LimitsSection(
+    limits: RwSignal<Vec<crate::model::LimitInput>>,
+    chosen: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    view! {
+        <section class=class::CARD aria-labelledby="limits-heading">
+            <h2 id="limits-heading" class="text-base font-semibold">"Limits (optional)"</h2>
+            <p class="mt-1 text-xs text-slate-500">"Rate limits and budgets on its tool calls, for all tools or one scope. Tool servers refuse calls past them (429). Keys this key mints share them."</p>
+            <div class="mt-3">
+                <super::LimitsEditor limits=limits scopes=chosen/>
             </div>
         </section>
     }

@@ -469,6 +469,7 @@ impl Authority {
                 answer.aud = c.resources.iter().map(|r| r.as_str().to_owned()).collect();
                 answer.allowed_networks = c.networks.to_strings();
                 answer.metadata = c.metadata.as_ref().map(|m| m.as_map().clone());
+                answer.limits = c.limits.views();
                 if let Some(origin) = &c.oauth {
                     answer.client_id = Some(origin.client.as_str().to_owned());
                     answer.grant_id = Some(origin.grant.clone());

@@ -42,6 +42,9 @@ fn mint_summary(rec: &KeyRecord) -> String {
         let fields: Vec<&str> = m.as_map().keys().map(String::as_str).collect();
         text += &format!("; metadata {}", fields.join(", "));
     }
+    for c in rec.terms.limits.iter().filter(|c| !c.inherited) {
+        text += &format!("; limit {}", c.limit.to_wire().describe());
+    }
     if let Some(parent) = &rec.parent {
         text += &format!("; derived from {parent}");
     }
@@ -77,7 +80,7 @@ impl Authority {
         let Generated { raw, hint } = keys::generate(plan.env);
         let hash = self.inner.validator.pepper().hash(raw.expose_secret());
         let rec = KeyRecord {
-            id: KeyId::generate(),
+            id: plan.id,
             org: p.org.clone(),
             name: plan.name,
             env: plan.env,

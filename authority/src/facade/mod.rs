@@ -21,6 +21,7 @@ mod catalog_ops;
 pub use catalog_ops::MAX_ORG_SCOPES;
 mod key_ops;
 mod leak_ops;
+mod limit_ops;
 mod oauth_consent;
 mod oauth_tokens;
 mod people_ops;

@@ -214,6 +214,7 @@ impl Authority {
             resources: Vec::new(),
             oauth: None,
             networks: Default::default(),
+            limits: Default::default(),
             metadata: None,
         }
     }

@@ -132,7 +132,11 @@ impl Authority {
             .await
     }
 
-    async fn key_of_org(&self, p: &KeyContext, id: &KeyId) -> Result<KeyRecord, AuthorityError> {
+    pub(super) async fn key_of_org(
+        &self,
+        p: &KeyContext,
+        id: &KeyId,
+    ) -> Result<KeyRecord, AuthorityError> {
         self.inner
             .store
             .get_key(&p.org, id)

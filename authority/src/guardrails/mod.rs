@@ -5,6 +5,8 @@
 //! - [`metadata`]: the small JSON object tool servers receive with a key.
 //! - [`terms`]: a key's terms as stored (not-before, networks, metadata).
 //! - [`leaks`]: signed leaked-key reports (GitHub secret scanning format).
+//! - [`limits`]: rate limits and budgets on a key's tool calls, and how
+//!   guards share them without a global write per call.
 //!
 //! The rules that plan them at mint time are the policy's
 //! (`policy::rules::plan_terms`); derived keys, which die with their
@@ -12,10 +14,12 @@
 //! the authority's but its clock type.
 
 pub mod leaks;
+pub mod limits;
 pub mod metadata;
 pub mod networks;
 pub mod terms;
 
+pub use limits::{ChargedLimit, KeyLimits, Limit, LimitError};
 pub use metadata::KeyMetadata;
 pub use networks::{AddressRanges, NetworkError};
 pub use terms::KeyTerms;

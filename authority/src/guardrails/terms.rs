@@ -3,6 +3,7 @@
 //! (`policy::rules::plan_terms`), carried over by rotation, checked by
 //! every validator.
 
+use super::limits::KeyLimits;
 use super::metadata::KeyMetadata;
 use super::networks::AddressRanges;
 use crate::time::Timestamp;
@@ -17,4 +18,6 @@ pub struct KeyTerms {
     /// The client addresses it may be used from; empty: any.
     pub networks: AddressRanges,
     pub metadata: Option<KeyMetadata>,
+    /// Rate limits and budgets on its tool calls, own and inherited.
+    pub limits: KeyLimits,
 }

@@ -117,6 +117,7 @@ impl KeyRecord {
             not_before: self.terms.not_before,
             allowed_networks: self.terms.networks.to_strings(),
             metadata: self.terms.metadata.as_ref().map(|m| m.as_map().clone()),
+            limits: self.terms.limits.views(),
             parent: self.parent.clone(),
             quarantine: self.quarantine.clone(),
         }

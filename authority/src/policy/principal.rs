@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::guardrails::{AddressRanges, KeyMetadata};
+use crate::guardrails::{AddressRanges, KeyLimits, KeyMetadata};
 
 use crate::ids::{KeyId, OrgId};
 use crate::keys::Env;
@@ -50,6 +50,9 @@ pub struct KeyContext {
     /// What tool servers receive with the key (introspection).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<KeyMetadata>,
+    /// The rate limits and budgets its tool calls count against.
+    #[serde(default, skip_serializing_if = "KeyLimits::is_empty")]
+    pub limits: KeyLimits,
 }
 
 impl KeyContext {
@@ -91,6 +94,7 @@ impl KeyContext {
             oauth: k.oauth.clone(),
             networks: k.terms.networks.clone(),
             metadata: k.terms.metadata.clone(),
+            limits: k.terms.limits.clone(),
         }
     }
 }

@@ -97,9 +97,50 @@ pub(crate) fn check_reason(reason: Option<String>) -> Result<Option<String>, Aut
     }
 }
 
+/// A new key's limits: its own (checked, on scopes it holds), then every
+/// limit of the key minting it, which the new key's calls spend as well (a
+/// key under a budget cannot mint its way out of it).
+pub(crate) fn plan_limits(
+    p: &KeyContext,
+    id: &crate::ids::KeyId,
+    scopes: &ScopeSet,
+    wire: &[model::wire::KeyLimit],
+) -> Result<crate::guardrails::KeyLimits, AuthorityError> {
+    let own = check_own_limits(&p.org, id, scopes, wire)?;
+    crate::guardrails::KeyLimits::minted_by(own, &p.limits)
+        .map_err(|e| AuthorityError::invalid("limits", e.to_string()))
+}
+
+/// A key's own limits, each on a scope the key holds (a limit on a tool
+/// the key cannot call is a mistake, not a limit); `owner` names their
+/// counters.
+pub(crate) fn check_own_limits(
+    org: &crate::ids::OrgId,
+    owner: &crate::ids::KeyId,
+    scopes: &ScopeSet,
+    wire: &[model::wire::KeyLimit],
+) -> Result<Vec<crate::guardrails::ChargedLimit>, AuthorityError> {
+    let own = crate::guardrails::KeyLimits::own(owner, wire)
+        .map_err(|e| AuthorityError::invalid("limits", e.to_string()))?;
+    for c in &own {
+        if let Some(scope) = c.limit.scope() {
+            if !scopes.allows(org.as_str(), scope) {
+                return Err(AuthorityError::invalid(
+                    "limits",
+                    format!("the key does not hold `{scope}`, so a limit on it would count nothing; limit a scope the key holds, or omit `scope` to count every call"),
+                ));
+            }
+        }
+    }
+    Ok(own)
+}
+
 /// What a mint request resolves to once every rule passed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MintPlan {
+    /// The new key's id, chosen here: its own limits' counters are named
+    /// after it.
+    pub id: crate::ids::KeyId,
     pub name: String,
     pub scopes: ScopeSet,
     pub agent: Option<String>,
@@ -287,8 +328,11 @@ pub(crate) fn plan_mint(
     let env = req.env.unwrap_or(p.env);
     check_env_reach(p, env, "create")?;
     let resources = plan_resources(p, &req.resources)?;
-    let terms = plan_terms(p, &req.terms, expires_at, now)?;
+    let id = crate::ids::KeyId::generate();
+    let mut terms = plan_terms(p, &req.terms, expires_at, now)?;
+    terms.limits = plan_limits(p, &id, &scopes, &req.terms.limits)?;
     Ok(MintPlan {
+        id,
         name,
         agent: scopes.agent().map(str::to_owned),
         scopes,
@@ -421,5 +465,7 @@ pub(crate) fn plan_terms(
         not_before,
         networks,
         metadata,
+        // Planned with the key's id and scopes (`plan_limits`).
+        limits: Default::default(),
     })
 }

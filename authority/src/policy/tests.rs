@@ -28,6 +28,7 @@ fn principal(scopes: &[&str], exp_days: Option<i64>) -> KeyContext {
         resources: Vec::new(),
         oauth: None,
         networks: Default::default(),
+        limits: Default::default(),
         metadata: None,
     }
 }

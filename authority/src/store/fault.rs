@@ -217,6 +217,30 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.set_quarantine(org, id, hold, now, event).await
     }
+    async fn set_limits(
+        &self,
+        org: &OrgId,
+        id: &KeyId,
+        limits: &crate::guardrails::KeyLimits,
+        now: crate::time::Timestamp,
+        event: &AuditEvent,
+    ) -> Result<Option<KeyRecord>, StoreError> {
+        self.check()?;
+        self.inner.set_limits(org, id, limits, now, event).await
+    }
+    async fn take_allowance(
+        &self,
+        org: &OrgId,
+        owner: &KeyId,
+        counter: &str,
+        window_start: i64,
+        cap: u64,
+    ) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner
+            .take_allowance(org, owner, counter, window_start, cap)
+            .await
+    }
     async fn rotate_key(
         &self,
         org: &OrgId,

@@ -314,6 +314,35 @@ pub trait Store: Send + Sync + 'static {
         event: &AuditEvent,
     ) -> Result<Option<Vec<KeyRecord>>, StoreError>;
 
+    /// Replaces the limits of a key of `org` that is not revoked, with the
+    /// event, in one commit (with a change notice for other servers where
+    /// the store has them). Returns the key as it is now; `None` when `org`
+    /// has no such key; `Conflict` when it is revoked.
+    async fn set_limits(
+        &self,
+        org: &OrgId,
+        id: &KeyId,
+        limits: &crate::guardrails::KeyLimits,
+        now: Timestamp,
+        event: &AuditEvent,
+    ) -> Result<Option<KeyRecord>, StoreError>;
+
+    /// Takes calls from `owner`'s `counter` for the window that starts at
+    /// `window_start` (seconds), in one atomic step: at most
+    /// [`lease_size`](crate::guardrails::limits::lease_size) of what is
+    /// left of `cap`, so grants never add up to more than `cap` per window.
+    /// A counter last used in an earlier window starts over; one already
+    /// in a later window (another server's clock is ahead) is taken from
+    /// as it is. Returns how many calls were taken (0: none left).
+    async fn take_allowance(
+        &self,
+        org: &OrgId,
+        owner: &KeyId,
+        counter: &str,
+        window_start: i64,
+        cap: u64,
+    ) -> Result<u64, StoreError>;
+
     /// Inserts `successor`, sets `old.rotated_to`, and schedules the old
     /// key's revocation at `old_rev.at` (never later than an existing one).
     /// `NotFound` if `old` is not a key of `org`; `Conflict` if it is

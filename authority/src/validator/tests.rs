@@ -251,6 +251,7 @@ fn ctx(id: &str) -> KeyContext {
         resources: Vec::new(),
         oauth: None,
         networks: Default::default(),
+        limits: Default::default(),
         metadata: None,
     }
 }

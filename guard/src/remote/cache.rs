@@ -141,6 +141,7 @@ mod tests {
             resources: Vec::new(),
             oauth: None,
             networks: Default::default(),
+            limits: Default::default(),
             metadata: None,
         })
     }

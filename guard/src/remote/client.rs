@@ -92,6 +92,28 @@ impl AuthorityApi {
         check(response).await.map(drop)
     }
 
+    /// `POST /api/v1/keys/{id}/allowance`: calls of one limit `key`
+    /// counts against; the service key needs `svc:keys:introspect`.
+    pub(crate) async fn allowance(
+        &self,
+        key: &authority::KeyId,
+        request: &model::wire::AllowanceRequest,
+    ) -> Result<model::wire::AllowanceGrant, ApiError> {
+        let response = self
+            .http
+            .post(self.url(&format!("/api/v1/keys/{key}/allowance")))
+            .header(reqwest::header::AUTHORIZATION, self.bearer())
+            .json(request)
+            .send()
+            .await
+            .map_err(transport)?;
+        check(response)
+            .await?
+            .json()
+            .await
+            .map_err(|e| ApiError::Protocol(e.without_url().to_string()))
+    }
+
     /// `POST /api/v1/scopes`: adds this server's tool scopes to the
     /// authority's catalog (add-only there, so repeating it is harmless).
     pub(crate) async fn register_scopes(
@@ -204,5 +226,7 @@ fn context_of(answer: IntrospectAnswer) -> Result<KeyContext, ApiError> {
                 .map_err(|_| bad("metadata"))?,
             None => None,
         },
+        limits: authority::guardrails::KeyLimits::from_views(&answer.limits)
+            .map_err(|_| bad("limits"))?,
     })
 }

@@ -150,6 +150,7 @@ impl Remote {
         config: RemoteConfig,
         scopes: Arc<Vec<authority::ScopeRegistration>>,
         tripwires: Arc<crate::tripwire::Tripwires>,
+        allowances: Arc<crate::allowance::Allowances>,
     ) -> Result<Self, GuardError> {
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
@@ -189,6 +190,7 @@ impl Remote {
                 state.clone(),
                 scopes.clone(),
                 tripwires,
+                allowances,
             )));
             state
         });
@@ -242,6 +244,15 @@ impl Remote {
     /// Drops every cached answer for a key (its state changed).
     pub(crate) fn forget(&self, key: &authority::KeyId, org: &authority::OrgId) {
         self.cache.evict_key(key, org, false);
+    }
+
+    /// `POST /keys/{id}/allowance`: calls of one of the key's limits.
+    pub(crate) async fn allowance(
+        &self,
+        key: &authority::KeyId,
+        request: &model::wire::AllowanceRequest,
+    ) -> Result<model::wire::AllowanceGrant, client::ApiError> {
+        self.api.allowance(key, request).await
     }
 
     /// `POST /keys/{id}/quarantine`: a rule tripped at this guard.

@@ -22,6 +22,7 @@ use serde::Deserialize;
 
 use super::cache::IntrospectionCache;
 use super::client::{check, transport, ApiError, AuthorityApi};
+use crate::allowance::Allowances;
 use crate::tripwire::Tripwires;
 use authority::ids::{KeyId, OrgId};
 use authority::time::{Clock, SystemClock, Timestamp};
@@ -62,6 +63,7 @@ pub(crate) async fn listen(
     state: Arc<StreamState>,
     scopes: Arc<Vec<authority::ScopeRegistration>>,
     tripwires: Arc<Tripwires>,
+    allowances: Arc<Allowances>,
 ) {
     let mut failures: u32 = 0;
     loop {
@@ -73,7 +75,11 @@ pub(crate) async fn listen(
                     api.register_scopes_or_warn(&scopes).await;
                 }
                 failures = 0;
-                let ended = consume(response, &cache, &tripwires, &state, resume.is_none()).await;
+                let hooks = Hooks {
+                    tripwires: &tripwires,
+                    allowances: &allowances,
+                };
+                let ended = consume(response, &cache, &hooks, &state, resume.is_none()).await;
                 if state.connected.swap(false, Ordering::SeqCst) {
                     tracing::warn!(reason = %ended, "revocation stream lost; reconnecting (cached keys are bounded by the cache TTL meanwhile)");
                 }
@@ -84,6 +90,7 @@ pub(crate) async fn listen(
                 if failures == 1 {
                     // Revocations may be missed for as long as this lasts.
                     cache.clear();
+                    allowances.clear();
                     tracing::warn!(error = %e, "cannot connect the revocation stream; cache dropped, guard degraded");
                 }
                 *state.last_error.lock() = Some(format!("revocation stream: {e}"));
@@ -113,7 +120,7 @@ async fn connect(
 async fn consume(
     response: reqwest::Response,
     cache: &Arc<IntrospectionCache>,
-    tripwires: &Tripwires,
+    hooks: &Hooks<'_>,
     state: &StreamState,
     fresh: bool,
 ) -> String {
@@ -133,13 +140,14 @@ async fn consume(
                 if fresh {
                     // Nothing says what was revoked before this connection.
                     cache.clear();
+                    hooks.allowances.clear();
                 }
                 state.connected.store(true, Ordering::SeqCst);
                 state.connects.fetch_add(1, Ordering::Relaxed);
                 *state.last_error.lock() = None;
                 tracing::info!("revocation stream connected");
             }
-            apply(&event, cache, tripwires);
+            apply(&event, cache, hooks);
             if let Some(id) = event.id {
                 *state.last_event_id.lock() = Some(id);
             }
@@ -147,7 +155,13 @@ async fn consume(
     }
 }
 
-fn apply(event: &SseEvent, cache: &Arc<IntrospectionCache>, tripwires: &Tripwires) {
+/// What else hears the stream besides the cache.
+struct Hooks<'a> {
+    tripwires: &'a Tripwires,
+    allowances: &'a Allowances,
+}
+
+fn apply(event: &SseEvent, cache: &Arc<IntrospectionCache>, hooks: &Hooks<'_>) {
     match event.event.as_str() {
         // Quarantine or release: the next call asks the authority again
         // (never remembered as revoked: a released key works at once).
@@ -156,14 +170,22 @@ fn apply(event: &SseEvent, cache: &Arc<IntrospectionCache>, tripwires: &Tripwire
                 let (Some(key_id), Ok(org)) = (KeyId::parse(&data.key_id), OrgId::parse(&data.org))
                 else {
                     cache.clear();
+                    hooks.allowances.clear();
                     return;
                 };
                 cache.evict_key(&key_id, &org, false);
-                if data.change == authority::revocation::KeyChange::Released {
-                    tripwires.release(&key_id);
+                match data.change {
+                    authority::revocation::KeyChange::Released => hooks.tripwires.release(&key_id),
+                    authority::revocation::KeyChange::Updated => {
+                        hooks.allowances.forget_owner(&key_id);
+                    }
+                    _ => {}
                 }
             }
-            Err(_) => cache.clear(),
+            Err(_) => {
+                cache.clear();
+                hooks.allowances.clear();
+            }
         },
         "revocation" => match serde_json::from_str::<RevocationData>(&event.data) {
             Ok(data) => {
@@ -193,6 +215,7 @@ fn apply(event: &SseEvent, cache: &Arc<IntrospectionCache>, tripwires: &Tripwire
         "reset" => {
             tracing::warn!("revocation stream reset: dropping every cached key");
             cache.clear();
+            hooks.allowances.clear();
         }
         "checkpoint" => cache.prune_index(),
         _ => {}

@@ -91,6 +91,11 @@ pub struct IntrospectAnswer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The limits the key's tool calls count against: a guard asks for an
+    /// allowance on each (`POST /keys/{owner}/allowance`) before letting a
+    /// call through.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<super::LimitView>,
 }
 
 impl IntrospectAnswer {
@@ -129,6 +134,7 @@ impl IntrospectAnswer {
             grant_id: None,
             allowed_networks: Vec::new(),
             metadata: None,
+            limits: Vec::new(),
         }
     }
 }

@@ -65,6 +65,11 @@ pub struct KeyTermsRequest {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<serde_json::Value>,
+    /// Rate limits and budgets on the key's tool calls, at most 10 (see
+    /// [`KeyLimit`](super::KeyLimit)). A key minted by a key with limits
+    /// also carries those (its calls spend the minter's counters).
+    #[serde(default)]
+    pub limits: Vec<super::KeyLimit>,
 }
 
 fn expiry_field<'de, D: Deserializer<'de>>(d: D) -> Result<ExpiryChoice, D::Error> {
@@ -102,6 +107,10 @@ pub enum QuarantineRule {
     /// A scanner reported it exposed (and the server holds leaked keys
     /// instead of revoking them).
     Leaked,
+    /// Calls far above the key's own recent rate.
+    RateSurge,
+    /// The first call of a tool outside the key's usual set.
+    NewTool,
 }
 
 impl QuarantineRule {
@@ -112,6 +121,8 @@ impl QuarantineRule {
             QuarantineRule::DenialBurst => "denial_burst",
             QuarantineRule::Parent => "parent",
             QuarantineRule::Leaked => "leaked",
+            QuarantineRule::RateSurge => "rate_surge",
+            QuarantineRule::NewTool => "new_tool",
         }
     }
 }
@@ -298,6 +309,10 @@ pub struct KeyView {
     /// `quarantined` unless it is also revoked or expired).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quarantine: Option<QuarantineView>,
+    /// Its limits: its own (`owner` is the key) and those inherited from
+    /// the key that minted it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<super::LimitView>,
 }
 
 impl KeyView {

@@ -10,6 +10,7 @@ mod error;
 mod introspect;
 mod keys;
 mod leaks;
+mod limits;
 mod oauth;
 mod scopes;
 
@@ -25,6 +26,9 @@ pub use keys::{
     QuarantineRule, QuarantineView, RevokeBody, RotateRequest, RotatedKey,
 };
 pub use leaks::{LeakReportItem, LeakVerdict};
+pub use limits::{
+    AllowanceGrant, AllowanceRequest, KeyLimit, LimitKind, LimitView, LimitsRequest, Refill,
+};
 pub use oauth::{
     AuthorizationParams, AuthorizationServerMetadata, ClientRegistrationAnswer,
     ClientRegistrationRequest, ConsentDecision, ConsentScope, ConsentView, GrantList, GrantView,

@@ -10,6 +10,7 @@ pub mod introspect;
 pub mod json;
 pub mod keys;
 pub mod leaks;
+pub mod limits;
 pub mod openapi;
 pub mod query;
 pub mod required;
@@ -52,6 +53,8 @@ fn v1_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(keys::rotate))
         .routes(routes!(keys::quarantine))
         .routes(routes!(keys::release))
+        .routes(routes!(limits::set))
+        .routes(routes!(limits::allowance))
         .routes(routes!(leaks::github))
         .routes(routes!(introspect::introspect))
         .routes(routes!(revocations::stream))

@@ -13,6 +13,7 @@ mod guarantees;
 mod introspect;
 mod keys;
 mod leaks;
+mod limits;
 mod meta;
 mod oauth;
 mod oauth_documents;

@@ -3,7 +3,8 @@
 //! descendants with it in one operation.
 
 use super::*;
-use crate::guardrails::{AddressRanges, KeyMetadata, KeyTerms};
+use crate::guardrails::{AddressRanges, KeyLimits, KeyMetadata, KeyTerms};
+use model::wire::{KeyLimit, Refill};
 
 fn with_parent(mut k: KeyRecord, parent: &KeyRecord) -> KeyRecord {
     k.parent = Some(parent.id.clone());
@@ -19,6 +20,26 @@ pub async fn key_terms_round_trip<F: StoreFactory>(f: &F) {
         not_before: Some(T0.plus_secs(3600)),
         networks: AddressRanges::parse(["10.0.0.0/8", "2001:db8::/32", "203.0.113.7"], 20).unwrap(),
         metadata: KeyMetadata::parse(serde_json::json!({"team": "search", "n": 42})).unwrap(),
+        limits: KeyLimits::minted_by(
+            KeyLimits::own(
+                &k.id,
+                &[
+                    KeyLimit::Rate {
+                        scope: None,
+                        max: 100,
+                        per_seconds: 60,
+                    },
+                    KeyLimit::Budget {
+                        scope: Some("svc:wiki:write".into()),
+                        calls: 5,
+                        refill: Refill::Monthly,
+                    },
+                ],
+            )
+            .unwrap(),
+            &KeyLimits::default(),
+        )
+        .unwrap(),
     };
     s.insert_key(&k, &ev.admin("acme", "mint", T0))
         .await

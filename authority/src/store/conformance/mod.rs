@@ -17,6 +17,7 @@
 mod audit;
 mod guardrails;
 mod keys;
+mod limits;
 mod oauth;
 mod people;
 mod revocation;
@@ -36,6 +37,7 @@ pub use guardrails::{
     revoking_a_parent_revokes_its_descendants,
 };
 pub use keys::{concurrent_revokes_and_mints, key_insert_get_and_isolation, touch_keys};
+pub use limits::{allowances_never_exceed_their_cap, limits_are_replaced_with_their_event};
 pub use oauth::{
     a_grant_starts_once_with_its_tokens, oauth_clients_are_registered_once,
     refresh_tokens_rotate_once, revoking_a_grant_revokes_its_live_tokens,
@@ -108,7 +110,8 @@ macro_rules! conformance_tests {
             oauth_clients_are_registered_once, a_grant_starts_once_with_its_tokens,
             refresh_tokens_rotate_once, revoking_a_grant_revokes_its_live_tokens,
             key_terms_round_trip, revoking_a_parent_revokes_its_descendants,
-            quarantine_holds_the_tree_and_release_lifts_it);
+            quarantine_holds_the_tree_and_release_lifts_it, limits_are_replaced_with_their_event,
+            allowances_never_exceed_their_cap);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
         $(

@@ -231,6 +231,7 @@ pub(super) fn key_fields(k: &KeyRecord) -> Fields {
         ),
     ]);
     f.extend(quarantine_fields(k.quarantine.as_ref()));
+    f.extend(limits_fields(&k.terms.limits));
     f.extend(revocation_fields(
         k.revoked_at,
         k.revoked_by.as_deref(),
@@ -312,6 +313,15 @@ pub(super) fn key_from(doc: &Document) -> Result<KeyRecord, StoreError> {
                 .opt_str("metadata")?
                 .as_deref()
                 .and_then(crate::guardrails::KeyMetadata::from_storage),
+            limits: match r.opt_str("limits")? {
+                None => crate::guardrails::KeyLimits::default(),
+                Some(json) => serde_json::from_str::<Vec<model::wire::LimitView>>(&json)
+                    .map_err(|e| e.to_string())
+                    .and_then(|v| {
+                        crate::guardrails::KeyLimits::from_views(&v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| StoreError::Corrupt(format!("key limits: {e}")))?,
+            },
         },
         parent: key_id("parent")?,
         quarantine: match r.opt_str("quarantine")? {
@@ -322,6 +332,21 @@ pub(super) fn key_from(doc: &Document) -> Result<KeyRecord, StoreError> {
             ),
         },
     })
+}
+
+/// The field a change of limits writes (an update masked to it).
+pub(super) const LIMITS_FIELD: &str = "limits";
+
+/// Limits as their JSON views (a string: nothing queries inside them).
+pub(super) fn limits_fields(l: &crate::guardrails::KeyLimits) -> Fields {
+    Fields::from([(
+        LIMITS_FIELD.into(),
+        opt_string(
+            (!l.is_empty())
+                .then(|| serde_json::to_string(&l.views()).expect("limit views serialize"))
+                .as_deref(),
+        ),
+    )])
 }
 
 /// The field a quarantine or release changes (an update masked to it).
@@ -373,17 +398,12 @@ pub(super) fn change_notice_fields(
     at: Timestamp,
     written_at: i64,
 ) -> Fields {
-    let change = match change {
-        crate::revocation::KeyChange::Revoked => "revoked",
-        crate::revocation::KeyChange::Quarantined => "quarantined",
-        crate::revocation::KeyChange::Released => "released",
-    };
     Fields::from([
         ("org".into(), string(k.org.as_str())),
         ("key_id".into(), string(k.id.as_str())),
         ("revoked_at".into(), int(at.as_millis())),
         ("written_at".into(), int(written_at)),
-        ("change".into(), string(change)),
+        ("change".into(), string(change.as_str())),
     ])
 }
 

@@ -152,7 +152,7 @@ pub(super) async fn insert_key(
 
 /// A key's document (its update time guards read-modify-writes) and its
 /// record, with `last_used_at` from the usage document read alongside.
-async fn key_doc(
+pub(super) async fn key_doc(
     s: &FirestoreStore,
     org: &OrgId,
     id: &KeyId,

@@ -34,6 +34,7 @@ mod audit;
 mod docs;
 pub mod indexes;
 mod keys;
+mod limits;
 mod location;
 mod oauth;
 mod people;
@@ -147,6 +148,15 @@ impl FirestoreStore {
 
     pub(crate) fn hash_path(&self, hash: &KeyHash) -> String {
         format!("{}/key_hashes/{}", self.root(), hash.to_hex())
+    }
+
+    /// `orgs/{org}/allowances/{owner}.{counter}`: one limit's counter.
+    pub(crate) fn allowance_path(&self, org: &OrgId, owner: &KeyId, counter: &str) -> String {
+        format!(
+            "{}/allowances/{}.{counter}",
+            self.org_path(org),
+            owner.as_str()
+        )
     }
 
     pub(crate) fn revocation_path(&self, hash: &KeyHash) -> String {
@@ -346,6 +356,28 @@ impl Store for FirestoreStore {
         event: &AuditEvent,
     ) -> Result<Option<Vec<KeyRecord>>, StoreError> {
         keys::set_quarantine(self, org, id, hold, now, event).await
+    }
+
+    async fn set_limits(
+        &self,
+        org: &OrgId,
+        id: &KeyId,
+        limits: &crate::guardrails::KeyLimits,
+        now: Timestamp,
+        event: &AuditEvent,
+    ) -> Result<Option<KeyRecord>, StoreError> {
+        limits::set_limits(self, org, id, limits, now, event).await
+    }
+
+    async fn take_allowance(
+        &self,
+        org: &OrgId,
+        owner: &KeyId,
+        counter: &str,
+        window_start: i64,
+        cap: u64,
+    ) -> Result<u64, StoreError> {
+        limits::take_allowance(self, org, owner, counter, window_start, cap).await
     }
 
     async fn rotate_key(

@@ -76,11 +76,7 @@ fn notice(doc: &firestore::gcloud_sdk::google::firestore::v1::Document) -> Optio
         revoked_at: Timestamp::from_millis(r.int("revoked_at").ok()?),
         origin: Origin::Remote,
         // Notices written before quarantine existed are revocations.
-        change: match r.opt_str("change").ok().flatten().as_deref() {
-            Some("quarantined") => KeyChange::Quarantined,
-            Some("released") => KeyChange::Released,
-            _ => KeyChange::Revoked,
-        },
+        change: KeyChange::from_stored(r.opt_str("change").ok().flatten().as_deref()),
     })
 }
 

@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use super::audit::insert_event;
 use super::map_err;
 use crate::audit::AuditEvent;
-use crate::guardrails::{AddressRanges, KeyMetadata, KeyTerms};
+use crate::guardrails::{AddressRanges, KeyLimits, KeyMetadata, KeyTerms};
 use crate::ids::{GrantId, KeyId, OrgId};
 use crate::keys::{Env, KeyHash, KeyHint};
 use crate::oauth::{ClientId, TokenOrigin};
@@ -15,7 +15,7 @@ use crate::time::Timestamp;
 
 pub(super) const KEY_COLS: &str = "id, org, name, env, agent, scopes, hash, hint, created_by, \
     created_at, expires_at, revoked_at, revoked_by, revoke_reason, last_used_at, rotated_from, \
-    rotated_to, resources, grant_id, client_id, not_before, networks, metadata, parent, quarantine";
+    rotated_to, resources, grant_id, client_id, not_before, networks, metadata, parent, quarantine, limits";
 
 fn ts(v: Option<i64>) -> Option<Timestamp> {
     v.map(Timestamp::from_millis)
@@ -66,6 +66,10 @@ pub(super) fn key_from_row(r: &Row<'_>) -> rusqlite::Result<Result<KeyRecord, St
                 .get::<_, Option<String>>(22)?
                 .as_deref()
                 .and_then(KeyMetadata::from_storage),
+            limits: match limits_from_storage(r.get::<_, Option<String>>(25)?.as_deref()) {
+                Ok(l) => l,
+                Err(e) => return Ok(Err(e)),
+            },
         },
         parent: r.get::<_, Option<String>>(23)?.map(KeyId::from_stored),
         quarantine: match r.get::<_, Option<String>>(24)? {
@@ -76,6 +80,20 @@ pub(super) fn key_from_row(r: &Row<'_>) -> rusqlite::Result<Result<KeyRecord, St
             },
         },
     }))
+}
+
+/// Limits are stored as their JSON views; none as NULL.
+pub(super) fn limits_to_storage(l: &KeyLimits) -> Option<String> {
+    (!l.is_empty()).then(|| serde_json::to_string(&l.views()).expect("limit views serialize"))
+}
+
+fn limits_from_storage(text: Option<&str>) -> Result<KeyLimits, StoreError> {
+    let Some(text) = text else {
+        return Ok(KeyLimits::default());
+    };
+    let views: Vec<model::wire::LimitView> =
+        serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("key limits: {e}")))?;
+    KeyLimits::from_views(&views).map_err(|e| StoreError::Corrupt(format!("key limits: {e}")))
 }
 
 /// A quarantine is stored as its JSON view.
@@ -183,7 +201,7 @@ pub(super) fn revoked_since(
 pub(super) fn insert_key(tx: &Transaction<'_>, k: &KeyRecord) -> Result<(), StoreError> {
     tx.prepare_cached(&format!(
         "INSERT INTO keys ({KEY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
-         ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
+         ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
     ))
     .map_err(map_err)?
     .execute(params![
@@ -212,6 +230,7 @@ pub(super) fn insert_key(tx: &Transaction<'_>, k: &KeyRecord) -> Result<(), Stor
         k.terms.metadata.as_ref().map(KeyMetadata::to_storage),
         k.parent.as_ref().map(KeyId::as_str),
         quarantine_to_storage(k.quarantine.as_ref()),
+        limits_to_storage(&k.terms.limits),
     ])
     .map_err(map_err)?;
     Ok(())

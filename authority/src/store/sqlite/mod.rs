@@ -12,6 +12,7 @@
 
 mod audit;
 mod keys;
+mod limits;
 mod oauth;
 mod people;
 mod private;
@@ -315,6 +316,32 @@ impl Store for SqliteStore {
     ) -> Result<Option<Vec<KeyRecord>>, StoreError> {
         let (org, id, hold, event) = (org.clone(), id.clone(), hold.cloned(), event.clone());
         self.write(move |c| keys::set_quarantine(c, &org, &id, hold.as_ref(), now, &event))
+            .await
+    }
+
+    async fn set_limits(
+        &self,
+        org: &OrgId,
+        id: &KeyId,
+        limits: &crate::guardrails::KeyLimits,
+        _now: Timestamp,
+        event: &AuditEvent,
+    ) -> Result<Option<KeyRecord>, StoreError> {
+        let (org, id, limits, event) = (org.clone(), id.clone(), limits.clone(), event.clone());
+        self.write(move |c| limits::set_limits(c, &org, &id, &limits, &event))
+            .await
+    }
+
+    async fn take_allowance(
+        &self,
+        org: &OrgId,
+        owner: &KeyId,
+        counter: &str,
+        window_start: i64,
+        cap: u64,
+    ) -> Result<u64, StoreError> {
+        let (org, owner, counter) = (org.clone(), owner.clone(), counter.to_owned());
+        self.write(move |c| limits::take_allowance(c, &org, &owner, &counter, window_start, cap))
             .await
     }
 

@@ -226,6 +226,20 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE keys ADD COLUMN quarantine TEXT;
     "#,
+    // 13: rate limits and budgets. A key's limits (JSON `LimitView`s), and
+    // one counter per limit owner, limit and window: guards take
+    // allowances from it, never a write per call.
+    r#"
+    ALTER TABLE keys ADD COLUMN limits TEXT;
+    CREATE TABLE allowances (
+        org TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        window_start INTEGER NOT NULL,
+        used INTEGER NOT NULL,
+        PRIMARY KEY (org, owner, counter)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The migration after which existing events get their `audit_about` rows.
