@@ -73,3 +73,67 @@ async fn a_revocation_through_one_server_is_enforced_by_the_other() {
         took[took.len() - 1]
     );
 }
+
+/// Guards behind a balancer take allowances through both servers at once:
+/// the grants of one budget, taken concurrently through A and B from the
+/// one Firestore counter, add up to the budget exactly. A change of the
+/// limits through A reaches B's answers at once (B reads the key's record,
+/// not a cached copy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowances_taken_through_two_servers_never_exceed_the_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("firestore://{}", emulator_project(dir.path()));
+    let a = spawn_app_on(dir, Some(store), &[]).await;
+    let b = spawn_second_server(&a).await;
+    let (guard, _) = a.mint("tool-server", &["svc:keys:introspect"]).await;
+    let minted: Value = a
+        .post(
+            &a.admin,
+            "/api/v1/keys/mint",
+            json!({"name": "budgeted", "scopes": ["svc:wiki:read"], "limits": [{"kind": "budget", "calls": 60}]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = minted["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/keys/{id}/allowance");
+    let ask = json!({"owner": id, "kind": "budget"});
+    let (through_a, through_b, through_a_again) = tokio::join!(
+        drain(&a, &guard, &path, &ask),
+        drain(&b, &guard, &path, &ask),
+        drain(&a, &guard, &path, &ask)
+    );
+    assert_eq!(
+        through_a + through_b + through_a_again,
+        60,
+        "A {through_a} + B {through_b} + A {through_a_again}"
+    );
+    let r = reqwest::Client::new()
+        .put(a.url(&format!("/api/v1/keys/{id}/limits")))
+        .bearer_auth(&a.admin)
+        .json(&json!({"limits": [{"kind": "budget", "calls": 64}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        drain(&b, &guard, &path, &ask).await,
+        4,
+        "the raise, through the other server"
+    );
+}
+
+/// Takes grants until the limit answers 0; returns how many calls.
+async fn drain(app: &TestApp, guard: &str, path: &str, ask: &Value) -> u64 {
+    let mut total = 0;
+    loop {
+        let r = app.post(guard, path, ask.clone()).await;
+        assert_eq!(r.status(), 200, "{}", app.log());
+        let grant: Value = r.json().await.unwrap();
+        match grant["granted"].as_u64().unwrap() {
+            0 => return total,
+            n => total += n,
+        }
+    }
+}
