@@ -230,6 +230,35 @@ pub fn lease_size(left: u64) -> u64 {
     left.div_ceil(8).clamp(1, MAX_GRANT).min(left)
 }
 
+/// What one grant takes from a counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Take {
+    /// The window the counter counts in after it.
+    pub window_start: i64,
+    /// Calls used in that window, this grant included.
+    pub used: u64,
+    pub granted: u64,
+}
+
+/// The grant a counter last written as `stored` (its window's start and
+/// the calls used in it) makes for the window starting at `window_start`:
+/// a counter of an earlier window starts over; one already in a later
+/// window (another server's clock is ahead) is taken from as it is.
+/// `None` when nothing is left. Every store decides with this, inside its
+/// atomic step.
+pub fn take(stored: Option<(i64, u64)>, window_start: i64, cap: u64) -> Option<Take> {
+    let (window_start, used) = match stored {
+        Some((w, used)) if w >= window_start => (w, used),
+        _ => (window_start, 0),
+    };
+    let granted = lease_size(cap.saturating_sub(used));
+    (granted > 0).then_some(Take {
+        window_start,
+        used: used + granted,
+        granted,
+    })
+}
+
 /// A limit a key's calls count against, and whose counter they spend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChargedLimit {
@@ -464,6 +493,25 @@ mod tests {
             grants += 1;
         }
         assert!(grants < 40, "{grants} grants for 100 calls");
+    }
+
+    #[test]
+    fn a_counter_starts_over_in_a_new_window_and_never_goes_back() {
+        assert_eq!(
+            take(None, 60, 10),
+            Some(Take {
+                window_start: 60,
+                used: 2,
+                granted: 2
+            })
+        );
+        assert_eq!(take(Some((0, 10)), 60, 10).unwrap().used, 2, "a new window");
+        assert_eq!(take(Some((60, 10)), 60, 10), None, "spent");
+        assert_eq!(
+            take(Some((120, 9)), 60, 10).map(|t| (t.window_start, t.used)),
+            Some((120, 10)),
+            "a later window is never reset by a clock behind"
+        );
     }
 
     #[test]

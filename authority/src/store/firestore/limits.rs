@@ -9,7 +9,7 @@ use super::keys::key_doc;
 use super::FirestoreStore;
 use super::{create, retrying, set, update_if_unchanged, wall_clock_millis, CommitError};
 use crate::audit::AuditEvent;
-use crate::guardrails::limits::lease_size;
+use crate::guardrails::limits::take;
 use crate::guardrails::KeyLimits;
 use crate::ids::{KeyId, OrgId};
 use crate::revocation::KeyChange;
@@ -71,19 +71,15 @@ pub(super) async fn take_allowance(
                 Some((r.int(WINDOW_FIELD)?, r.int(USED_FIELD)?))
             }
         };
-        let (window, used) = match stored {
-            Some((w, used)) if w >= window_start => (w, u64::try_from(used).unwrap_or(u64::MAX)),
-            _ => (window_start, 0),
-        };
-        let granted = lease_size(cap.saturating_sub(used));
-        if granted == 0 {
+        let stored = stored.map(|(w, used)| (w, u64::try_from(used).unwrap_or(u64::MAX)));
+        let Some(taken) = take(stored, window_start, cap) else {
             return Ok(0);
-        }
+        };
         let fields = docs::Fields::from([
-            (WINDOW_FIELD.into(), docs::int(window)),
+            (WINDOW_FIELD.into(), docs::int(taken.window_start)),
             (
                 USED_FIELD.into(),
-                docs::int(i64::try_from(used + granted).unwrap_or(i64::MAX)),
+                docs::int(i64::try_from(taken.used).unwrap_or(i64::MAX)),
             ),
         ]);
         let write = match &doc {
@@ -93,7 +89,7 @@ pub(super) async fn take_allowance(
         match s.commit(vec![write]).await {
             // Another server created the counter first: read it again.
             Err(CommitError::Exists(_)) => Err(CommitError::Stale),
-            other => other.map(|()| granted),
+            other => other.map(|()| taken.granted),
         }
     })
     .await

@@ -6,7 +6,7 @@ use super::audit::insert_event;
 use super::keys::{get_key, limits_to_storage};
 use super::map_err;
 use crate::audit::AuditEvent;
-use crate::guardrails::limits::lease_size;
+use crate::guardrails::limits::take;
 use crate::guardrails::KeyLimits;
 use crate::ids::{KeyId, OrgId};
 use crate::store::{KeyRecord, StoreError};
@@ -60,14 +60,10 @@ pub(super) fn take_allowance(
         })
         .optional()
         .map_err(map_err)?;
-    let (window, used) = match stored {
-        Some((w, used)) if w >= window_start => (w, u64::try_from(used).unwrap_or(u64::MAX)),
-        _ => (window_start, 0),
-    };
-    let granted = lease_size(cap.saturating_sub(used));
-    if granted == 0 {
+    let stored = stored.map(|(w, used)| (w, u64::try_from(used).unwrap_or(u64::MAX)));
+    let Some(taken) = take(stored, window_start, cap) else {
         return Ok(0);
-    }
+    };
     tx.prepare_cached(
         "INSERT INTO allowances (org, owner, counter, window_start, used) VALUES (?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT (org, owner, counter) DO UPDATE SET window_start = ?4, used = ?5",
@@ -77,10 +73,10 @@ pub(super) fn take_allowance(
         org.as_str(),
         owner.as_str(),
         counter,
-        window,
-        i64::try_from(used + granted).unwrap_or(i64::MAX)
+        taken.window_start,
+        i64::try_from(taken.used).unwrap_or(i64::MAX)
     ])
     .map_err(map_err)?;
     tx.commit().map_err(map_err)?;
-    Ok(granted)
+    Ok(taken.granted)
 }
