@@ -25,8 +25,8 @@ const SPENT_RECHECK: Duration = Duration::from_secs(5);
 /// Allowances held at most; past it, expired ones go, then all (dropping an
 /// allowance only ever lets fewer calls through).
 const MAX_ALLOWANCES: usize = 100_000;
-/// A grant drained by concurrent calls before this call got one is asked
-/// for again at most this many times.
+/// Grants one call asks for at most (each ask hands the asker its own call
+/// first, so one is enough unless the limit changes meanwhile).
 const MAX_ASKS: usize = 4;
 
 /// Why a limit refused a call.
@@ -90,6 +90,10 @@ enum Take {
 #[derive(Default)]
 pub(crate) struct Allowances {
     held: Mutex<HashMap<Counter, Allowance>>,
+    /// One ask at a time per counter: when a grant runs out under many
+    /// concurrent calls, one of them asks and the others wait for its
+    /// answer instead of each sending the authority a write.
+    asking: Mutex<HashMap<Counter, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Allowances {
@@ -127,17 +131,28 @@ impl Allowances {
                             }),
                         });
                     }
-                    Take::Ask if asks >= MAX_ASKS => {
-                        self.give_back(&taken);
-                        return Spend::Unavailable(
-                            "grants were drained by concurrent calls as fast as they came".into(),
-                        );
-                    }
                     Take::Ask => {
+                        let gate = self.gate(&counter);
+                        let _one_asker = gate.lock().await;
+                        if !self.needs_ask(&counter, Instant::now()) {
+                            // Another call's ask answered while this one waited.
+                            continue;
+                        }
+                        if asks >= MAX_ASKS {
+                            self.give_back(&taken);
+                            return Spend::Unavailable(format!(
+                                "{MAX_ASKS} grants asked for one call: the limit keeps changing"
+                            ));
+                        }
                         asks += 1;
                         let asked_at = Instant::now();
                         match source.grant(&ctx.key_id, &request_for(limit)).await {
-                            Ok(grant) => self.hold(counter.clone(), &grant, asked_at),
+                            Ok(grant) => {
+                                if self.hold_taking_one(counter.clone(), &grant, asked_at) {
+                                    taken.push(counter);
+                                    break;
+                                }
+                            }
                             Err(cause) => {
                                 self.give_back(&taken);
                                 return Spend::Unavailable(cause);
@@ -170,28 +185,39 @@ impl Allowances {
         }
     }
 
-    /// Stores a grant. Its time is measured from when it was asked for, so
-    /// it never outlives the authority's window (whose clock it is).
-    fn hold(&self, counter: Counter, grant: &AllowanceGrant, asked_at: Instant) {
-        let until = grant
-            .valid_for_ms
-            .map(|ms| asked_at + Duration::from_millis(ms));
-        let allowance = if grant.unlimited {
-            Allowance {
-                held: Held::Unlimited,
-                until,
-            }
-        } else if grant.granted == 0 {
-            Allowance {
-                held: Held::Spent { retry_after: until },
-                until: Some(until.unwrap_or(asked_at + SPENT_RECHECK)),
-            }
-        } else {
-            Allowance {
-                held: Held::Calls(grant.granted),
-                until,
-            }
+    fn gate(&self, counter: &Counter) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        let mut asking = self.asking.lock();
+        if asking.len() >= MAX_ALLOWANCES {
+            asking.retain(|_, gate| std::sync::Arc::strong_count(gate) > 1);
+        }
+        asking.entry(counter.clone()).or_default().clone()
+    }
+
+    /// Whether a call must ask for a grant: nothing held, or an expired or
+    /// spent grant.
+    fn needs_ask(&self, counter: &Counter, now: Instant) -> bool {
+        match self.held.lock().get(counter) {
+            None => true,
+            Some(a) if a.until.is_some_and(|until| until <= now) => true,
+            Some(a) => matches!(a.held, Held::Calls(0)),
+        }
+    }
+
+    /// Stores a grant the asker spends one call of at once (so every ask
+    /// that gets calls lets its own call through); `false` when it brought
+    /// no calls to take (spent, or no longer limited).
+    fn hold_taking_one(&self, counter: Counter, grant: &AllowanceGrant, asked_at: Instant) -> bool {
+        let mut allowance = allowance_of(grant, asked_at);
+        let Held::Calls(n) = allowance.held else {
+            self.store(counter, allowance);
+            return false;
         };
+        allowance.held = Held::Calls(n - 1);
+        self.store(counter, allowance);
+        true
+    }
+
+    fn store(&self, counter: Counter, allowance: Allowance) {
         let mut held = self.held.lock();
         if held.len() >= MAX_ALLOWANCES {
             let now = Instant::now();
@@ -249,6 +275,31 @@ impl Allowances {
 
     pub(crate) fn len(&self) -> usize {
         self.held.lock().len()
+    }
+}
+
+/// What a grant lets this guard do, and until when: measured from when it
+/// was asked for, so it never outlives the authority's window (whose clock
+/// it is).
+fn allowance_of(grant: &AllowanceGrant, asked_at: Instant) -> Allowance {
+    let until = grant
+        .valid_for_ms
+        .map(|ms| asked_at + Duration::from_millis(ms));
+    if grant.unlimited {
+        Allowance {
+            held: Held::Unlimited,
+            until,
+        }
+    } else if grant.granted == 0 {
+        Allowance {
+            held: Held::Spent { retry_after: until },
+            until: Some(until.unwrap_or(asked_at + SPENT_RECHECK)),
+        }
+    } else {
+        Allowance {
+            held: Held::Calls(grant.granted),
+            until,
+        }
     }
 }
 
@@ -392,6 +443,52 @@ mod tests {
         assert_eq!(allowances.len(), 0);
     }
 
+    /// Many calls find the grant spent at once: one asks, the others wait
+    /// for its answer (found by the latency example: at 64 concurrent
+    /// callers every one of them asked, and the p99 tripled).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_calls_on_a_spent_grant_send_one_ask() {
+        struct Slow(AtomicU64);
+        impl GrantSource for Slow {
+            async fn grant(
+                &self,
+                _key: &KeyId,
+                _request: &AllowanceRequest,
+            ) -> Result<AllowanceGrant, String> {
+                self.0.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Ok(AllowanceGrant {
+                    granted: 1000,
+                    valid_for_ms: Some(60_000),
+                    unlimited: false,
+                })
+            }
+        }
+        let ctx = std::sync::Arc::new(limited(&[KeyLimit::Rate {
+            scope: None,
+            max: 1_000_000,
+            per_seconds: 60,
+        }]));
+        let allowances = std::sync::Arc::new(Allowances::default());
+        let source = std::sync::Arc::new(Slow(AtomicU64::new(0)));
+        let calls: Vec<_> = (0..32)
+            .map(|_| {
+                let (ctx, allowances, source) = (ctx.clone(), allowances.clone(), source.clone());
+                tokio::spawn(async move {
+                    let scope = Scope::parse("svc:wiki:read").unwrap();
+                    matches!(
+                        allowances.spend(&ctx, &scope, &*source).await,
+                        Spend::Allowed
+                    )
+                })
+            })
+            .collect();
+        for call in calls {
+            assert!(call.await.unwrap());
+        }
+        assert_eq!(source.0.load(Ordering::Relaxed), 1);
+    }
+
     /// Racing asks: grants add up, and a refusal that arrives after a
     /// grant does not throw the granted calls away (they were taken from
     /// the counter; losing them would let fewer calls through than the
@@ -410,15 +507,21 @@ mod tests {
             unlimited: false,
         };
         let asked = Instant::now();
-        allowances.hold(counter.clone(), &grant(2), asked);
-        allowances.hold(counter.clone(), &grant(1), asked + Duration::from_millis(3));
-        allowances.hold(counter.clone(), &grant(0), asked + Duration::from_millis(5));
+        allowances.store(counter.clone(), allowance_of(&grant(2), asked));
+        allowances.store(
+            counter.clone(),
+            allowance_of(&grant(1), asked + Duration::from_millis(3)),
+        );
+        allowances.store(
+            counter.clone(),
+            allowance_of(&grant(0), asked + Duration::from_millis(5)),
+        );
         let now = Instant::now();
         for _ in 0..3 {
             assert!(matches!(allowances.take(&counter, now), Take::Taken));
         }
         assert!(matches!(allowances.take(&counter, now), Take::Ask));
-        allowances.hold(counter.clone(), &grant(0), now);
+        allowances.store(counter.clone(), allowance_of(&grant(0), now));
         assert!(matches!(
             allowances.take(&counter, now),
             Take::Spent(Some(_))
