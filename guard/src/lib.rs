@@ -396,10 +396,10 @@ impl Guard {
                 return Err(Refusal::Throttled { retry_after_secs });
             }
         }
-        let scope = self.inner.tools.scope_for(tool).cloned();
+        let scope = self.inner.tools.scope_for(tool);
         let tool = shown(tool);
-        let (mut call, mut decision) = decide(check, &tool, scope.clone());
-        if let (Ok(ctx), Some(scope)) = (&decision, &scope) {
+        let (mut call, mut decision) = decide(check, &tool, scope.cloned());
+        if let (Ok(ctx), Some(scope)) = (&decision, scope) {
             if let Err(refusal) = self.spend_limits(ctx, scope).await {
                 call.decision = authority::audit::Decision::Denied;
                 call.reason = Some(refusal.code().to_owned());
