@@ -7,7 +7,7 @@ use model::wire::{AllowanceGrant, AllowanceRequest, LimitKind, LimitsRequest};
 
 use super::Authority;
 use crate::error::AuthorityError;
-use crate::guardrails::limits::{counter_name, MAX_LIMITS};
+use crate::guardrails::limits::counter_name;
 use crate::ids::{KeyId, OrgId};
 use crate::keys::KeyStatus;
 use crate::policy::rules::{self, keys_admin, keys_introspect, require};
@@ -44,13 +44,11 @@ impl Authority {
         }
         let owner = target.terms.limits.own_owner(&target.id);
         let own = rules::check_own_limits(&p.org, &owner, &target.scopes, &req.limits)?;
-        let limits = target.terms.limits.with_own(own);
-        if limits.iter().count() > MAX_LIMITS {
-            return Err(AuthorityError::invalid(
-                "limits",
-                format!("with the ones it inherits the key would carry more than {MAX_LIMITS} limits; set fewer"),
-            ));
-        }
+        let limits = target
+            .terms
+            .limits
+            .with_own(own)
+            .map_err(|e| AuthorityError::invalid("limits", e.to_string()))?;
         let now = self.now();
         if limits == target.terms.limits {
             return Ok(target.view(now));

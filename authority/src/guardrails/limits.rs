@@ -39,7 +39,7 @@ pub const MAX_GRANT: u64 = 1_000;
 pub enum LimitError {
     #[error("at most {MAX_OWN_LIMITS} limits per key; merge some")]
     TooMany,
-    #[error("the key would carry {0} limits with those it inherits, more than {MAX_LIMITS}; mint it from a key with fewer limits")]
+    #[error("the key would carry {0} limits with those it inherits, more than {MAX_LIMITS}; set fewer of its own")]
     TooManyInherited(usize),
     #[error("`{0}` is not a scope: {1}")]
     Scope(String, String),
@@ -327,11 +327,15 @@ impl KeyLimits {
             .map_or_else(|| key.clone(), |c| c.owner.clone())
     }
 
-    /// The same limits with the own ones replaced by `own`.
-    pub fn with_own(&self, own: Vec<ChargedLimit>) -> Self {
+    /// The same limits with the own ones replaced by `own` (checked: at
+    /// most [`MAX_LIMITS`] with the inherited ones).
+    pub fn with_own(&self, own: Vec<ChargedLimit>) -> Result<Self, LimitError> {
         let mut all = own;
         all.extend(self.0.iter().filter(|c| c.inherited).cloned());
-        Self(all)
+        if all.len() > MAX_LIMITS {
+            return Err(LimitError::TooManyInherited(all.len()));
+        }
+        Ok(Self(all))
     }
 
     /// The limit whose counter is `owner`'s `counter`.
@@ -539,7 +543,9 @@ mod tests {
             KeyLimits::minted_by(KeyLimits::own(&child, &[]).unwrap(), &limits).unwrap();
         assert!(inherited.iter().all(|c| c.owner == id && c.inherited));
         assert_eq!(inherited.own_owner(&child), child);
-        let edited = inherited.with_own(KeyLimits::own(&child, &[rate(1, 1)]).unwrap());
+        let edited = inherited
+            .with_own(KeyLimits::own(&child, &[rate(1, 1)]).unwrap())
+            .unwrap();
         assert_eq!(edited.iter().count(), 3);
         assert_eq!(edited.iter().filter(|c| !c.inherited).count(), 1);
         assert!(edited.find(&child, "rate:*").is_some());

@@ -23,7 +23,7 @@ pub async fn limits_are_replaced_with_their_event<F: StoreFactory>(f: &F) {
         .await
         .unwrap();
     let own: Result<_, LimitError> = KeyLimits::own(&k.id, &[budget(5)]);
-    let limits = k.terms.limits.with_own(own.unwrap());
+    let limits = k.terms.limits.with_own(own.unwrap()).unwrap();
     let before = events_of(&*s, "acme", AuditFilter::default()).await.len();
     let changed = s
         .set_limits(
