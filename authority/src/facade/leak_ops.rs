@@ -83,17 +83,9 @@ impl Authority {
         else {
             return Ok(false);
         };
-        let now = self.now();
-        let place = format!(
-            "found at {} ({})",
-            model::text::quote_input(&report.url, 300),
-            model::text::quote_input(&report.source, 100)
-        );
-        let mut event = self.admin_event(None, &key.org, "leak_reported", now);
-        event.subject = Some(key.id.to_string());
-        event.subject_agent = key.agent.clone();
-        event.reason = Some(place.clone());
-        self.append_admin_event(event).await?;
+        let place = format!("found at {}", where_found(report));
+        self.record_leak(&key.org, key.id.to_string(), key.agent.clone(), &place)
+            .await?;
         match self.inner.leaks.response {
             LeakResponse::Revoke => self.revoke_leaked(&key, place).await?,
             LeakResponse::Quarantine => self.hold_leaked(&key, place).await?,
@@ -112,19 +104,32 @@ impl Authority {
         let Some(grant) = self.inner.store.get_grant(&refresh.grant).await? else {
             return Ok(false);
         };
-        let place = format!(
-            "refresh token found at {} ({})",
-            model::text::quote_input(&report.url, 300),
-            model::text::quote_input(&report.source, 100)
-        );
-        let mut event = self.admin_event(None, &grant.org, "leak_reported", self.now());
-        event.subject = Some(grant.id.to_string());
-        event.subject_agent = grant.agent.clone();
-        event.reason = Some(place.clone());
-        self.append_admin_event(event).await?;
+        let place = format!("refresh token found at {}", where_found(report));
+        self.record_leak(
+            &grant.org,
+            grant.id.to_string(),
+            grant.agent.clone(),
+            &place,
+        )
+        .await?;
         self.end_grant(&grant, None, &format!("leaked: {place}"))
             .await?;
         Ok(true)
+    }
+
+    /// The `leak_reported` event in the org of what leaked.
+    async fn record_leak(
+        &self,
+        org: &crate::ids::OrgId,
+        subject: String,
+        agent: Option<String>,
+        place: &str,
+    ) -> Result<(), AuthorityError> {
+        let mut event = self.admin_event(None, org, "leak_reported", self.now());
+        event.subject = Some(subject);
+        event.subject_agent = agent;
+        event.reason = Some(place.to_owned());
+        Ok(self.append_admin_event(event).await?)
     }
 
     async fn revoke_leaked(&self, key: &KeyRecord, place: String) -> Result<(), AuthorityError> {
@@ -159,4 +164,14 @@ impl Authority {
             .await
             .map(drop)
     }
+}
+
+/// Where a scanner found a token, as the trail records it: the scanner's
+/// text, quoted and bounded.
+fn where_found(report: &LeakReport) -> String {
+    format!(
+        "{} ({})",
+        model::text::quote_input(&report.url, 300),
+        model::text::quote_input(&report.source, 100)
+    )
 }
