@@ -66,38 +66,60 @@ async fn trail_of(api: &Api, admin: &str, key_id: &str) -> Vec<Value> {
     page["events"].as_array().cloned().unwrap_or_default()
 }
 
-async fn three_guards(data: &std::path::Path, base: &str, service_key: &str) -> Vec<WikiProc> {
-    let mut guards = Vec::new();
-    for g in ["g1", "g2", "g3"] {
-        let dir = data.join(g);
-        std::fs::create_dir_all(&dir).unwrap();
-        guards.push(WikiProc::spawn_remote(base, service_key, &dir).await);
-    }
-    guards
+/// The real `acekeys` with three remote guards, and a key minted with
+/// `body` (which carries its limits).
+struct Cluster {
+    _data: tempfile::TempDir,
+    _acekeys: AcekeysProc,
+    _guards: Vec<WikiProc>,
+    api: Api,
+    admin: String,
+    urls: Vec<String>,
+    key: String,
+    key_id: String,
 }
 
-#[tokio::test]
-async fn a_budget_of_100_allows_exactly_100_calls_across_three_guards() {
+async fn three_guards_and_a_key(body: Value) -> Cluster {
     let data = tempfile::tempdir().unwrap();
     let admin = AcekeysProc::bootstrap(data.path(), "acme");
     let acekeys = AcekeysProc::start(data.path(), "127.0.0.1:0");
     let api = Api::new(&acekeys.base, &admin);
     let (service_key, _) = api.mint("wiki-mcp", &SERVICE_SCOPES).await;
-    let guards = three_guards(data.path(), &acekeys.base, &service_key).await;
-    let urls: Vec<String> = guards.iter().map(|g| g.url.clone()).collect();
-    let (status, minted) = api
-        .mint_as(
-            &admin,
-            json!({"name": "budgeted", "scopes": ["svc:wiki:read"], "expires_days": 1,
-                   "limits": [{"kind": "budget", "calls": 100}]}),
-        )
-        .await;
+    let mut guards = Vec::new();
+    for g in ["g1", "g2", "g3"] {
+        let dir = data.path().join(g);
+        std::fs::create_dir_all(&dir).unwrap();
+        guards.push(WikiProc::spawn_remote(&acekeys.base, &service_key, &dir).await);
+    }
+    let (status, minted) = api.mint_as(&admin, body).await;
     assert_eq!(status, 201, "{minted}");
-    let key = minted["key"].as_str().unwrap().to_owned();
-    let key_id = minted["id"].as_str().unwrap().to_owned();
+    Cluster {
+        urls: guards.iter().map(|g| g.url.clone()).collect(),
+        key: minted["key"].as_str().unwrap().to_owned(),
+        key_id: minted["id"].as_str().unwrap().to_owned(),
+        _data: data,
+        _acekeys: acekeys,
+        _guards: guards,
+        api,
+        admin,
+    }
+}
+
+#[tokio::test]
+async fn a_budget_of_100_allows_exactly_100_calls_across_three_guards() {
+    let Cluster {
+        api,
+        admin,
+        urls,
+        key,
+        key_id,
+        ..
+    } = &three_guards_and_a_key(json!({"name": "budgeted", "scopes": ["svc:wiki:read"],
+        "expires_days": 1, "limits": [{"kind": "budget", "calls": 100}]}))
+    .await;
 
     let started = Instant::now();
-    let (allowed, refused) = spend_until_refused(&urls, &key).await;
+    let (allowed, refused) = spend_until_refused(urls, key).await;
     println!(
         "budget 100 across 3 guards x {WORKERS_PER_GUARD} clients: {allowed} allowed, {refused} refused in {:?} (overshoot {})",
         started.elapsed(),
@@ -114,7 +136,7 @@ async fn a_budget_of_100_allows_exactly_100_calls_across_three_guards() {
         "the calls in the trail",
         Duration::from_secs(15),
         async || {
-            let events = trail_of(&api, &admin, &key_id).await;
+            let events = trail_of(api, admin, key_id).await;
             let allowed = events.iter().filter(|e| e["decision"] == "allowed").count();
             let exhausted = events
                 .iter()
@@ -128,44 +150,37 @@ async fn a_budget_of_100_allows_exactly_100_calls_across_three_guards() {
     // A raised budget is heard at every guard (the stream's change event
     // drops what they remembered): exactly 10 more.
     let r = reqwest::Client::new()
-        .put(format!("{}/api/v1/keys/{key_id}/limits", acekeys.base))
-        .bearer_auth(&admin)
+        .put(format!("{}/api/v1/keys/{key_id}/limits", api.base))
+        .bearer_auth(admin)
         .json(&json!({"limits": [{"kind": "budget", "calls": 110}]}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let (more, _) = spend_until_refused(&urls, &key).await;
+    let (more, _) = spend_until_refused(urls, key).await;
     assert_eq!(more, 10, "the count carried on from 100");
 }
 
 #[tokio::test]
 async fn a_reached_rate_limit_answers_429_with_retry_after() {
-    let data = tempfile::tempdir().unwrap();
-    let admin = AcekeysProc::bootstrap(data.path(), "acme");
-    let acekeys = AcekeysProc::start(data.path(), "127.0.0.1:0");
-    let api = Api::new(&acekeys.base, &admin);
-    let (service_key, _) = api.mint("wiki-mcp", &SERVICE_SCOPES).await;
-    let guards = three_guards(data.path(), &acekeys.base, &service_key).await;
-    let urls: Vec<String> = guards.iter().map(|g| g.url.clone()).collect();
     // A day-long window: the test cannot straddle two of them in practice.
-    let (status, minted) = api
-        .mint_as(
-            &admin,
-            json!({"name": "rated", "scopes": ["svc:wiki:read", "svc:wiki:write"], "expires_days": 1,
-                   "limits": [{"kind": "rate", "max": 12, "per_seconds": 86400, "scope": "svc:wiki:read"}]}),
-        )
-        .await;
-    assert_eq!(status, 201, "{minted}");
-    let key = minted["key"].as_str().unwrap().to_owned();
-    let key_id = minted["id"].as_str().unwrap().to_owned();
-    let (allowed, _) = spend_until_refused(&urls, &key).await;
+    let Cluster {
+        api,
+        admin,
+        urls,
+        key,
+        key_id,
+        ..
+    } = &three_guards_and_a_key(json!({"name": "rated", "scopes": ["svc:wiki:read", "svc:wiki:write"],
+        "expires_days": 1, "limits": [{"kind": "rate", "max": 12, "per_seconds": 86400, "scope": "svc:wiki:read"}]}))
+    .await;
+    let (allowed, _) = spend_until_refused(urls, key).await;
     assert_eq!(allowed, 12);
 
     // The guard's own answer, as any HTTP client sees it.
     let r = reqwest::Client::new()
         .post(&urls[1])
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .header("accept", "application/json, text/event-stream")
         .json(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
                       "params": {"name": "read_page", "arguments": {"title": "Home"}}}))
@@ -184,7 +199,7 @@ async fn a_reached_rate_limit_answers_429_with_retry_after() {
     assert_eq!(body["error"]["data"]["code"], "rate_limited", "{body}");
 
     // The limit counts read calls only: writes go on.
-    let client = connect(&urls[2], Some(&key)).await.unwrap();
+    let client = connect(&urls[2], Some(key)).await.unwrap();
     call(
         &client,
         "write_page",
@@ -197,7 +212,7 @@ async fn a_reached_rate_limit_answers_429_with_retry_after() {
         "the refusals in the trail",
         Duration::from_secs(15),
         async || {
-            let events = trail_of(&api, &admin, &key_id).await;
+            let events = trail_of(api, admin, key_id).await;
             events
                 .iter()
                 .filter(|e| e["reason"] == "rate_limited")
