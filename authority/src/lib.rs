@@ -20,6 +20,7 @@
 //! - [`sessions`]: dashboard session tokens (hashed) and their timeouts.
 //! - [`oauth`]: the OAuth 2.1 authorization server's clients, PKCE,
 //!   grants and resource binding.
+//! - [`webhooks`]: signed Standard Webhooks, their outbox and dispatcher.
 //! - [`Authority`]: the facade the server calls, one method per handler;
 //!   [`Authority::open`] builds one from [`OpenOptions`] (store, pepper and
 //!   its check) for the server, the CLI and tool servers alike.
@@ -47,6 +48,7 @@ pub mod store;
 pub mod throttle;
 pub mod time;
 pub mod validator;
+pub mod webhooks;
 
 pub use model::{ids, scopes, wire};
 
@@ -56,7 +58,7 @@ pub use facade::{
     LeakPolicy, LeakResponse, MintLimits, PasskeyChallenge, PersonSignedIn, INVITATION_SECS,
     MAX_ORG_SCOPES,
 };
-pub use ids::{EventId, GrantId, KeyId, MemberId, OrgId};
+pub use ids::{EventId, GrantId, KeyId, MemberId, OrgId, WebhookId};
 pub use keys::{Env, Pepper, RawKey};
 pub use open::{OpenError, OpenOptions, StoreLocation};
 pub use policy::{

@@ -20,6 +20,8 @@ async fn every_issued_query_has_its_index_in_firestore_indexes_json() {
     conformance::quarantine_holds_the_tree_and_release_lifts_it(&f).await;
     conformance::limits_are_replaced_with_their_event(&f).await;
     conformance::allowances_never_exceed_their_cap(&f).await;
+    conformance::webhook_messages_go_out_once_to_the_endpoints_that_take_them(&f).await;
+    conformance::expiring_keys_are_found_across_orgs_by_expiry(&f).await;
     conformance::touch_keys(&f).await;
     conformance::audit_append_and_queries(&f).await;
     conformance::audit_pagination(&f).await;
@@ -46,7 +48,10 @@ async fn every_issued_query_has_its_index_in_firestore_indexes_json() {
             "orgs",
             "revocations",
             "scopes",
-            "usage"
+            "usage",
+            "webhook_deliveries",
+            "webhook_messages",
+            "webhooks"
         ],
         "the workload reached every collection the backend queries"
     );

@@ -1,5 +1,6 @@
 //! Public identifiers: org ids, key ids (`key_…`), member ids (`mem_…`),
-//! audit event ids (`evt_…`), OAuth grant ids (`grant_…`).
+//! audit event ids (`evt_…`), OAuth grant ids (`grant_…`), webhook endpoint
+//! ids (`whk_…`).
 //!
 //! Rules:
 //! - Ids are public and safe to log; none is derived from key material.
@@ -97,6 +98,12 @@ string_id!(
     "expected a client id: `cli_` followed by base62 characters, or a URL"
 );
 
+string_id!(
+    /// A webhook endpoint's id, `whk_` + 20 base62 characters.
+    WebhookId,
+    "expected a webhook id: `whk_` followed by base62 characters"
+);
+
 crate::schema::string_schema!(
     OrgId,
     "An org id: 1-63 characters of [a-z0-9_-], starting with a letter or digit",
@@ -116,6 +123,11 @@ crate::schema::string_schema!(
     GrantId,
     "An OAuth grant's id",
     pattern = "^grant_[0-9A-Za-z]{1,64}$"
+);
+crate::schema::string_schema!(
+    WebhookId,
+    "A webhook endpoint's id",
+    pattern = "^whk_[0-9A-Za-z]{1,64}$"
 );
 crate::schema::string_schema!(
     EventId,
@@ -229,6 +241,21 @@ impl EventId {
     }
 }
 
+impl WebhookId {
+    #[cfg(feature = "random")]
+    pub fn generate() -> Self {
+        Self(format!("whk_{}", base62::random_string(20)))
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        prefixed(s, "whk_").then(|| Self(s.to_owned()))
+    }
+
+    fn from_wire(s: &str) -> Option<Self> {
+        Self::parse(s)
+    }
+}
+
 impl GrantId {
     /// The id of the grant an authorization code starts, derived from the
     /// code's one-way digest (hex of its first 12 bytes): a code presented
@@ -321,6 +348,9 @@ mod tests {
         assert_eq!(KeyId::parse(id.as_str()), Some(id));
         let id = EventId::generate();
         assert_eq!(EventId::parse(id.as_str()), Some(id));
+        let id = WebhookId::generate();
+        assert_eq!(WebhookId::parse(id.as_str()), Some(id));
+        assert_eq!(WebhookId::parse("whk_../x"), None);
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub mod time;
 pub mod wire;
 
 pub use audit::{Decision, EventKind};
-pub use ids::{ClientId, EventId, GrantId, KeyId, MemberId, OrgId};
+pub use ids::{ClientId, EventId, GrantId, KeyId, MemberId, OrgId, WebhookId};
 pub use keys::{Env, KeyHint, KeyStatus, RawKey};
 pub use scopes::{Scope, ScopeCatalog, ScopeError, ScopeSet};
 pub use time::Timestamp;

@@ -92,6 +92,28 @@ pub struct Config {
     )]
     pub allow_insecure_client_documents: bool,
 
+    /// Development only: let webhook endpoints be plain http URLs and
+    /// loopback or private addresses (a receiver on this machine). Off, an
+    /// endpoint must be an https URL of a public host.
+    #[arg(
+        long,
+        env = "ACEKEYS_ALLOW_INSECURE_WEBHOOKS",
+        default_value_t = false,
+        global = true
+    )]
+    pub allow_insecure_webhooks: bool,
+
+    /// The wait after a webhook delivery's first failed attempt, in
+    /// milliseconds; later waits grow fourfold up to 6 hours.
+    #[arg(
+        long,
+        env = "ACEKEYS_WEBHOOK_FIRST_RETRY_MS",
+        default_value_t = 5_000,
+        value_parser = clap::value_parser!(u64).range(100..=3_600_000),
+        global = true
+    )]
+    pub webhook_first_retry_ms: u64,
+
     /// Turns on the leaked-key report endpoint (`POST /api/v1/leaks/github`):
     /// a file with the scanners' verification keys in GitHub's format
     /// (`{"public_keys": [{"key_identifier", "key": "-----BEGIN PUBLIC KEY-----…"}]}`,

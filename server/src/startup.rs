@@ -50,10 +50,17 @@ pub async fn open_authority(config: &Config) -> Result<Authority, StartError> {
                 allow_insecure: config.allow_insecure_client_documents,
             },
             leaks: config.leaks()?,
+            webhook_outbound: webhook_outbound(config),
             ..AuthorityConfig::default()
         },
     };
     Ok(Authority::open(options).await?)
+}
+
+fn webhook_outbound(config: &Config) -> authority::outbound::OutboundPolicy {
+    authority::outbound::OutboundPolicy {
+        allow_insecure: config.allow_insecure_webhooks,
+    }
 }
 
 /// Opens the store, bootstraps an empty one, and serves the dashboard, the
@@ -92,6 +99,12 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         );
         tracing::info!(key_id = %minted.view.id, "bootstrapped org `default` on first start");
     }
+
+    authority.start_webhooks(authority::webhooks::dispatch::DispatchConfig {
+        outbound: webhook_outbound(&config),
+        first_retry: std::time::Duration::from_millis(config.webhook_first_retry_ms),
+        ..Default::default()
+    })?;
 
     if let Some(addr) = config.metrics_addr {
         let listener = tokio::net::TcpListener::bind(addr)

@@ -33,6 +33,7 @@ mod refusals;
 mod revocation_ops;
 mod seal_ops;
 mod session_ops;
+mod webhook_ops;
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -84,6 +85,9 @@ pub struct AuthorityConfig {
     pub outbound: crate::outbound::OutboundPolicy,
     /// Who may report leaked keys, and what happens to them.
     pub leaks: LeakPolicy,
+    /// Where webhook endpoints may point (checked when one is added, and
+    /// again by the dispatcher at each delivery).
+    pub webhook_outbound: crate::outbound::OutboundPolicy,
 }
 
 /// The leaked-key report endpoint's setup: the scanners' verification keys
@@ -107,6 +111,7 @@ impl Default for AuthorityConfig {
             passkeys: None,
             outbound: Default::default(),
             leaks: LeakPolicy::default(),
+            webhook_outbound: Default::default(),
         }
     }
 }
@@ -151,6 +156,7 @@ struct Inner {
     /// that error on the consent page, everything else works.
     client_documents: Result<crate::oauth::ClientDocuments, crate::outbound::FetchError>,
     leaks: LeakPolicy,
+    webhook_outbound: crate::outbound::OutboundPolicy,
     _stop: watch::Sender<()>,
 }
 
@@ -217,6 +223,7 @@ impl Authority {
                 passkeys: config.passkeys,
                 client_documents: crate::oauth::ClientDocuments::new(config.outbound),
                 leaks: config.leaks.clone(),
+                webhook_outbound: config.webhook_outbound,
                 _stop: stop_tx,
             }),
         };

@@ -85,6 +85,19 @@ impl Pepper {
         KeyHash::from_bytes(b)
     }
 
+    /// HMAC-SHA256(pepper, label ‖ input): a secret of this deployment's
+    /// that is stored nowhere (a webhook endpoint's signing secret from its
+    /// salt), so a copy of the database alone does not hold it.
+    pub fn derive(&self, label: &str, input: &[u8]) -> Zeroizing<[u8; 32]> {
+        let mut m = self.mac.clone();
+        m.update(label.as_bytes());
+        m.update(&[0]);
+        m.update(input);
+        let mut b = Zeroizing::new([0u8; 32]);
+        b.copy_from_slice(&m.finalize().into_bytes());
+        b
+    }
+
     /// Loads `<dir>/pepper`, creating it (0600) on first run.
     pub fn load_or_create(dir: &Path) -> Result<Self, PepperError> {
         let path = dir.join(PEPPER_FILE);

@@ -171,41 +171,47 @@ pub struct Revocation {
     pub reason: Option<String>,
 }
 
+/// A plain active key of `org` for unit tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn test_key(org: &str, id: &str) -> KeyRecord {
+    KeyRecord {
+        id: KeyId::from_stored(id.into()),
+        org: OrgId::parse(org).unwrap(),
+        name: "a".into(),
+        env: Env::Live,
+        agent: None,
+        scopes: [crate::scopes::Scope::parse("svc:wiki:read").unwrap()]
+            .into_iter()
+            .collect(),
+        hash: KeyHash::from_bytes([0; 32]),
+        hint: KeyHint::from_stored("h".into()),
+        created_by: None,
+        created_at: Timestamp::from_millis(0),
+        expires_at: None,
+        revoked_at: None,
+        revoked_by: None,
+        revoke_reason: None,
+        last_used_at: None,
+        rotated_from: None,
+        rotated_to: None,
+        resources: Vec::new(),
+        oauth: None,
+        terms: KeyTerms::default(),
+        parent: None,
+        quarantine: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::KeyHash;
-    use crate::scopes::Scope;
 
     const NOW: Timestamp = Timestamp::from_millis(1_700_000_000_000);
 
     fn key() -> KeyRecord {
-        KeyRecord {
-            id: KeyId::from_stored("key_a".into()),
-            org: OrgId::parse("acme").unwrap(),
-            name: "a".into(),
-            env: Env::Live,
-            agent: None,
-            scopes: [Scope::parse("svc:wiki:read").unwrap()]
-                .into_iter()
-                .collect(),
-            hash: KeyHash::from_bytes([0; 32]),
-            hint: KeyHint::from_stored("h".into()),
-            created_by: None,
-            created_at: NOW.plus_days(-1),
-            expires_at: None,
-            revoked_at: None,
-            revoked_by: None,
-            revoke_reason: None,
-            last_used_at: None,
-            rotated_from: None,
-            rotated_to: None,
-            resources: Vec::new(),
-            oauth: None,
-            terms: KeyTerms::default(),
-            parent: None,
-            quarantine: None,
-        }
+        let mut k = test_key("acme", "key_a");
+        k.created_at = NOW.plus_days(-1);
+        k
     }
 
     fn revocation(at: Timestamp) -> Revocation {

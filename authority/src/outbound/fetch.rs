@@ -1,5 +1,6 @@
-//! [`Fetcher`]: a GET that reaches public https hosts only, follows no
-//! redirect, and gives up on an answer that is too slow or too large.
+//! [`Fetcher`]: a GET (or a JSON POST) that reaches public https hosts
+//! only, follows no redirect, and gives up on an answer that is too slow or
+//! too large.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -47,6 +48,33 @@ pub enum FetchError {
     Transport(String),
 }
 
+impl OutboundPolicy {
+    /// Whether the policy lets a request go to `url` as far as the URL
+    /// alone tells (scheme, and the address when the host is a literal);
+    /// names are checked again when they resolve.
+    pub fn check_url(&self, url: &url::Url) -> Result<(), FetchError> {
+        match url.scheme() {
+            "https" => {}
+            "http" if self.allow_insecure => {}
+            "http" => return Err(FetchError::NotHttps),
+            _ => return Err(FetchError::BadUrl),
+        }
+        // An address literal never reaches the resolver: check it here.
+        let ip = match url.host().ok_or(FetchError::BadUrl)? {
+            url::Host::Domain(_) => return Ok(()),
+            url::Host::Ipv4(ip) => IpAddr::V4(ip),
+            url::Host::Ipv6(ip) => IpAddr::V6(ip),
+        };
+        if self.allow_insecure || is_public(ip) {
+            Ok(())
+        } else {
+            Err(FetchError::NotPublic {
+                host: url.host_str().unwrap_or_default().to_owned(),
+            })
+        }
+    }
+}
+
 /// An HTTP client bound to an [`OutboundPolicy`] and [`FetchLimits`].
 #[derive(Debug, Clone)]
 pub struct Fetcher {
@@ -77,33 +105,50 @@ impl Fetcher {
 
     /// The body of `url`, if it answers 200 within the limits.
     pub async fn get(&self, url: &url::Url) -> Result<Vec<u8>, FetchError> {
-        match url.scheme() {
-            "https" => {}
-            "http" if self.policy.allow_insecure => {}
-            "http" => return Err(FetchError::NotHttps),
-            _ => return Err(FetchError::BadUrl),
-        }
-        // An address literal never reaches the resolver: check it here.
-        match url.host().ok_or(FetchError::BadUrl)? {
-            url::Host::Domain(_) => {}
-            url::Host::Ipv4(ip) => self.check(IpAddr::V4(ip), url)?,
-            url::Host::Ipv6(ip) => self.check(IpAddr::V6(ip), url)?,
-        }
-        let timeout = FetchError::Timeout {
-            millis: self.limits.timeout.as_millis(),
-        };
+        self.policy.check_url(url)?;
         tokio::time::timeout(self.limits.timeout, self.read(url))
             .await
-            .map_err(|_| timeout)?
+            .map_err(|_| self.timed_out())?
     }
 
-    fn check(&self, ip: IpAddr, url: &url::Url) -> Result<(), FetchError> {
-        if self.policy.allow_insecure || is_public(ip) {
-            Ok(())
-        } else {
-            Err(FetchError::NotPublic {
-                host: url.host_str().unwrap_or_default().to_owned(),
-            })
+    /// POSTs a JSON `body` with `headers` to `url` and returns the answer's
+    /// status (its body is not read). A redirect is an error, as for `get`.
+    pub async fn post_json(
+        &self,
+        url: &url::Url,
+        headers: &[(&'static str, String)],
+        body: String,
+    ) -> Result<u16, FetchError> {
+        self.policy.check_url(url)?;
+        let mut request = self
+            .client
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let send = async {
+            let response = request
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| self.classify(e))?;
+            let status = response.status();
+            if status.is_redirection() {
+                return Err(FetchError::Redirect {
+                    status: status.as_u16(),
+                });
+            }
+            Ok(status.as_u16())
+        };
+        tokio::time::timeout(self.limits.timeout, send)
+            .await
+            .map_err(|_| self.timed_out())?
+    }
+
+    fn timed_out(&self) -> FetchError {
+        FetchError::Timeout {
+            millis: self.limits.timeout.as_millis(),
         }
     }
 

@@ -1,5 +1,5 @@
 //! Requests the authority makes on its own to URLs that others supply
-//! (client metadata documents today): the one place that decides which
+//! (client metadata documents, webhook deliveries): the one place that decides which
 //! hosts the server may reach, so a URL chosen by a client cannot point it
 //! at its own network (SSRF) or hold it with a slow or endless answer.
 //!

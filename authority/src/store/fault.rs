@@ -217,6 +217,87 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.set_quarantine(org, id, hold, now, event).await
     }
+    async fn put_webhook(
+        &self,
+        hook: &crate::webhooks::WebhookRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.put_webhook(hook, event).await
+    }
+    async fn list_webhooks(
+        &self,
+        org: &OrgId,
+    ) -> Result<Vec<crate::webhooks::WebhookRecord>, StoreError> {
+        self.check()?;
+        self.inner.list_webhooks(org).await
+    }
+    async fn delete_webhook(
+        &self,
+        org: &OrgId,
+        id: &crate::ids::WebhookId,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.delete_webhook(org, id, event).await
+    }
+    async fn enqueue_webhook_messages(
+        &self,
+        messages: &[crate::webhooks::WebhookMessage],
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.enqueue_webhook_messages(messages).await
+    }
+    async fn fan_out_webhooks(&self, limit: u32) -> Result<u32, StoreError> {
+        self.check()?;
+        self.inner.fan_out_webhooks(limit).await
+    }
+    async fn claim_deliveries(
+        &self,
+        now: crate::time::Timestamp,
+        lease_until: crate::time::Timestamp,
+        limit: u32,
+        busy: &[crate::ids::WebhookId],
+    ) -> Result<Vec<crate::webhooks::Delivery>, StoreError> {
+        self.check()?;
+        self.inner
+            .claim_deliveries(now, lease_until, limit, busy)
+            .await
+    }
+    async fn record_delivery(
+        &self,
+        delivery: &crate::webhooks::Delivery,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.record_delivery(delivery).await
+    }
+    async fn list_deliveries(
+        &self,
+        org: &OrgId,
+        webhook: &crate::ids::WebhookId,
+        limit: u32,
+    ) -> Result<Vec<crate::webhooks::Delivery>, StoreError> {
+        self.check()?;
+        self.inner.list_deliveries(org, webhook, limit).await
+    }
+    async fn keys_expiring(
+        &self,
+        after: crate::time::Timestamp,
+        up_to: crate::time::Timestamp,
+        cursor: Option<&(crate::time::Timestamp, KeyId)>,
+        limit: u32,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        self.check()?;
+        self.inner.keys_expiring(after, up_to, cursor, limit).await
+    }
+    async fn prune_webhook_history(
+        &self,
+        before: crate::time::Timestamp,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.prune_webhook_history(before, limit).await
+    }
     async fn set_limits(
         &self,
         org: &OrgId,

@@ -32,7 +32,7 @@ use crate::audit::{
     AuditCursor, AuditEvent, AuditFilter, ChainInfo, PruneStats, Seal, TimelineBucket,
 };
 use crate::error::AuthorityError;
-use crate::ids::{EventId, GrantId, KeyId, MemberId, OrgId};
+use crate::ids::{EventId, GrantId, KeyId, MemberId, OrgId, WebhookId};
 use crate::keys::{Env, KeyHash};
 use crate::oauth::{ClientId, GrantRecord, OAuthClient, RefreshRecord};
 use crate::people::{MemberRecord, TicketRecord};
@@ -40,6 +40,7 @@ use crate::revocation::RevocationEvent;
 use crate::scopes::ScopeSet;
 use crate::sessions::{SessionActor, SessionRecord, TokenHash};
 use crate::time::Timestamp;
+use crate::webhooks::{Delivery, WebhookMessage, WebhookRecord};
 
 pub use crate::keys::record::{CatalogEntry, KeyRecord, OrgRecord, Revocation};
 pub use crate::keys::KeyStatus;
@@ -577,6 +578,75 @@ pub trait Store: Send + Sync + 'static {
     /// all older than `before` and records a checkpoint (seq and hash of the
     /// last deleted event) in the same transaction.
     async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, StoreError>;
+
+    // Webhooks (`crate::webhooks`). Every write of an admin event also
+    // writes its message ([`crate::webhooks::message_for`]) to the outbox
+    // in the same commit; these methods do the rest.
+
+    /// Creates or replaces an endpoint (a rotation replaces it), with the event.
+    async fn put_webhook(&self, hook: &WebhookRecord, event: &AuditEvent)
+        -> Result<(), StoreError>;
+
+    /// The endpoints of `org`, oldest first.
+    async fn list_webhooks(&self, org: &OrgId) -> Result<Vec<WebhookRecord>, StoreError>;
+
+    /// Deletes an endpoint with the event; `false` if `org` has no such
+    /// endpoint. Its pending deliveries fail when next claimed.
+    async fn delete_webhook(
+        &self,
+        org: &OrgId,
+        id: &WebhookId,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Adds messages to the outbox, each unless one with its id is there.
+    async fn enqueue_webhook_messages(&self, messages: &[WebhookMessage])
+        -> Result<(), StoreError>;
+
+    /// Turns up to `limit` outbox messages into one pending delivery for
+    /// each endpoint of their org that receives their type and existed when
+    /// they were made; returns how many messages it handled. Each message
+    /// is fanned out once, however many servers call this at once.
+    async fn fan_out_webhooks(&self, limit: u32) -> Result<u32, StoreError>;
+
+    /// Claims up to `limit` pending deliveries due at `now`, at most one
+    /// per endpoint and none of `busy` endpoints, by pushing their next
+    /// attempt to `lease_until`; a delivery is claimed by one caller at a
+    /// time until its lease ends.
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+        busy: &[WebhookId],
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Stores a delivery as it stands after an attempt.
+    async fn record_delivery(&self, delivery: &Delivery) -> Result<(), StoreError>;
+
+    /// The `limit` newest deliveries to an endpoint of `org`.
+    async fn list_deliveries(
+        &self,
+        org: &OrgId,
+        webhook: &WebhookId,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Keys of every org (revoked ones too) that expire in `(after,
+    /// up_to]`, by expiry then id, at most `limit` after the
+    /// `(expires_at, id)` cursor.
+    async fn keys_expiring(
+        &self,
+        after: Timestamp,
+        up_to: Timestamp,
+        cursor: Option<&(Timestamp, KeyId)>,
+        limit: u32,
+    ) -> Result<Vec<KeyRecord>, StoreError>;
+
+    /// Deletes up to `limit` fanned-out messages and finished deliveries
+    /// made before `before`; returns how many it deleted.
+    async fn prune_webhook_history(&self, before: Timestamp, limit: u32)
+        -> Result<u64, StoreError>;
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod leaks;
 mod limits;
 mod oauth;
 mod scopes;
+mod webhooks;
 
 pub use audit::{
     AuditFilterParams, AuditPage, IngestAnswer, IngestBody, KeyLife, TimelineAnswer,
@@ -35,3 +36,7 @@ pub use oauth::{
     OAuthErrorBody, TokenAnswer, TokenRequest, TokenRevocationRequest,
 };
 pub use scopes::{RegisterScopesBody, RegisteredScopes, ScopeCatalogAnswer, ScopeRegistration};
+pub use webhooks::{
+    DeliveryLog, DeliveryState, DeliveryView, WebhookEventType, WebhookList, WebhookRequest,
+    WebhookView, WebhookWithSecret,
+};

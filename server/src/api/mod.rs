@@ -16,6 +16,7 @@ pub mod query;
 pub mod required;
 pub mod revocations;
 pub mod scopes;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -56,6 +57,10 @@ fn v1_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(limits::set))
         .routes(routes!(limits::allowance))
         .routes(routes!(leaks::github))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::rotate))
+        .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
         .routes(routes!(introspect::introspect))
         .routes(routes!(revocations::stream))
         .routes(routes!(audit::query))

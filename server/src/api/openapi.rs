@@ -33,7 +33,9 @@ use utoipa::{Modify, OpenApi};
         wire::IntrospectAnswer, model::audit::AuditEvent, wire::AuditPage, wire::TimelineBucket,
         wire::TimelineAnswer, wire::IngestBody, wire::ToolCall, wire::IngestAnswer,
         wire::ScopeCatalogAnswer, model::scopes::ServiceInfo, model::scopes::ActionInfo,
-        wire::RegisterScopesBody, wire::ScopeRegistration, wire::RegisteredScopes
+        wire::RegisterScopesBody, wire::ScopeRegistration, wire::RegisteredScopes,
+        wire::WebhookRequest, wire::WebhookView, wire::WebhookWithSecret, wire::WebhookList,
+        wire::WebhookEventType, wire::DeliveryLog, wire::DeliveryView, wire::DeliveryState
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))

@@ -110,3 +110,11 @@ pub fn client_ip(parts: &Parts) -> IpAddr {
         .get::<ClientAddr>()
         .map_or(IpAddr::from([127, 0, 0, 1]), |ClientAddr(ip)| *ip)
 }
+
+/// `admin:org`: org-wide settings (webhook endpoints).
+pub struct OrgAdmin;
+impl RequiredScope for OrgAdmin {
+    fn scope() -> Scope {
+        Scope::AdminOrg
+    }
+}

@@ -12,7 +12,8 @@
 //! trait method, tenant isolation at the storage layer, idempotent revoke,
 //! rotation preconditions, atomic multi-event appends, cursor pagination,
 //! timeline buckets, retention checkpoints, concurrent revokes and mints,
-//! reopening after close, and OAuth clients, grants and refresh rotation.
+//! reopening after close, OAuth clients, grants and refresh rotation, and
+//! the webhook outbox, fan-out and delivery claims.
 
 mod audit;
 mod guardrails;
@@ -22,6 +23,7 @@ mod oauth;
 mod people;
 mod revocation;
 mod sessions;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -50,6 +52,10 @@ pub use revocation::{
     revoked_since_is_bounded_and_ordered, rotation,
 };
 pub use sessions::sessions_live_in_the_store;
+pub use webhooks::{
+    a_delivery_is_claimed_by_one_caller_at_a_time, expiring_keys_are_found_across_orgs_by_expiry,
+    webhook_messages_go_out_once_to_the_endpoints_that_take_them,
+};
 
 use super::{
     BulkSelection, CatalogEntry, KeyRecord, OrgRecord, Revocation, RevokeResult, Store, StoreError,
@@ -111,7 +117,10 @@ macro_rules! conformance_tests {
             refresh_tokens_rotate_once, revoking_a_grant_revokes_its_live_tokens,
             key_terms_round_trip, revoking_a_parent_revokes_its_descendants,
             quarantine_holds_the_tree_and_release_lifts_it, limits_are_replaced_with_their_event,
-            allowances_never_exceed_their_cap);
+            allowances_never_exceed_their_cap,
+            webhook_messages_go_out_once_to_the_endpoints_that_take_them,
+            a_delivery_is_claimed_by_one_caller_at_a_time,
+            expiring_keys_are_found_across_orgs_by_expiry);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
         $(

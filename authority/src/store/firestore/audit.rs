@@ -42,8 +42,8 @@ fn chain_path(s: &FirestoreStore, org: &OrgId, writer: &str) -> String {
 }
 
 /// Creates for `events` (named by chain position, so a duplicate id or
-/// (org, writer, seq) fails the commit), plus the chain document of every
-/// chain that starts here.
+/// (org, writer, seq) fails the commit), the outbox message of each that
+/// announces one, plus the chain document of every chain that starts here.
 pub(super) fn event_writes(s: &FirestoreStore, events: &[AuditEvent]) -> Vec<Write> {
     let mut writes: Vec<Write> = events
         .iter()
@@ -54,6 +54,12 @@ pub(super) fn event_writes(s: &FirestoreStore, events: &[AuditEvent]) -> Vec<Wri
             )
         })
         .collect();
+    // The message an admin event owes the org's webhooks, in its commit.
+    writes.extend(
+        events
+            .iter()
+            .filter_map(|e| super::webhooks::message_write(s, e)),
+    );
     let starts: BTreeSet<(&OrgId, &str)> = events
         .iter()
         .filter(|e| e.chain.seq <= 1)

@@ -42,7 +42,7 @@ fn bytes(v: &[u8]) -> Value {
     }
 }
 
-fn null() -> Value {
+pub(super) fn null() -> Value {
     Value {
         value_type: Some(ValueType::NullValue(0)),
     }

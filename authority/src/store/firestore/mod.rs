@@ -40,6 +40,7 @@ mod oauth;
 mod people;
 mod sessions;
 mod watch;
+mod webhooks;
 mod writes;
 
 pub use location::{emulator_test_location, FirestoreLocation};
@@ -268,8 +269,9 @@ impl Store for FirestoreStore {
     }
 
     fn max_append_batch(&self) -> usize {
-        // A batch's events plus, at most, one chain document per event.
-        MAX_COMMIT_WRITES / 2
+        // A batch's events plus, at most, one chain document and one
+        // webhook message per event.
+        MAX_COMMIT_WRITES / 3
     }
 
     async fn watch_revocations(
@@ -356,6 +358,85 @@ impl Store for FirestoreStore {
         event: &AuditEvent,
     ) -> Result<Option<Vec<KeyRecord>>, StoreError> {
         keys::set_quarantine(self, org, id, hold, now, event).await
+    }
+
+    async fn put_webhook(
+        &self,
+        hook: &crate::webhooks::WebhookRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        webhooks::put_webhook(self, hook, event).await
+    }
+
+    async fn list_webhooks(
+        &self,
+        org: &OrgId,
+    ) -> Result<Vec<crate::webhooks::WebhookRecord>, StoreError> {
+        webhooks::list_webhooks(self, org).await
+    }
+
+    async fn delete_webhook(
+        &self,
+        org: &OrgId,
+        id: &crate::ids::WebhookId,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        webhooks::delete_webhook(self, org, id, event).await
+    }
+
+    async fn enqueue_webhook_messages(
+        &self,
+        messages: &[crate::webhooks::WebhookMessage],
+    ) -> Result<(), StoreError> {
+        webhooks::enqueue(self, messages).await
+    }
+
+    async fn fan_out_webhooks(&self, limit: u32) -> Result<u32, StoreError> {
+        webhooks::fan_out(self, limit).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+        busy: &[crate::ids::WebhookId],
+    ) -> Result<Vec<crate::webhooks::Delivery>, StoreError> {
+        webhooks::claim(self, now, lease_until, limit, busy).await
+    }
+
+    async fn record_delivery(
+        &self,
+        delivery: &crate::webhooks::Delivery,
+    ) -> Result<(), StoreError> {
+        webhooks::record(self, delivery).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        org: &OrgId,
+        webhook: &crate::ids::WebhookId,
+        limit: u32,
+    ) -> Result<Vec<crate::webhooks::Delivery>, StoreError> {
+        webhooks::list_deliveries(self, org, webhook, limit).await
+    }
+
+    async fn keys_expiring(
+        &self,
+        after: Timestamp,
+        up_to: Timestamp,
+        cursor: Option<&(Timestamp, KeyId)>,
+        limit: u32,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        webhooks::keys_expiring(self, after, up_to, cursor, limit).await
+    }
+
+    async fn prune_webhook_history(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        webhooks::prune(self, before, limit).await
     }
 
     async fn set_limits(

@@ -102,6 +102,10 @@ pub(super) fn insert_event(c: &Connection, e: &AuditEvent) -> Result<(), StoreEr
     ])
     .map_err(map_err)?;
     insert_about(c, &e.id, b)?;
+    // The message an admin event owes the org's webhooks, in its commit.
+    if let Some(message) = crate::webhooks::message_for(e) {
+        super::webhooks::insert_message(c, &message)?;
+    }
     if e.chain.seq == 1 {
         c.prepare_cached("INSERT OR IGNORE INTO audit_chains (org, writer) VALUES (?1, ?2)")
             .map_err(map_err)?

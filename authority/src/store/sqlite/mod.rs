@@ -18,6 +18,7 @@ mod people;
 mod private;
 mod schema;
 mod sessions;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -317,6 +318,98 @@ impl Store for SqliteStore {
         let (org, id, hold, event) = (org.clone(), id.clone(), hold.cloned(), event.clone());
         self.write(move |c| keys::set_quarantine(c, &org, &id, hold.as_ref(), now, &event))
             .await
+    }
+
+    async fn put_webhook(
+        &self,
+        hook: &crate::webhooks::WebhookRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let (hook, event) = (hook.clone(), event.clone());
+        self.write(move |c| webhooks::put_webhook(c, &hook, &event))
+            .await
+    }
+
+    async fn list_webhooks(
+        &self,
+        org: &OrgId,
+    ) -> Result<Vec<crate::webhooks::WebhookRecord>, StoreError> {
+        let org = org.clone();
+        self.read(move |c| webhooks::list_webhooks(c, &org)).await
+    }
+
+    async fn delete_webhook(
+        &self,
+        org: &OrgId,
+        id: &crate::ids::WebhookId,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let (org, id, event) = (org.clone(), id.clone(), event.clone());
+        self.write(move |c| webhooks::delete_webhook(c, &org, &id, &event))
+            .await
+    }
+
+    async fn enqueue_webhook_messages(
+        &self,
+        messages: &[crate::webhooks::WebhookMessage],
+    ) -> Result<(), StoreError> {
+        let messages = messages.to_vec();
+        self.write(move |c| webhooks::enqueue(c, &messages)).await
+    }
+
+    async fn fan_out_webhooks(&self, limit: u32) -> Result<u32, StoreError> {
+        self.write(move |c| webhooks::fan_out(c, limit)).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+        busy: &[crate::ids::WebhookId],
+    ) -> Result<Vec<crate::webhooks::Delivery>, StoreError> {
+        let busy = busy.to_vec();
+        self.write(move |c| webhooks::claim(c, now, lease_until, limit, &busy))
+            .await
+    }
+
+    async fn record_delivery(
+        &self,
+        delivery: &crate::webhooks::Delivery,
+    ) -> Result<(), StoreError> {
+        let delivery = delivery.clone();
+        self.write(move |c| webhooks::record(c, &delivery)).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        org: &OrgId,
+        webhook: &crate::ids::WebhookId,
+        limit: u32,
+    ) -> Result<Vec<crate::webhooks::Delivery>, StoreError> {
+        let (org, webhook) = (org.clone(), webhook.clone());
+        self.read(move |c| webhooks::list_deliveries(c, &org, &webhook, limit))
+            .await
+    }
+
+    async fn keys_expiring(
+        &self,
+        after: Timestamp,
+        up_to: Timestamp,
+        cursor: Option<&(Timestamp, KeyId)>,
+        limit: u32,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        let cursor = cursor.cloned();
+        self.read(move |c| webhooks::keys_expiring(c, after, up_to, cursor.as_ref(), limit))
+            .await
+    }
+
+    async fn prune_webhook_history(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        self.write(move |c| webhooks::prune(c, before, limit)).await
     }
 
     async fn set_limits(

@@ -240,6 +240,41 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (org, owner, counter)
     ) WITHOUT ROWID;
     "#,
+    // 14: webhooks. Endpoints (JSON `WebhookRecord`s), the outbox of
+    // messages owed (written with the admin event that makes each), one
+    // delivery per (endpoint, message), and the expiry index the
+    // `key.expiring` scan reads.
+    r#"
+    CREATE TABLE webhooks (
+        org TEXT NOT NULL,
+        id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (org, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE webhook_messages (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        fanned INTEGER NOT NULL DEFAULT 0,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX webhook_messages_unfanned ON webhook_messages (created_at) WHERE fanned = 0;
+    CREATE INDEX webhook_messages_by_age ON webhook_messages (created_at);
+    CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL,
+        webhook TEXT NOT NULL,
+        state TEXT NOT NULL,
+        due INTEGER,
+        created_at INTEGER NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (due) WHERE state = 'pending';
+    CREATE INDEX webhook_deliveries_by_hook ON webhook_deliveries (webhook, created_at DESC);
+    CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries (created_at);
+    CREATE INDEX keys_by_expiry ON keys (expires_at, id) WHERE expires_at IS NOT NULL;
+    "#,
 ];
 
 /// The migration after which existing events get their `audit_about` rows.
