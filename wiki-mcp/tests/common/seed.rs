@@ -29,6 +29,8 @@ pub struct Seed {
     pub revoked_id: String,
     pub expired: String,
     pub expired_id: String,
+    /// Minted 29 days ago for 30 days: its 1-day `key.expiring` notice is due.
+    pub expiring_id: String,
     /// A `test` key (the server accepts `live`).
     pub test_env: String,
     /// svc:keys:introspect + svc:audit:write, for remote mode.
@@ -54,6 +56,10 @@ impl Seed {
             Env::Live,
             AuthorityConfig {
                 clock: clock.clone(),
+                // Test receivers listen on loopback over plain http.
+                webhook_outbound: authority::outbound::OutboundPolicy {
+                    allow_insecure: true,
+                },
                 ..AuthorityConfig::default()
             },
         );
@@ -110,6 +116,14 @@ impl Seed {
         let expired_m = auth.mint(&admin_ctx, one_day).await.unwrap();
         let expired_id = expired_m.view.id.to_string();
         let expired = key(expired_m);
+        clock.set(now.plus_days(-29));
+        let expiring_id = auth
+            .mint(&admin_ctx, mint("expiring", &["svc:wiki:read"], None))
+            .await
+            .unwrap()
+            .view
+            .id
+            .to_string();
         clock.set(now);
         let test_env = key(auth
             .mint(
@@ -146,6 +160,7 @@ impl Seed {
             revoked_id,
             expired,
             expired_id,
+            expiring_id,
             test_env,
             service,
         }
