@@ -18,3 +18,4 @@ mod meta;
 mod oauth;
 mod oauth_documents;
 mod revocations;
+mod webhooks;
