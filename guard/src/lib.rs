@@ -56,7 +56,7 @@ mod tripwire;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub use allowance::LimitReached;
 pub use authority::dead_keys::TRACE_EVERY;
@@ -138,6 +138,8 @@ struct Inner {
     allowances: Arc<allowance::Allowances>,
     /// Calls refused because a limit's grant could not be asked for.
     allowance_failures: AtomicU64,
+    /// Reads of the org's settings that failed.
+    org_settings_failures: AtomicU64,
 }
 
 enum Backend {
@@ -252,6 +254,7 @@ impl Guard {
                 hold_report_failures: AtomicU64::new(0),
                 allowances,
                 allowance_failures: AtomicU64::new(0),
+                org_settings_failures: AtomicU64::new(0),
             }),
         }
     }
@@ -260,6 +263,50 @@ impl Guard {
     /// ([`TripwireConfig`]; the defaults hold until this is called).
     pub fn configure_tripwires(&self, config: TripwireConfig) {
         self.inner.tripwires.configure(config);
+    }
+
+    /// Reads the org's guardrail settings now and applies its rule
+    /// thresholds (or, if it set none, goes back to the guard's own).
+    pub async fn refresh_org_settings(&self) -> Result<(), String> {
+        let settings = match &self.inner.backend {
+            Backend::Local(local) => local
+                .authority()
+                .org_settings_for_guard(local.org())
+                .await
+                .map_err(|e| e.to_string()),
+            Backend::Remote(remote) => remote.org_settings().await.map_err(|e| e.to_string()),
+        };
+        match settings {
+            Ok(settings) => {
+                self.inner.tripwires.apply_org_rules(settings.rules);
+                Ok(())
+            }
+            Err(e) => {
+                self.inner
+                    .org_settings_failures
+                    .fetch_add(1, Ordering::Relaxed);
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads the org's settings now and every `every` after, for as long
+    /// as the guard lives; a failed read keeps the last settings read.
+    pub fn follow_org_settings(&self, every: Duration) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            loop {
+                let Some(inner) = weak.upgrade() else {
+                    return;
+                };
+                let guard = Guard { inner };
+                if let Err(error) = guard.refresh_org_settings().await {
+                    tracing::warn!(%error, "cannot read the org's guardrail settings; keeping the last ones");
+                }
+                drop(guard);
+                tokio::time::sleep(every).await;
+            }
+        });
     }
 
     /// Call once the server has stopped serving: a local guard writes its
@@ -327,6 +374,8 @@ impl Guard {
             hold_report_failures: self.inner.hold_report_failures.load(Ordering::Relaxed),
             allowances: self.inner.allowances.len(),
             allowance_failures: self.inner.allowance_failures.load(Ordering::Relaxed),
+            org_rules: self.inner.tripwires.org_rules(),
+            org_settings_failures: self.inner.org_settings_failures.load(Ordering::Relaxed),
             ..GuardStatus::default()
         };
         if let Backend::Remote(remote) = &self.inner.backend {

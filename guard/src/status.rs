@@ -52,4 +52,11 @@ pub struct GuardStatus {
     /// Limited calls refused (503) because no allowance could be had
     /// from the authority.
     pub allowance_failures: u64,
+    /// The org's quarantine rule thresholds in force here, if it set any
+    /// (otherwise the guard's own flags apply).
+    #[serde(default)]
+    pub org_rules: Option<authority::wire::RuleSettings>,
+    /// Times the org's settings could not be read (the last ones read stay).
+    #[serde(default)]
+    pub org_settings_failures: u64,
 }

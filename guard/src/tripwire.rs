@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authority::ids::KeyId;
-use authority::wire::QuarantineRule;
+use authority::wire::{QuarantineRule, RuleSettings};
 use parking_lot::{Mutex, RwLock};
 use sha2::{Digest, Sha256};
 
@@ -153,7 +153,11 @@ impl Default for Tripwires {
 }
 
 pub(crate) struct Tripwires {
-    config: RwLock<TripwireConfig>,
+    /// The guard's own thresholds (its flags).
+    own: RwLock<TripwireConfig>,
+    /// The org's thresholds, when it set any: they replace the guard's own
+    /// (the window stays the guard's).
+    org: RwLock<Option<RuleSettings>>,
     watched: moka::sync::Cache<KeyId, Arc<Mutex<Window>>>,
     held: moka::sync::Cache<KeyId, ()>,
 }
@@ -161,7 +165,8 @@ pub(crate) struct Tripwires {
 impl Tripwires {
     pub(crate) fn new(config: TripwireConfig) -> Self {
         Self {
-            config: RwLock::new(config),
+            own: RwLock::new(config),
+            org: RwLock::new(None),
             watched: moka::sync::Cache::builder()
                 .max_capacity(MAX_KEYS)
                 .time_to_idle(config.window.max(Duration::from_secs(1)) * REMEMBERED_WINDOWS)
@@ -174,7 +179,33 @@ impl Tripwires {
     }
 
     pub(crate) fn configure(&self, config: TripwireConfig) {
-        *self.config.write() = config;
+        *self.own.write() = config;
+    }
+
+    /// The org's rule settings as last read from the authority (`None`:
+    /// the org set none, the guard's own apply).
+    pub(crate) fn apply_org_rules(&self, rules: Option<RuleSettings>) {
+        *self.org.write() = rules;
+    }
+
+    pub(crate) fn org_rules(&self) -> Option<RuleSettings> {
+        *self.org.read()
+    }
+
+    /// The thresholds in force: the org's if it set them, else the guard's.
+    pub(crate) fn config(&self) -> TripwireConfig {
+        let own = *self.own.read();
+        match *self.org.read() {
+            None => own,
+            Some(r) => TripwireConfig {
+                loop_calls: r.loop_calls,
+                denial_burst: r.denial_burst,
+                surge_factor: r.surge_factor,
+                surge_floor: r.surge_floor,
+                new_tool: r.new_tool,
+                window: own.window,
+            },
+        }
     }
 
     pub(crate) fn is_held(&self, key: &KeyId) -> bool {
@@ -191,7 +222,7 @@ impl Tripwires {
     /// refusal) and says whether a rule tripped with it. A tripped key is
     /// held here from now on.
     pub(crate) fn observe(&self, key: &KeyId, call: Observed, now: Instant) -> Option<Trip> {
-        let config = *self.config.read();
+        let config = self.config();
         let window = self.watched.get_with(key.clone(), Arc::default);
         let trip = {
             let mut w = window.lock();
@@ -338,6 +369,41 @@ mod tests {
             now += Duration::from_secs(61);
         }
         now
+    }
+
+    #[test]
+    fn the_orgs_thresholds_replace_the_guards_own_until_cleared() {
+        let t = wires(0, 0);
+        let now = Instant::now();
+        let key = KeyId::from_stored("key_o".into());
+        for i in 0..10 {
+            assert_eq!(
+                t.observe(&key, tool("read_page", 7), now),
+                None,
+                "loop rule off: {i}"
+            );
+        }
+        t.apply_org_rules(Some(RuleSettings {
+            loop_calls: 3,
+            denial_burst: 0,
+            surge_factor: 0,
+            surge_floor: 1,
+            new_tool: false,
+        }));
+        let other = KeyId::from_stored("key_p".into());
+        assert_eq!(t.observe(&other, tool("read_page", 7), now), None);
+        assert_eq!(t.observe(&other, tool("read_page", 7), now), None);
+        let trip = t
+            .observe(&other, tool("read_page", 7), now)
+            .expect("the org's 3rd");
+        assert_eq!(trip.rule, QuarantineRule::Loop);
+        assert_eq!(
+            t.config().window,
+            Duration::from_secs(60),
+            "the window stays the guard's"
+        );
+        t.apply_org_rules(None);
+        assert_eq!(t.config().loop_calls, 0);
     }
 
     #[test]

@@ -98,6 +98,11 @@ struct Cli {
     /// Guardrail: the window the rules count in, in seconds.
     #[arg(long, env = "WIKI_MCP_TRIPWIRE_WINDOW_SECS", default_value_t = 60)]
     tripwire_window_secs: u64,
+    /// How often the org's guardrail settings are read from the authority,
+    /// in milliseconds; rule thresholds the org set replace the flags above.
+    #[arg(long, env = "WIKI_MCP_ORG_SETTINGS_REFRESH_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(100..))]
+    org_settings_refresh_ms: u64,
 }
 
 #[tokio::main]
@@ -150,6 +155,7 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         new_tool: cli.new_tool_rule,
         window: Duration::from_secs(cli.tripwire_window_secs.max(1)),
     });
+    guard.follow_org_settings(Duration::from_millis(cli.org_settings_refresh_ms));
     let wiki = Wiki::new();
     if let Some(addr) = cli.status_addr {
         serve_status(addr, status_router(guard.clone(), wiki.clone())).await?;

@@ -429,3 +429,73 @@ async fn a_loop_is_held_at_every_guard_until_a_person_releases_it() {
         "{actions:?}"
     );
 }
+
+/// Rule thresholds an admin sets for the org reach its guards (which read
+/// them every 100 ms here, 30 s by default) and replace their own flags: a
+/// guard started with the loop rule off holds a key after the org's 3
+/// identical calls; when the org clears its rules, the guard's own apply
+/// again.
+#[tokio::test]
+async fn org_rules_set_by_an_admin_replace_the_guards_own() {
+    let data = tempfile::tempdir().unwrap();
+    let admin = AcekeysProc::bootstrap(data.path(), "acme");
+    let acekeys = AcekeysProc::start(data.path(), "127.0.0.1:0");
+    let api = Api::new(&acekeys.base, &admin);
+    let mut scopes = SERVICE_SCOPES.to_vec();
+    scopes.push("svc:keys:quarantine");
+    let (service_key, _) = api.mint("wiki-mcp", &scopes).await;
+    let dir = data.path().join("g1");
+    std::fs::create_dir_all(&dir).unwrap();
+    let guard = WikiProc::spawn_remote_with(
+        &acekeys.base,
+        &service_key,
+        &dir,
+        &["--loop-calls", "0", "--org-settings-refresh-ms", "100"],
+    )
+    .await;
+    let rules = json!({"loop_calls": 3, "denial_burst": 20, "surge_factor": 10, "surge_floor": 100, "new_tool": false});
+    let (status, set) = api
+        .put_as(&admin, "/api/v1/org/settings", json!({ "rules": rules }))
+        .await;
+    assert_eq!(status, 200, "{set}");
+    wait_for(
+        "the org's rules at the guard",
+        Duration::from_secs(5),
+        async || guard.status().await["guard"]["org_rules"] == rules,
+    )
+    .await;
+
+    let (looper, looper_id) = api.mint("looper", &["svc:wiki:read"]).await;
+    let client = connect(&guard.url, Some(&looper)).await.expect("connects");
+    let same = json!({"title": "Home"});
+    for i in 0..3 {
+        call(&client, "read_page", same.clone())
+            .await
+            .unwrap_or_else(|e| panic!("call {} of 3 is allowed: {e}", i + 1));
+    }
+    let err = call(&client, "read_page", same.clone())
+        .await
+        .expect_err("held after the org's 3 identical calls");
+    assert!(refused(&err), "{err}");
+    let (_, view) = api
+        .get_as(&admin, &format!("/api/v1/keys/{looper_id}"))
+        .await;
+    assert_eq!(view["quarantine"]["rule"], "loop", "{view}");
+
+    // Cleared: the guard's own flags (loop off) apply again.
+    let (status, _) = api.put_as(&admin, "/api/v1/org/settings", json!({})).await;
+    assert_eq!(status, 200);
+    wait_for(
+        "the guard's own rules again",
+        Duration::from_secs(5),
+        async || guard.status().await["guard"]["org_rules"].is_null(),
+    )
+    .await;
+    let (other, _) = api.mint("other", &["svc:wiki:read"]).await;
+    let client = connect(&guard.url, Some(&other)).await.expect("connects");
+    for _ in 0..6 {
+        call(&client, "read_page", same.clone())
+            .await
+            .expect("no loop rule now");
+    }
+}

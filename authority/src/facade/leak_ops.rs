@@ -86,7 +86,7 @@ impl Authority {
         let place = format!("found at {}", where_found(report));
         self.record_leak(&key.org, key.id.to_string(), key.agent.clone(), &place)
             .await?;
-        match self.inner.leaks.response {
+        match self.leak_response_of(&key.org).await? {
             LeakResponse::Revoke => self.revoke_leaked(&key, place).await?,
             LeakResponse::Quarantine => self.hold_leaked(&key, place).await?,
         }

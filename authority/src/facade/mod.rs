@@ -24,6 +24,7 @@ mod leak_ops;
 mod limit_ops;
 mod oauth_consent;
 mod oauth_tokens;
+mod org_settings_ops;
 mod people_ops;
 mod quarantine_ops;
 pub use leak_ops::{LeakError, LeakResponse};

@@ -29,7 +29,7 @@ impl Authority {
         p: &KeyContext,
         req: WebhookRequest,
     ) -> Result<WebhookWithSecret, AuthorityError> {
-        self.require_webhook_admin(p)?;
+        self.require_org_admin(p)?;
         let url = self.check_endpoint_url(&req.url)?;
         let description = match req.description.map(|d| d.trim().to_owned()) {
             Some(d) if d.chars().count() > MAX_DESCRIPTION_CHARS => {
@@ -90,7 +90,7 @@ impl Authority {
         p: &KeyContext,
         id: &str,
     ) -> Result<WebhookWithSecret, AuthorityError> {
-        self.require_webhook_admin(p)?;
+        self.require_org_admin(p)?;
         let mut hook = self.webhook_of_org(p, id).await?;
         let now = self.now();
         hook.previous = Some(PreviousSecret {
@@ -105,7 +105,7 @@ impl Authority {
 
     /// `DELETE /webhooks/{id}`
     pub async fn delete_webhook(&self, p: &KeyContext, id: &str) -> Result<(), AuthorityError> {
-        self.require_webhook_admin(p)?;
+        self.require_org_admin(p)?;
         let hook = self.webhook_of_org(p, id).await?;
         let mut event = self.admin_event(Some(p), &p.org, "webhook_delete", self.now());
         event.subject = Some(hook.id.to_string());
@@ -157,13 +157,14 @@ impl Authority {
         Ok(())
     }
 
-    /// Managing endpoints takes `admin:org` and a key of the deployment's
-    /// own environment: a test key must not be told about live keys.
-    fn require_webhook_admin(&self, p: &KeyContext) -> Result<(), AuthorityError> {
+    /// Org-wide settings (webhook endpoints, guardrail settings) take
+    /// `admin:org` and a key of the deployment's own environment: a test
+    /// key must neither be told about live keys nor loosen their rules.
+    pub(super) fn require_org_admin(&self, p: &KeyContext) -> Result<(), AuthorityError> {
         require(p, &Scope::AdminOrg)?;
         if p.env != self.inner.validator.env() {
             return Err(AuthorityError::forbidden(
-                "a test key cannot manage this deployment's webhooks; use a live admin key",
+                "a test key cannot change this org's settings or webhooks; use a live admin key",
             ));
         }
         Ok(())

@@ -217,6 +217,19 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.set_quarantine(org, id, hold, now, event).await
     }
+    async fn org_settings(&self, org: &OrgId) -> Result<model::wire::OrgSettings, StoreError> {
+        self.check()?;
+        self.inner.org_settings(org).await
+    }
+    async fn set_org_settings(
+        &self,
+        org: &OrgId,
+        settings: &model::wire::OrgSettings,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.set_org_settings(org, settings, event).await
+    }
     async fn put_webhook(
         &self,
         hook: &crate::webhooks::WebhookRecord,

@@ -579,6 +579,17 @@ pub trait Store: Send + Sync + 'static {
     /// last deleted event) in the same transaction.
     async fn prune_audit(&self, before: Timestamp) -> Result<PruneStats, StoreError>;
 
+    /// An org's guardrail settings (default when never set).
+    async fn org_settings(&self, org: &OrgId) -> Result<model::wire::OrgSettings, StoreError>;
+
+    /// Replaces an org's guardrail settings, with the event.
+    async fn set_org_settings(
+        &self,
+        org: &OrgId,
+        settings: &model::wire::OrgSettings,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError>;
+
     // Webhooks (`crate::webhooks`). Every write of an admin event also
     // writes its message ([`crate::webhooks::message_for`]) to the outbox
     // in the same commit; these methods do the rest.

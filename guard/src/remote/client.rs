@@ -114,6 +114,23 @@ impl AuthorityApi {
             .map_err(|e| ApiError::Protocol(e.without_url().to_string()))
     }
 
+    /// `GET /api/v1/org/settings`: the service key's org's guardrail
+    /// settings (`svc:keys:introspect`).
+    pub(crate) async fn org_settings(&self) -> Result<model::wire::OrgSettings, ApiError> {
+        let response = self
+            .http
+            .get(self.url("/api/v1/org/settings"))
+            .header(reqwest::header::AUTHORIZATION, self.bearer())
+            .send()
+            .await
+            .map_err(transport)?;
+        check(response)
+            .await?
+            .json()
+            .await
+            .map_err(|e| ApiError::Protocol(e.without_url().to_string()))
+    }
+
     /// `POST /api/v1/scopes`: adds this server's tool scopes to the
     /// authority's catalog (add-only there, so repeating it is harmless).
     pub(crate) async fn register_scopes(

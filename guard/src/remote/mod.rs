@@ -256,6 +256,10 @@ impl Remote {
     }
 
     /// `POST /keys/{id}/quarantine`: a rule tripped at this guard.
+    pub(crate) async fn org_settings(&self) -> Result<model::wire::OrgSettings, client::ApiError> {
+        self.api.org_settings().await
+    }
+
     pub(crate) async fn report_hold(
         &self,
         key: &authority::KeyId,

@@ -12,6 +12,7 @@ mod keys;
 mod leaks;
 mod limits;
 mod oauth;
+mod org_settings;
 mod scopes;
 mod webhooks;
 
@@ -35,6 +36,7 @@ pub use oauth::{
     ClientRegistrationRequest, ConsentDecision, ConsentScope, ConsentView, GrantList, GrantView,
     OAuthErrorBody, TokenAnswer, TokenRequest, TokenRevocationRequest,
 };
+pub use org_settings::{LeakResponseSetting, OrgSettings, RuleSettings};
 pub use scopes::{RegisterScopesBody, RegisteredScopes, ScopeCatalogAnswer, ScopeRegistration};
 pub use webhooks::{
     DeliveryLog, DeliveryState, DeliveryView, WebhookEventType, WebhookList, WebhookRequest,

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod leaks;
 pub mod limits;
 pub mod openapi;
+pub mod org_settings;
 pub mod query;
 pub mod required;
 pub mod revocations;
@@ -57,6 +58,7 @@ fn v1_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(limits::set))
         .routes(routes!(limits::allowance))
         .routes(routes!(leaks::github))
+        .routes(routes!(org_settings::get, org_settings::put))
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::rotate))
         .routes(routes!(webhooks::delete))

@@ -35,7 +35,8 @@ use utoipa::{Modify, OpenApi};
         wire::ScopeCatalogAnswer, model::scopes::ServiceInfo, model::scopes::ActionInfo,
         wire::RegisterScopesBody, wire::ScopeRegistration, wire::RegisteredScopes,
         wire::WebhookRequest, wire::WebhookView, wire::WebhookWithSecret, wire::WebhookList,
-        wire::WebhookEventType, wire::DeliveryLog, wire::DeliveryView, wire::DeliveryState
+        wire::WebhookEventType, wire::DeliveryLog, wire::DeliveryView, wire::DeliveryState,
+        wire::OrgSettings, wire::RuleSettings, wire::LeakResponseSetting
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))

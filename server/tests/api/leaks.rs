@@ -227,3 +227,46 @@ async fn a_leaked_refresh_token_ends_its_grant() {
         "the grant's access token died with it"
     );
 }
+
+/// The response is each org's choice: an org that asked for quarantine gets
+/// its leaked key held, while another org's key in the same report is
+/// revoked under the server's default.
+#[tokio::test]
+async fn each_org_chooses_what_a_leak_does_to_its_keys() {
+    let (app, github, _dir) = app_with_keys(&[]).await;
+    let r = app
+        .client
+        .put(app.url("/api/v1/org/settings"))
+        .bearer_auth(&app.other_admin)
+        .json(&json!({"leak_response": "quarantine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (acme_key, acme_id) = app.mint("acme-bot", &["svc:keys:read"]).await;
+    let (globex_key, globex_id) = app
+        .mint_as(&app.other_admin, "globex-bot", &["svc:keys:read"])
+        .await;
+    let body = json!([
+        {"token": acme_key, "type": "acekeys_api_key", "url": "https://github.com/acme/a", "source": "content"},
+        {"token": globex_key, "type": "acekeys_api_key", "url": "https://github.com/globex/b", "source": "content"}
+    ])
+    .to_string();
+    let (status, answer) = report(&app, "test-key-1", &github, &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let acme: Value = app
+        .get(&app.admin, &format!("/api/v1/keys/{acme_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(acme["status"], "revoked", "{acme}");
+    let globex: Value = app
+        .get(&app.other_admin, &format!("/api/v1/keys/{globex_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(globex["status"], "quarantined", "{globex}");
+    assert_eq!(globex["quarantine"]["rule"], "leaked", "{globex}");
+}

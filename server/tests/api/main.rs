@@ -17,5 +17,6 @@ mod limits;
 mod meta;
 mod oauth;
 mod oauth_documents;
+mod org_settings;
 mod revocations;
 mod webhooks;

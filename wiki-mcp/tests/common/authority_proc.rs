@@ -218,6 +218,20 @@ impl Api {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// `PUT path` with `body` as `bearer`: the status and answer.
+    pub async fn put_as(&self, bearer: &str, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(bearer)
+            .json(&body)
+            .send()
+            .await
+            .expect("put");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     /// `POST /introspect` as `bearer` about `token`.
     pub async fn introspect_as(&self, bearer: &str, token: &str) -> Value {
         self.http

@@ -299,3 +299,43 @@ pub async fn quarantine_holds_the_tree_and_release_lifts_it<F: StoreFactory>(f: 
         None
     );
 }
+
+pub async fn org_settings_are_per_org_with_their_event<F: StoreFactory>(f: &F) {
+    use model::wire::{LeakResponseSetting, OrgSettings, RuleSettings};
+    let mut ev = Events::new();
+    let (_loc, s, _admin) = with_org(f, &mut ev).await;
+    let acme = org_id("acme");
+    assert_eq!(s.org_settings(&acme).await.unwrap(), OrgSettings::default());
+    let before = events_of(&*s, "acme", AuditFilter::default()).await.len();
+    let settings = OrgSettings {
+        leak_response: Some(LeakResponseSetting::Quarantine),
+        rules: Some(RuleSettings {
+            loop_calls: 5,
+            denial_burst: 0,
+            surge_factor: 3,
+            surge_floor: 10,
+            new_tool: true,
+        }),
+    };
+    s.set_org_settings(&acme, &settings, &ev.admin("acme", "org_settings", T0))
+        .await
+        .unwrap();
+    assert_eq!(s.org_settings(&acme).await.unwrap(), settings);
+    assert_eq!(
+        s.org_settings(&org_id("beta")).await.unwrap(),
+        OrgSettings::default(),
+        "another org's settings are its own"
+    );
+    assert_eq!(
+        events_of(&*s, "acme", AuditFilter::default()).await.len(),
+        before + 1
+    );
+    s.set_org_settings(
+        &acme,
+        &OrgSettings::default(),
+        &ev.admin("acme", "org_settings", T0),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.org_settings(&acme).await.unwrap(), OrgSettings::default());
+}

@@ -35,8 +35,8 @@ pub use audit::{
     audit_timeline, chain_seals, chains_and_prune,
 };
 pub use guardrails::{
-    key_terms_round_trip, quarantine_holds_the_tree_and_release_lifts_it,
-    revoking_a_parent_revokes_its_descendants,
+    key_terms_round_trip, org_settings_are_per_org_with_their_event,
+    quarantine_holds_the_tree_and_release_lifts_it, revoking_a_parent_revokes_its_descendants,
 };
 pub use keys::{concurrent_revokes_and_mints, key_insert_get_and_isolation, touch_keys};
 pub use limits::{allowances_never_exceed_their_cap, limits_are_replaced_with_their_event};
@@ -120,7 +120,8 @@ macro_rules! conformance_tests {
             allowances_never_exceed_their_cap,
             webhook_messages_go_out_once_to_the_endpoints_that_take_them,
             a_delivery_is_claimed_by_one_caller_at_a_time,
-            expiring_keys_are_found_across_orgs_by_expiry);
+            expiring_keys_are_found_across_orgs_by_expiry,
+            org_settings_are_per_org_with_their_event);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
         $(

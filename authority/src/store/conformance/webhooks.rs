@@ -65,7 +65,7 @@ pub async fn webhook_messages_go_out_once_to_the_endpoints_that_take_them<F: Sto
     assert!(ids.contains(&&all.id) && ids.contains(&&released_only.id));
     assert_eq!(
         s.list_webhooks(&org_id("beta")).await.unwrap(),
-        [beta.clone()]
+        std::slice::from_ref(&beta)
     );
 
     // A revocation: its message is in the outbox with the event.

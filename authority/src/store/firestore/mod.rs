@@ -37,6 +37,7 @@ mod keys;
 mod limits;
 mod location;
 mod oauth;
+mod org_settings;
 mod people;
 mod sessions;
 mod watch;
@@ -358,6 +359,19 @@ impl Store for FirestoreStore {
         event: &AuditEvent,
     ) -> Result<Option<Vec<KeyRecord>>, StoreError> {
         keys::set_quarantine(self, org, id, hold, now, event).await
+    }
+
+    async fn org_settings(&self, org: &OrgId) -> Result<model::wire::OrgSettings, StoreError> {
+        org_settings::get(self, org).await
+    }
+
+    async fn set_org_settings(
+        &self,
+        org: &OrgId,
+        settings: &model::wire::OrgSettings,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        org_settings::put(self, org, settings, event).await
     }
 
     async fn put_webhook(

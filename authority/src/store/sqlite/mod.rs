@@ -14,6 +14,7 @@ mod audit;
 mod keys;
 mod limits;
 mod oauth;
+mod org_settings;
 mod people;
 mod private;
 mod schema;
@@ -317,6 +318,22 @@ impl Store for SqliteStore {
     ) -> Result<Option<Vec<KeyRecord>>, StoreError> {
         let (org, id, hold, event) = (org.clone(), id.clone(), hold.cloned(), event.clone());
         self.write(move |c| keys::set_quarantine(c, &org, &id, hold.as_ref(), now, &event))
+            .await
+    }
+
+    async fn org_settings(&self, org: &OrgId) -> Result<model::wire::OrgSettings, StoreError> {
+        let org = org.clone();
+        self.read(move |c| org_settings::get(c, &org)).await
+    }
+
+    async fn set_org_settings(
+        &self,
+        org: &OrgId,
+        settings: &model::wire::OrgSettings,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let (org, settings, event) = (org.clone(), *settings, event.clone());
+        self.write(move |c| org_settings::set(c, &org, &settings, &event))
             .await
     }
 

@@ -275,6 +275,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries (created_at);
     CREATE INDEX keys_by_expiry ON keys (expires_at, id) WHERE expires_at IS NOT NULL;
     "#,
+    // 15: an org's guardrail settings (JSON `OrgSettings`).
+    r#"
+    CREATE TABLE org_settings (
+        org TEXT PRIMARY KEY,
+        settings TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The migration after which existing events get their `audit_about` rows.
