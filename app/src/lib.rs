@@ -19,6 +19,7 @@ pub mod server_info;
 pub mod session;
 pub mod sign_in;
 pub mod ui;
+pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/incident") view=incident::IncidentPage/>
                 <Route path=path!("/audit") view=audit::AuditPage/>
                 <Route path=path!("/leaks") view=leaks::LeaksPage/>
+                <Route path=path!("/webhooks") view=webhooks::WebhooksPage/>
                 <Route path=path!("/members") view=people::MembersPage/>
                 <Route path=path!("/invite") view=people::InvitePage/>
                 <Route path=path!("/oauth/authorize") view=oauth::ConsentPage/>

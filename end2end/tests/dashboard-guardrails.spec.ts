@@ -1,11 +1,12 @@
 // Guardrails in the browser: a leaked-key report signed like GitHub's
 // secret scanning revokes the key, and the Leaks page and the key's page
-// say where it was found.
+// say where it was found; limits are set and changed; webhook endpoints
+// are added, their secret shown once and rotated, and deleted.
 import { test, expect } from "@playwright/test";
 import { createPrivateKey, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { hydrated, listStatus, mintViaApi, signIn, unique } from "./support/helpers";
+import { forbidDialogs, hydrated, listStatus, mintViaApi, signIn, unique } from "./support/helpers";
 
 function scannerKey() {
   const dir = process.env.ACEKEYS_DATA_DIR!;
@@ -94,4 +95,89 @@ test("limits: set in the new-key form, shown on the key's page, changed there; t
   await page.reload();
   await hydrated(page);
   await expect(page.locator("#key-limits-list")).toHaveText("10 calls per 60 s on all tools");
+});
+
+test("webhooks: an endpoint is added with two types, its secret shown once and rotated, its log opened, and deleted; http is refused", async ({ page }) => {
+  const dialogs: string[] = [];
+  forbidDialogs(page, dialogs);
+  await signIn(page);
+  await page.getByRole("link", { name: "Webhooks", exact: true }).click();
+  await expect(page).toHaveURL(/\/webhooks$/);
+  await hydrated(page);
+
+  // Creation only checks the URL: nothing needs to listen there.
+  const url = `https://hooks.example.com/acekeys/${unique("hook")}`;
+  await page.locator("#webhook-url").fill(url);
+  for (const type of ["key-expiring", "key-quarantined", "key-released"]) {
+    await page.locator(`#webhook-event-${type}`).uncheck();
+  }
+  await expect(page.locator("#webhook-event-key-revoked")).toBeChecked();
+  await expect(page.locator("#webhook-event-leak-reported")).toBeChecked();
+  await page.locator("#webhook-description").fill("security alerts");
+  await page.locator("#webhook-create").click();
+
+  const dialog = page.locator("dialog#webhook-secret-once");
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText("You will not see this secret again");
+  const first = await page.locator("#webhook-secret-value").inputValue();
+  expect(first).toMatch(/^whsec_[A-Za-z0-9+/=]+$/);
+  const closeSecret = async () => {
+    await page.locator("#close-webhook-secret").click();
+    await page.locator("#confirm-close-webhook-secret").click();
+    await expect(dialog).toBeHidden();
+  };
+  await closeSecret();
+  // The form is ready for the next endpoint.
+  await expect(page.locator("#webhook-url")).toHaveValue("");
+
+  const row = page.locator("li.webhook", { hasText: url });
+  await expect(row).toHaveCount(1);
+  await expect(row.locator(".webhook-events code")).toHaveText(["key.revoked", "leak.reported"]);
+  await expect(row.locator(".webhook-description")).toHaveText("security alerts");
+
+  // Shown once: a reload lists the endpoint and no secret, in the DOM or
+  // in the page's serialized data.
+  await page.reload();
+  await hydrated(page);
+  await expect(row).toHaveCount(1);
+  await expect(row.locator(".webhook-previous")).toHaveCount(0);
+  expect(await page.content()).not.toContain("whsec_");
+
+  // Rotation: a new secret, once more; the old one still signs for a while.
+  await row.locator(".webhook-rotate").click();
+  await expect(dialog).toBeVisible();
+  const second = await page.locator("#webhook-secret-value").inputValue();
+  expect(second).toMatch(/^whsec_/);
+  expect(second).not.toBe(first);
+  await closeSecret();
+  await expect(row.locator(".webhook-previous")).toContainText(/previous secret valid until/i);
+
+  await row.locator(".webhook-log-toggle").click();
+  await expect(row.locator(".webhook-log")).toBeVisible();
+  await expect(row.locator(".webhook-log-empty, .webhook-log-table")).toBeVisible();
+
+  // Delete asks first; Cancel keeps it.
+  await row.locator(".webhook-delete").click();
+  await row.getByRole("button", { name: "Cancel" }).click();
+  await expect(row).toHaveCount(1);
+  await row.locator(".webhook-delete").click();
+  await row.locator(".webhook-delete-confirm").click();
+  await expect(row).toHaveCount(0);
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator("li.webhook", { hasText: url })).toHaveCount(0);
+
+  // The suite's server keeps the default (https to public hosts only),
+  // unless whoever runs it turned insecure webhooks on in the environment
+  // the server inherits.
+  const insecure = ["true", "1", "yes", "on"].includes((process.env.ACEKEYS_ALLOW_INSECURE_WEBHOOKS ?? "").toLowerCase());
+  if (!insecure) {
+    const local = `http://127.0.0.1/${unique("hook")}`;
+    await page.locator("#webhook-url").fill(local);
+    await page.locator("#webhook-create").click();
+    await expect(page.locator("#webhook-form-error [role=alert]")).toContainText("must use https");
+    await expect(dialog).toBeHidden();
+    await expect(page.locator("li.webhook", { hasText: local })).toHaveCount(0);
+  }
+  expect(dialogs).toEqual([]);
 });

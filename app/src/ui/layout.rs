@@ -36,6 +36,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     </Suspense>
                     <A href="/audit" attr:class=link>"Audit"</A>
                     <A href="/leaks" attr:class=link>"Leaks"</A>
+                    <A href="/webhooks" attr:class=link>"Webhooks"</A>
                     <A href="/members" attr:class=link>"People"</A>
                     <A href="/apps" attr:class=link>"Apps"</A>
                 </nav>

@@ -19,13 +19,16 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 /// Pages that need a session; anything else renders signed out.
-const PROTECTED: [&str; 6] = [
+const PROTECTED: [&str; 9] = [
     "/keys",
     "/incident",
     "/audit",
     "/members",
     "/apps",
     "/oauth/authorize",
+    "/leaks",
+    "/webhooks",
+    "/settings",
 ];
 
 #[derive(Clone)]
