@@ -23,7 +23,17 @@ fn hook(org: &str, events: &[WebhookEventType], created_at: Timestamp) -> Webhoo
     }
 }
 
-fn revoked_event(ev: &mut Events, org: &str, key: &KeyId, at: Timestamp) -> AuditEvent {
+/// Mints a key of `org` and revokes it at `at` with an announced
+/// `revoke` event; returns the key and the event.
+async fn minted_then_revoked(
+    s: &dyn Store,
+    ev: &mut Events,
+    org: &str,
+    name: &str,
+    at: Timestamp,
+) -> (KeyRecord, AuditEvent) {
+    let k = key(org, name, Some("bot"), T0);
+    s.insert_key(&k, &ev.admin(org, "mint", T0)).await.unwrap();
     let mut body = NewEvent::new(
         at,
         org_id(org),
@@ -31,8 +41,12 @@ fn revoked_event(ev: &mut Events, org: &str, key: &KeyId, at: Timestamp) -> Audi
         "revoke",
         Decision::Allowed,
     );
-    body.subject = Some(key.to_string());
-    ev.0.place(EventId::generate(), body)
+    body.subject = Some(k.id.to_string());
+    let event = ev.0.place(EventId::generate(), body);
+    s.revoke_key(&org_id(org), &k.id, &rev(at, "done"), &event)
+        .await
+        .unwrap();
+    (k, event)
 }
 
 async fn claim_all(s: &dyn Store, now: Timestamp) -> Vec<Delivery> {
@@ -69,15 +83,7 @@ pub async fn webhook_messages_go_out_once_to_the_endpoints_that_take_them<F: Sto
     );
 
     // A revocation: its message is in the outbox with the event.
-    let k = key("acme", "bot", Some("bot"), T0);
-    s.insert_key(&k, &ev.admin("acme", "mint", T0))
-        .await
-        .unwrap();
-    let at = T0.plus_secs(1);
-    let event = revoked_event(&mut ev, "acme", &k.id, at);
-    s.revoke_key(&org_id("acme"), &k.id, &rev(at, "done"), &event)
-        .await
-        .unwrap();
+    let (k, event) = minted_then_revoked(&*s, &mut ev, "acme", "bot", T0.plus_secs(1)).await;
     assert_eq!(
         s.fan_out_webhooks(100).await.unwrap(),
         1,
@@ -148,15 +154,7 @@ pub async fn webhook_messages_go_out_once_to_the_endpoints_that_take_them<F: Sto
     assert_eq!(claimed[0].message.id, notice.id);
 
     // Busy endpoints are skipped.
-    let k2 = key("acme", "bot2", Some("bot"), T0);
-    s.insert_key(&k2, &ev.admin("acme", "mint", T0))
-        .await
-        .unwrap();
-    let at2 = now.plus_secs(2);
-    let e2 = revoked_event(&mut ev, "acme", &k2.id, at2);
-    s.revoke_key(&org_id("acme"), &k2.id, &rev(at2, "done"), &e2)
-        .await
-        .unwrap();
+    minted_then_revoked(&*s, &mut ev, "acme", "bot2", now.plus_secs(2)).await;
     s.fan_out_webhooks(100).await.unwrap();
     let far = now.plus_days(20);
     let skipped = s
@@ -217,15 +215,7 @@ pub async fn a_delivery_is_claimed_by_one_caller_at_a_time<F: StoreFactory>(f: &
             .await
             .unwrap();
     }
-    let k = key("acme", "bot", None, T0);
-    s.insert_key(&k, &ev.admin("acme", "mint", T0))
-        .await
-        .unwrap();
-    let at = T0.plus_secs(1);
-    let event = revoked_event(&mut ev, "acme", &k.id, at);
-    s.revoke_key(&org_id("acme"), &k.id, &rev(at, "x"), &event)
-        .await
-        .unwrap();
+    minted_then_revoked(&*s, &mut ev, "acme", "bot", T0.plus_secs(1)).await;
     let fanned: u32 = at_once(3, &s, |s| async move { s.fan_out_webhooks(10).await })
         .await
         .into_iter()

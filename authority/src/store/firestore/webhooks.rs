@@ -179,13 +179,16 @@ pub(super) async fn fan_out(s: &FirestoreStore, limit: u32) -> Result<u32, Store
         for hook in &hooks[&m.org] {
             if hook.receives(m.event_type) && hook.created_at <= m.created_at {
                 let d = Delivery::new(&hook.id, &m);
-                writes.push(create(s.delivery_path(&d), delivery_fields(&d)?));
+                // `set`, not `create`: a leftover delivery of the same
+                // message (its outbox row pruned and made again) must not
+                // keep this message from ever being fanned out.
+                writes.push(set(s.delivery_path(&d), delivery_fields(&d)?));
             }
         }
         match s.commit(writes).await {
             Ok(()) => handled += 1,
             // Another server fanned it out first.
-            Err(CommitError::Stale | CommitError::Exists(_)) => {}
+            Err(CommitError::Stale) => {}
             Err(e) => return Err(e.into()),
         }
     }
