@@ -55,8 +55,8 @@ pub use model::{ids, scopes, wire};
 pub use error::{AuthorityError, Unauthenticated};
 pub use facade::{
     Authority, AuthorityConfig, BootstrapRequest, ClientCredentials, Invitation, LeakError,
-    LeakPolicy, LeakResponse, MintLimits, PasskeyChallenge, PersonSignedIn, INVITATION_SECS,
-    MAX_ORG_SCOPES,
+    LeakPolicy, LeakResponse, MintLimits, PasskeyChallenge, PersonSignedIn, WebhookDispatchConfig,
+    INVITATION_SECS, MAX_ORG_SCOPES,
 };
 pub use ids::{EventId, GrantId, KeyId, MemberId, OrgId, WebhookId};
 pub use keys::{Env, Pepper, RawKey};

@@ -100,7 +100,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         tracing::info!(key_id = %minted.view.id, "bootstrapped org `default` on first start");
     }
 
-    authority.start_webhooks(authority::webhooks::dispatch::DispatchConfig {
+    authority.start_webhooks(authority::WebhookDispatchConfig {
         outbound: webhook_outbound(&config),
         first_retry: std::time::Duration::from_millis(config.webhook_first_retry_ms),
         ..Default::default()

@@ -34,7 +34,9 @@ mod refusals;
 mod revocation_ops;
 mod seal_ops;
 mod session_ops;
+mod webhook_dispatch;
 mod webhook_ops;
+pub use webhook_dispatch::DispatchConfig as WebhookDispatchConfig;
 
 use std::future::Future;
 use std::net::IpAddr;

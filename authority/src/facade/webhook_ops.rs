@@ -5,13 +5,13 @@
 
 use model::wire::{DeliveryView, WebhookList, WebhookRequest, WebhookWithSecret};
 
+use super::webhook_dispatch::{DispatchConfig, Dispatcher};
 use super::Authority;
 use crate::error::AuthorityError;
 use crate::ids::WebhookId;
 use crate::policy::rules::{audit_read, check_readable, require};
 use crate::policy::KeyContext;
 use crate::scopes::Scope;
-use crate::webhooks::dispatch::{DispatchConfig, Dispatcher};
 use crate::webhooks::signing::WebhookSecret;
 use crate::webhooks::{
     PreviousSecret, SecretSalt, WebhookEventType, WebhookRecord, MAX_DESCRIPTION_CHARS,

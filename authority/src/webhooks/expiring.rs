@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::messages::body;
 use super::{WebhookEventType, WebhookMessage};
-use crate::store::KeyRecord;
+use crate::keys::record::KeyRecord;
 use crate::time::Timestamp;
 
 const DAY_SECS: i64 = 86_400;

@@ -10,7 +10,7 @@
 //!   message. `key.expiring` notices are found by a scan
 //!   ([`expiring::notices`]) and written under ids derived from the key, so
 //!   scanning twice never makes two.
-//! - The dispatcher ([`dispatch`]) fans each outbox message out into one
+//! - The dispatcher (`Authority::start_webhooks`) fans each outbox message out into one
 //!   delivery per endpoint of the org subscribed to its type, claims due
 //!   deliveries under a lease (a process that dies mid-attempt leaves the
 //!   delivery to be claimed again when the lease ends), signs and sends
@@ -21,7 +21,6 @@
 //! secret is HMAC(pepper, salt) ([`signing`]), so a copy of the database
 //! alone cannot sign messages.
 
-pub mod dispatch;
 pub mod expiring;
 mod messages;
 pub mod retry;

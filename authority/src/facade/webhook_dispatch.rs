@@ -1,5 +1,8 @@
-//! The dispatcher: one loop per server that turns the outbox into signed
-//! HTTP requests.
+//! The webhook dispatcher: one loop per server that turns the outbox
+//! (`crate::webhooks`) into signed HTTP requests. It lives beside the
+//! facade, not in `webhooks`, because it drives the store, and the store
+//! writes the outbox with `webhooks`' types: the domain module stays free
+//! of the store.
 //!
 //! Each turn (every `poll`): find `key.expiring` notices when a scan is
 //! due, fan new outbox messages out into deliveries, claim due deliveries
@@ -9,7 +12,7 @@
 //!
 //! What one org can cost the others: at most one request per endpoint is in
 //! flight per server, an org has at most
-//! [`MAX_WEBHOOKS_PER_ORG`](super::MAX_WEBHOOKS_PER_ORG) endpoints, and
+//! [`MAX_WEBHOOKS_PER_ORG`](crate::webhooks::MAX_WEBHOOKS_PER_ORG) endpoints, and
 //! there are `concurrency` slots (16 by default), so one org's slow or
 //! silent endpoints hold at most 10 slots, each for at most `timeout`.
 
@@ -20,22 +23,22 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use tokio::sync::{watch, Semaphore};
 
-use super::expiring;
-use super::retry::wait_after;
-use super::signing::signature_header;
-use super::{Delivery, DeliveryState};
 use crate::ids::WebhookId;
 use crate::keys::Pepper;
 use crate::outbound::{FetchLimits, Fetcher, OutboundPolicy};
 use crate::store::{Store, StoreError};
 use crate::time::{Clock, Timestamp};
+use crate::webhooks::expiring;
+use crate::webhooks::retry::wait_after;
+use crate::webhooks::signing::signature_header;
+use crate::webhooks::{Delivery, DeliveryState};
 
 /// How the dispatcher paces itself; `Default` suits production.
 #[derive(Debug, Clone)]
 pub struct DispatchConfig {
     /// How often it looks for work.
     pub poll: Duration,
-    /// The wait after a first failed attempt (it grows, see [`super::retry`]).
+    /// The wait after a first failed attempt (it grows, see [`crate::webhooks::retry`]).
     pub first_retry: Duration,
     /// The most one attempt may take, connection included.
     pub timeout: Duration,
