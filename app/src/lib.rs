@@ -17,6 +17,7 @@ pub mod oauth;
 pub mod people;
 pub mod server_info;
 pub mod session;
+pub mod settings;
 pub mod sign_in;
 pub mod ui;
 pub mod webhooks;
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/audit") view=audit::AuditPage/>
                 <Route path=path!("/leaks") view=leaks::LeaksPage/>
                 <Route path=path!("/webhooks") view=webhooks::WebhooksPage/>
+                <Route path=path!("/settings") view=settings::SettingsPage/>
                 <Route path=path!("/members") view=people::MembersPage/>
                 <Route path=path!("/invite") view=people::InvitePage/>
                 <Route path=path!("/oauth/authorize") view=oauth::ConsentPage/>

@@ -1,12 +1,13 @@
 // Guardrails in the browser: a leaked-key report signed like GitHub's
 // secret scanning revokes the key, and the Leaks page and the key's page
 // say where it was found; limits are set and changed; webhook endpoints
-// are added, their secret shown once and rotated, and deleted.
+// are added, their secret shown once and rotated, and deleted; the org's
+// guardrail settings are changed, checked and set back.
 import { test, expect } from "@playwright/test";
 import { createPrivateKey, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { forbidDialogs, hydrated, listStatus, mintViaApi, signIn, unique } from "./support/helpers";
+import { adminKey, forbidDialogs, hydrated, listStatus, mintViaApi, signIn, unique } from "./support/helpers";
 
 function scannerKey() {
   const dir = process.env.ACEKEYS_DATA_DIR!;
@@ -180,4 +181,79 @@ test("webhooks: an endpoint is added with two types, its secret shown once and r
     await expect(page.locator("li.webhook", { hasText: local })).toHaveCount(0);
   }
   expect(dialogs).toEqual([]);
+});
+
+test("settings: leaks go to quarantine and the org's rules apply, kept across a reload; a bad threshold is refused by name; back to defaults", async ({ page, request }) => {
+  const dialogs: string[] = [];
+  forbidDialogs(page, dialogs);
+  const api = { Authorization: `Bearer ${adminKey("acme")}` };
+  const stored = async () => {
+    const response = await request.get("/api/v1/org/settings", { headers: api });
+    expect(response.status(), await response.text()).toBe(200);
+    return response.json();
+  };
+  try {
+    await signIn(page);
+    await page.getByRole("link", { name: "Settings", exact: true }).click();
+    await expect(page).toHaveURL(/\/settings$/);
+    await hydrated(page);
+
+    // Nothing set: the server's leak response and each guard's own rules.
+    await expect(page.locator("#leak-response-server")).toBeChecked();
+    await expect(page.locator("#rules-guard")).toBeChecked();
+    await expect(page.locator("#rule-loop-calls")).toHaveCount(0);
+
+    // The org's rules start from the guards' defaults.
+    await page.locator("#leak-response-quarantine").check();
+    await page.locator("#rules-org").check();
+    await expect(page.locator("#rule-loop-calls")).toHaveValue("50");
+    await expect(page.locator("#rule-denial-burst")).toHaveValue("20");
+    await expect(page.locator("#rule-surge-factor")).toHaveValue("10");
+    await expect(page.locator("#rule-surge-floor")).toHaveValue("100");
+    await expect(page.locator("#rule-new-tool")).not.toBeChecked();
+    await page.locator("#rule-loop-calls").fill("7");
+    await page.locator("#rule-new-tool").check();
+    await page.locator("#settings-save").click();
+    await expect(page.locator("#settings-saved")).toHaveText("Saved.");
+    await expect(page.locator("#settings-error [role=alert]")).toHaveCount(0);
+
+    await page.reload();
+    await hydrated(page);
+    await expect(page.locator("#leak-response-quarantine")).toBeChecked();
+    await expect(page.locator("#rules-org")).toBeChecked();
+    await expect(page.locator("#rule-loop-calls")).toHaveValue("7");
+    await expect(page.locator("#rule-denial-burst")).toHaveValue("20");
+    await expect(page.locator("#rule-new-tool")).toBeChecked();
+    expect(await stored()).toEqual({
+      leak_response: "quarantine",
+      rules: { loop_calls: 7, denial_burst: 20, surge_factor: 10, surge_floor: 100, new_tool: true },
+    });
+
+    // One identical call is not a loop: the authority refuses it, naming the field.
+    await page.locator("#rule-loop-calls").fill("1");
+    await page.locator("#settings-save").click();
+    await expect(page.locator("#settings-error [role=alert]")).toContainText("rules.loop_calls");
+    await expect(page.locator("#settings-saved")).toHaveText("");
+    await page.reload();
+    await hydrated(page);
+    await expect(page.locator("#rule-loop-calls")).toHaveValue("7");
+
+    // Back to the defaults.
+    await page.locator("#leak-response-server").check();
+    await page.locator("#rules-guard").check();
+    await expect(page.locator("#rule-loop-calls")).toHaveCount(0);
+    await page.locator("#settings-save").click();
+    await expect(page.locator("#settings-saved")).toHaveText("Saved.");
+    await page.reload();
+    await hydrated(page);
+    await expect(page.locator("#leak-response-server")).toBeChecked();
+    await expect(page.locator("#rules-guard")).toBeChecked();
+    const after = await stored();
+    expect(after.leak_response ?? null).toBeNull();
+    expect(after.rules ?? null).toBeNull();
+    expect(dialogs).toEqual([]);
+  } finally {
+    // Other specs expect a leak report to revoke: never leave quarantine set.
+    await request.put("/api/v1/org/settings", { headers: api, data: {} });
+  }
 });

@@ -12,6 +12,8 @@ const pages = [
   ["incident", "/incident"],
   ["audit", "/audit"],
   ["leaks", "/leaks"],
+  ["webhooks", "/webhooks"],
+  ["settings", "/settings"],
 ] as const;
 
 for (const width of [1280, 390]) {

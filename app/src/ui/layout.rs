@@ -37,6 +37,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <A href="/audit" attr:class=link>"Audit"</A>
                     <A href="/leaks" attr:class=link>"Leaks"</A>
                     <A href="/webhooks" attr:class=link>"Webhooks"</A>
+                    <A href="/settings" attr:class=link>"Settings"</A>
                     <A href="/members" attr:class=link>"People"</A>
                     <A href="/apps" attr:class=link>"Apps"</A>
                 </nav>

@@ -1,12 +1,14 @@
-//! Shared pieces: the page frame with navigation, modal dialogs, badges and
-//! text formatting.
+//! Shared pieces: the page frame with navigation, modal dialogs (the
+//! copy-once dialog among them), badges and text formatting.
 
 pub mod fmt;
 mod layout;
 mod modal;
+mod once;
 
 pub use layout::{hydrated as layout_hydrated, ErrorBox, Hydrated, Layout};
 pub use modal::Modal;
+pub use once::{OnceDialog, OnceWords};
 
 /// Tailwind classes reused across pages, so controls look alike.
 pub mod class {
