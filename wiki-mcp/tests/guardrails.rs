@@ -477,10 +477,18 @@ async fn org_rules_set_by_an_admin_replace_the_guards_own() {
         .await
         .expect_err("held after the org's 3 identical calls");
     assert!(refused(&err), "{err}");
-    let (_, view) = api
-        .get_as(&admin, &format!("/api/v1/keys/{looper_id}"))
-        .await;
-    assert_eq!(view["quarantine"]["rule"], "loop", "{view}");
+    // The guard holds the key at once and reports the hold on its own time.
+    wait_for(
+        "the authority's loop hold",
+        Duration::from_secs(5),
+        async || {
+            let (_, view) = api
+                .get_as(&admin, &format!("/api/v1/keys/{looper_id}"))
+                .await;
+            view["quarantine"]["rule"] == "loop"
+        },
+    )
+    .await;
 
     // Cleared: the guard's own flags (loop off) apply again.
     let (status, _) = api.put_as(&admin, "/api/v1/org/settings", json!({})).await;
@@ -498,4 +506,89 @@ async fn org_rules_set_by_an_admin_replace_the_guards_own() {
             .await
             .expect("no loop rule now");
     }
+}
+
+/// A key reported leaked (a report signed the way GitHub's scanner signs)
+/// is refused at every guard: measures report → refused at three remote
+/// guards that had the key cached. Printed, not asserted beyond the
+/// revocation bound.
+#[tokio::test]
+async fn a_reported_leak_is_refused_at_every_guard() {
+    use base64::Engine as _;
+    use p256::ecdsa::signature::Signer as _;
+    use p256::pkcs8::{EncodePublicKey as _, LineEnding};
+
+    let data = tempfile::tempdir().unwrap();
+    let admin = AcekeysProc::bootstrap(data.path(), "acme");
+    let scanner = p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
+    let pem = scanner
+        .verifying_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+    let keys_file = data.path().join("scanner-keys.json");
+    std::fs::write(
+        &keys_file,
+        json!({"public_keys": [{"key_identifier": "scanner-1", "key": pem, "is_current": true}]})
+            .to_string(),
+    )
+    .unwrap();
+    let acekeys = AcekeysProc::start_with(
+        data.path(),
+        "127.0.0.1:0",
+        &[("ACEKEYS_LEAK_REPORT_KEYS", keys_file.to_str().unwrap())],
+    );
+    let api = Api::new(&acekeys.base, &admin);
+    let (service_key, _) = api.mint("wiki-mcp", &SERVICE_SCOPES).await;
+    let mut guards = Vec::new();
+    for g in ["g1", "g2", "g3"] {
+        let dir = data.path().join(g);
+        std::fs::create_dir_all(&dir).unwrap();
+        guards.push(WikiProc::spawn_remote(&acekeys.base, &service_key, &dir).await);
+    }
+    let (leaked, _) = api.mint("leaky", &["svc:wiki:read"]).await;
+    let mut clients = Vec::new();
+    for g in &guards {
+        let c = connect(&g.url, Some(&leaked)).await.expect("connects");
+        call(&c, "read_page", json!({"title": "Home"}))
+            .await
+            .expect("allowed before the report (and cached)");
+        clients.push(c);
+    }
+
+    let body = json!([{"token": leaked, "type": "acekeys_api_key",
+                       "url": "https://github.com/acme/app/blob/main/.env", "source": "content"}])
+    .to_string();
+    let signature: p256::ecdsa::Signature = scanner.sign(body.as_bytes());
+    let reported = Instant::now();
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/leaks/github", acekeys.base))
+        .header("content-type", "application/json")
+        .header("Github-Public-Key-Identifier", "scanner-1")
+        .header(
+            "Github-Public-Key-Signature",
+            base64::engine::general_purpose::STANDARD.encode(signature.to_der().as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    wait_for(
+        "the leaked key refused at every guard",
+        Duration::from_secs(1),
+        async || {
+            let mut refused_everywhere = true;
+            for c in &clients {
+                let query = json!({"query": format!("q{}", rand_suffix())});
+                refused_everywhere &=
+                    matches!(call(c, "search_pages", query).await, Err(e) if refused(&e));
+            }
+            refused_everywhere
+        },
+    )
+    .await;
+    println!(
+        "leak report -> refused at 3 guards: {:?}",
+        reported.elapsed()
+    );
 }

@@ -112,6 +112,11 @@ impl AcekeysProc {
 
     /// `acekeys serve` on `addr` (`127.0.0.1:0` for a free port).
     pub fn start(data_dir: &Path, addr: &str) -> Self {
+        Self::start_with(data_dir, addr, &[])
+    }
+
+    /// The same, with more environment (`ACEKEYS_…` settings).
+    pub fn start_with(data_dir: &Path, addr: &str, env: &[(&str, &str)]) -> Self {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -122,6 +127,7 @@ impl AcekeysProc {
             .env("ACEKEYS_DATA_DIR", data_dir)
             .env("LEPTOS_SITE_ADDR", addr)
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .env_remove("ACEKEYS_STORE")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
