@@ -55,12 +55,13 @@ pub struct TripwireConfig {
 
 impl Default for TripwireConfig {
     fn default() -> Self {
+        let d = RuleSettings::GUARD_DEFAULTS;
         Self {
-            loop_calls: 50,
-            denial_burst: 20,
-            surge_factor: 10,
-            surge_floor: 100,
-            new_tool: false,
+            loop_calls: d.loop_calls,
+            denial_burst: d.denial_burst,
+            surge_factor: d.surge_factor,
+            surge_floor: d.surge_floor,
+            new_tool: d.new_tool,
             window: Duration::from_secs(60),
         }
     }

@@ -15,15 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::DashError;
 
 /// What the form starts from when the org has no rules of its own: the
-/// guard's own flag defaults (`guard::tripwire::Tripwires::default`),
-/// repeated because the dashboard does not depend on the guard crate.
-pub const GUARD_DEFAULTS: RuleSettings = RuleSettings {
-    loop_calls: 50,
-    denial_burst: 20,
-    surge_factor: 10,
-    surge_floor: 100,
-    new_tool: false,
-};
+/// guards' defaults.
+pub const GUARD_DEFAULTS: RuleSettings = RuleSettings::GUARD_DEFAULTS;
 
 /// The rules' thresholds as typed (the server parses them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

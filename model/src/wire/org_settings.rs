@@ -38,6 +38,17 @@ pub struct RuleSettings {
 impl RuleSettings {
     /// The highest threshold accepted (a larger one would never trip).
     pub const MAX_THRESHOLD: u32 = 1_000_000;
+
+    /// A guard's thresholds when neither its flags nor its org say
+    /// otherwise (the guard's `TripwireConfig::default` and the dashboard's
+    /// starting values both read them here).
+    pub const GUARD_DEFAULTS: RuleSettings = RuleSettings {
+        loop_calls: 50,
+        denial_burst: 20,
+        surge_factor: 10,
+        surge_floor: 100,
+        new_tool: false,
+    };
 }
 
 /// `GET` / `PUT /api/v1/org/settings`.
