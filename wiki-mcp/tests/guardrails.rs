@@ -592,3 +592,88 @@ async fn a_reported_leak_is_refused_at_every_guard() {
         reported.elapsed()
     );
 }
+
+/// The two rules that learn a key's habits, against the real binaries and
+/// set by the org: after three 1-second windows of ordinary use, a key's
+/// first call of another tool (`new_tool`) and a key's burst to five times
+/// its usual rate (`rate_surge`, floor 10) put each in quarantine, with the
+/// rule recorded, and the next call is refused.
+#[tokio::test]
+async fn a_new_tool_and_a_surge_trip_once_the_keys_habits_are_learnt() {
+    let data = tempfile::tempdir().unwrap();
+    let admin = AcekeysProc::bootstrap(data.path(), "acme");
+    let acekeys = AcekeysProc::start(data.path(), "127.0.0.1:0");
+    let api = Api::new(&acekeys.base, &admin);
+    let mut scopes = SERVICE_SCOPES.to_vec();
+    scopes.push("svc:keys:quarantine");
+    let (service_key, _) = api.mint("wiki-mcp", &scopes).await;
+    let dir = data.path().join("g1");
+    std::fs::create_dir_all(&dir).unwrap();
+    let guard = WikiProc::spawn_remote_with(
+        &acekeys.base,
+        &service_key,
+        &dir,
+        &[
+            "--tripwire-window-secs",
+            "1",
+            "--org-settings-refresh-ms",
+            "100",
+        ],
+    )
+    .await;
+    let rules = json!({"loop_calls": 50, "denial_burst": 20, "surge_factor": 5, "surge_floor": 10, "new_tool": true});
+    let (status, _) = api
+        .put_as(&admin, "/api/v1/org/settings", json!({ "rules": rules }))
+        .await;
+    assert_eq!(status, 200);
+    wait_for(
+        "the org's rules at the guard",
+        Duration::from_secs(5),
+        async || guard.status().await["guard"]["org_rules"] == rules,
+    )
+    .await;
+
+    let (explorer, explorer_id) = api.mint("explorer", &["svc:wiki:read"]).await;
+    let (surger, surger_id) = api.mint("surger", &["svc:wiki:read"]).await;
+    let explorer_c = connect(&guard.url, Some(&explorer))
+        .await
+        .expect("connects");
+    let surger_c = connect(&guard.url, Some(&surger)).await.expect("connects");
+    // Each query is new: the loop rule never sees two identical calls.
+    let query = |n: u32| json!({"query": format!("q{n} {}", rand_suffix())});
+    // Three windows of habits: one search for the explorer, two for the surger.
+    for _ in 0..3 {
+        call(&explorer_c, "search_pages", query(0))
+            .await
+            .expect("usual");
+        for n in 0..2 {
+            call(&surger_c, "search_pages", query(n))
+                .await
+                .expect("usual");
+        }
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+    }
+    // Learnt: a tool outside the explorer's set, and 10 calls (5 × 2, the
+    // floor) from the surger within one window.
+    let _ = call(&explorer_c, "read_page", json!({"title": "Home"})).await;
+    for n in 0..10 {
+        let _ = call(&surger_c, "search_pages", query(n)).await;
+    }
+    for (id, rule) in [(&explorer_id, "new_tool"), (&surger_id, "rate_surge")] {
+        wait_for(
+            &format!("{rule} recorded"),
+            Duration::from_secs(5),
+            async || {
+                let (_, view) = api.get_as(&admin, &format!("/api/v1/keys/{id}")).await;
+                view["status"] == "quarantined" && view["quarantine"]["rule"] == rule
+            },
+        )
+        .await;
+    }
+    for client in [&explorer_c, &surger_c] {
+        let err = call(client, "search_pages", query(99))
+            .await
+            .expect_err("held");
+        assert!(refused(&err), "{err}");
+    }
+}
