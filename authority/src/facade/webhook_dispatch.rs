@@ -206,7 +206,9 @@ impl Dispatcher {
         let now = self.clock.now();
         d.attempts += 1;
         d.last_attempt_at = Some(now);
-        let outcome = match hooks.iter().find(|h| h.id == d.webhook) {
+        let hook = hooks.iter().find(|h| h.id == d.webhook);
+        let deleted = hook.is_none();
+        let outcome = match hook {
             None => Err("the endpoint was deleted".to_owned()),
             Some(hook) => match url::Url::parse(&hook.url) {
                 Err(e) => Err(format!("the endpoint's URL does not parse: {e}")),
@@ -234,7 +236,6 @@ impl Dispatcher {
                 }
             },
         };
-        let deleted = !hooks.iter().any(|h| h.id == d.webhook);
         match outcome {
             Ok(status) if (200..300).contains(&status) => {
                 d.state = DeliveryState::Delivered;
