@@ -430,13 +430,18 @@ async fn a_loop_is_held_at_every_guard_until_a_person_releases_it() {
     );
 }
 
-/// Rule thresholds an admin sets for the org reach its guards (which read
-/// them every 100 ms here, 30 s by default) and replace their own flags: a
-/// guard started with the loop rule off holds a key after the org's 3
-/// identical calls; when the org clears its rules, the guard's own apply
-/// again.
-#[tokio::test]
-async fn org_rules_set_by_an_admin_replace_the_guards_own() {
+/// `acekeys` with org `acme` and one remote guard (its service key may
+/// report holds; extra flags `args`) that reads the org's settings every
+/// 100 ms, once the org's `rules` are in force there.
+struct OneGuard {
+    admin: String,
+    api: Api,
+    guard: WikiProc,
+    _acekeys: AcekeysProc,
+    _data: tempfile::TempDir,
+}
+
+async fn one_guard_under_org_rules(args: &[&str], rules: &serde_json::Value) -> OneGuard {
     let data = tempfile::tempdir().unwrap();
     let admin = AcekeysProc::bootstrap(data.path(), "acme");
     let acekeys = AcekeysProc::start(data.path(), "127.0.0.1:0");
@@ -446,14 +451,9 @@ async fn org_rules_set_by_an_admin_replace_the_guards_own() {
     let (service_key, _) = api.mint("wiki-mcp", &scopes).await;
     let dir = data.path().join("g1");
     std::fs::create_dir_all(&dir).unwrap();
-    let guard = WikiProc::spawn_remote_with(
-        &acekeys.base,
-        &service_key,
-        &dir,
-        &["--loop-calls", "0", "--org-settings-refresh-ms", "100"],
-    )
-    .await;
-    let rules = json!({"loop_calls": 3, "denial_burst": 20, "surge_factor": 10, "surge_floor": 100, "new_tool": false});
+    let mut flags = vec!["--org-settings-refresh-ms", "100"];
+    flags.extend_from_slice(args);
+    let guard = WikiProc::spawn_remote_with(&acekeys.base, &service_key, &dir, &flags).await;
     let (status, set) = api
         .put_as(&admin, "/api/v1/org/settings", json!({ "rules": rules }))
         .await;
@@ -461,9 +461,31 @@ async fn org_rules_set_by_an_admin_replace_the_guards_own() {
     wait_for(
         "the org's rules at the guard",
         Duration::from_secs(5),
-        async || guard.status().await["guard"]["org_rules"] == rules,
+        async || &guard.status().await["guard"]["org_rules"] == rules,
     )
     .await;
+    OneGuard {
+        admin,
+        api,
+        guard,
+        _acekeys: acekeys,
+        _data: data,
+    }
+}
+
+/// Rule thresholds an admin sets for the org reach its guards (which read
+/// them every 100 ms here, 30 s by default) and replace their own flags: a
+/// guard started with the loop rule off holds a key after the org's 3
+/// identical calls; when the org clears its rules, the guard's own apply
+/// again.
+#[tokio::test]
+async fn org_rules_set_by_an_admin_replace_the_guards_own() {
+    let rules = json!({"loop_calls": 3, "denial_burst": 20, "surge_factor": 10, "surge_floor": 100, "new_tool": false});
+    // Bound whole: the server and its data dir must outlive the test.
+    let setup = one_guard_under_org_rules(&["--loop-calls", "0"], &rules).await;
+    let OneGuard {
+        admin, api, guard, ..
+    } = &setup;
 
     let (looper, looper_id) = api.mint("looper", &["svc:wiki:read"]).await;
     let client = connect(&guard.url, Some(&looper)).await.expect("connects");
@@ -483,7 +505,7 @@ async fn org_rules_set_by_an_admin_replace_the_guards_own() {
         Duration::from_secs(5),
         async || {
             let (_, view) = api
-                .get_as(&admin, &format!("/api/v1/keys/{looper_id}"))
+                .get_as(admin, &format!("/api/v1/keys/{looper_id}"))
                 .await;
             view["quarantine"]["rule"] == "loop"
         },
@@ -491,7 +513,7 @@ async fn org_rules_set_by_an_admin_replace_the_guards_own() {
     .await;
 
     // Cleared: the guard's own flags (loop off) apply again.
-    let (status, _) = api.put_as(&admin, "/api/v1/org/settings", json!({})).await;
+    let (status, _) = api.put_as(admin, "/api/v1/org/settings", json!({})).await;
     assert_eq!(status, 200);
     wait_for(
         "the guard's own rules again",
@@ -600,38 +622,12 @@ async fn a_reported_leak_is_refused_at_every_guard() {
 /// rule recorded, and the next call is refused.
 #[tokio::test]
 async fn a_new_tool_and_a_surge_trip_once_the_keys_habits_are_learnt() {
-    let data = tempfile::tempdir().unwrap();
-    let admin = AcekeysProc::bootstrap(data.path(), "acme");
-    let acekeys = AcekeysProc::start(data.path(), "127.0.0.1:0");
-    let api = Api::new(&acekeys.base, &admin);
-    let mut scopes = SERVICE_SCOPES.to_vec();
-    scopes.push("svc:keys:quarantine");
-    let (service_key, _) = api.mint("wiki-mcp", &scopes).await;
-    let dir = data.path().join("g1");
-    std::fs::create_dir_all(&dir).unwrap();
-    let guard = WikiProc::spawn_remote_with(
-        &acekeys.base,
-        &service_key,
-        &dir,
-        &[
-            "--tripwire-window-secs",
-            "1",
-            "--org-settings-refresh-ms",
-            "100",
-        ],
-    )
-    .await;
     let rules = json!({"loop_calls": 50, "denial_burst": 20, "surge_factor": 5, "surge_floor": 10, "new_tool": true});
-    let (status, _) = api
-        .put_as(&admin, "/api/v1/org/settings", json!({ "rules": rules }))
-        .await;
-    assert_eq!(status, 200);
-    wait_for(
-        "the org's rules at the guard",
-        Duration::from_secs(5),
-        async || guard.status().await["guard"]["org_rules"] == rules,
-    )
-    .await;
+    // Bound whole: the server and its data dir must outlive the test.
+    let setup = one_guard_under_org_rules(&["--tripwire-window-secs", "1"], &rules).await;
+    let OneGuard {
+        admin, api, guard, ..
+    } = &setup;
 
     let (explorer, explorer_id) = api.mint("explorer", &["svc:wiki:read"]).await;
     let (surger, surger_id) = api.mint("surger", &["svc:wiki:read"]).await;
@@ -664,7 +660,7 @@ async fn a_new_tool_and_a_surge_trip_once_the_keys_habits_are_learnt() {
             &format!("{rule} recorded"),
             Duration::from_secs(5),
             async || {
-                let (_, view) = api.get_as(&admin, &format!("/api/v1/keys/{id}")).await;
+                let (_, view) = api.get_as(admin, &format!("/api/v1/keys/{id}")).await;
                 view["status"] == "quarantined" && view["quarantine"]["rule"] == rule
             },
         )
