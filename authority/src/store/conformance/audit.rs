@@ -1,6 +1,8 @@
 //! Conformance cases for the audit trail: appends, queries, pagination,
 //! the timeline, chains and retention.
 
+use std::collections::BTreeMap;
+
 use super::*;
 use crate::audit::{ChainHash, SealKey};
 
@@ -519,4 +521,197 @@ pub async fn chain_seals<F: StoreFactory>(f: &F) {
         .map(|c| c.writer)
         .collect();
     assert!(writers.contains(&"w-orphan".to_owned()), "{writers:?}");
+}
+
+/// Every filter combination the explorer offers pages (a small page, so
+/// results cross pages, with ties in time) and counts exactly like the
+/// reference semantics, `AuditFilter::matches`: the SQLite store reads
+/// some combinations through one index per facet and merges them.
+pub async fn every_filter_combination_pages_and_counts_like_the_reference<F: StoreFactory>(f: &F) {
+    let loc = f.fresh().await;
+    let s = f.open(&loc).await;
+    let mut ev = Events::new();
+    let (k1, k2) = (KeyId::generate(), KeyId::generate());
+    let mut batch = Vec::new();
+    for i in 0..36_i64 {
+        let tool = ["search", "read", "write"][(i % 3) as usize];
+        let d = if i % 4 == 0 {
+            Decision::Denied
+        } else {
+            Decision::Allowed
+        };
+        let key = [Some(&k1), Some(&k2), None][(i % 5 % 3) as usize];
+        // Three events per instant: the id breaks ties, across facets too.
+        let mut e = ev.tool("acme", tool, d, T0.plus_secs(i / 3), key);
+        e.body.agent = Some(if key == Some(&k2) { "a2" } else { "a1" }.into());
+        batch.push(e);
+    }
+    batch.push(ev.admin("acme", "mint", T0.plus_secs(5)));
+    // Re-chain after editing agents: the chain hash covers them.
+    let mut chain = Events::new();
+    let batch: Vec<AuditEvent> = batch
+        .into_iter()
+        .map(|e| chain.0.place(e.id, e.body))
+        .collect();
+    s.append_audit(&batch).await.unwrap();
+    let acme = org_id("acme");
+    let all = events_of(&*s, "acme", AuditFilter::default()).await;
+    assert_eq!(all.len(), batch.len());
+    let whos: [(Option<KeyId>, Option<&str>); 4] = [
+        (None, None),
+        (Some(k1.clone()), None),
+        (None, Some("a2")),
+        (Some(k1.clone()), Some("a1")),
+    ];
+    for (key_id, agent) in &whos {
+        for tool in [None, Some("search"), Some("absent")] {
+            for decision in [None, Some(Decision::Denied)] {
+                for kind in [None, Some(EventKind::ToolCall)] {
+                    for range in [None, Some((T0.plus_secs(2), T0.plus_secs(9)))] {
+                        let filter = AuditFilter {
+                            key_id: key_id.clone(),
+                            agent: agent.map(str::to_owned),
+                            tool: tool.map(str::to_owned),
+                            decision,
+                            kind,
+                            since: range.map(|r| r.0),
+                            until: range.map(|r| r.1),
+                        };
+                        let want: Vec<&AuditEvent> =
+                            all.iter().filter(|e| filter.matches(e)).collect();
+                        let mut got = Vec::new();
+                        let mut cursor: Option<AuditCursor> = None;
+                        loop {
+                            let page = s
+                                .query_audit(&acme, &filter, cursor.as_ref(), 4)
+                                .await
+                                .unwrap();
+                            assert!(page.len() <= 4, "{filter:?}");
+                            let Some(last) = page.last() else { break };
+                            cursor = Some(AuditCursor::after(last));
+                            got.extend(page);
+                        }
+                        let got: Vec<&AuditEvent> = got.iter().collect();
+                        assert_eq!(got, want, "pages of {filter:?}");
+                        let mut filter = filter;
+                        filter.since = filter.since.or(Some(T0));
+                        filter.until = filter.until.or(Some(T0.plus_secs(60)));
+                        let counts = s.audit_timeline(&acme, &filter, 4_000).await.unwrap();
+                        let count = |d: Decision| -> u64 {
+                            all.iter()
+                                .filter(|e| filter.matches(e) && e.body.decision == d)
+                                .count() as u64
+                        };
+                        assert_eq!(
+                            (
+                                counts.iter().map(|b| b.allowed).sum::<u64>(),
+                                counts.iter().map(|b| b.denied).sum::<u64>()
+                            ),
+                            (count(Decision::Allowed), count(Decision::Denied)),
+                            "timeline of {filter:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Timelines in whole-hour buckets (which SQLite sums from its hourly
+/// counts) over ranges that start and end inside an hour count exactly the
+/// events the reference does, for the whole org, a key, an agent and both,
+/// with and without a tool; and still do after retention deleted the older
+/// half.
+pub async fn hourly_timelines_count_what_the_events_say<F: StoreFactory>(f: &F) {
+    let loc = f.fresh().await;
+    let s = f.open(&loc).await;
+    let mut ev = Events::new();
+    const HOUR: i64 = 3_600_000;
+    let base = Timestamp::from_millis(1_700_000_000_000 / HOUR * HOUR);
+    let (k1, k2) = (KeyId::generate(), KeyId::generate());
+    let mut batch = Vec::new();
+    for i in 0..60_i64 {
+        let tool = ["search", "write"][(i % 2) as usize];
+        let d = if i % 7 == 0 {
+            Decision::Denied
+        } else {
+            Decision::Allowed
+        };
+        let key = [Some(&k1), Some(&k2), None][(i % 3) as usize];
+        // Six hours, unevenly: 17 min apart, some on the hour exactly.
+        batch.push(ev.tool(
+            "acme",
+            tool,
+            d,
+            Timestamp::from_millis(base.as_millis() + i * 17 * 60_000),
+            key,
+        ));
+    }
+    s.append_audit(&batch).await.unwrap();
+    let all = events_of(&*s, "acme", AuditFilter::default()).await;
+    timelines_match(&*s, &all, [&k1, &k2], base).await;
+    let cut = Timestamp::from_millis(base.as_millis() + 3 * HOUR + 10 * 60_000);
+    assert!(s.prune_audit(cut).await.unwrap().deleted > 0);
+    let left = events_of(&*s, "acme", AuditFilter::default()).await;
+    assert!(left.iter().all(|e| e.body.ts >= cut) && !left.is_empty());
+    timelines_match(&*s, &left, [&k1, &k2], base).await;
+}
+
+/// Timelines of `s` in whole-hour buckets against the reference over `all`.
+async fn timelines_match(
+    s: &dyn Store,
+    all: &[AuditEvent],
+    [k1, k2]: [&KeyId; 2],
+    base: Timestamp,
+) {
+    const HOUR: i64 = 3_600_000;
+    let whos: [(Option<KeyId>, Option<&str>); 4] = [
+        (None, None),
+        (Some(k1.clone()), None),
+        (None, Some("bot")),
+        (Some(k2.clone()), Some("bot")),
+    ];
+    for (key_id, agent) in &whos {
+        for tool in [None, Some("write")] {
+            for (since, until, bucket) in [
+                (
+                    base.as_millis() + 25 * 60_000,
+                    base.as_millis() + 17 * HOUR + 5,
+                    HOUR,
+                ),
+                (base.as_millis(), base.as_millis() + 18 * HOUR, 2 * HOUR),
+                (
+                    base.as_millis() + 90 * 60_000,
+                    base.as_millis() + 150 * 60_000,
+                    HOUR,
+                ),
+            ] {
+                let filter = AuditFilter {
+                    key_id: key_id.clone(),
+                    agent: agent.map(str::to_owned),
+                    tool: tool.map(str::to_owned),
+                    since: Some(Timestamp::from_millis(since)),
+                    until: Some(Timestamp::from_millis(until)),
+                    ..Default::default()
+                };
+                let mut want: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+                for e in all.iter().filter(|e| filter.matches(e)) {
+                    let start = e.body.ts.as_millis() / bucket * bucket;
+                    let slot = want.entry(start).or_default();
+                    match e.body.decision {
+                        Decision::Allowed => slot.0 += 1,
+                        Decision::Denied => slot.1 += 1,
+                    }
+                }
+                let got: BTreeMap<i64, (u64, u64)> = s
+                    .audit_timeline(&org_id("acme"), &filter, bucket)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|b| (b.start.as_millis(), (b.allowed, b.denied)))
+                    .collect();
+                assert_eq!(got, want, "{filter:?} in buckets of {bucket} ms");
+            }
+        }
+    }
 }

@@ -33,6 +33,8 @@ use audit::verify_all;
 pub use audit::{
     audit_append_and_queries, audit_filters_match_what_an_event_is_about, audit_pagination,
     audit_timeline, chain_seals, chains_and_prune,
+    every_filter_combination_pages_and_counts_like_the_reference,
+    hourly_timelines_count_what_the_events_say,
 };
 pub use guardrails::{
     key_terms_round_trip, org_settings_are_per_org_with_their_event,
@@ -109,7 +111,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@cases $factory;
             orgs_and_emptiness, key_insert_get_and_isolation, revoke_is_idempotent, rotation,
             bulk_revoke, bulk_revoke_within_a_ceiling, touch_keys, audit_append_and_queries, audit_pagination, audit_timeline,
-            audit_filters_match_what_an_event_is_about, chains_and_prune, chain_seals, concurrent_revokes_and_mints, revoked_since_is_bounded_and_ordered,
+            audit_filters_match_what_an_event_is_about, every_filter_combination_pages_and_counts_like_the_reference, hourly_timelines_count_what_the_events_say, chains_and_prune, chain_seals, concurrent_revokes_and_mints, revoked_since_is_bounded_and_ordered,
             sessions_live_in_the_store, members_live_in_the_store, tickets_are_taken_once,
             a_ticket_taken_concurrently_goes_to_one, reopen_after_close,
             pepper_fingerprint_is_recorded_once, scope_registrations_are_add_only,

@@ -1,18 +1,19 @@
-//! Audit statements: append, queries, timeline, chains, retention.
+//! Audit statements: append, chains, retention (the explorer's reads are
+//! `audit_query`'s).
 
-use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::audit_hours::{self, FacetOf};
 use super::map_err;
 use crate::audit::{
-    about_key_and_agent_tags, AuditCursor, AuditEvent, AuditFilter, ChainHash, ChainInfo,
-    ChainLink, Checkpoint, Decision, EventKind, NewEvent, PruneStats, Seal, TimelineBucket,
+    about_key_and_agent_tags, AuditEvent, ChainHash, ChainInfo, ChainLink, Checkpoint, Decision,
+    EventKind, NewEvent, PruneStats, Seal,
 };
 use crate::ids::{EventId, KeyId, OrgId};
 use crate::store::StoreError;
 use crate::time::Timestamp;
 
-const COLS: &str =
+pub(super) const COLS: &str =
     "id, ts, org, actor, agent, kind, action, scope, decision, reason, subject, server, \
     request_id, client_ip, latency_us, writer, seq, prev_hash, hash, reported_by, person, \
     subject_agent";
@@ -22,7 +23,7 @@ fn hash_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<ChainHash>> {
     Ok(<[u8; 32]>::try_from(v.as_slice()).ok().map(ChainHash))
 }
 
-fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AuditEvent, StoreError>> {
+pub(super) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AuditEvent, StoreError>> {
     let kind: String = r.get(5)?;
     let decision: String = r.get(8)?;
     let (Some(kind), Some(decision)) = (EventKind::parse(&kind), Decision::parse(&decision)) else {
@@ -101,7 +102,25 @@ pub(super) fn insert_event(c: &Connection, e: &AuditEvent) -> Result<(), StoreEr
         b.subject_agent,
     ])
     .map_err(map_err)?;
-    insert_about(c, &e.id, b)?;
+    c.prepare_cached(
+        "INSERT OR IGNORE INTO audit_facets (org, kind, action, decision) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .map_err(map_err)?
+    .execute(params![
+        b.org.as_str(),
+        b.kind.as_str(),
+        b.action,
+        b.decision.as_str()
+    ])
+    .map_err(map_err)?;
+    let tags = indexed_tags(b);
+    insert_about(c, &e.id, b, &tags)?;
+    let facet = FacetOf {
+        kind: b.kind.as_str(),
+        action: &b.action,
+        decision: b.decision.as_str(),
+    };
+    audit_hours::count_event(c, b.org.as_str(), &tags, &facet, b.ts.as_millis())?;
     // The message an admin event owes the org's webhooks, in its commit.
     if let Some(message) = crate::webhooks::message_for(e) {
         super::webhooks::insert_message(c, &message)?;
@@ -125,13 +144,29 @@ fn indexed_tags(b: &NewEvent) -> Vec<String> {
 
 /// The event's `audit_about` rows. A plain insert: the event's own insert
 /// just succeeded, so its id (part of every row's key) is new.
-fn insert_about(c: &Connection, id: &EventId, b: &NewEvent) -> Result<(), StoreError> {
+fn insert_about(
+    c: &Connection,
+    id: &EventId,
+    b: &NewEvent,
+    tags: &[String],
+) -> Result<(), StoreError> {
     let mut st = c
-        .prepare_cached("INSERT INTO audit_about (org, tag, ts, id) VALUES (?1, ?2, ?3, ?4)")
+        .prepare_cached(
+            "INSERT INTO audit_about (org, tag, ts, id, kind, action, decision) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
         .map_err(map_err)?;
-    for tag in indexed_tags(b) {
-        st.execute(params![b.org.as_str(), tag, b.ts.as_millis(), id.as_str()])
-            .map_err(map_err)?;
+    for tag in tags {
+        st.execute(params![
+            b.org.as_str(),
+            tag,
+            b.ts.as_millis(),
+            id.as_str(),
+            b.kind.as_str(),
+            b.action,
+            b.decision.as_str()
+        ])
+        .map_err(map_err)?;
     }
     Ok(())
 }
@@ -152,7 +187,8 @@ fn about_body(r: &Row<'_>) -> rusqlite::Result<(String, NewEvent)> {
     Ok((r.get(0)?, body))
 }
 
-const ABOUT_COLS: &str = "id, ts, org, actor, agent, subject, subject_agent";
+const ABOUT_COLS: &str =
+    "id, ts, org, actor, agent, subject, subject_agent, kind, action, decision";
 
 /// Fills `audit_about` for events written before it existed (migration 9).
 pub(super) fn backfill_about(c: &Connection) -> rusqlite::Result<()> {
@@ -191,146 +227,6 @@ pub(super) fn get(
         .optional()
         .map_err(map_err)?
         .transpose()
-}
-
-/// The events columns, read through the alias `e` of the filtered queries.
-static E_COLS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    COLS.split(',')
-        .map(|c| format!("e.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
-});
-
-/// `FROM … WHERE …` and its parameters for `org` + `filter`, with the
-/// columns to order by. Events are `e`; a key or agent filter drives the
-/// query from that tag's rows in `audit_about` (`a`), already in explorer
-/// order, instead of walking the org's whole trail.
-struct Filtered {
-    sql: String,
-    params: Vec<Value>,
-    ts: &'static str,
-    id: &'static str,
-}
-
-fn filtered(org: &OrgId, f: &AuditFilter) -> Filtered {
-    let mut p: Vec<Value> = vec![Value::Text(org.as_str().to_owned())];
-    let (mut sql, ts, id) = match f.single_about_tag() {
-        Some(tag) => {
-            p.push(Value::Text(tag));
-            (
-                String::from(
-                    "audit_about a JOIN audit_events e ON e.id = a.id \
-                     WHERE a.org = ? AND a.tag = ?",
-                ),
-                "a.ts",
-                "a.id",
-            )
-        }
-        None => (
-            String::from("audit_events e WHERE e.org = ?"),
-            "e.ts",
-            "e.id",
-        ),
-    };
-    // With both filters the key's rows are read and the agent is checked
-    // here: one of the agents the event is about, as `audit::about_tags`
-    // counts them (the actor's and the subject's).
-    if let (Some(_), Some(agent)) = (&f.key_id, &f.agent) {
-        sql.push_str(" AND (e.agent = ? OR e.subject_agent = ?)");
-        p.push(Value::Text(agent.clone()));
-        p.push(Value::Text(agent.clone()));
-    }
-    let mut add = |cond: String, v: Value| {
-        sql.push_str(" AND ");
-        sql.push_str(&cond);
-        p.push(v);
-    };
-    if let Some(t) = &f.tool {
-        add("e.action = ?".into(), Value::Text(t.clone()));
-    }
-    if let Some(d) = f.decision {
-        add("e.decision = ?".into(), Value::Text(d.as_str().to_owned()));
-    }
-    if let Some(k) = f.kind {
-        add("e.kind = ?".into(), Value::Text(k.as_str().to_owned()));
-    }
-    if let Some(s) = f.since {
-        add(format!("{ts} >= ?"), Value::Integer(s.as_millis()));
-    }
-    if let Some(u) = f.until {
-        add(format!("{ts} < ?"), Value::Integer(u.as_millis()));
-    }
-    Filtered {
-        sql,
-        params: p,
-        ts,
-        id,
-    }
-}
-
-pub(super) fn query(
-    c: &Connection,
-    org: &OrgId,
-    f: &AuditFilter,
-    cursor: Option<&AuditCursor>,
-    limit: u32,
-) -> Result<Vec<AuditEvent>, StoreError> {
-    let Filtered {
-        mut sql,
-        params: mut p,
-        ts,
-        id,
-    } = filtered(org, f);
-    if let Some(cur) = cursor {
-        sql.push_str(&format!(" AND ({ts} < ? OR ({ts} = ? AND {id} < ?))"));
-        p.push(Value::Integer(cur.ts.as_millis()));
-        p.push(Value::Integer(cur.ts.as_millis()));
-        p.push(Value::Text(cur.id.as_str().to_owned()));
-    }
-    p.push(Value::Integer(i64::from(limit)));
-    let mut st = c
-        .prepare_cached(&format!(
-            "SELECT {} FROM {sql} ORDER BY {ts} DESC, {id} DESC LIMIT ?",
-            *E_COLS
-        ))
-        .map_err(map_err)?;
-    let rows = st
-        .query_map(params_from_iter(p), event_from_row)
-        .map_err(map_err)?;
-    rows.map(|r| r.map_err(map_err)?).collect()
-}
-
-pub(super) fn timeline(
-    c: &Connection,
-    org: &OrgId,
-    f: &AuditFilter,
-    bucket_ms: i64,
-) -> Result<Vec<TimelineBucket>, StoreError> {
-    let bucket_ms = bucket_ms.max(1);
-    let Filtered {
-        sql,
-        params: mut p,
-        ts,
-        ..
-    } = filtered(org, f);
-    let mut all = vec![Value::Integer(bucket_ms), Value::Integer(bucket_ms)];
-    all.append(&mut p);
-    let mut st = c
-        .prepare_cached(&format!(
-            "SELECT ({ts} / ?) * ? AS b, SUM(e.decision = 'allowed'), SUM(e.decision = 'denied') \
-             FROM {sql} GROUP BY b ORDER BY b"
-        ))
-        .map_err(map_err)?;
-    let rows = st
-        .query_map(params_from_iter(all), |r| {
-            Ok(TimelineBucket {
-                start: Timestamp::from_millis(r.get(0)?),
-                allowed: r.get::<_, i64>(1)?.max(0) as u64,
-                denied: r.get::<_, i64>(2)?.max(0) as u64,
-            })
-        })
-        .map_err(map_err)?;
-    rows.map(|r| r.map_err(map_err)).collect()
 }
 
 fn checkpoint(c: &Connection, org: &str, writer: &str) -> Result<Option<Checkpoint>, StoreError> {
@@ -524,7 +420,8 @@ pub(super) fn prune(c: &mut Connection, before: Timestamp) -> Result<PruneStats,
 }
 
 /// Deletes the `audit_about` rows of the events retention is about to
-/// delete (a chain's prefix up to `last_seq`), found by their tags.
+/// delete (a chain's prefix up to `last_seq`), found by their tags, and
+/// takes the events out of the hourly counts.
 fn delete_about(c: &Connection, org: &str, writer: &str, last_seq: i64) -> Result<(), StoreError> {
     let mut select = c
         .prepare_cached(&format!(
@@ -539,21 +436,35 @@ fn delete_about(c: &Connection, org: &str, writer: &str, last_seq: i64) -> Resul
     let mut rows = select
         .query(params![org, writer, last_seq])
         .map_err(map_err)?;
+    let mut uncount = audit_hours::Uncount::default();
     while let Some(row) = rows.next().map_err(map_err)? {
         let (id, body) = about_body(row).map_err(map_err)?;
-        for tag in indexed_tags(&body) {
+        let tags = indexed_tags(&body);
+        for tag in &tags {
             delete
                 .execute(params![org, tag, body.ts.as_millis(), id])
                 .map_err(map_err)?;
         }
+        let (kind, action, decision): (String, String, String) = (
+            row.get(7).map_err(map_err)?,
+            row.get(8).map_err(map_err)?,
+            row.get(9).map_err(map_err)?,
+        );
+        let facet = FacetOf {
+            kind: &kind,
+            action: &action,
+            decision: &decision,
+        };
+        uncount.event(&tags, &facet, body.ts.as_millis());
     }
-    Ok(())
+    uncount.apply(c, org)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::audit::chain::ChainState;
+    use crate::audit::AuditFilter;
 
     /// Retention deletes an event's `audit_about` rows with the event, and
     /// only those: the kept event is still found by its key.
@@ -590,7 +501,14 @@ mod tests {
             key_id: Some(key.clone()),
             ..Default::default()
         };
-        let found = query(&conn, &OrgId::parse("acme").unwrap(), &by_key, None, 10).unwrap();
+        let found = super::super::audit_query::query(
+            &conn,
+            &OrgId::parse("acme").unwrap(),
+            &by_key,
+            None,
+            10,
+        )
+        .unwrap();
         assert_eq!(found, [kept]);
     }
 }

@@ -11,6 +11,8 @@
 //!   lets run concurrently with the writer.
 
 mod audit;
+mod audit_hours;
+mod audit_query;
 mod keys;
 mod limits;
 mod oauth;
@@ -514,7 +516,7 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         let (org, filter, cursor) = (org.clone(), filter.clone(), cursor.cloned());
-        self.read(move |c| audit::query(c, &org, &filter, cursor.as_ref(), limit))
+        self.read(move |c| audit_query::query(c, &org, &filter, cursor.as_ref(), limit))
             .await
     }
 
@@ -525,7 +527,7 @@ impl Store for SqliteStore {
         bucket_ms: i64,
     ) -> Result<Vec<TimelineBucket>, StoreError> {
         let (org, filter) = (org.clone(), filter.clone());
-        self.read(move |c| audit::timeline(c, &org, &filter, bucket_ms))
+        self.read(move |c| audit_query::timeline(c, &org, &filter, bucket_ms))
             .await
     }
 

@@ -282,6 +282,55 @@ const MIGRATIONS: &[&str] = &[
         settings TEXT NOT NULL
     );
     "#,
+    // 16: facets, so that every filter combination the explorer offers is
+    // an index seek, never a walk of the trail. A facet is one
+    // (kind, action, decision) an org's events have had; `audit_facets`
+    // lists them, and each filter on those columns becomes one seek per
+    // matching facet into `audit_by_facet` (no key or agent) or
+    // `audit_about_by_facet` (a key or agent: its about-rows carry their
+    // event's facet), merged by time (`audit_query`).
+    r#"
+    CREATE TABLE audit_facets (
+        org TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        action TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        PRIMARY KEY (org, kind, action, decision)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO audit_facets
+        SELECT DISTINCT org, kind, action, decision FROM audit_events;
+    CREATE INDEX audit_by_facet ON audit_events (org, kind, action, decision, ts DESC, id DESC);
+    ALTER TABLE audit_about ADD COLUMN kind TEXT;
+    ALTER TABLE audit_about ADD COLUMN action TEXT;
+    ALTER TABLE audit_about ADD COLUMN decision TEXT;
+    UPDATE audit_about SET (kind, action, decision) =
+        (SELECT e.kind, e.action, e.decision FROM audit_events e WHERE e.id = audit_about.id);
+    CREATE INDEX audit_about_by_facet
+        ON audit_about (org, tag, kind, action, decision, ts DESC, id DESC);
+    "#,
+    // 17: hourly counts per org, about-tag and facet, written with each
+    // event and subtracted by retention, so a timeline over weeks sums
+    // rows instead of counting events (`audit_hours`).
+    r#"
+    CREATE TABLE audit_hours (
+        org TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        action TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        events INTEGER NOT NULL,
+        PRIMARY KEY (org, tag, kind, action, decision, hour)
+    ) WITHOUT ROWID;
+    INSERT INTO audit_hours
+        SELECT org, '', kind, action, decision,
+               (ts - ((ts % 3600000) + 3600000) % 3600000) / 3600000 AS h, COUNT(*)
+        FROM audit_events GROUP BY org, kind, action, decision, h;
+    INSERT INTO audit_hours
+        SELECT org, tag, kind, action, decision,
+               (ts - ((ts % 3600000) + 3600000) % 3600000) / 3600000 AS h, COUNT(*)
+        FROM audit_about GROUP BY org, tag, kind, action, decision, h;
+    "#,
 ];
 
 /// The migration after which existing events get their `audit_about` rows.
