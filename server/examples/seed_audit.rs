@@ -15,16 +15,16 @@
 //! for the emulator). Prints the admin key, the keys' ids and the agents
 //! as JSON on stdout; progress goes to stderr.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use authority::audit::Decision;
+use authority::time::{Clock as _, SystemClock, Timestamp};
 use authority::{
     Authority, BootstrapRequest, ExpiryChoice, MintRequest, OpenOptions, Scope, StoreLocation,
     ToolCall,
 };
-use authority::time::{Clock as _, SystemClock, Timestamp};
 
 const AGENTS: usize = 50;
 const KEYS_PER_AGENT: usize = 2;
@@ -183,13 +183,17 @@ async fn main() {
                     // In time order, as a live trail is written (a few
                     // seconds of jitter): the indexes grow at their end.
                     ts: Some(Timestamp::from_millis(
-                        now - span + ((i * CALLERS + caller) as i128 * span as i128 / events as i128) as i64
+                        now - span
+                            + ((i * CALLERS + caller) as i128 * span as i128 / events as i128)
+                                as i64
                             - mix.below(5_000) as i64,
                     )),
                 };
-                auth.record_tool_call(call).await.expect("record a tool call");
+                auth.record_tool_call(call)
+                    .await
+                    .expect("record a tool call");
                 let n = written.fetch_add(1, Ordering::Relaxed) + 1;
-                if n % 100_000 == 0 {
+                if n.is_multiple_of(100_000) {
                     let secs = started.elapsed().as_secs_f64();
                     eprintln!("{n} events, {:.0}/s", n as f64 / secs);
                 }

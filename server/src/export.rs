@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use authority::audit::{AuditFilter, AuditPage, AuditQuery, ExportFormat};
+use authority::audit::{AuditFilter, AuditPage, ExportFormat};
 use authority::{Authority, KeyContext};
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue};
@@ -13,21 +13,35 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 
-/// Rows per page read from the store while streaming an export.
-const EXPORT_PAGE: u32 = 1000;
+type PageRead = tokio::task::JoinHandle<Result<AuditPage, authority::AuthorityError>>;
+
+/// Starts reading the page after `cursor`, so the store reads it while the
+/// previous page is written out.
+fn read_ahead(
+    authority: &Authority,
+    principal: &Arc<KeyContext>,
+    filter: &AuditFilter,
+    cursor: Option<String>,
+) -> PageRead {
+    let (authority, principal, filter) = (authority.clone(), principal.clone(), filter.clone());
+    tokio::spawn(async move {
+        authority
+            .audit_export_page(&principal, filter, cursor)
+            .await
+    })
+}
 
 struct Pages {
     authority: Authority,
     principal: Arc<KeyContext>,
     filter: AuditFilter,
-    next: Option<AuditPage>,
-    header_sent: bool,
-    format: ExportFormat,
+    next: Option<PageRead>,
 }
 
 /// Streams the events matching `filter` as CSV (`format` absent or `csv`)
-/// or NDJSON, page by page, so memory stays flat however large the trail
-/// is. Refusals (scope, store down, bad format) come before the 200.
+/// or NDJSON, page by page (one being read while the one before is
+/// written), so memory stays flat however large the trail is. Refusals
+/// (scope, store down, bad format) come before the 200.
 pub async fn stream(
     authority: Authority,
     principal: Arc<KeyContext>,
@@ -36,50 +50,58 @@ pub async fn stream(
 ) -> Result<Response, ApiError> {
     let format = ExportFormat::parse(format)?;
     let first = authority
-        .audit_query(
-            &principal,
-            AuditQuery {
-                filter: filter.clone(),
-                cursor: None,
-                limit: Some(EXPORT_PAGE),
-            },
-        )
+        .audit_export_page(&principal, filter.clone(), None)
         .await?;
+    let next = first
+        .next_cursor
+        .clone()
+        .map(|cursor| read_ahead(&authority, &principal, &filter, Some(cursor)));
     let pages = Pages {
         authority,
         principal,
         filter,
-        next: Some(first),
-        header_sent: false,
-        format,
+        next,
     };
-    let stream = futures::stream::unfold(pages, |mut pages| async move {
+    let first = futures::stream::once(async move { Ok(first) });
+    let rest = futures::stream::unfold(pages, |mut pages| async move {
+        let read = pages.next.take()?;
+        let page = match read.await {
+            Ok(Ok(page)) => page,
+            Ok(Err(error)) => return Some((Err(error), pages)),
+            Err(join) => {
+                let error = authority::AuthorityError::Internal {
+                    cause: format!("export page read failed: {join}"),
+                };
+                return Some((Err(error), pages));
+            }
+        };
+        pages.next = page.next_cursor.clone().map(|cursor| {
+            read_ahead(
+                &pages.authority,
+                &pages.principal,
+                &pages.filter,
+                Some(cursor),
+            )
+        });
+        Some((Ok(page), pages))
+    });
+    let mut header_sent = false;
+    let body = futures::StreamExt::map(futures::StreamExt::chain(first, rest), move |page| {
+        let page = page.map_err(|e| aborted(&e))?;
         let mut chunk = String::new();
-        if !pages.header_sent {
-            pages.header_sent = true;
-            chunk.push_str(pages.format.header());
+        if !header_sent {
+            header_sent = true;
+            chunk.push_str(format.header());
         }
-        let page = pages.next.take()?;
         for event in &page.events {
-            if let Err(error) = pages.format.write_event(&mut chunk, event) {
-                return Some((Err(aborted(&error)), pages));
-            }
+            format
+                .write_event(&mut chunk, event)
+                .map_err(|e| aborted(&e))?;
         }
-        if let Some(cursor) = page.next_cursor {
-            let query = AuditQuery {
-                filter: pages.filter.clone(),
-                cursor: Some(cursor),
-                limit: Some(EXPORT_PAGE),
-            };
-            match pages.authority.audit_query(&pages.principal, query).await {
-                Ok(next) => pages.next = Some(next),
-                Err(error) => return Some((Err(aborted(&error)), pages)),
-            }
-        }
-        Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), pages))
+        Ok::<_, std::io::Error>(Bytes::from(chunk))
     });
 
-    let mut response = Body::from_stream(stream).into_response();
+    let mut response = Body::from_stream(body).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

@@ -21,6 +21,9 @@ use crate::validator::Outcome;
 use model::wire::{IntrospectAnswer, KeyLife, ToolCall};
 
 const MAX_PAGE: u32 = 1000;
+/// Events per page of an export: large enough that the store's per-query
+/// cost vanishes, small enough that a page's memory stays in megabytes.
+pub const EXPORT_PAGE: u32 = 5000;
 const DEFAULT_PAGE: u32 = 100;
 const MAX_BUCKETS: i64 = 1000;
 const MAX_INGEST: usize = model::wire::MAX_INGEST_EVENTS;
@@ -97,6 +100,22 @@ fn settle_reported(
     call
 }
 
+/// About a hundredth of the range, rounded up to a whole second, minute or
+/// hour: whole hours let a store sum hourly counts instead of counting
+/// events, and round widths read better on a chart.
+fn default_bucket_ms(range_ms: i64) -> i64 {
+    const SECOND: i64 = 1000;
+    const MINUTE: i64 = 60 * SECOND;
+    const HOUR: i64 = 60 * MINUTE;
+    let raw = (range_ms / 100).max(SECOND);
+    let unit = match raw {
+        r if r >= HOUR => HOUR,
+        r if r >= MINUTE => MINUTE,
+        _ => SECOND,
+    };
+    raw.saturating_add(unit - 1) / unit * unit
+}
+
 fn recorder_err(e: RecorderError) -> AuthorityError {
     AuthorityError::Unavailable {
         cause: e.to_string(),
@@ -159,11 +178,39 @@ impl Authority {
         p: &KeyContext,
         q: AuditQuery,
     ) -> Result<AuditPage, AuthorityError> {
-        require(p, &audit_read())?;
         let limit = q.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(AuthorityError::invalid("limit", format!("1-{MAX_PAGE}")));
         }
+        let mut page = self.events_page(p, q, limit).await?;
+        page.key_names = self.key_names(&p.org, &page.events).await?;
+        Ok(page)
+    }
+
+    /// One page of an export ([`EXPORT_PAGE`] events): an
+    /// [`Authority::audit_query`] page without the key names, which a file
+    /// of rows does not carry and which would cost a key read per key named.
+    pub async fn audit_export_page(
+        &self,
+        p: &KeyContext,
+        filter: AuditFilter,
+        cursor: Option<String>,
+    ) -> Result<AuditPage, AuthorityError> {
+        let q = AuditQuery {
+            filter,
+            cursor,
+            limit: None,
+        };
+        self.events_page(p, q, EXPORT_PAGE).await
+    }
+
+    async fn events_page(
+        &self,
+        p: &KeyContext,
+        q: AuditQuery,
+        limit: u32,
+    ) -> Result<AuditPage, AuthorityError> {
+        require(p, &audit_read())?;
         let cursor = match &q.cursor {
             Some(c) => Some(
                 AuditCursor::decode(c)
@@ -183,11 +230,10 @@ impl Authority {
         } else {
             None
         };
-        let key_names = self.key_names(&p.org, &events).await?;
         Ok(AuditPage {
             events,
             next_cursor,
-            key_names,
+            key_names: Default::default(),
         })
     }
 
@@ -283,7 +329,8 @@ impl Authority {
     }
 
     /// Allowed/denied counts per bucket; range defaults to the last 24 h,
-    /// bucket width to range/100 (at least 1 s), at most 1000 buckets.
+    /// bucket width to about range/100 ([`default_bucket_ms`]), at most 1000
+    /// buckets.
     pub async fn audit_timeline(
         &self,
         p: &KeyContext,
@@ -303,7 +350,7 @@ impl Authority {
             Some(s) => i64::try_from(s)
                 .unwrap_or(i64::MAX / 1000)
                 .saturating_mul(1000),
-            None => (range / 100).max(1000),
+            None => default_bucket_ms(range),
         };
         if range / bucket_ms > MAX_BUCKETS {
             return Err(AuthorityError::invalid(
@@ -540,5 +587,22 @@ impl VerifyingOrg {
 impl Drop for VerifyingOrg {
     fn drop(&mut self) {
         self.orgs.lock().remove(&self.org);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_bucket_ms;
+
+    #[test]
+    fn default_buckets_are_round_and_whole_hours_from_an_hour_up() {
+        let (s, min, h) = (1000, 60_000, 3_600_000);
+        assert_eq!(default_bucket_ms(60 * s), s, "a minute: 1 s buckets");
+        assert_eq!(default_bucket_ms(h), 36 * s);
+        assert_eq!(default_bucket_ms(24 * h), 15 * min, "864 s up to 15 min");
+        assert_eq!(default_bucket_ms(7 * 24 * h), 2 * h, "1.68 h up to 2 h");
+        assert_eq!(default_bucket_ms(30 * 24 * h), 8 * h, "7.2 h up to 8 h");
+        assert_eq!(default_bucket_ms(100 * h), h, "exactly an hour stays");
+        assert!(default_bucket_ms(i64::MAX) > 0, "no overflow");
     }
 }
