@@ -45,7 +45,8 @@ use model::wire::ErrorEnvelope;
 use super::jsonrpc::{self, Peek};
 use super::{Guard, GuardedCaller, Refusal};
 
-/// Bodies larger than this are refused (413) before any decision.
+/// Bodies larger than this are refused (413) before any decision: at once
+/// when their `Content-Length` says so, else when reading passes it.
 pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// JSON-RPC error code for a refused tool call (server-defined range).
@@ -125,6 +126,11 @@ where
             let bearer = bearer(&parts.headers);
             let client = client_addr(&parts.extensions);
             let (body, peek) = if parts.method == Method::POST {
+                // A body that says it is too large (its Content-Length) is
+                // refused before any of it is read, as at the authority.
+                if body.size_hint().lower() > max_body as u64 {
+                    return Ok(too_large());
+                }
                 match Limited::new(body, max_body).collect().await {
                     Ok(collected) => {
                         let bytes = collected.to_bytes();
@@ -132,13 +138,9 @@ where
                         (ReqB::from(bytes), peek)
                     }
                     Err(e) => {
-                        let too_large = e.downcast_ref::<http_body_util::LengthLimitError>();
-                        return Ok(if too_large.is_some() {
-                            plain(
-                                StatusCode::PAYLOAD_TOO_LARGE,
-                                "body_too_large",
-                                "request body too large",
-                            )
+                        let over = e.downcast_ref::<http_body_util::LengthLimitError>();
+                        return Ok(if over.is_some() {
+                            too_large()
                         } else {
                             plain(
                                 StatusCode::BAD_REQUEST,
@@ -328,6 +330,15 @@ fn rpc_error<B>(
         _ => Value::Null,
     };
     respond(status, jsonrpc::error(&id, FORBIDDEN_CODE, message, data))
+}
+
+/// 413 in the error envelope.
+fn too_large<B>() -> Response<GuardBody<B>> {
+    plain(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        "request body too large",
+    )
 }
 
 /// The acekeys REST error envelope.

@@ -103,6 +103,12 @@ struct Cli {
     #[arg(long, env = "WIKI_MCP_ORG_SETTINGS_REFRESH_MS", default_value_t = 30_000,
           value_parser = clap::value_parser!(u64).range(100..))]
     org_settings_refresh_ms: u64,
+    /// How long a request may take, reading its body included, until its
+    /// response head (a stream, once started, is not cut): past it, 408.
+    /// In milliseconds; the authority's limit is the same 30 s.
+    #[arg(long, env = "WIKI_MCP_REQUEST_TIMEOUT_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(100..))]
+    request_timeout_ms: u64,
 }
 
 #[tokio::main]
@@ -181,7 +187,14 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     tracing::info!(%local, mode = guard.mode(), "wiki-mcp listening");
     // Tests and scripts read the address from this line.
     println!("wiki-mcp listening on http://{local}/mcp");
-    let app = router(guard.clone(), wiki, hosts);
+    // A client that stalls its body (or a request that hangs) is cut off
+    // with 408, as at the authority; the guard's body limit answers 413.
+    let app = router(guard.clone(), wiki, hosts).layer(
+        tower_http::timeout::TimeoutLayer::with_status_code(
+            http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_millis(cli.request_timeout_ms),
+        ),
+    );
     // The peer's address reaches the guard: its per-client limit on
     // unauthenticated calls, and every event's `client_ip`.
     let served = axum::serve(

@@ -658,6 +658,156 @@ async fn a_revoked_key_still_being_tried_leaves_one_attributed_trace() {
     assert_eq!(traces[0]["required_scope"], "svc:keys:read");
 }
 
+/// The dashboard's sign-in server function as its form posts it, from the
+/// dashboard's origin: status, body, and the session cookie if one was set.
+async fn sign_in_form(app: &crate::harness::TestApp, key: &str) -> (u16, String, Option<String>) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // The function's path as the dashboard's form posts to it.
+    let path = format!(
+        "/api/{}",
+        <app::session::SignIn as leptos::server_fn::ServerFn>::PATH.trim_start_matches("/api/")
+    );
+    let response = client
+        .post(app.url(&path))
+        .header("origin", &app.base)
+        .form(&[("key", key), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("acekeys_session=") && !c.starts_with("acekeys_session=;"))
+        .map(str::to_owned);
+    (status, response.text().await.unwrap(), cookie)
+}
+
+/// The `authenticate` denials in acme's trail attributed to `key_id`,
+/// once the asynchronous trace has landed (or after 5 s).
+async fn authenticate_denials_of(app: &crate::harness::TestApp, key_id: &str) -> Vec<Value> {
+    let mut traces = Vec::new();
+    for _ in 0..50 {
+        let page: Value = app
+            .get(
+                &app.admin,
+                "/api/v1/audit?tool=authenticate&decision=denied",
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        traces = page["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["actor_key_id"] == key_id)
+            .cloned()
+            .collect();
+        if !traces.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    traces
+}
+
+/// README "Threat model": at the dashboard's sign-in, as at the REST API,
+/// unknown, expired and revoked keys get byte-identical answers, and a
+/// leaked admin key still being tried there leaves one `authenticate`
+/// denial attributed to it (however often it is tried within the minute).
+#[tokio::test]
+async fn sign_in_answers_unknown_expired_and_revoked_keys_alike_and_traces_the_dead_ones() {
+    let app = spawn_app().await;
+    let (revoked, revoked_id) = app.mint("leaked admin", &["admin:org"]).await;
+    let response = app
+        .post(
+            &app.admin,
+            &format!("/api/v1/keys/{revoked_id}/revoke"),
+            json!({ "reason": "leaked" }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let (expired, expired_id) = app.mint("expired admin", &["admin:org"]).await;
+    crate::guarantees::expire_behind_the_servers_back(&app, "acme", &expired_id).await;
+    let unknown = authority::keys::generate(authority::Env::Live)
+        .raw
+        .expose_secret()
+        .to_owned();
+
+    let (status, body, cookie) = sign_in_form(&app, &unknown).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("unknown, expired or revoked"), "{body}");
+    assert_eq!(cookie, None);
+    for (what, key) in [
+        ("expired", &expired),
+        ("revoked", &revoked),
+        ("revoked, again", &revoked),
+    ] {
+        assert_eq!(
+            sign_in_form(&app, key).await,
+            (status, body.clone(), None),
+            "the {what} key is told apart from an unknown one"
+        );
+    }
+
+    for (key_id, reason) in [(&revoked_id, "revoked_key"), (&expired_id, "expired_key")] {
+        let traces = authenticate_denials_of(&app, key_id).await;
+        assert_eq!(traces.len(), 1, "{reason}: {traces:?}");
+        assert_eq!(traces[0]["reason"], reason);
+        assert_eq!(traces[0]["required_scope"], "admin:org");
+    }
+}
+
+/// README "Hardening": failed sign-ins count against the client's address
+/// with the REST API's failures (20 a minute), then its failures get 429;
+/// only failures are throttled, so a valid admin key from the same address
+/// (a NAT, a proxy) still signs in, while the next failure is still 429.
+#[tokio::test]
+async fn sign_in_failures_are_throttled_per_address_but_a_valid_key_still_signs_in() {
+    let app = spawn_app().await;
+    let unknown = || {
+        authority::keys::generate(authority::Env::Live)
+            .raw
+            .expose_secret()
+            .to_owned()
+    };
+    for attempt in 0..20 {
+        let (status, body, _) = sign_in_form(&app, &unknown()).await;
+        assert_eq!(status, 401, "failure {attempt}: {body}");
+    }
+    let (status, body, cookie) = sign_in_form(&app, &unknown()).await;
+    assert_eq!(status, 429, "the 21st failure: {body}");
+    assert!(body.contains("TooManyAttempts"), "{body}");
+    assert_eq!(cookie, None);
+
+    let (status, body, cookie) = sign_in_form(&app, &app.admin).await;
+    assert!(
+        (200..400).contains(&status),
+        "the admin key was refused after others' failures: {status} {body}"
+    );
+    // A working session: the keys page, not a redirect to sign in.
+    let cookie = cookie.expect("a session cookie");
+    let keys = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/keys"))
+        .header("cookie", cookie.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keys.status(), 200, "the new session is not signed in");
+
+    let (status, _, _) = sign_in_form(&app, &unknown()).await;
+    assert_eq!(status, 429, "failures are still throttled");
+}
+
 /// Every route has the same body limit and says so the same way: a body
 /// declared larger than 1 MiB gets 413 in the error envelope before any of
 /// it is read, on the REST API, a dashboard page or server function, and a

@@ -37,7 +37,7 @@ async fn refusal(app: &TestApp, key: &str) -> Refusal {
 
 /// Moves a key's expiry into the past behind the server's back, as time
 /// would; the key must not have been presented yet (nothing cached).
-async fn expire_behind_the_servers_back(app: &TestApp, org: &str, key_id: &str) {
+pub(crate) async fn expire_behind_the_servers_back(app: &TestApp, org: &str, key_id: &str) {
     match firestore_project(app.data_dir.path()) {
         Some(project) => {
             let host = std::env::var("FIRESTORE_EMULATOR_HOST").unwrap();
