@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::audit_hours::{self, FacetOf};
+use super::audit_hours::{FacetOf, HourCounts};
 use super::map_err;
 use crate::audit::{
     about_key_and_agent_tags, AuditEvent, ChainHash, ChainInfo, ChainLink, Checkpoint, Decision,
@@ -68,7 +68,50 @@ pub(super) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AuditEvent,
     }))
 }
 
+/// Writes one event with everything that indexes it (inside the caller's
+/// transaction, beside the change it records).
 pub(super) fn insert_event(c: &Connection, e: &AuditEvent) -> Result<(), StoreError> {
+    insert_events(c, std::slice::from_ref(e))
+}
+
+/// Writes events with their about-rows, and their facets and hourly counts
+/// once per distinct row of the batch (a batch of one hour's tool calls
+/// touches a few rows instead of four per event).
+fn insert_events(c: &Connection, events: &[AuditEvent]) -> Result<(), StoreError> {
+    let mut hours = HourCounts::default();
+    let mut facets = std::collections::BTreeSet::new();
+    for e in events {
+        let b = &e.body;
+        let tags = insert_rows(c, e)?;
+        let facet = FacetOf {
+            kind: b.kind.as_str(),
+            action: &b.action,
+            decision: b.decision.as_str(),
+        };
+        hours.add(b.org.as_str(), &tags, &facet, b.ts.as_millis(), 1);
+        facets.insert((
+            b.org.as_str(),
+            b.kind.as_str(),
+            b.action.as_str(),
+            b.decision.as_str(),
+        ));
+    }
+    let mut known = c
+        .prepare_cached(
+            "INSERT OR IGNORE INTO audit_facets (org, kind, action, decision) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(map_err)?;
+    for (org, kind, action, decision) in facets {
+        known
+            .execute(params![org, kind, action, decision])
+            .map_err(map_err)?;
+    }
+    hours.write(c)
+}
+
+/// The event's row, its about-rows, its webhook message and its chain's
+/// registration; answers the event's tags.
+fn insert_rows(c: &Connection, e: &AuditEvent) -> Result<Vec<String>, StoreError> {
     let b = &e.body;
     c.prepare_cached(&format!(
         "INSERT INTO audit_events ({COLS}) VALUES \
@@ -102,25 +145,8 @@ pub(super) fn insert_event(c: &Connection, e: &AuditEvent) -> Result<(), StoreEr
         b.subject_agent,
     ])
     .map_err(map_err)?;
-    c.prepare_cached(
-        "INSERT OR IGNORE INTO audit_facets (org, kind, action, decision) VALUES (?1, ?2, ?3, ?4)",
-    )
-    .map_err(map_err)?
-    .execute(params![
-        b.org.as_str(),
-        b.kind.as_str(),
-        b.action,
-        b.decision.as_str()
-    ])
-    .map_err(map_err)?;
     let tags = indexed_tags(b);
     insert_about(c, &e.id, b, &tags)?;
-    let facet = FacetOf {
-        kind: b.kind.as_str(),
-        action: &b.action,
-        decision: b.decision.as_str(),
-    };
-    audit_hours::count_event(c, b.org.as_str(), &tags, &facet, b.ts.as_millis())?;
     // The message an admin event owes the org's webhooks, in its commit.
     if let Some(message) = crate::webhooks::message_for(e) {
         super::webhooks::insert_message(c, &message)?;
@@ -131,7 +157,7 @@ pub(super) fn insert_event(c: &Connection, e: &AuditEvent) -> Result<(), StoreEr
             .execute(params![b.org.as_str(), e.chain.writer])
             .map_err(map_err)?;
     }
-    Ok(())
+    Ok(tags)
 }
 
 /// The tags SQLite indexes: [`about_key_and_agent_tags`]. A query for
@@ -207,9 +233,7 @@ pub(super) fn backfill_about(c: &Connection) -> rusqlite::Result<()> {
 
 pub(super) fn append(c: &mut Connection, events: &[AuditEvent]) -> Result<(), StoreError> {
     let tx = c.transaction().map_err(map_err)?;
-    for e in events {
-        insert_event(&tx, e)?;
-    }
+    insert_events(&tx, events)?;
     tx.commit().map_err(map_err)
 }
 
@@ -436,7 +460,7 @@ fn delete_about(c: &Connection, org: &str, writer: &str, last_seq: i64) -> Resul
     let mut rows = select
         .query(params![org, writer, last_seq])
         .map_err(map_err)?;
-    let mut uncount = audit_hours::Uncount::default();
+    let mut uncount = HourCounts::default();
     while let Some(row) = rows.next().map_err(map_err)? {
         let (id, body) = about_body(row).map_err(map_err)?;
         let tags = indexed_tags(&body);
@@ -455,9 +479,9 @@ fn delete_about(c: &Connection, org: &str, writer: &str, last_seq: i64) -> Resul
             action: &action,
             decision: &decision,
         };
-        uncount.event(&tags, &facet, body.ts.as_millis());
+        uncount.add(org, &tags, &facet, body.ts.as_millis(), -1);
     }
-    uncount.apply(c, org)
+    uncount.write(c)
 }
 
 #[cfg(test)]

@@ -30,71 +30,60 @@ pub(super) struct FacetOf<'a> {
     pub decision: &'a str,
 }
 
-/// Counts one new event in its hour, for the whole org and each tag.
-pub(super) fn count_event(
-    c: &Connection,
-    org: &str,
-    tags: &[String],
-    facet: &FacetOf<'_>,
-    ts_ms: i64,
-) -> Result<(), StoreError> {
-    let mut st = c
-        .prepare_cached(
-            "INSERT INTO audit_hours (org, tag, kind, action, decision, hour, events) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) \
-             ON CONFLICT DO UPDATE SET events = events + 1",
-        )
-        .map_err(map_err)?;
-    let hour = hour_of(ts_ms);
-    for tag in std::iter::once(WHOLE_ORG).chain(tags.iter().map(String::as_str)) {
-        st.execute(params![
-            org,
-            tag,
-            facet.kind,
-            facet.action,
-            facet.decision,
-            hour
-        ])
-        .map_err(map_err)?;
-    }
-    Ok(())
-}
-
-/// What retention deleted, gathered per row and subtracted once.
+/// Changes to the hourly counts, gathered over a batch of events (or of
+/// pruned ones) and written once per row: a batch of a thousand tool calls
+/// of one hour touches a few rows, not three per event.
 #[derive(Default)]
-pub(super) struct Uncount(HashMap<(String, String, String, String, i64), i64>);
+pub(super) struct HourCounts(HashMap<(String, String, String, String, String, i64), i64>);
 
-impl Uncount {
-    pub(super) fn event(&mut self, tags: &[String], facet: &FacetOf<'_>, ts_ms: i64) {
+impl HourCounts {
+    /// Adds `delta` events at `ts_ms`, for the whole org and each tag.
+    pub(super) fn add(
+        &mut self,
+        org: &str,
+        tags: &[String],
+        facet: &FacetOf<'_>,
+        ts_ms: i64,
+        delta: i64,
+    ) {
         let hour = hour_of(ts_ms);
         for tag in std::iter::once(WHOLE_ORG).chain(tags.iter().map(String::as_str)) {
             let row = (
+                org.to_owned(),
                 tag.to_owned(),
                 facet.kind.to_owned(),
                 facet.action.to_owned(),
                 facet.decision.to_owned(),
                 hour,
             );
-            *self.0.entry(row).or_default() += 1;
+            *self.0.entry(row).or_default() += delta;
         }
     }
 
-    /// Subtracts the gathered counts from `org`'s rows; rows left at zero go.
-    pub(super) fn apply(self, c: &Connection, org: &str) -> Result<(), StoreError> {
-        let mut st = c
+    /// Writes the changes; rows a prune took to zero go.
+    pub(super) fn write(self, c: &Connection) -> Result<(), StoreError> {
+        let mut upsert = c
             .prepare_cached(
-                "UPDATE audit_hours SET events = events - ?7 WHERE org = ?1 AND tag = ?2 \
-                 AND kind = ?3 AND action = ?4 AND decision = ?5 AND hour = ?6",
+                "INSERT INTO audit_hours (org, tag, kind, action, decision, hour, events) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT DO UPDATE SET events = events + excluded.events",
             )
             .map_err(map_err)?;
-        for ((tag, kind, action, decision, hour), n) in self.0 {
-            st.execute(params![org, tag, kind, action, decision, hour, n])
+        let mut emptied = std::collections::BTreeSet::new();
+        for ((org, tag, kind, action, decision, hour), n) in self.0 {
+            if n < 0 {
+                emptied.insert(org.clone());
+            }
+            upsert
+                .execute(params![org, tag, kind, action, decision, hour, n])
                 .map_err(map_err)?;
         }
-        c.prepare_cached("DELETE FROM audit_hours WHERE org = ?1 AND events <= 0")
-            .map_err(map_err)?
-            .execute(params![org])
-            .map_err(map_err)?;
+        for org in emptied {
+            c.prepare_cached("DELETE FROM audit_hours WHERE org = ?1 AND events <= 0")
+                .map_err(map_err)?
+                .execute(params![org])
+                .map_err(map_err)?;
+        }
         Ok(())
     }
 }
