@@ -20,7 +20,8 @@
 //! RFC 9728 metadata document.
 //!
 //! The caller's address comes from axum's `ConnectInfo<SocketAddr>` when
-//! the server provides it (`into_make_service_with_connect_info`): the
+//! the server provides it ([`crate::serve::serve`] does, as does
+//! `into_make_service_with_connect_info`): the
 //! limit on unauthenticated calls is then per address as well as global,
 //! and events record it as `client_ip`.
 

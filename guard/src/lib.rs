@@ -30,6 +30,9 @@
 //!   the authority grants (many calls per grant, never more than the
 //!   limit across every guard); a reached limit is refused with 429 and
 //!   audited as `rate_limited` or `budget_exhausted`.
+//! - [`serve::serve`]: serves a router over TCP with a time limit on
+//!   request heads (slowloris) and a bounded graceful shutdown; the
+//!   authority and tool servers serve through it.
 //! - Requests that are not tool calls are not audited, except a revoked or
 //!   expired key's refusal: traced once a minute per key (`traced`).
 //!
@@ -48,6 +51,7 @@ mod local;
 mod refusal;
 pub mod remote;
 mod resource;
+pub mod serve;
 mod status;
 mod throttle;
 mod tools;

@@ -114,6 +114,21 @@ pub struct Config {
     )]
     pub webhook_first_retry_ms: u64,
 
+    /// How long a client may take to send a complete request head (request
+    /// line and headers), from opening its connection or from the end of
+    /// its previous response, in milliseconds; past it, the connection is
+    /// closed unanswered, so a client that sends a head slowly (or nothing)
+    /// cannot hold a connection. Idle keep-alive connections close after
+    /// the same time. The same 30 s as the request time limit by default.
+    #[arg(
+        long,
+        env = "ACEKEYS_HEADER_TIMEOUT_MS",
+        default_value_t = 30_000,
+        value_parser = clap::value_parser!(u64).range(100..=3_600_000),
+        global = true
+    )]
+    pub header_timeout_ms: u64,
+
     /// Turns on the leaked-key report endpoint (`POST /api/v1/leaks/github`):
     /// a file with the scanners' verification keys in GitHub's format
     /// (`{"public_keys": [{"key_identifier", "key": "-----BEGIN PUBLIC KEY-----…"}]}`,

@@ -113,11 +113,14 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         let local = listener.local_addr().map_err(StartError::Serve)?;
         println!("acekeys metrics on http://{local}/metrics");
         let metrics = crate::routes::metrics_router(authority.clone());
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, metrics).await {
-                tracing::error!(%error, "the metrics listener stopped");
-            }
-        });
+        // Served for as long as the process lives, with the same limit on
+        // request heads as the main listener.
+        tokio::spawn(guard::serve::serve(
+            listener,
+            metrics,
+            std::future::pending(),
+            serve_limits(&config),
+        ));
     }
 
     tracing::info!(%local, data_dir = %config.data_dir.display(), store = store_kind, env = %authority.env(), "acekeys listening");
@@ -138,21 +141,14 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         trusted_proxies,
         &issuer,
     );
-    // Without TCP_NODELAY, a streamed page's last chunk waits for the
-    // client's delayed ACK on keep-alive connections: ~40 ms per page.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    let result = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(StartError::Serve);
-    // In-flight requests have finished (each was answered only once its
+    // Each request gets the peer's address (`ConnectInfo`) and every
+    // connection TCP_NODELAY (else a streamed page's last chunk waits for
+    // the client's delayed ACK: ~40 ms per page); a request head must
+    // arrive within the header timeout. On SIGTERM, in-flight requests get
+    // the request time limit to finish; streams still open then (a
+    // revocation stream never ends by itself) are closed.
+    guard::serve::serve(listener, app, shutdown_signal(), serve_limits(&config)).await;
+    // In-flight requests have ended (each was answered only once its
     // audit event was durable); write the coalesced last-used marks too.
     if let Err(error) = authority.flush_usage().await {
         tracing::warn!(%error, "could not flush last-used marks on shutdown");
@@ -163,7 +159,16 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         tracing::warn!(%error, "could not seal the audit chains on shutdown");
     }
     tracing::info!("stopped");
-    result
+    Ok(())
+}
+
+/// The listeners' time limits: a request head within the configured
+/// header timeout; at shutdown, as long as a request may take anyway.
+fn serve_limits(config: &Config) -> guard::serve::ServeLimits {
+    guard::serve::ServeLimits {
+        header_timeout: std::time::Duration::from_millis(config.header_timeout_ms),
+        shutdown_grace: crate::limits::REQUEST_TIMEOUT,
+    }
 }
 
 async fn shutdown_signal() {

@@ -105,10 +105,19 @@ struct Cli {
     org_settings_refresh_ms: u64,
     /// How long a request may take, reading its body included, until its
     /// response head (a stream, once started, is not cut): past it, 408.
-    /// In milliseconds; the authority's limit is the same 30 s.
+    /// In milliseconds; the authority's limit is the same 30 s. At a stop
+    /// (SIGTERM), open requests and event streams get this long to end.
     #[arg(long, env = "WIKI_MCP_REQUEST_TIMEOUT_MS", default_value_t = 30_000,
           value_parser = clap::value_parser!(u64).range(100..))]
     request_timeout_ms: u64,
+    /// How long a client may take to send a complete request head, from
+    /// opening its connection or from the end of its previous response:
+    /// past it, the connection is closed unanswered (idle keep-alive
+    /// connections too). In milliseconds; the authority's default is the
+    /// same 30 s.
+    #[arg(long, env = "WIKI_MCP_HEADER_TIMEOUT_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    header_timeout_ms: u64,
 }
 
 #[tokio::main]
@@ -163,8 +172,14 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     });
     guard.follow_org_settings(Duration::from_millis(cli.org_settings_refresh_ms));
     let wiki = Wiki::new();
+    let limits = guard::serve::ServeLimits {
+        header_timeout: Duration::from_millis(cli.header_timeout_ms),
+        // At shutdown, in-flight requests get as long as a request may
+        // take anyway; a session's event stream still open then is closed.
+        shutdown_grace: Duration::from_millis(cli.request_timeout_ms),
+    };
     if let Some(addr) = cli.status_addr {
-        serve_status(addr, status_router(guard.clone(), wiki.clone())).await?;
+        serve_status(addr, status_router(guard.clone(), wiki.clone()), limits).await?;
     }
     let listener = bind(cli.addr).await?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
@@ -196,16 +211,11 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         ),
     );
     // The peer's address reaches the guard: its per-client limit on
-    // unauthenticated calls, and every event's `client_ip`.
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(StartError::Serve);
+    // unauthenticated calls, and every event's `client_ip`. A request head
+    // must arrive within the header timeout (slowloris).
+    guard::serve::serve(listener, app, shutdown_signal(), limits).await;
     guard.shutdown().await;
-    served
+    Ok(())
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
@@ -216,18 +226,23 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
 
 /// Serves `/status` on its own listener, in the background: it needs no
 /// key, so it lives where only operators reach it.
-async fn serve_status(addr: SocketAddr, app: axum::Router) -> Result<(), StartError> {
+async fn serve_status(
+    addr: SocketAddr,
+    app: axum::Router,
+    limits: guard::serve::ServeLimits,
+) -> Result<(), StartError> {
     let listener = bind(addr).await?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
     if !local.ip().is_loopback() {
         tracing::warn!(%local, "/status needs no key and is served on a non-loopback address");
     }
     println!("wiki-mcp status on http://{local}/status");
-    tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(%error, "the status listener stopped");
-        }
-    });
+    tokio::spawn(guard::serve::serve(
+        listener,
+        app,
+        std::future::pending(),
+        limits,
+    ));
     Ok(())
 }
 

@@ -3,7 +3,10 @@
 //! 413 in the error envelope at once, before any of it is sent, with or
 //! without a key; a client that stops sending its body is cut off with 408
 //! when the request time limit passes (shortened here to half a second),
-//! and normal MCP calls are unaffected by that limit.
+//! and normal MCP calls are unaffected by that limit. A client that sends
+//! its request head too slowly (slowloris), or nothing, is cut off once
+//! the header timeout passes, and a stop (SIGTERM) does not wait forever
+//! for a session's event stream.
 
 mod common;
 
@@ -104,4 +107,86 @@ async fn a_client_that_stalls_its_body_is_cut_off_with_408() {
         .await
         .expect("a call after the stream outlived the limit");
     assert!(text(&page).contains("Welcome"), "{page:?}");
+}
+
+#[tokio::test]
+async fn a_request_head_that_does_not_arrive_in_time_is_cut_off() {
+    let seed = Seed::new().await;
+    let wiki = spawn(&seed, &["--header-timeout-ms", "500"]);
+    let host = wiki.base.trim_start_matches("http://").to_owned();
+    let started = Instant::now();
+    // The head without its final blank line, then silence; and a
+    // connection that sends nothing.
+    let mut partial = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n",
+        seed.reader
+    );
+    partial.write_all(head.as_bytes()).await.unwrap();
+    let mut silent = tokio::net::TcpStream::connect(&host).await.unwrap();
+    // A session on other connections works meanwhile, and after the limit.
+    let client = connect(&wiki.url, Some(&seed.reader)).await.unwrap();
+    for (what, socket) in [("partial head", &mut partial), ("silent", &mut silent)] {
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), socket.read_to_end(&mut answer))
+            .await
+            .unwrap_or_else(|_| panic!("{what}: the connection was still open after 5 s"));
+        let elapsed = started.elapsed();
+        // Closed (end of stream, or reset) without an answer, or with 408.
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            read.is_err() || answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+            "{what}: answered {answer:?}"
+        );
+        assert!(
+            elapsed >= Duration::from_millis(450),
+            "{what}: closed after {elapsed:?}, before the timeout"
+        );
+    }
+    // Idle keep-alive connections are closed after the same time: the
+    // client's pool sees its idle one go and opens another.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let page = call(&client, "read_page", json!({"title": "Home"}))
+        .await
+        .expect("a call after the slow connections were cut off");
+    assert!(text(&page).contains("Welcome"), "{page:?}");
+    // The status listener has the same limit.
+    let status_host = wiki
+        .status_url
+        .trim_start_matches("http://")
+        .trim_end_matches("/status")
+        .to_owned();
+    let mut slow_status = tokio::net::TcpStream::connect(&status_host).await.unwrap();
+    slow_status
+        .write_all(b"GET /status HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), slow_status.read_to_end(&mut answer))
+        .await
+        .expect("the status listener held a partial head past 5 s");
+}
+
+#[tokio::test]
+async fn a_stop_does_not_wait_forever_for_an_open_event_stream() {
+    let seed = Seed::new().await;
+    let mut wiki = spawn(&seed, &["--request-timeout-ms", "500"]);
+    // A session holds its event stream open; a call on it works.
+    let client = connect(&wiki.url, Some(&seed.reader)).await.unwrap();
+    call(&client, "read_page", json!({"title": "Home"}))
+        .await
+        .expect("a call");
+    // In-flight requests get the request time limit (half a second here)
+    // to finish; the stream is closed then and the server stops cleanly.
+    let started = Instant::now();
+    let status = wiki
+        .terminate_within(Duration::from_secs(10))
+        .expect("wiki-mcp still running 10 s after SIGTERM");
+    assert!(status.success(), "wiki-mcp did not stop cleanly: {status}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped after {:?}",
+        started.elapsed()
+    );
+    drop(client);
 }

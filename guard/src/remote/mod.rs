@@ -37,6 +37,11 @@ use authority::ToolCall;
 
 /// The longest a cached answer may live (DESIGN: TTL ≤ 60 s).
 pub const MAX_CACHE_TTL: Duration = Duration::from_secs(60);
+/// How long an idle connection to the authority is kept for reuse: well
+/// under the authority's 30 s header timeout (which closes idle
+/// connections), so a request never races the authority closing the
+/// connection it was sent on (the org settings are read every 30 s).
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(15);
 /// Default [`RemoteConfig::spool_max_events`]: about 250 MB of typical
 /// events (200–300 bytes each), hours of a busy server's calls during an
 /// authority outage.
@@ -154,6 +159,7 @@ impl Remote {
     ) -> Result<Self, GuardError> {
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .build()
             .map_err(|e| GuardError::Config(e.without_url().to_string()))?;
         // The stream is long-lived: only the connect is bounded.

@@ -829,6 +829,50 @@ async fn oversized_bodies_get_413_in_the_envelope_on_every_route() {
     }
 }
 
+/// Issue 12: a client that sends a request head slowly (slowloris), or
+/// nothing at all, cannot hold a connection: once the header timeout
+/// passes (shortened here to half a second; 30 s by default) the server
+/// closes it unanswered, while requests on other connections are answered
+/// as usual.
+#[tokio::test]
+async fn a_request_head_that_does_not_arrive_in_time_is_cut_off() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(&[("ACEKEYS_HEADER_TIMEOUT_MS", "500")]).await;
+    let host = app.base.trim_start_matches("http://").to_owned();
+    let started = Instant::now();
+    // The head without its final blank line, then silence; and a
+    // connection that sends nothing.
+    let mut partial = tokio::net::TcpStream::connect(&host).await.unwrap();
+    partial
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut silent = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let healthz = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(healthz.status(), 200, "a normal request was not answered");
+    for (what, socket) in [("partial head", &mut partial), ("silent", &mut silent)] {
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), socket.read_to_end(&mut answer))
+            .await
+            .unwrap_or_else(|_| panic!("{what}: the connection was still open after 5 s"));
+        let elapsed = started.elapsed();
+        // Closed (end of stream, or reset) without an answer, or with 408.
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            read.is_err() || answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+            "{what}: answered {answer:?}"
+        );
+        assert!(
+            elapsed >= Duration::from_millis(450),
+            "{what}: closed after {elapsed:?}, before the timeout"
+        );
+    }
+    // The server still serves new connections.
+    let healthz = reqwest::get(app.url("/healthz")).await.unwrap();
+    assert_eq!(healthz.status(), 200);
+}
+
 /// One key cannot pin an unbounded number of revocation streams: past the
 /// per-key limit it gets 429, other keys are unaffected, and a closed
 /// stream gives its slot back.
