@@ -23,7 +23,7 @@ use model::wire::{IntrospectAnswer, KeyLife, ToolCall};
 const MAX_PAGE: u32 = 1000;
 /// Events per page of an export: large enough that the store's per-query
 /// cost vanishes, small enough that a page's memory stays in megabytes.
-pub const EXPORT_PAGE: u32 = 5000;
+const EXPORT_PAGE: u32 = 5000;
 const DEFAULT_PAGE: u32 = 100;
 const MAX_BUCKETS: i64 = 1000;
 const MAX_INGEST: usize = model::wire::MAX_INGEST_EVENTS;
@@ -187,7 +187,7 @@ impl Authority {
         Ok(page)
     }
 
-    /// One page of an export ([`EXPORT_PAGE`] events): an
+    /// One page of an export (`EXPORT_PAGE` events): an
     /// [`Authority::audit_query`] page without the key names, which a file
     /// of rows does not carry and which would cost a key read per key named.
     pub async fn audit_export_page(
